@@ -1,0 +1,29 @@
+# The two entry points named in the README: `make dev` and `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup dev test lint typecheck pytest bench clean
+
+setup:
+	@./scripts/setup.sh
+
+dev: setup
+	$(BIN)/axo dev examples/hello
+
+lint: setup
+	$(BIN)/ruff check axo_tui tests
+	$(BIN)/ruff format --check axo_tui tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Typer commands. Heavy imports happen inside the commands so `axo --help` stays fast."""

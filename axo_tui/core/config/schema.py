@@ -1,0 +1,323 @@
+"""Typed, frozen objects an `axo.yaml` is parsed into.
+
+The key names follow Axocoatl's schema so existing configs load unchanged; axo's own
+additions (`on_upstream_failure`, `lattice`, `max_tool_rounds`, `prices`, `fallback`, ...)
+are optional with defaults. Every default here is the documented default in docs/config.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Role(StrEnum):
+    """What an agent is for. Workers take delegated subtasks; a coordinator decomposes goals."""
+
+    AUTONOMOUS = "autonomous"
+    WORKER = "worker"
+    COORDINATOR = "coordinator"
+    CHAT = "chat"
+
+
+class OverflowPolicy(StrEnum):
+    """What happens when a call would exceed a token budget."""
+
+    ABORT = "abort"
+    WARN = "warn"
+
+
+class UpstreamFailurePolicy(StrEnum):
+    """What a workflow agent does when one of its dependencies failed or was skipped."""
+
+    SKIP = "skip"
+    RUN = "run"
+
+
+class ProviderKind(StrEnum):
+    """The wire protocol a provider speaks."""
+
+    OLLAMA = "ollama"
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    GEMINI = "gemini"
+    LOCAL = "local"
+    SCRIPTED = "scripted"
+
+
+class TriggerType(StrEnum):
+    SCHEDULE = "schedule"
+    ON_EVENT = "on_event"
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """Where a value was written: used to point errors found after parsing at the YAML."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class TokenBudget:
+    """Token limits checked before every LLM call of an agent."""
+
+    per_call: int | None = None
+    per_execution: int | None = None
+    overflow_policy: OverflowPolicy = OverflowPolicy.ABORT
+
+
+@dataclass(frozen=True)
+class Sampling:
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+
+
+@dataclass(frozen=True)
+class CoreBlockSpec:
+    """A tier-3 core memory block the agent can edit."""
+
+    label: str
+    limit: int = 2000
+    description: str = ""
+    shared: bool = False
+    value: str = ""
+
+
+DEFAULT_CORE_BLOCKS: tuple[CoreBlockSpec, ...] = (
+    CoreBlockSpec("persona", 2000, "Who you are and how you behave."),
+    CoreBlockSpec("human", 2000, "What you know about the person you talk to."),
+    CoreBlockSpec("project", 2000, "Durable facts about the current project."),
+)
+
+
+@dataclass(frozen=True)
+class RecallSettings:
+    """Tier-4 semantic recall."""
+
+    passive_inject: bool = True
+    top_k: int = 5
+    min_score: float = 0.15
+
+
+@dataclass(frozen=True)
+class MemorySettings:
+    core_blocks: tuple[CoreBlockSpec, ...] = DEFAULT_CORE_BLOCKS
+    recall: RecallSettings = field(default_factory=RecallSettings)
+
+
+@dataclass(frozen=True)
+class LatticeSettings:
+    """Per-agent overrides of the ambient pheromone model."""
+
+    threshold: float | None = None
+    decay: float | None = None
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    id: str
+    name: str = ""
+    provider: str = "local"
+    model: str = ""
+    role: Role = Role.AUTONOMOUS
+    system_prompt: str = ""
+    depends_on: tuple[str, ...] = ()
+    tools: tuple[str, ...] | None = None
+    """Allow-list of tool names; None means the built-in defaults, () means no tools."""
+    token_budget: TokenBudget = field(default_factory=TokenBudget)
+    sampling: Sampling = field(default_factory=Sampling)
+    memory: MemorySettings = field(default_factory=MemorySettings)
+    lattice: LatticeSettings = field(default_factory=LatticeSettings)
+    on_upstream_failure: UpstreamFailurePolicy = UpstreamFailurePolicy.SKIP
+    max_tool_rounds: int = 8
+    writes: tuple[str, ...] | None = None
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    id: str
+    agents: tuple[str, ...]
+    entry_point: str | None = None
+    name: str = ""
+    description: str = ""
+    max_activations: int | None = None
+    """Runtime guard; None means 4 x the number of agents."""
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SkillConfig:
+    id: str
+    name: str = ""
+    description: str = ""
+    emits: tuple[str, ...] = ()
+    reacts_to: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    prompt: str = ""
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ScriptedStep:
+    """One reply of the scripted provider: text, tool calls, or both."""
+
+    text: str = ""
+    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    usage_prompt: int | None = None
+    usage_completion: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """A named provider. `kind` defaults to the name when the name is a known kind."""
+
+    name: str
+    kind: ProviderKind
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    model_path: str | None = None
+    timeout_secs: float = 120.0
+    max_retries: int = 3
+    fallback: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    prices: tuple[tuple[str, float, float], ...] = ()
+    """(model, usd per 1M input tokens, usd per 1M output tokens)."""
+    script: tuple[ScriptedStep, ...] = ()
+    """For `scripted`: replies in order, cycling from the start when exhausted."""
+    replies: tuple[tuple[str, tuple[ScriptedStep, ...]], ...] = ()
+    """For `scripted`: per-agent scripts (agent id, steps), taking precedence over `script`."""
+    context_window: int | None = None
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    id: str
+    workflow: str
+    every: str
+    every_secs: float
+    input: str = ""
+    name: str = ""
+    enabled: bool = True
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ProactiveTrigger:
+    type: TriggerType
+    every: str | None = None
+    every_secs: float | None = None
+    event: str | None = None
+    cooldown_secs: float = 60.0
+
+
+@dataclass(frozen=True)
+class ProactiveConfig:
+    id: str
+    agent: str
+    trigger: ProactiveTrigger
+    input: str = ""
+    name: str = ""
+    enabled: bool = True
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class McpServerConfig:
+    id: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    url: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    enabled: bool = True
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ConsolidationConfig:
+    enabled: bool = True
+    idle_threshold_secs: float = 120.0
+    interval_secs: float = 1800.0
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_keys: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LatticeDefaults:
+    """Project-wide pheromone model parameters (Axocoatl's defaults)."""
+
+    threshold: float = 1.0
+    decay: float = 0.1
+    """lambda in I(t) = I0 * exp(-lambda * t), per second."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole, validated project configuration."""
+
+    path: Path
+    agents: tuple[AgentConfig, ...] = ()
+    workflows: tuple[WorkflowConfig, ...] = ()
+    skills: tuple[SkillConfig, ...] = ()
+    providers: tuple[ProviderConfig, ...] = ()
+    mcp_servers: tuple[McpServerConfig, ...] = ()
+    schedules: tuple[ScheduleConfig, ...] = ()
+    proactive: tuple[ProactiveConfig, ...] = ()
+    consolidation: ConsolidationConfig = field(default_factory=ConsolidationConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    lattice: LatticeDefaults = field(default_factory=LatticeDefaults)
+    data_dir: Path | None = None
+    """Where `.axo/` state lives; None means `<config dir>/.axo`."""
+    name: str = ""
+
+    @property
+    def project_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else self.project_dir / ".axo"
+
+    def agent(self, agent_id: str) -> AgentConfig:
+        for agent in self.agents:
+            if agent.id == agent_id:
+                return agent
+        raise KeyError(agent_id)
+
+    def workflow(self, workflow_id: str) -> WorkflowConfig:
+        for workflow in self.workflows:
+            if workflow.id == workflow_id:
+                return workflow
+        raise KeyError(workflow_id)
+
+    def skill(self, skill_id: str) -> SkillConfig:
+        for skill in self.skills:
+            if skill.id == skill_id:
+                return skill
+        raise KeyError(skill_id)
+
+    def provider(self, name: str) -> ProviderConfig:
+        for provider in self.providers:
+            if provider.name == name:
+                return provider
+        raise KeyError(name)

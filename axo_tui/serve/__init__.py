@@ -1,0 +1,1 @@
+"""Protocols over the runtime: HTTP API, WebSocket, MCP and A2A glue."""
