@@ -1,0 +1,316 @@
+"""One activation of one agent: the turn loop.
+
+Prompt assembly, a budget check before every provider call, streaming tokens as events,
+tool rounds (bounded, allow-listed, with a repetition guard) and persistence of the session
+transcript. Each caller has its own session (a chat session, or one per run and agent), so
+no two callers ever share a transcript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from axo_tui.core.budget import ExecutionBudget
+from axo_tui.core.bus import EventBus
+from axo_tui.core.config.schema import AgentConfig, ProviderConfig
+from axo_tui.core.events import (
+    BudgetExceeded,
+    RuntimeNotice,
+    TokenStreamed,
+    ToolCalled,
+    ToolResult,
+    UsageRecorded,
+)
+from axo_tui.core.journal import Journal
+from axo_tui.core.providers.base import (
+    ChatRequest,
+    Completion,
+    Message,
+    Provider,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
+from axo_tui.core.tools import ToolContext, ToolError, ToolRegistry
+
+REPEAT_LIMIT = 3
+"""The same tool call (name and arguments) this many times in a row ends the turn."""
+
+
+class ToolLoopError(Exception):
+    """The tool loop went wrong: too many rounds, or the model repeats itself."""
+
+
+@dataclass(frozen=True)
+class ResolvedProvider:
+    provider: Provider
+    config: ProviderConfig
+    model: str
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    agent: AgentConfig
+    input: str
+    activation_id: str
+    session_id: str
+    run_id: str | None = None
+    upstream: tuple[tuple[str, str], ...] = ()
+    """(agent id, output) of the upstream agents, given as context."""
+    task: str = ""
+    """A skill's prompt or a proactive trigger's instructions."""
+    notes: tuple[str, ...] = ()
+    """Extra lines for the model (an upstream failure under `on_upstream_failure: run`)."""
+
+
+@dataclass
+class TurnOutcome:
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0
+    tool_calls: int = 0
+
+
+CostEstimator = Callable[[ProviderConfig, str, Usage], float | None]
+
+
+class AgentRunner:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        journal: Journal,
+        tools: ToolRegistry,
+        project_dir: Path,
+        resolve_provider: Callable[[AgentConfig], ResolvedProvider],
+        estimate_cost: CostEstimator,
+        emit_signal: Callable[[str, str, str | None], Awaitable[None]] | None = None,
+    ) -> None:
+        self._bus = bus
+        self._journal = journal
+        self._tools = tools
+        self._project_dir = project_dir
+        self._resolve_provider = resolve_provider
+        self._estimate_cost = estimate_cost
+        self._emit_signal = emit_signal
+
+    async def run(self, request: TurnRequest) -> TurnOutcome:
+        agent = request.agent
+        resolved = self._resolve_provider(agent)
+        history = self._journal.load_session(request.session_id)
+        user = Message("user", compose_user_message(request))
+        # The user's message is saved before the call so a crash mid-turn never loses it.
+        self._journal.append_session(request.session_id, agent.id, [user])
+        messages: list[Message] = [Message("system", system_prompt(agent)), *history, user]
+        new_messages: list[Message] = []
+        budget = ExecutionBudget(agent.id, agent.token_budget)
+        tools = self._tools.allowed(agent.tools)
+        tool_specs = tuple(tool.spec for tool in tools)
+        outcome = TurnOutcome("")
+        recent_calls: list[str] = []
+        context = ToolContext(
+            agent_id=agent.id,
+            run_id=request.run_id,
+            project_dir=self._project_dir,
+            emit_signal=self._signal_emitter(agent.id, request.run_id),
+        )
+        try:
+            for round_index in range(agent.max_tool_rounds + 1):
+                completion = await self._call(
+                    request, resolved, budget, tuple(messages), tool_specs, outcome
+                )
+                assistant = Message("assistant", completion.text, completion.tool_calls)
+                messages.append(assistant)
+                new_messages.append(assistant)
+                if not completion.tool_calls:
+                    outcome.text = completion.text
+                    return outcome
+                if round_index == agent.max_tool_rounds:
+                    raise ToolLoopError(
+                        f"agent '{agent.id}' still wanted tools after {agent.max_tool_rounds} "
+                        "rounds (max_tool_rounds); stopping the turn"
+                    )
+                for call in completion.tool_calls:
+                    _guard_repetition(agent.id, call, recent_calls)
+                    result = await self._run_tool(request, call, context)
+                    outcome.tool_calls += 1
+                    tool_message = Message("tool", result, (), call.id, call.name)
+                    messages.append(tool_message)
+                    new_messages.append(tool_message)
+            raise AssertionError("unreachable: the loop returns or raises")
+        finally:
+            self._journal.append_session(request.session_id, agent.id, new_messages)
+
+    async def _call(
+        self,
+        request: TurnRequest,
+        resolved: ResolvedProvider,
+        budget: ExecutionBudget,
+        messages: tuple[Message, ...],
+        tool_specs: tuple,  # type: ignore[type-arg]
+        outcome: TurnOutcome,
+    ) -> Completion:
+        agent = request.agent
+        prompt_tokens = resolved.provider.count_tokens(messages, tool_specs)
+        decision = budget.check(prompt_tokens, agent.sampling.max_tokens)
+        for limit, allowed, requested in decision.warnings:
+            self._bus.emit(
+                BudgetExceeded,
+                run_id=request.run_id,
+                agent_id=agent.id,
+                limit=limit,
+                allowed=allowed,
+                requested=requested,
+                policy="warn",
+            )
+        chat = ChatRequest(
+            model=resolved.model,
+            messages=messages,
+            tools=tool_specs,
+            max_tokens=decision.max_tokens,
+            temperature=agent.sampling.temperature,
+            top_p=agent.sampling.top_p,
+            agent_id=agent.id,
+        )
+        completion: Completion | None = None
+        async for chunk in resolved.provider.stream(chat):
+            if isinstance(chunk, TextDelta):
+                if chunk.text:
+                    self._bus.emit(
+                        TokenStreamed,
+                        run_id=request.run_id,
+                        agent_id=agent.id,
+                        activation_id=request.activation_id,
+                        text=chunk.text,
+                    )
+            else:
+                completion = chunk
+        if completion is None:
+            raise ProviderError(
+                f"{resolved.config.name}: the reply ended without a final message",
+                provider=resolved.config.name,
+            )
+        self._record_usage(request, resolved, completion)
+        budget.record(completion.usage.total)
+        outcome.calls += 1
+        outcome.usage = Usage(
+            outcome.usage.prompt_tokens + completion.usage.prompt_tokens,
+            outcome.usage.completion_tokens + completion.usage.completion_tokens,
+        )
+        return completion
+
+    def _record_usage(
+        self, request: TurnRequest, resolved: ResolvedProvider, completion: Completion
+    ) -> None:
+        usage = completion.usage
+        model = completion.model or resolved.model
+        cost = self._estimate_cost(resolved.config, model, usage)
+        self._journal.record_usage(
+            run_id=request.run_id,
+            activation_id=request.activation_id,
+            agent_id=request.agent.id,
+            provider=resolved.config.name,
+            model=model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=cost,
+        )
+        self._bus.emit(
+            UsageRecorded,
+            run_id=request.run_id,
+            agent_id=request.agent.id,
+            provider=resolved.config.name,
+            model=model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=cost,
+        )
+        per_call = request.agent.token_budget.per_call
+        if per_call is not None and usage.total > per_call:
+            # Only reachable under `warn` (abort caps max_tokens) or when a provider
+            # ignores max_tokens: say so rather than hide it.
+            self._bus.emit(
+                RuntimeNotice,
+                run_id=request.run_id,
+                agent_id=request.agent.id,
+                message=f"call used {usage.total} tokens, over per_call={per_call}",
+            )
+
+    async def _run_tool(self, request: TurnRequest, call: ToolCall, context: ToolContext) -> str:
+        agent = request.agent
+        self._bus.emit(
+            ToolCalled,
+            run_id=request.run_id,
+            agent_id=agent.id,
+            activation_id=request.activation_id,
+            call_id=call.id,
+            tool=call.name,
+            arguments=call.arguments,
+        )
+        ok = True
+        try:
+            result = await self._tools.call(
+                call.name, call.arguments, context, allow_list=agent.tools
+            )
+        except ToolError as exc:
+            ok = False
+            result = f"error: {exc}"
+        self._bus.emit(
+            ToolResult,
+            run_id=request.run_id,
+            agent_id=agent.id,
+            activation_id=request.activation_id,
+            call_id=call.id,
+            tool=call.name,
+            ok=ok,
+            result=result[:4000],
+        )
+        return result
+
+    def _signal_emitter(
+        self, agent_id: str, run_id: str | None
+    ) -> Callable[[str, str], Awaitable[None]] | None:
+        emit = self._emit_signal
+        if emit is None:
+            return None
+
+        async def emit_from_agent(name: str, payload: str) -> None:
+            await emit(name, payload, run_id)
+
+        return emit_from_agent
+
+
+def _guard_repetition(agent_id: str, call: ToolCall, recent: list[str]) -> None:
+    key = call.name + json.dumps(call.arguments, sort_keys=True, default=str)
+    if recent and recent[-1] != key:
+        recent.clear()
+    recent.append(key)
+    if len(recent) >= REPEAT_LIMIT:
+        raise ToolLoopError(
+            f"agent '{agent_id}' called tool '{call.name}' with the same arguments "
+            f"{REPEAT_LIMIT} times in a row; stopping the turn to avoid a loop"
+        )
+
+
+def system_prompt(agent: AgentConfig) -> str:
+    parts = [agent.system_prompt.strip()] if agent.system_prompt.strip() else []
+    today = dt.date.today().isoformat()
+    parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {today}.')
+    return "\n\n".join(parts)
+
+
+def compose_user_message(request: TurnRequest) -> str:
+    parts = []
+    if request.task:
+        parts.append(request.task.strip())
+    parts.append(request.input)
+    if request.upstream:
+        context = "\n\n".join(f"[{agent}]\n{output}" for agent, output in request.upstream)
+        parts.append("Context from upstream agents:\n" + context)
+    parts.extend(request.notes)
+    return "\n\n".join(part for part in parts if part)

@@ -1,0 +1,197 @@
+"""The event bus: one publisher side, many subscribers, each with its own bounded queue.
+
+Publishing never blocks the runtime. A subscriber that falls behind loses only *status*
+events, and those are coalesced (the newest status per kind and agent is kept). Transcript
+events are never dropped; a subscriber whose backlog of them passes `hard_limit` is
+disconnected with a reason instead of letting memory grow without bound, so the loss is
+loud, never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, TypeVar
+
+from axo_tui.core.events import Event
+
+E = TypeVar("E", bound=Event)
+
+Sink = Callable[[Event], None]
+
+
+class SubscriberOverflow(Exception):
+    """Raised to a subscriber that fell so far behind it had to be disconnected."""
+
+
+class Subscription:
+    """A subscriber's queue. Iterate it (`async for event in sub`) or call `get()`."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        *,
+        capacity: int,
+        hard_limit: int,
+        kinds: frozenset[str] | None,
+        run_id: str | None,
+    ) -> None:
+        self._bus = bus
+        self.capacity = capacity
+        self.hard_limit = hard_limit
+        self.kinds = kinds
+        self.run_id = run_id
+        self._queue: deque[Event] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.coalesced = 0
+        """Status events dropped because a newer one replaced them."""
+        self.high_water = 0
+        self.closed_reason: str | None = None
+
+    def wants(self, event: Event) -> bool:
+        if self.kinds is not None and event.kind not in self.kinds:
+            return False
+        return self.run_id is None or event.run_id == self.run_id
+
+    def _offer(self, event: Event) -> None:
+        if self.closed_reason is not None:
+            return
+        queue = self._queue
+        if len(queue) >= self.capacity and not event.transcript:
+            self._coalesce(event)
+        else:
+            queue.append(event)
+        if len(queue) > self.high_water:
+            self.high_water = len(queue)
+        if len(queue) > self.hard_limit:
+            self.close(f"subscriber fell behind by more than {self.hard_limit} events")
+        self._wake()
+
+    def _coalesce(self, event: Event) -> None:
+        # Replace the oldest queued status event of the same kind and agent; if there is
+        # none, this event is the one that gives way.
+        for index, queued in enumerate(self._queue):
+            if (
+                not queued.transcript
+                and queued.kind == event.kind
+                and queued.agent_id == event.agent_id
+            ):
+                del self._queue[index]
+                self._queue.append(event)
+                self.coalesced += 1
+                return
+        self.coalesced += 1
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def get_nowait(self) -> Event | None:
+        return self._queue.popleft() if self._queue else None
+
+    def drain(self) -> list[Event]:
+        events = list(self._queue)
+        self._queue.clear()
+        return events
+
+    async def get(self) -> Event:
+        while not self._queue:
+            if self.closed_reason is not None:
+                raise SubscriberOverflow(self.closed_reason)
+            loop = asyncio.get_running_loop()
+            self._waiter = loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._queue.popleft()
+
+    def close(self, reason: str = "closed") -> None:
+        if self.closed_reason is None:
+            self.closed_reason = reason
+            self._bus._remove(self)
+            self._wake()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while True:
+            try:
+                yield await self.get()
+            except SubscriberOverflow:
+                if self.closed_reason == "closed":
+                    return
+                raise
+
+
+class EventBus:
+    """Stamps events with a sequence number and time and fans them out."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, start_seq: int = 1) -> None:
+        # A restarted runtime continues the journal's numbering so `seq` stays monotonic
+        # across restarts.
+        self._seq = itertools.count(start_seq)
+        self._clock = clock
+        self._subscribers: list[Subscription] = []
+        self._sinks: list[Sink] = []
+        self._last_seq = 0
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def emit(self, event_type: type[E], **fields: Any) -> E:
+        seq = next(self._seq)
+        self._last_seq = seq
+        event = event_type(seq=seq, ts=self._clock(), **fields)
+        self.publish(event)
+        return event
+
+    def publish(self, event: Event) -> None:
+        for sink in self._sinks:
+            sink(event)
+        for subscriber in self._subscribers:
+            if subscriber.wants(event):
+                subscriber._offer(event)
+
+    def add_sink(self, sink: Sink) -> None:
+        """A synchronous consumer called inline on publish (the journal). Keep it fast."""
+        self._sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    def subscribe(
+        self,
+        *,
+        capacity: int = 10_000,
+        hard_limit: int = 1_000_000,
+        kinds: Iterable[str] | None = None,
+        run_id: str | None = None,
+    ) -> Subscription:
+        subscription = Subscription(
+            self,
+            capacity=capacity,
+            hard_limit=hard_limit,
+            kinds=frozenset(kinds) if kinds is not None else None,
+            run_id=run_id,
+        )
+        self._subscribers.append(subscription)
+        return subscription
+
+    def _remove(self, subscription: Subscription) -> None:
+        if subscription in self._subscribers:
+            self._subscribers.remove(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)

@@ -1,0 +1,548 @@
+"""The one engine: workflow runs, single-agent turns, skills, signals, schedules, proactive.
+
+Everything that makes an agent act goes through `Runtime._activate`, so every activation has
+a run id, is journaled, streams through the bus and is held to the same budgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from axo_tui.core.agent import AgentRunner, ResolvedProvider, ToolLoopError, TurnRequest
+from axo_tui.core.ambient import AmbientRouter
+from axo_tui.core.budget import BudgetExceededError
+from axo_tui.core.bus import EventBus
+from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, UpstreamFailurePolicy
+from axo_tui.core.events import (
+    AgentActivated,
+    AgentCompleted,
+    AgentFailed,
+    AgentSkipped,
+    BudgetExceeded,
+    ConfigReloaded,
+    RunCompleted,
+    RunStarted,
+)
+from axo_tui.core.journal import Journal
+from axo_tui.core.lattice import NodeState, WorkflowRunState
+from axo_tui.core.providers.base import Provider, ProviderError, Usage
+from axo_tui.core.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.tools import ToolRegistry
+from axo_tui.core.tools.builtins import BUILTIN_TOOLS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS = {
+    "ollama": "llama3.2",
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-sonnet-4-5",
+    "gemini": "gemini-2.0-flash",
+    "local": "smollm2-135m-instruct",
+    "scripted": "scripted",
+}
+
+
+class RunError(Exception):
+    """A run could not start (unknown workflow, agent or skill); names what and offers ids."""
+
+
+@dataclass
+class AgentStatus:
+    agent_id: str
+    state: str = "idle"
+    """idle, waiting, running, failed or degraded."""
+    running: int = 0
+    waiting: int = 0
+    last_error: str | None = None
+    tokens: int = 0
+
+
+class Runtime:
+    """A project's agents, live. Use as `async with Runtime(config) as runtime:`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        data_dir: Path | None = None,
+        tools: ToolRegistry | None = None,
+        transport: Any = None,
+        background: bool = False,
+    ) -> None:
+        self.config = config
+        self.state_dir = data_dir if data_dir is not None else config.state_dir
+        self.tools = tools if tools is not None else ToolRegistry(BUILTIN_TOOLS)
+        self._transport = transport
+        self._background = background
+        self._providers: dict[str, Provider] = {}
+        self._statuses: dict[str, AgentStatus] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._journal: Journal | None = None
+        self.bus = EventBus()
+        self.ambient = AmbientRouter(self)
+        self._started = False
+
+    # ------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Runtime:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._journal = Journal(self.state_dir / "axo.db")
+        self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
+        self.bus.add_sink(self._journal.record_event)
+        self._runner = AgentRunner(
+            bus=self.bus,
+            journal=self._journal,
+            tools=self.tools,
+            project_dir=self.config.project_dir,
+            resolve_provider=self.resolve_provider,
+            estimate_cost=_estimate_cost,
+            emit_signal=self.ambient.emit_from_tool,
+        )
+        self.ambient.configure(self.config)
+        self._started = True
+        if self._background:
+            self.ambient.start_timers()
+
+    async def close(self) -> None:
+        self.ambient.stop_timers()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for provider in self._providers.values():
+            await provider.aclose()
+        self._providers.clear()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self._started = False
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            raise RuntimeError("the runtime is not started")
+        return self._journal
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a coroutine in the background, owned by the runtime (cancelled on close)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait until no background activity (ambient cascades, spawned runs) is left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._tasks:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+
+    def apply_config(self, config: Config) -> None:
+        """Swap in a new, validated config. Activations in flight finish on their old
+        definitions (they hold their own AgentConfig); sessions and the journal are kept."""
+        changed = {
+            p.name
+            for p in config.providers
+            if p.name not in {q.name for q in self.config.providers}
+            or p != _find_provider(self.config, p.name)
+        }
+        for name in changed:
+            stale = self._providers.pop(name, None)
+            if stale is not None:
+                self.spawn(stale.aclose())
+        self.config = config
+        self.ambient.configure(config)
+        self.bus.emit(
+            ConfigReloaded,
+            ok=True,
+            summary=f"{len(config.agents)} agents, {len(config.workflows)} workflows",
+        )
+
+    # ------------------------------------------------------------ providers
+    def resolve_provider(self, agent: AgentConfig) -> ResolvedProvider:
+        provider_config = _find_provider(self.config, agent.provider)
+        if provider_config is None:
+            raise ProviderError(
+                f"agent '{agent.id}' uses provider '{agent.provider}', which is not configured",
+                provider=agent.provider,
+            )
+        provider = self._providers.get(provider_config.name)
+        if provider is None:
+            from axo_tui.core.providers.registry import build_provider
+
+            provider = build_provider(
+                provider_config,
+                all_providers={p.name: p for p in self.config.providers},
+                transport=self._transport,
+            )
+            self._providers[provider_config.name] = provider
+        model = agent.model or provider_config.model or DEFAULT_MODELS[provider_config.kind]
+        return ResolvedProvider(provider, provider_config, model)
+
+    # -------------------------------------------------------------- status
+    def status(self, agent_id: str) -> AgentStatus:
+        status = self._statuses.get(agent_id)
+        if status is None:
+            status = self._statuses[agent_id] = AgentStatus(agent_id)
+        return status
+
+    def statuses(self) -> list[AgentStatus]:
+        return [self.status(agent.id) for agent in self.config.agents]
+
+    def _refresh_state(self, status: AgentStatus) -> None:
+        if status.running:
+            status.state = "running"
+        elif status.waiting:
+            status.state = "waiting"
+        elif status.last_error is not None:
+            status.state = "failed"
+        else:
+            status.state = "idle"
+
+    # ----------------------------------------------------------------- runs
+    def _agent(self, agent_id: str) -> AgentConfig:
+        try:
+            return self.config.agent(agent_id)
+        except KeyError:
+            raise RunError(_unknown("agent", agent_id, [a.id for a in self.config.agents])) from None
+
+    async def run_workflow(
+        self, workflow_id: str, input_text: str, *, run_id: str | None = None
+    ) -> RunResult:
+        try:
+            workflow = self.config.workflow(workflow_id)
+        except KeyError:
+            raise RunError(
+                _unknown("workflow", workflow_id, [w.id for w in self.config.workflows])
+            ) from None
+        agents = {agent_id: self._agent(agent_id) for agent_id in workflow.agents}
+        deps = {
+            agent_id: tuple(dep for dep in agent.depends_on if dep in agents)
+            for agent_id, agent in agents.items()
+        }
+        state = WorkflowRunState(tuple(workflow.agents), deps)
+        guard = workflow.max_activations or 4 * len(workflow.agents)
+        run_id = run_id or new_id()
+        self._begin_run(run_id, "workflow", workflow.id, input_text)
+        for agent_id in workflow.agents:
+            self.status(agent_id).waiting += 1
+        try:
+            await self._drive_workflow(run_id, state, agents, input_text, guard)
+        finally:
+            for agent_id in workflow.agents:
+                status = self.status(agent_id)
+                status.waiting = max(0, status.waiting - 1)
+                self._refresh_state(status)
+        return self._finish_workflow(run_id, workflow.id, state)
+
+    async def _drive_workflow(
+        self,
+        run_id: str,
+        state: WorkflowRunState,
+        agents: Mapping[str, AgentConfig],
+        input_text: str,
+        guard: int,
+    ) -> None:
+        running: dict[asyncio.Task[ActivationResult], str] = {}
+        try:
+            while not state.done:
+                launched = self._launch_ready(run_id, state, agents, input_text, guard, running)
+                if not running:
+                    if launched:
+                        continue  # skips may have made more agents ready
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    agent_id = running.pop(task)
+                    result = task.result()
+                    if result.ok:
+                        state.mark_completed(agent_id, result.output)
+                    else:
+                        state.mark_failed(agent_id, result.error or "failed")
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    def _launch_ready(
+        self,
+        run_id: str,
+        state: WorkflowRunState,
+        agents: Mapping[str, AgentConfig],
+        input_text: str,
+        guard: int,
+        running: dict[asyncio.Task[ActivationResult], str],
+    ) -> bool:
+        """Start every ready agent (or skip it). Returns whether anything changed."""
+        changed = False
+        for agent_id in state.ready():
+            changed = True
+            agent = agents[agent_id]
+            upstream_failed = state.failed_upstream(agent_id)
+            if upstream_failed and agent.on_upstream_failure is UpstreamFailurePolicy.SKIP:
+                reason = f"upstream {', '.join(upstream_failed)} did not complete"
+                state.mark_skipped(agent_id, reason)
+                self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
+                continue
+            if state.activations >= guard:
+                reason = f"run reached its limit of {guard} activations (max_activations)"
+                state.mark_skipped(agent_id, reason)
+                self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
+                continue
+            notes = tuple(
+                f"Note: upstream agent '{dep}' did not complete ({state.errors.get(dep, '')})."
+                for dep in upstream_failed
+            )
+            state.mark_running(agent_id)
+            status = self.status(agent_id)
+            status.waiting = max(0, status.waiting - 1)
+            request = TurnRequest(
+                agent=agent,
+                input=input_text,
+                activation_id=new_id(),
+                session_id=f"run:{run_id}:{agent_id}",
+                run_id=run_id,
+                upstream=tuple(state.upstream_context(agent_id)),
+                notes=notes,
+            )
+            task = asyncio.ensure_future(self._activate(request, trigger="workflow"))
+            running[task] = agent_id
+        return changed
+
+    def _finish_workflow(self, run_id: str, workflow_id: str, state: WorkflowRunState) -> RunResult:
+        failed = state.in_state(NodeState.FAILED)
+        skipped = state.in_state(NodeState.SKIPPED)
+        status = "completed" if not failed and not skipped else "failed"
+        output = state.final_output()
+        errors = {agent: state.errors[agent] for agent in (*failed, *skipped)}
+        return self._end_run(
+            run_id,
+            "workflow",
+            workflow_id,
+            status,
+            output,
+            outputs=dict(state.outputs),
+            failed=failed,
+            skipped=skipped,
+            errors=errors,
+            activations=state.activations,
+        )
+
+    async def run_agent(
+        self,
+        agent_id: str,
+        input_text: str,
+        *,
+        session_id: str | None = None,
+        task: str = "",
+        run_kind: str = "agent",
+        trigger: str = "manual",
+    ) -> RunResult:
+        """One turn of one agent. With a `session_id` the turn continues that session."""
+        agent = self._agent(agent_id)
+        run_id = new_id()
+        self._begin_run(run_id, run_kind, agent_id, input_text)
+        request = TurnRequest(
+            agent=agent,
+            input=input_text,
+            activation_id=new_id(),
+            session_id=session_id or f"run:{run_id}:{agent_id}",
+            run_id=run_id,
+            task=task,
+        )
+        result = await self._activate(request, trigger=trigger)
+        return self._end_run(
+            run_id,
+            run_kind,
+            agent_id,
+            "completed" if result.ok else "failed",
+            result.output,
+            outputs={agent_id: result.output} if result.ok else {},
+            failed=() if result.ok else (agent_id,),
+            errors={} if result.ok else {agent_id: result.error or "failed"},
+            activations=1,
+        )
+
+    async def fire_skill(self, skill_id: str, input_text: str = "") -> RunResult:
+        return await self.ambient.fire_skill(skill_id, input_text)
+
+    async def emit_signal(self, name: str, payload: str = "") -> RunResult:
+        return await self.ambient.emit_signal(name, payload)
+
+    # ------------------------------------------------------- run bookkeeping
+    def _begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
+        self.journal.create_run(run_id, kind, target, input_text)
+        self.bus.emit(RunStarted, run_id=run_id, run_kind=kind, target=target, input=input_text)
+
+    def _end_run(
+        self,
+        run_id: str,
+        kind: str,
+        target: str,
+        status: str,
+        output: str,
+        *,
+        outputs: dict[str, str],
+        failed: tuple[str, ...] = (),
+        skipped: tuple[str, ...] = (),
+        errors: dict[str, str] | None = None,
+        activations: int = 0,
+    ) -> RunResult:
+        errors = errors or {}
+        error = "; ".join(f"{agent}: {message}" for agent, message in errors.items()) or None
+        self.journal.finish_run(run_id, status, output, error=error, failed=failed, skipped=skipped)
+        self.bus.emit(
+            RunCompleted,
+            run_id=run_id,
+            status=status,
+            output=output,
+            failed=failed,
+            skipped=skipped,
+            error=error,
+        )
+        self.ambient.run_finished(run_id, kind)
+        usage = self._run_usage(run_id)
+        return RunResult(
+            run_id,
+            kind,
+            target,
+            status,
+            output,
+            outputs=outputs,
+            failed=failed,
+            skipped=skipped,
+            errors=errors,
+            usage=usage,
+            activations=activations,
+        )
+
+    def _run_usage(self, run_id: str) -> Usage:
+        rows = self.journal.usage_report(group_by="run", run_id=run_id)
+        if not rows:
+            return Usage()
+        return Usage(rows[0].prompt_tokens, rows[0].completion_tokens)
+
+    # ------------------------------------------------------------ activation
+    async def _activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult:
+        """Run one activation: journal it, stream it, classify its failure. Never raises
+        for agent-level failures: one agent's failure must not stop the others."""
+        agent_id = request.agent.id
+        status = self.status(agent_id)
+        status.running += 1
+        self._refresh_state(status)
+        self.journal.start_activation(
+            request.activation_id, request.run_id or "", agent_id, trigger, request.input
+        )
+        self.bus.emit(
+            AgentActivated,
+            run_id=request.run_id,
+            agent_id=agent_id,
+            activation_id=request.activation_id,
+            trigger=trigger,
+            input=request.input,
+        )
+        self.ambient.agent_activated(agent_id)
+        error_kind = None
+        try:
+            outcome = await self._runner.run(request)
+        except BudgetExceededError as exc:
+            error, error_kind = str(exc), "budget"
+            self.bus.emit(
+                BudgetExceeded,
+                run_id=request.run_id,
+                agent_id=agent_id,
+                limit=exc.limit,
+                allowed=exc.allowed,
+                requested=exc.requested,
+                policy="abort",
+            )
+        except ProviderError as exc:
+            error, error_kind = str(exc), "provider"
+        except ToolLoopError as exc:
+            error, error_kind = str(exc), "tool_loop"
+        except asyncio.CancelledError:
+            status.running -= 1
+            self._refresh_state(status)
+            raise
+        except Exception as exc:  # a bug in one agent's turn must not take the runtime down
+            log.exception("activation %s of %s crashed", request.activation_id, agent_id)
+            error, error_kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+        else:
+            status.running -= 1
+            status.last_error = None
+            status.tokens += outcome.usage.total
+            self._refresh_state(status)
+            self.journal.finish_activation(request.activation_id, "completed", outcome.text)
+            self.bus.emit(
+                AgentCompleted,
+                run_id=request.run_id,
+                agent_id=agent_id,
+                activation_id=request.activation_id,
+                output=outcome.text,
+                prompt_tokens=outcome.usage.prompt_tokens,
+                completion_tokens=outcome.usage.completion_tokens,
+            )
+            self.ambient.agent_finished(agent_id, request.run_id, ok=True, output=outcome.text)
+            return ActivationResult(
+                agent_id, request.activation_id, True, outcome.text, usage=outcome.usage
+            )
+        status.running -= 1
+        status.last_error = error
+        self._refresh_state(status)
+        self.journal.finish_activation(request.activation_id, "failed", None, error)
+        self.bus.emit(
+            AgentFailed,
+            run_id=request.run_id,
+            agent_id=agent_id,
+            activation_id=request.activation_id,
+            error=error,
+            error_kind=error_kind,
+        )
+        self.ambient.agent_finished(agent_id, request.run_id, ok=False, output=error)
+        return ActivationResult(
+            agent_id, request.activation_id, False, error=error, error_kind=error_kind
+        )
+
+
+def _find_provider(config: Config, name: str) -> ProviderConfig | None:
+    for provider in config.providers:
+        if provider.name == name:
+            return provider
+    return None
+
+
+def _estimate_cost(config: ProviderConfig, model: str, usage: Usage) -> float | None:
+    for priced_model, input_price, output_price in config.prices:
+        if priced_model == model:
+            return (
+                usage.prompt_tokens * input_price + usage.completion_tokens * output_price
+            ) / 1e6
+    return None
+
+
+def _unknown(what: str, given: str, known: list[str]) -> str:
+    import difflib
+
+    message = f"no {what} named '{given}'"
+    close = difflib.get_close_matches(given, known, n=1)
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+    if known:
+        message += f" (known: {', '.join(known)})"
+    return message

@@ -1,0 +1,219 @@
+"""Typed runtime events.
+
+Every event is a frozen dataclass with a dotted `kind`, the `run_id` it belongs to (None for
+ambient events), the `agent_id` it concerns, a monotonic sequence number and a wall-clock
+timestamp. The bus stamps `seq` and `ts`; producers construct events through `EventBus.emit`.
+
+Events are either *transcript* events (what was said and done: never dropped by a subscriber
+queue) or *status* events (pulses and progress: a slow subscriber may see them coalesced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    transcript: ClassVar[bool] = True
+    journaled: ClassVar[bool] = True
+    """Whether the journal keeps it; per-token deltas are not kept (the output is)."""
+
+    seq: int
+    ts: float
+    run_id: str | None = None
+    agent_id: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The kind-specific fields, JSON-serialisable."""
+        base = {"seq", "ts", "run_id", "agent_id"}
+        return {
+            f.name: _jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in base
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "run_id": self.run_id,
+            "agent_id": self.agent_id,
+            **self.payload(),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted(Event):
+    kind: ClassVar[str] = "run.started"
+    run_kind: str
+    target: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCompleted(Event):
+    kind: ClassVar[str] = "run.completed"
+    status: str
+    output: str
+    failed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentActivated(Event):
+    kind: ClassVar[str] = "agent.activated"
+    activation_id: str
+    trigger: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentCompleted(Event):
+    kind: ClassVar[str] = "agent.completed"
+    activation_id: str
+    output: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentFailed(Event):
+    kind: ClassVar[str] = "agent.failed"
+    activation_id: str
+    error: str
+    error_kind: str = "error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSkipped(Event):
+    kind: ClassVar[str] = "agent.skipped"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenStreamed(Event):
+    kind: ClassVar[str] = "token.streamed"
+    journaled: ClassVar[bool] = False
+    activation_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCalled(Event):
+    kind: ClassVar[str] = "tool.called"
+    activation_id: str
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolResult(Event):
+    kind: ClassVar[str] = "tool.result"
+    activation_id: str
+    call_id: str
+    tool: str
+    ok: bool
+    result: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetExceeded(Event):
+    kind: ClassVar[str] = "budget.exceeded"
+    limit: str
+    """`per_call` or `per_execution`."""
+    allowed: int
+    requested: int
+    policy: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageRecorded(Event):
+    kind: ClassVar[str] = "usage.recorded"
+    transcript: ClassVar[bool] = False
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LatticeSignal(Event):
+    """A pheromone deposit: the agent's intensity after the deposit, and whether it fired."""
+
+    kind: ClassVar[str] = "lattice.signal"
+    transcript: ClassVar[bool] = False
+    journaled: ClassVar[bool] = False
+    signal: str
+    weight: float
+    intensity: float
+    threshold: float
+    fired: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalEmitted(Event):
+    """A named event entered the ambient lattice (a skill's `emits`, a tool, the CLI)."""
+
+    kind: ClassVar[str] = "signal.emitted"
+    name: str
+    source: str
+    payload_text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkillFired(Event):
+    kind: ClassVar[str] = "skill.fired"
+    skill_id: str
+    emits: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigReloaded(Event):
+    kind: ClassVar[str] = "config.reloaded"
+    ok: bool
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeNotice(Event):
+    """Something a user should see that is not a failure (a fallback, a budget warning)."""
+
+    kind: ClassVar[str] = "runtime.warning"
+    message: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        RunStarted,
+        RunCompleted,
+        AgentActivated,
+        AgentCompleted,
+        AgentFailed,
+        AgentSkipped,
+        TokenStreamed,
+        ToolCalled,
+        ToolResult,
+        BudgetExceeded,
+        UsageRecorded,
+        LatticeSignal,
+        SignalEmitted,
+        SkillFired,
+        ConfigReloaded,
+        RuntimeNotice,
+    )
+}

@@ -1,0 +1,502 @@
+"""The run journal: runs, activations, events, the token ledger and chat sessions in SQLite.
+
+WAL mode with `synchronous=NORMAL`: every committed transaction survives a killed process
+(only an OS crash can lose the last few), which is the durability the resume logic relies on.
+All access happens on the runtime's event-loop thread; each public method is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from axo_tui.core.events import Event
+from axo_tui.core.providers.base import Message, ToolCall
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    failed TEXT NOT NULL DEFAULT '[]',
+    skipped TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS activations (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS activations_run ON activations(run_id);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    run_id TEXT,
+    agent_id TEXT,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    day TEXT NOT NULL,
+    run_id TEXT,
+    activation_id TEXT,
+    agent_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    cost_usd REAL
+);
+CREATE INDEX IF NOT EXISTS usage_run ON usage(run_id);
+CREATE INDEX IF NOT EXISTS usage_day ON usage(day);
+CREATE TABLE IF NOT EXISTS session_messages (
+    session_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    agent_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tool_calls TEXT,
+    tool_call_id TEXT,
+    name TEXT,
+    ts REAL NOT NULL,
+    PRIMARY KEY (session_id, idx)
+);
+"""
+
+
+class JournalError(Exception):
+    """The journal file cannot be opened or written; the message names the file and a fix."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    kind: str
+    target: str
+    input: str
+    status: str
+    output: str | None
+    error: str | None
+    failed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    created_at: float
+    finished_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "target": self.target,
+            "input": self.input,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "failed": list(self.failed),
+            "skipped": list(self.skipped),
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+        }
+
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    id: str
+    run_id: str
+    agent_id: str
+    trigger: str
+    input: str
+    status: str
+    output: str | None
+    error: str | None
+    started_at: float
+    finished_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One line of a token report: a group key and its sums."""
+
+    key: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{path}: written by a newer axo (schema {version}, this axo knows "
+                    f"{SCHEMA_VERSION}); upgrade axo or use another --data-dir"
+                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(
+                f"{path}: cannot open the journal ({exc}). If the file is damaged, move it "
+                "aside (it is a SQLite database) and start again; nothing else is touched."
+            ) from exc
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot create the journal: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+
+    # ----------------------------------------------------------------- runs
+    def create_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
+        self._write(
+            "INSERT INTO runs (id, kind, target, input, status, created_at) "
+            "VALUES (?, ?, ?, ?, 'running', ?)",
+            (run_id, kind, target, input_text, time.time()),
+        )
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        output: str,
+        *,
+        error: str | None = None,
+        failed: Iterable[str] = (),
+        skipped: Iterable[str] = (),
+    ) -> None:
+        self._write(
+            "UPDATE runs SET status=?, output=?, error=?, failed=?, skipped=?, finished_at=? "
+            "WHERE id=?",
+            (
+                status,
+                output,
+                error,
+                json.dumps(list(failed)),
+                json.dumps(list(skipped)),
+                time.time(),
+                run_id,
+            ),
+        )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            # Accept a unique prefix, as people copy the short id from a listing.
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",)
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return _run(row) if row is not None else None
+
+    def list_runs(self, *, limit: int = 50, status: str | None = None) -> list[RunRecord]:
+        if status is None:
+            rows = self._db.execute(
+                "SELECT * FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE status=? ORDER BY created_at DESC LIMIT ?",
+                (status, limit),
+            ).fetchall()
+        return [_run(row) for row in rows]
+
+    # ---------------------------------------------------------- activations
+    def start_activation(
+        self, activation_id: str, run_id: str, agent_id: str, trigger: str, input_text: str
+    ) -> None:
+        self._write(
+            "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at)"
+            " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            (activation_id, run_id, agent_id, trigger, input_text, time.time()),
+        )
+
+    def finish_activation(
+        self, activation_id: str, status: str, output: str | None, error: str | None = None
+    ) -> None:
+        self._write(
+            "UPDATE activations SET status=?, output=?, error=?, finished_at=? WHERE id=?",
+            (status, output, error, time.time(), activation_id),
+        )
+
+    def activations(self, run_id: str) -> list[ActivationRecord]:
+        rows = self._db.execute(
+            "SELECT id, run_id, agent_id, trigger, input, status, output, error, started_at, "
+            "finished_at FROM activations WHERE run_id=? ORDER BY started_at, rowid",
+            (run_id,),
+        ).fetchall()
+        return [ActivationRecord(*row) for row in rows]
+
+    # --------------------------------------------------------------- events
+    def record_event(self, event: Event) -> None:
+        if not event.journaled:
+            return
+        self._write(
+            "INSERT OR REPLACE INTO events (seq, ts, kind, run_id, agent_id, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.seq,
+                event.ts,
+                event.kind,
+                event.run_id,
+                event.agent_id,
+                json.dumps(event.payload(), default=str),
+            ),
+        )
+
+    def max_seq(self) -> int:
+        row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def events(
+        self,
+        *,
+        after_seq: int = 0,
+        run_id: str | None = None,
+        agents: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT seq, ts, kind, run_id, agent_id, payload FROM events WHERE seq > ?"
+        params: list[Any] = [after_seq]
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        if agents:
+            sql += f" AND agent_id IN ({','.join('?' * len(agents))})"
+            params.extend(agents)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit)
+        out = []
+        for seq, ts, kind, run, agent, payload in self._db.execute(sql, params):
+            out.append(
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "kind": kind,
+                    "run_id": run,
+                    "agent_id": agent,
+                    **json.loads(payload),
+                }
+            )
+        return out
+
+    # ---------------------------------------------------------------- usage
+    def record_usage(
+        self,
+        *,
+        run_id: str | None,
+        activation_id: str | None,
+        agent_id: str,
+        provider: str,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: float | None,
+    ) -> None:
+        now = time.time()
+        self._write(
+            "INSERT INTO usage (ts, day, run_id, activation_id, agent_id, provider, model, "
+            "prompt_tokens, completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                now,
+                time.strftime("%Y-%m-%d", time.localtime(now)),
+                run_id,
+                activation_id,
+                agent_id,
+                provider,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                cost_usd,
+            ),
+        )
+
+    def usage_report(
+        self,
+        *,
+        group_by: str = "agent",
+        run_id: str | None = None,
+        since_day: str | None = None,
+    ) -> list[UsageRow]:
+        columns = {"agent": "agent_id", "run": "run_id", "day": "day", "model": "model"}
+        if group_by not in columns:
+            raise ValueError(f"group_by must be one of {sorted(columns)}")
+        column = columns[group_by]
+        sql = (
+            f"SELECT COALESCE({column}, '-'), COUNT(*), SUM(prompt_tokens), "
+            "SUM(completion_tokens), SUM(cost_usd), COUNT(cost_usd) FROM usage WHERE 1=1"
+        )
+        params: list[Any] = []
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        if since_day is not None:
+            sql += " AND day >= ?"
+            params.append(since_day)
+        sql += f" GROUP BY {column} ORDER BY {column}"
+        return [
+            UsageRow(key, calls, int(prompt or 0), int(completion or 0), cost if priced else None)
+            for key, calls, prompt, completion, cost, priced in self._db.execute(sql, params)
+        ]
+
+    def activation_usage(self, activation_id: str) -> int:
+        row = self._db.execute(
+            "SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE activation_id=?",
+            (activation_id,),
+        ).fetchone()
+        return int(row[0] or 0)
+
+    # ------------------------------------------------------------- sessions
+    def load_session(self, session_id: str) -> list[Message]:
+        rows = self._db.execute(
+            "SELECT role, content, tool_calls, tool_call_id, name FROM session_messages "
+            "WHERE session_id=? ORDER BY idx",
+            (session_id,),
+        ).fetchall()
+        return [_message(*row) for row in rows]
+
+    def append_session(self, session_id: str, agent_id: str, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?",
+                (session_id,),
+            ).fetchone()
+            start = int(row[0]) + 1
+            now = time.time()
+            db.executemany(
+                "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
+                "tool_calls, tool_call_id, name, ts) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        session_id,
+                        start + offset,
+                        agent_id,
+                        message.role,
+                        message.content,
+                        _dump_tool_calls(message.tool_calls),
+                        message.tool_call_id,
+                        message.name,
+                        now,
+                    )
+                    for offset, message in enumerate(messages)
+                ],
+            )
+
+    def clear_session(self, session_id: str) -> None:
+        self._write("DELETE FROM session_messages WHERE session_id=?", (session_id,))
+
+    def sessions(self, agent_id: str | None = None) -> list[tuple[str, str, int, float]]:
+        """(session id, agent id, message count, last activity) for each session."""
+        sql = (
+            "SELECT session_id, agent_id, COUNT(*), MAX(ts) FROM session_messages "
+            "{where} GROUP BY session_id ORDER BY MAX(ts) DESC"
+        )
+        if agent_id is None:
+            rows = self._db.execute(sql.format(where="")).fetchall()
+        else:
+            rows = self._db.execute(sql.format(where="WHERE agent_id=?"), (agent_id,)).fetchall()
+        return [(str(a), str(b), int(c), float(d)) for a, b, c, d in rows]
+
+
+def _run(row: tuple[Any, ...]) -> RunRecord:
+    (
+        run_id,
+        kind,
+        target,
+        input_text,
+        status,
+        output,
+        error,
+        failed,
+        skipped,
+        created,
+        finished,
+    ) = row
+    return RunRecord(
+        run_id,
+        kind,
+        target,
+        input_text,
+        status,
+        output,
+        error,
+        tuple(json.loads(failed)),
+        tuple(json.loads(skipped)),
+        created,
+        finished,
+    )
+
+
+def _dump_tool_calls(calls: tuple[ToolCall, ...]) -> str | None:
+    if not calls:
+        return None
+    return json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls])
+
+
+def _message(
+    role: Any, content: str, tool_calls: str | None, tool_call_id: str | None, name: str | None
+) -> Message:
+    calls: tuple[ToolCall, ...] = ()
+    if tool_calls:
+        calls = tuple(
+            ToolCall(c["id"], c["name"], dict(c["arguments"])) for c in json.loads(tool_calls)
+        )
+    return Message(role, content, calls, tool_call_id, name)

@@ -1,0 +1,66 @@
+"""Run results and identifiers."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from axo_tui.core.providers.base import Usage
+
+
+def new_id() -> str:
+    """A sortable, unique id: milliseconds since the epoch, then randomness (hex)."""
+    return f"{int(time.time() * 1000):011x}{os.urandom(5).hex()}"
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    agent_id: str
+    activation_id: str
+    ok: bool
+    output: str = ""
+    error: str | None = None
+    error_kind: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    kind: str
+    """workflow, agent, skill, signal, schedule or proactive."""
+    target: str
+    status: str
+    """completed or failed."""
+    output: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    failed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    activations: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "target": self.target,
+            "status": self.status,
+            "output": self.output,
+            "outputs": self.outputs,
+            "failed": list(self.failed),
+            "skipped": list(self.skipped),
+            "errors": self.errors,
+            "usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "total_tokens": self.usage.total,
+            },
+            "activations": self.activations,
+        }
