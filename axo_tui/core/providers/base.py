@@ -41,9 +41,7 @@ class ToolSpec:
 
     name: str
     description: str
-    parameters: dict[str, Any] = field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 @dataclass(frozen=True)
@@ -97,12 +95,17 @@ class ProviderError(Exception):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.status = status
         self.retryable = retryable
+        """True for transient failures (429, 5xx, network, timeouts) worth another try."""
         self.retry_after = retry_after
+        """Seconds the server asked us to wait (Retry-After), if it said."""
+        self.url = url
+        """The endpoint that failed, when there was one."""
 
 
 @runtime_checkable
@@ -133,6 +136,7 @@ async def complete(provider: Provider, request: ChatRequest) -> Completion:
         if isinstance(chunk, Completion):
             final = chunk
     if final is None:
-        raise ProviderError(f"{provider.name}: the stream ended without a final reply",
-                            provider=provider.name)
+        raise ProviderError(
+            f"{provider.name}: the stream ended without a final reply", provider=provider.name
+        )
     return final
