@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.config.problems import Problem
+
 
 class Role(StrEnum):
     """What an agent is for. Workers take delegated subtasks; a coordinator decomposes goals."""
@@ -140,6 +142,8 @@ class AgentConfig:
     max_tool_rounds: int = 8
     writes: tuple[str, ...] | None = None
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
+    description: str = ""
+    """What the agent is for; shown in listings and offered to coordinators."""
 
     @property
     def display_name(self) -> str:
@@ -289,6 +293,8 @@ class Config:
     data_dir: Path | None = None
     """Where `.axo/` state lives; None means `<config dir>/.axo`."""
     name: str = ""
+    warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    """Non-fatal problems found while loading (e.g. an unset `${VAR}` in an `api_key`)."""
 
     @property
     def project_dir(self) -> Path:

@@ -1,0 +1,258 @@
+"""Agents, workflows and skills: YAML sections to typed schema objects."""
+
+from __future__ import annotations
+
+import re
+
+from axo_tui.core.config import keys
+from axo_tui.core.config.fields import Checker, Section
+from axo_tui.core.config.registry import Reference, Registry
+from axo_tui.core.config.schema import (
+    DEFAULT_CORE_BLOCKS,
+    AgentConfig,
+    CoreBlockSpec,
+    LatticeSettings,
+    MemorySettings,
+    OverflowPolicy,
+    RecallSettings,
+    Role,
+    Sampling,
+    SkillConfig,
+    SourceSpan,
+    TokenBudget,
+    UpstreamFailurePolicy,
+    WorkflowConfig,
+)
+from axo_tui.core.config.yaml_nodes import Map, Node, Seq
+
+LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+MAX_BLOCK_LIMIT = 100_000
+MAX_TOOL_ROUNDS = 64
+
+
+def span(checker: Checker, node: Node) -> SourceSpan:
+    return SourceSpan(checker.file, node.line, node.column)
+
+
+def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig | None:
+    section = Section(checker, node, keys.AGENT, "agent")
+    agent_id = section.ident()
+    owner = ("agent", agent_id or "")
+    provider = section.text("provider", "local")
+    # The default provider is referenced too: it becomes an implicit `local` provider.
+    provider_node = section.value_node("provider") or node
+    registry.refer(Reference("provider", provider, provider_node, *owner, "provider"))
+    depends = section.named_nodes("depends_on") or []
+    for name, item in depends:
+        registry.refer(Reference("agent", name, item, *owner, "depends_on"))
+    config = AgentConfig(
+        id=agent_id or "",
+        name=section.text("name"),
+        description=section.text("description"),
+        provider=provider,
+        model=section.text("model"),
+        role=section.choice("role", Role, Role.AUTONOMOUS) or Role.AUTONOMOUS,
+        system_prompt=section.text("system_prompt"),
+        depends_on=tuple(name for name, _ in depends),
+        tools=section.names("tools"),
+        token_budget=_token_budget(section),
+        sampling=_sampling(section),
+        memory=_memory(section),
+        lattice=_agent_lattice(section),
+        on_upstream_failure=section.choice(
+            "on_upstream_failure", UpstreamFailurePolicy, UpstreamFailurePolicy.SKIP
+        )
+        or UpstreamFailurePolicy.SKIP,
+        max_tool_rounds=section.integer("max_tool_rounds", 8, lo=1, hi=MAX_TOOL_ROUNDS),
+        writes=section.names("writes"),
+        span=span(checker, node),
+    )
+    if agent_id is None:
+        return None
+    if not registry.declare(checker, "agent", agent_id, section.value_node("id") or node):
+        return None
+    return config
+
+
+def _token_budget(agent: Section) -> TokenBudget:
+    budget = agent.section("token_budget", keys.TOKEN_BUDGET)
+    if budget is None:
+        return TokenBudget()
+    per_call = budget.opt_integer("per_call", lo=1)
+    per_execution = budget.opt_integer("per_execution", lo=1)
+    if per_call is not None and per_execution is not None and per_call > per_execution:
+        budget.check(
+            False,
+            "per_call",
+            "budget-order",
+            f"`per_call` ({per_call}) is larger than `per_execution` ({per_execution}) "
+            f"in {agent.what}",
+            "one call is part of one execution: lower `per_call` or raise `per_execution`",
+        )
+    policy = budget.choice("overflow_policy", OverflowPolicy, OverflowPolicy.ABORT)
+    return TokenBudget(per_call, per_execution, policy or OverflowPolicy.ABORT)
+
+
+def _sampling(agent: Section) -> Sampling:
+    sampling = agent.section("sampling", keys.SAMPLING)
+    if sampling is None:
+        return Sampling()
+    return Sampling(
+        max_tokens=sampling.opt_integer("max_tokens", lo=1),
+        temperature=sampling.opt_number("temperature", lo=0, hi=2),
+        top_p=sampling.opt_number("top_p", lo=0, hi=1),
+    )
+
+
+def _memory(agent: Section) -> MemorySettings:
+    memory = agent.section("memory", keys.MEMORY)
+    if memory is None:
+        return MemorySettings()
+    blocks = DEFAULT_CORE_BLOCKS
+    core = memory.section("core", keys.MEMORY_CORE)
+    if core is not None and core.has("blocks"):
+        blocks = _core_blocks(core)
+    recall = RecallSettings()
+    recall_section = memory.section("recall", keys.RECALL)
+    if recall_section is not None:
+        recall = RecallSettings(
+            passive_inject=recall_section.boolean("passive_inject", True),
+            top_k=recall_section.integer("top_k", 5, lo=1, hi=100),
+            min_score=recall_section.number("min_score", 0.15, lo=0, hi=1),
+        )
+    return MemorySettings(core_blocks=blocks, recall=recall)
+
+
+def _core_blocks(core: Section) -> tuple[CoreBlockSpec, ...]:
+    """Declared blocks replace the defaults (persona, human, project) entirely."""
+    blocks: list[CoreBlockSpec] = []
+    seen: dict[str, Node] = {}
+    checker = core.checker
+    for item in core.items("blocks", item_name="block"):
+        if not isinstance(item, Map):
+            core.wrong_type(
+                "blocks", item, "a list of mappings", "start each block with `- label: ...`"
+            )
+            continue
+        block = Section(checker, item, keys.CORE_BLOCK, "core memory block")
+        label = block.opt_text("label", required=True)
+        label_node = block.value_node("label") or item
+        limit = block.integer("limit", 2000, lo=1, hi=MAX_BLOCK_LIMIT)
+        value = block.text("value")
+        if label is None:
+            continue
+        if not LABEL_PATTERN.fullmatch(label):
+            checker.error(
+                label_node,
+                "invalid-label",
+                f"core memory block label `{label}` is not valid",
+                "labels are lowercase: a letter, then letters, digits or `_` (e.g. `persona`)",
+            )
+        if label in seen:
+            checker.error(
+                label_node,
+                "duplicate-label",
+                f"core memory block `{label}` is declared twice (first at line {seen[label].line})",
+                "give each block a unique label",
+            )
+            continue
+        seen[label] = label_node
+        if len(value) > limit:
+            block.check(
+                False,
+                "value",
+                "out-of-range",
+                f"the initial value of block `{label}` has {len(value)} characters, "
+                f"more than its limit of {limit}",
+                "shorten the value or raise `limit`",
+            )
+        blocks.append(
+            CoreBlockSpec(
+                label=label,
+                limit=limit,
+                description=block.text("description"),
+                shared=block.boolean("shared", False),
+                value=value,
+            )
+        )
+    return tuple(blocks)
+
+
+def _agent_lattice(agent: Section) -> LatticeSettings:
+    lattice = agent.section("lattice", keys.LATTICE)
+    if lattice is None:
+        return LatticeSettings()
+    return LatticeSettings(
+        threshold=lattice.opt_number("threshold", lo=0, lo_open=True),
+        decay=lattice.opt_number("decay", lo=0),
+    )
+
+
+def build_workflow(checker: Checker, registry: Registry, node: Map) -> WorkflowConfig | None:
+    section = Section(checker, node, keys.WORKFLOW, "workflow")
+    workflow_id = section.ident()
+    owner = ("workflow", workflow_id or "")
+    agents = section.named_nodes("agents")
+    if agents is None:
+        section.missing("agents", "list the agents this workflow runs: `agents: [a, b]`")
+        agents = []
+    elif not agents and isinstance(section.value_node("agents"), Seq):
+        section.check(
+            False,
+            "agents",
+            "empty-workflow",
+            f"{section.what} has no agents",
+            "list the agents this workflow runs: `agents: [a, b]`",
+        )
+    seen: set[str] = set()
+    for name, item in agents:
+        if name in seen:
+            checker.error(
+                item,
+                "duplicate-id",
+                f"agent `{name}` is listed twice in {section.what}",
+                "list each agent once",
+            )
+        seen.add(name)
+        registry.refer(Reference("agent", name, item, *owner, "agents"))
+    entry_point = section.opt_text("entry_point")
+    if entry_point is not None:
+        entry_node = section.value_node("entry_point") or node
+        registry.refer(Reference("agent", entry_point, entry_node, *owner, "entry_point"))
+    config = WorkflowConfig(
+        id=workflow_id or "",
+        agents=tuple(name for name, _ in agents),
+        entry_point=entry_point,
+        name=section.text("name"),
+        description=section.text("description"),
+        max_activations=section.opt_integer("max_activations", lo=1),
+        span=span(checker, node),
+    )
+    if workflow_id is None:
+        return None
+    if not registry.declare(checker, "workflow", workflow_id, section.value_node("id") or node):
+        return None
+    return config
+
+
+def build_skill(checker: Checker, registry: Registry, node: Map) -> SkillConfig | None:
+    section = Section(checker, node, keys.SKILL, "skill")
+    skill_id = section.ident()
+    agents = section.named_nodes("agents") or []
+    for name, item in agents:
+        registry.refer(Reference("agent", name, item, "skill", skill_id or "", "agents"))
+    config = SkillConfig(
+        id=skill_id or "",
+        name=section.text("name"),
+        description=section.text("description"),
+        emits=section.names("emits") or (),
+        reacts_to=section.names("reacts_to") or (),
+        agents=tuple(name for name, _ in agents),
+        prompt=section.text("prompt"),
+        span=span(checker, node),
+    )
+    if skill_id is None:
+        return None
+    if not registry.declare(checker, "skill", skill_id, section.value_node("id") or node):
+        return None
+    return config

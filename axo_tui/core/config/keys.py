@@ -1,0 +1,101 @@
+"""The keys each config section accepts (Axocoatl-compatible).
+
+One table, so the loader, the docs test and `axo validate` agree on what exists.
+"""
+
+from __future__ import annotations
+
+TOP_LEVEL = (
+    "name",
+    "agents",
+    "workflows",
+    "skills",
+    "providers",
+    "mcp_servers",
+    "schedules",
+    "proactive",
+    "consolidation",
+    "server",
+    "lattice",
+    "data_dir",
+    "sandbox",
+)
+AGENT = (
+    "id",
+    "name",
+    "description",
+    "provider",
+    "model",
+    "role",
+    "system_prompt",
+    "depends_on",
+    "tools",
+    "token_budget",
+    "sampling",
+    "memory",
+    "lattice",
+    "on_upstream_failure",
+    "max_tool_rounds",
+    "writes",
+)
+TOKEN_BUDGET = ("per_call", "per_execution", "overflow_policy")
+SAMPLING = ("max_tokens", "temperature", "top_p")
+MEMORY = ("core", "recall")
+MEMORY_CORE = ("blocks",)
+CORE_BLOCK = ("label", "limit", "description", "shared", "value")
+RECALL = ("passive_inject", "top_k", "min_score")
+LATTICE = ("threshold", "decay")
+WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations")
+SKILL = ("id", "name", "description", "emits", "reacts_to", "agents", "prompt")
+PROVIDER = (
+    "kind",
+    "base_url",
+    "api_key",
+    "model",
+    "model_path",
+    "timeout_secs",
+    "max_retries",
+    "fallback",
+    "headers",
+    "prices",
+    "script",
+    "replies",
+    "context_window",
+)
+PRICE = ("input", "output")
+SCRIPTED_STEP = ("text", "tool_calls", "usage")
+TOOL_CALL = ("name", "arguments")
+USAGE = ("prompt", "completion")
+SCHEDULE = ("id", "name", "workflow", "every", "input", "enabled")
+PROACTIVE = ("id", "name", "agent", "trigger", "input", "enabled")
+TRIGGER = ("type", "every", "event", "cooldown_secs")
+MCP_SERVER = ("id", "command", "args", "url", "env", "enabled")
+CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
+SERVER = ("host", "port", "auth", "cors_origins")
+SERVER_AUTH = ("api_keys",)
+
+ALL_SECTIONS: dict[str, tuple[str, ...]] = {
+    "top level": TOP_LEVEL,
+    "agent": AGENT,
+    "token_budget": TOKEN_BUDGET,
+    "sampling": SAMPLING,
+    "memory": MEMORY,
+    "memory.core": MEMORY_CORE,
+    "core block": CORE_BLOCK,
+    "recall": RECALL,
+    "lattice": LATTICE,
+    "workflow": WORKFLOW,
+    "skill": SKILL,
+    "provider": PROVIDER,
+    "price": PRICE,
+    "scripted step": SCRIPTED_STEP,
+    "tool call": TOOL_CALL,
+    "usage": USAGE,
+    "schedule": SCHEDULE,
+    "proactive": PROACTIVE,
+    "trigger": TRIGGER,
+    "mcp server": MCP_SERVER,
+    "consolidation": CONSOLIDATION,
+    "server": SERVER,
+    "server.auth": SERVER_AUTH,
+}

@@ -1,0 +1,49 @@
+"""Loading a minimal valid config and the shape of ConfigError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from config_testkit import only
+
+from axo_tui.core.config import Config, ConfigError, Problem, ProviderKind
+
+
+def test_minimal_config_loads(load: Callable[..., Config], tmp_path: Path) -> None:
+    config = load(
+        """
+        agents:
+          - id: a
+          - id: b
+            depends_on: [a]
+        workflows:
+          - id: w
+            agents: [a, b]
+        """
+    )
+    assert [a.id for a in config.agents] == ["a", "b"]
+    assert config.agent("b").depends_on == ("a",)
+    assert config.workflow("w").agents == ("a", "b")
+    assert config.path == tmp_path / "axo.yaml"
+    assert config.provider("local").kind is ProviderKind.LOCAL
+    assert config.agent("a").span is not None and config.agent("a").span.line == 2
+
+
+def test_config_error_renders_every_problem(problems: Callable[..., list[Problem]]) -> None:
+    found = problems(
+        """
+        agents:
+          - id: a
+            modle: x
+            rol: worker
+        """
+    )
+    error = ConfigError(found)
+    text = str(error)
+    assert "axo.yaml:3:5: error: unknown key `modle` in agent `a`" in text
+    assert "    hint: did you mean 'model'?" in text
+    assert "axo.yaml:4:5: error: unknown key `rol`" in text
+    problem = only(found, "unknown-key") if len(found) == 1 else found[0]
+    assert problem.to_json()["code"] == "unknown-key"
+    assert problem.to_json()["line"] == 3
