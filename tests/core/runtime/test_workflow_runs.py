@@ -8,7 +8,6 @@ from pathlib import Path
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
 from axo_tui.core.engine import Runtime
 from axo_tui.core.events import AgentActivated, AgentCompleted, Event
-
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 
