@@ -16,7 +16,7 @@ from axo_tui.core.config.envsubst import load_environment
 from axo_tui.core.config.fields import Checker
 from axo_tui.core.config.problems import ConfigError, Problem, sort_and_dedupe
 from axo_tui.core.config.schema import Config
-from axo_tui.core.config.yaml_nodes import Map, compose, kind_name
+from axo_tui.core.config.yaml_nodes import Map, Scalar, compose, kind_name
 
 MAX_BYTES = 2 * 1024 * 1024
 """A hand-written config is a few KB; anything past this is junk or an attack."""
@@ -205,7 +205,7 @@ def _load(text: str, path: Path, environ: Mapping[str, str] | None) -> Config:
     if text.startswith("\ufeff"):
         text = text[1:]
     root, problems = compose(text, file)
-    if root is None and not problems:
+    if not problems and (root is None or (isinstance(root, Scalar) and root.value is None)):
         raise _fail(
             file,
             "empty-file",

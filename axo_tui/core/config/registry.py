@@ -23,7 +23,9 @@ class Reference:
 
     @property
     def owner(self) -> str:
-        return f"{self.owner_kind} `{self.owner_id}`" if self.owner_id else self.owner_kind
+        return (
+            f"{self.owner_kind} `{self.owner_id}`" if self.owner_id else f"this {self.owner_kind}"
+        )
 
 
 @dataclass

@@ -26,7 +26,7 @@ from axo_tui.core.config.problems import Problem
 MAX_DEPTH = 64
 """Deeper nesting is never a real config and would blow recursive walkers."""
 
-MAX_NODES = 100_000
+MAX_NODES = 50_000
 """Expanded node count (aliases counted at full size); real configs have a few thousand."""
 
 _STR = "tag:yaml.org,2002:str"
@@ -38,7 +38,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 # Timestamps and `=` values stay plain text: no config field wants a datetime.
-_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
+_TEXT_TAGS = frozenset({_STR, _MERGE, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
 
 
 class _Mark(Protocol):
@@ -261,12 +261,27 @@ class _Composer:
         self.attach(target, line, column)
 
     def scalar(self, event: yaml.ScalarEvent) -> None:
-        line, column = _position(event.start_mark)
+        mark = event.start_mark
+        line, column = _position(mark)
         text = event.value
-        plain = bool(event.implicit[0]) and event.style in (None, "")
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
+        plain = not event.style and event.tag is None  # libyaml says "", PyYAML None
+        self.count(1, mark, via_alias=False)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and frame.key is None and isinstance(frame.node, Map):
+            # Keys are names: their raw text is all we use, so skip typing them (this is
+            # the hot path on big files) except to spot the `<<` merge key.
+            node = Scalar(line, column, text, text, plain)
+            merge = plain and text == "<<"
+            if event.anchor:
+                self.anchors[event.anchor] = node
+            self.attach(node, line, column, merge_key=merge)
+            return
+        if plain:
+            tag = self.loader.resolve(yaml.ScalarNode, text, (True, False))
+        elif event.tag is None or event.tag == "!":
+            tag = _STR
+        else:
+            tag = event.tag
         value, error = _construct(tag, text)
         if error is not None:
             self.problems.append(
@@ -279,11 +294,9 @@ class _Composer:
                 )
             )
         node = Scalar(line, column, value, text, plain)
-        node_is_merge_key = tag == _MERGE
-        self.count(1, event.start_mark, via_alias=False)
         if event.anchor:
             self.anchors[event.anchor] = node
-        self.attach(node, line, column, merge_key=node_is_merge_key)
+        self.attach(node, line, column)
 
     def start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent) -> None:
         line, column = _position(event.start_mark)
