@@ -21,7 +21,7 @@ from axo_tui.core.providers.base import (
 )
 from axo_tui.core.providers.httpbase import HttpProvider
 from axo_tui.core.providers.tokens import estimate_text_tokens
-from axo_tui.core.providers.wire import decode_json, error_message, ndjson_objects
+from axo_tui.core.providers.wire import error_message, ndjson_objects, parse_tool_arguments
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
 
@@ -89,7 +89,7 @@ class OllamaProvider(HttpProvider):
         name = str(function.get("name", ""))
         arguments = function.get("arguments", {})
         if isinstance(arguments, str):  # some model templates return a JSON string
-            arguments = decode_json(arguments or "{}", provider=self.name, url=url)
+            arguments = parse_tool_arguments(arguments, tool=name, provider=self.name, url=url)
         if not isinstance(arguments, dict):
             raise ProviderError(
                 f"{self.name}: tool call '{name}' has non-object arguments: {arguments!r}",

@@ -88,8 +88,18 @@ def _build_bare(cfg: ProviderConfig, transport: httpx.AsyncBaseTransport | None)
         from axo_tui.core.providers.ollama import OllamaProvider
 
         return OllamaProvider(cfg, transport=transport)
-    if kind in (ProviderKind.OPENAI, ProviderKind.ANTHROPIC, ProviderKind.GEMINI):
-        raise ProviderError(f"provider {cfg.name}: kind {kind} is not wired yet", provider=cfg.name)
+    if kind is ProviderKind.OPENAI:
+        from axo_tui.core.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(cfg, transport=transport)
+    if kind is ProviderKind.ANTHROPIC:
+        from axo_tui.core.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(cfg, transport=transport)
+    if kind is ProviderKind.GEMINI:
+        from axo_tui.core.providers.gemini import GeminiProvider
+
+        return GeminiProvider(cfg, transport=transport)
     if kind is ProviderKind.LOCAL:
         return _build_local(cfg)
     raise ProviderError(f"provider {cfg.name}: unknown kind {kind!r}", provider=cfg.name)

@@ -193,6 +193,8 @@ class RetryingProvider:
                         yield chunk
                 return
             except ProviderError as error:
+                if not error.retryable:
+                    raise
                 if progress.started:
                     raise ProviderError(
                         f"{self.name}: stream interrupted after {progress.chars} chars ({error}); "
@@ -202,8 +204,6 @@ class RetryingProvider:
                         retryable=False,
                         url=error.url,
                     ) from error
-                if not error.retryable:
-                    raise
                 if attempt == attempts:
                     raise ProviderError(
                         f"{error} (gave up after {attempts} attempt{'s' if attempts > 1 else ''})",

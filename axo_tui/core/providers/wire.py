@@ -97,3 +97,29 @@ def error_message(body: Any) -> str | None:
             return message
     message = body.get("message")
     return message if isinstance(message, str) else None
+
+
+def parse_tool_arguments(raw: str, *, tool: str, provider: str, url: str) -> dict[str, Any]:
+    """A tool call's arguments from the JSON text a model streamed; empty means no arguments.
+
+    Models do produce broken JSON (truncated at max_tokens, or simply wrong); the error names
+    the tool so the user can tell which call went wrong.
+    """
+    text = raw.strip() or "{}"
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProviderError(
+            f"{provider}: the model called tool '{tool}' with malformed JSON arguments "
+            f"({exc.msg}): {text[:200]!r}",
+            provider=provider,
+            url=url,
+        ) from exc
+    if not isinstance(arguments, dict):
+        raise ProviderError(
+            f"{provider}: the model called tool '{tool}' with arguments that are not a JSON "
+            f"object: {text[:200]!r}",
+            provider=provider,
+            url=url,
+        )
+    return arguments
