@@ -1,0 +1,85 @@
+"""The `axo` command: root app, global options, and the list of command modules.
+
+Adding a command group: create `axo_tui/cli/<name>_cmd.py` with a
+`register(app: AxoTyper) -> None` function (see `validate_cmd.py` for a command,
+`framework.AxoTyper` for a sub-group), and add its `register` to `REGISTRARS` below.
+Command modules import only typer and axo's CLI helpers at module level; everything heavy
+(textual, chromadb, httpx, wasmtime, llama_cpp, even the config loader) is imported inside the
+command function, so `axo --help` stays fast. `tests/test_layers.py` checks this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from axo_tui import __version__
+from axo_tui.cli import init_cmd, validate_cmd
+from axo_tui.cli.context import CliState
+from axo_tui.cli.framework import AxoTyper
+
+# Each entry adds one command or group. Order here is the order in `axo --help`.
+REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
+    init_cmd.register,
+    validate_cmd.register,
+)
+
+app = AxoTyper(
+    name="axo",
+    epilog="Run [bold]axo COMMAND --help[/bold] for the options of a command.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        # Plain print: --version must not pay for rich.
+        print(f"axo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="PATH",
+            help="Project config file or directory (default: axo.yaml in the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            envvar="AXO_DATA_DIR",
+            metavar="DIR",
+            help="Where axo keeps state (default: .axo/ beside axo.yaml).",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """[bold]axo[/bold]: a terminal-first workbench for persistent, self-coordinating LLM agents declared in YAML."""
+    ctx.obj = CliState(config=config, data_dir=data_dir)
+
+
+for _register in REGISTRARS:
+    _register(app)

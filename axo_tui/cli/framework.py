@@ -1,0 +1,78 @@
+"""Typer classes every `axo` command group uses: lean help and no tracebacks for users.
+
+Use `AxoTyper` instead of `typer.Typer` for the root app and for sub-groups
+(`workflow = AxoTyper(name="workflow", help="...")`): its groups and commands render help with
+`help_format` (fast) and turn an unexpected exception into a one-line error and exit code 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from typer import _click
+from typer.core import TyperCommand, TyperGroup
+
+from axo_tui.cli import help_format
+from axo_tui.cli.output import report_crash
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _uses_rich_markup(command: TyperCommand | TyperGroup) -> bool:
+    return command.rich_markup_mode == "rich"
+
+
+class AxoCommand(TyperCommand):
+    """A leaf command whose help is drawn by `help_format`."""
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        if not _uses_rich_markup(self):
+            return super().format_help(ctx, formatter)
+        help_format.print_help(self, ctx)
+        return None
+
+
+class AxoGroup(TyperGroup):
+    """A command group: lean help, and the last line of defence against tracebacks."""
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        if not _uses_rich_markup(self):
+            return super().format_help(ctx, formatter)
+        help_format.print_help(self, ctx)
+        return None
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, EOFError):
+            raise
+        except _click.ClickException:
+            # Click's own errors (usage errors, bad parameters) carry their formatting.
+            raise
+        except Exception as exc:
+            report_crash(exc, what=_failed_command_path(ctx))
+            raise typer.Exit(1) from exc
+
+
+def _failed_command_path(ctx: _click.Context) -> str:
+    """The deepest command that was running, e.g. `axo workflow run`."""
+    invoked = ctx.invoked_subcommand
+    return f"{ctx.command_path} {invoked}" if invoked else ctx.command_path
+
+
+class AxoTyper(typer.Typer):
+    """`typer.Typer` with axo's defaults: rich markup, lean help, no pretty tracebacks."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", AxoGroup)
+        kwargs.setdefault("rich_markup_mode", "rich")
+        # Our own handler (AxoGroup.invoke) reports crashes; Typer's would print a traceback.
+        kwargs.setdefault("pretty_exceptions_enable", False)
+        super().__init__(**kwargs)
+
+    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
+        kwargs.setdefault("cls", AxoCommand)
+        decorator: Callable[[F], F] = super().command(name, **kwargs)
+        return decorator
