@@ -17,7 +17,16 @@ from typing import Annotated
 import typer
 
 from axo_tui import __version__
-from axo_tui.cli import init_cmd, validate_cmd
+from axo_tui.cli import (
+    agents_cmd,
+    init_cmd,
+    run_cmd,
+    runs_cmd,
+    skills_cmd,
+    tokens_cmd,
+    validate_cmd,
+    workflow_cmd,
+)
 from axo_tui.cli.context import CliState
 from axo_tui.cli.framework import AxoTyper
 
@@ -25,6 +34,12 @@ from axo_tui.cli.framework import AxoTyper
 REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     init_cmd.register,
     validate_cmd.register,
+    workflow_cmd.register,
+    run_cmd.register,
+    agents_cmd.register,
+    skills_cmd.register,
+    runs_cmd.register,
+    tokens_cmd.register,
 )
 
 app = AxoTyper(

@@ -283,6 +283,21 @@ class Journal:
         ).fetchall()
         return [ActivationRecord(*row) for row in rows]
 
+    def agent_activity(self) -> dict[str, tuple[int, int, str, str | None, float]]:
+        """Per agent: (activations, failures, last status, last error, last start time)."""
+        rows = self._db.execute(
+            "SELECT agent_id, COUNT(*), SUM(status = 'failed'), "
+            "(SELECT status FROM activations a2 WHERE a2.agent_id = a.agent_id "
+            " ORDER BY started_at DESC, rowid DESC LIMIT 1), "
+            "(SELECT error FROM activations a3 WHERE a3.agent_id = a.agent_id "
+            " ORDER BY started_at DESC, rowid DESC LIMIT 1), MAX(started_at) "
+            "FROM activations a GROUP BY agent_id"
+        ).fetchall()
+        return {
+            str(agent): (int(count), int(failed or 0), str(status), error, float(last))
+            for agent, count, failed, status, error, last in rows
+        }
+
     # --------------------------------------------------------------- events
     def record_event(self, event: Event) -> None:
         if not event.journaled:
@@ -311,7 +326,10 @@ class Journal:
         run_id: str | None = None,
         agents: Sequence[str] | None = None,
         limit: int = 1000,
+        newest: bool = False,
     ) -> list[dict[str, Any]]:
+        """Events after `after_seq`, oldest first: the first `limit`, or with `newest` the
+        last `limit` of them."""
         sql = "SELECT seq, ts, kind, run_id, agent_id, payload FROM events WHERE seq > ?"
         params: list[Any] = [after_seq]
         if run_id is not None:
@@ -320,10 +338,13 @@ class Journal:
         if agents:
             sql += f" AND agent_id IN ({','.join('?' * len(agents))})"
             params.extend(agents)
-        sql += " ORDER BY seq LIMIT ?"
+        sql += f" ORDER BY seq {'DESC' if newest else 'ASC'} LIMIT ?"
         params.append(limit)
+        rows = self._db.execute(sql, params).fetchall()
+        if newest:
+            rows.reverse()
         out = []
-        for seq, ts, kind, run, agent, payload in self._db.execute(sql, params):
+        for seq, ts, kind, run, agent, payload in rows:
             out.append(
                 {
                     "seq": seq,

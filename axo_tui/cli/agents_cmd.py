@@ -1,0 +1,112 @@
+"""`axo agents list|status`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.framework import AxoTyper
+from axo_tui.cli.project import data_dir, load_project
+
+agents_app = AxoTyper(name="agents", help="List agents and their status.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
+
+
+def register(app: AxoTyper) -> None:
+    app.add_typer(agents_app)
+
+
+@agents_app.command("list")
+def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the agents: role, provider and model, dependencies, tools, budget."""
+    config = load_project(ctx)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": a.id,
+            "name": a.display_name,
+            "role": str(a.role),
+            "provider": a.provider,
+            "model": a.model,
+            "depends_on": list(a.depends_on),
+            "tools": list(a.tools or ()),
+            "per_call": a.token_budget.per_call,
+            "per_execution": a.token_budget.per_execution,
+        }
+        for a in config.agents
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        model = f"{row['provider']}/{row['model']}" if row["model"] else str(row["provider"])
+        output.print_line(f"{row['id']}  ({row['role']}, {model})", style="bold")
+        if row["depends_on"]:
+            output.print_line(f"    depends on: {', '.join(row['depends_on'])}")
+        if row["tools"]:
+            output.print_line(f"    tools: {', '.join(row['tools'])}")
+        if row["per_execution"] or row["per_call"]:
+            output.print_line(
+                f"    budget: per_call {row['per_call'] or '-'}, "
+                f"per_execution {row['per_execution'] or '-'}"
+            )
+
+
+@agents_app.command("status")
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Each agent's last activation, failures and tokens spent today (from the journal)."""
+    from axo_tui.core.journal import Journal, JournalError
+
+    config = load_project(ctx)
+    path = data_dir(ctx, config) / "axo.db"
+    activity: dict[str, tuple[int, int, str, str | None, float]] = {}
+    tokens: dict[str, int] = {}
+    if path.exists():
+        try:
+            journal = Journal(path)
+        except JournalError as exc:
+            output.error(str(exc))
+            raise typer.Exit(1) from None
+        activity = journal.agent_activity()
+        today = dt.date.today().isoformat()
+        tokens = {r.key: r.total_tokens for r in journal.usage_report(since_day=today)}
+        journal.close()
+    rows: list[dict[str, Any]] = []
+    for agent in config.agents:
+        count, failed, last_status, last_error, last_at = activity.get(
+            agent.id, (0, 0, "never run", None, 0.0)
+        )
+        rows.append(
+            {
+                "id": agent.id,
+                "state": "idle" if last_status == "completed" else last_status,
+                "activations": count,
+                "failures": failed,
+                "last_error": last_error,
+                "last_activated": last_at or None,
+                "tokens_today": tokens.get(agent.id, 0),
+                "per_execution": agent.token_budget.per_execution,
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    width = max((len(r["id"]) for r in rows), default=5)
+    for row in rows:
+        when = (
+            dt.datetime.fromtimestamp(float(row["last_activated"])).strftime("%Y-%m-%d %H:%M")
+            if row["last_activated"]
+            else "-"
+        )
+        style = "red" if row["state"] == "failed" else None
+        output.print_line(
+            f"{row['id']:<{width}}  {row['state']:<10} {row['activations']:>5} runs "
+            f"{row['failures']:>3} failed  {row['tokens_today']:>7} tok today  last {when}",
+            style=style,
+        )
+        if row["state"] == "failed" and row["last_error"]:
+            output.print_line(f"{'':<{width}}  {row['last_error']}", style="dim")

@@ -1,0 +1,94 @@
+"""Open the project a command works on: load the config, open the runtime or the journal.
+
+Every failure a user can cause (no config, an invalid one, a damaged journal, an unknown
+id) ends here as a clear message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.context import get_state
+
+if TYPE_CHECKING:
+    from axo_tui.core.config import Config
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.journal import Journal
+
+T = TypeVar("T")
+
+
+def load_project(ctx: typer.Context) -> Config:
+    """The validated config for this invocation, or exit 1 with every problem printed."""
+    from axo_tui.core.config import ConfigError, load_config
+
+    try:
+        config = load_config(get_state(ctx).config_path())
+    except ConfigError as exc:
+        output.render_problems(exc.problems)
+        raise typer.Exit(1) from None
+    for problem in config.warnings:
+        output.render_problems([problem])
+    return config
+
+
+def data_dir(ctx: typer.Context, config: Config) -> Path:
+    override = get_state(ctx).data_dir
+    return override if override is not None else config.state_dir
+
+
+def open_journal(ctx: typer.Context) -> Journal:
+    """The project's journal, read-only use (no runtime started)."""
+    from axo_tui.core.journal import Journal, JournalError
+
+    config = load_project(ctx)
+    path = data_dir(ctx, config) / "axo.db"
+    if not path.exists():
+        output.error(
+            f"no runs recorded yet ({path} does not exist)",
+            hint="run something first, e.g. `axo workflow run ID -i TEXT`",
+        )
+        raise typer.Exit(1)
+    try:
+        return Journal(path)
+    except JournalError as exc:
+        output.error(str(exc))
+        raise typer.Exit(1) from None
+
+
+def with_runtime(
+    ctx: typer.Context,
+    action: Callable[[Runtime], Awaitable[T]],
+    *,
+    background: bool = False,
+) -> T:
+    """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors."""
+    from axo_tui.core.engine import RunError, Runtime
+    from axo_tui.core.journal import JournalError
+
+    config = load_project(ctx)
+
+    async def main() -> T:
+        async with Runtime(config, data_dir=data_dir(ctx, config), background=background) as rt:
+            return await action(rt)
+
+    try:
+        return run_async(main())
+    except (RunError, JournalError) as exc:
+        output.error(str(exc))
+        raise typer.Exit(1) from None
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, with Ctrl-C turned into a quiet exit 130."""
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        output.print_line("interrupted", stderr=True)
+        raise typer.Exit(130) from None

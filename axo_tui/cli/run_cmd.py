@@ -1,0 +1,50 @@
+"""`axo run AGENT -i TEXT`: one turn of one agent."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from axo_tui.cli.framework import AxoTyper
+from axo_tui.cli.project import with_runtime
+from axo_tui.cli.run_output import print_result, stream_run_events
+
+if TYPE_CHECKING:
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runs import RunResult
+
+
+def register(app: AxoTyper) -> None:
+    app.command("run")(run_agent)
+
+
+def run_agent(
+    ctx: typer.Context,
+    agent_id: Annotated[str, typer.Argument(metavar="AGENT", help="The agent to run.")],
+    input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
+    session: Annotated[
+        str | None,
+        typer.Option("--session", "-s", help="Continue this named session (default: a new one)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/cli.md).")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
+) -> None:
+    """Run one turn of one agent and print its reply."""
+
+    async def action(rt: Runtime) -> RunResult:
+        printer = None
+        if stream and not as_json:
+            printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
+        try:
+            return await rt.run_agent(agent_id, input_text, session_id=session)
+        finally:
+            if printer is not None:
+                await asyncio.sleep(0)
+                printer.cancel()
+
+    result = with_runtime(ctx, action)
+    print_result(result, as_json=as_json, streamed=stream and not as_json)
+    if not result.ok:
+        raise typer.Exit(1)

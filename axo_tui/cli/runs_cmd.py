@@ -1,0 +1,176 @@
+"""`axo runs list|show ID` and `axo events [--follow] [--agents a,b] [--run ID]`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Annotated, Any
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.framework import AxoTyper
+from axo_tui.cli.project import open_journal
+
+runs_app = AxoTyper(
+    name="runs", help="Past and running runs, from the journal.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
+
+
+def register(app: AxoTyper) -> None:
+    app.add_typer(runs_app)
+    app.command("events")(events)
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@runs_app.command("list")
+def list_runs(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only running, completed or failed runs.")
+    ] = None,
+) -> None:
+    """List recent runs, newest first."""
+    journal = open_journal(ctx)
+    runs = journal.list_runs(limit=limit, status=status)
+    journal.close()
+    if as_json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2))
+        return
+    if not runs:
+        output.print_line("no runs yet", stderr=True)
+    for run in runs:
+        style = {"failed": "red", "running": "yellow"}.get(run.status)
+        first_line = (run.input.splitlines() or [""])[0][:50]
+        output.print_line(
+            f"{run.id[:12]}  {_when(run.created_at)}  {run.status:<9} {run.kind:<9} "
+            f"{run.target:<16} {first_line}",
+            style=style,
+        )
+
+
+@runs_app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (a unique prefix works).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One run: its activations, their outputs and errors, and its token usage."""
+    journal = open_journal(ctx)
+    run = journal.get_run(run_id)
+    if run is None:
+        journal.close()
+        output.error(f"no run '{run_id}'", hint="list runs with `axo runs list`")
+        raise typer.Exit(1)
+    activations = journal.activations(run.id)
+    usage = journal.usage_report(group_by="agent", run_id=run.id)
+    journal.close()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    **run.to_dict(),
+                    "activations": [a.to_dict() for a in activations],
+                    "usage": [
+                        {
+                            "agent": u.key,
+                            "prompt_tokens": u.prompt_tokens,
+                            "completion_tokens": u.completion_tokens,
+                            "cost_usd": u.cost_usd,
+                        }
+                        for u in usage
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    output.print_line(f"run {run.id}  {run.kind} {run.target}  {run.status}", style="bold")
+    output.print_line(f"started {_when(run.created_at)}, finished {_when(run.finished_at)}")
+    output.print_line(f"input: {run.input}")
+    for activation in activations:
+        style = "red" if activation.status == "failed" else "bold"
+        output.print_line(
+            f"\n[{activation.agent_id}] {activation.status} ({activation.trigger})", style=style
+        )
+        output.print_line(activation.output or activation.error or "")
+    if run.skipped:
+        output.print_line(f"\nskipped: {', '.join(run.skipped)}", style="yellow")
+    tokens = sum(u.total_tokens for u in usage)
+    output.print_line(f"\n{tokens} tokens in {len(activations)} activation(s)", style="dim")
+
+
+def events(
+    ctx: typer.Context,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+    ] = False,
+    agents: Annotated[
+        str | None, typer.Option("--agents", help="Comma-separated agent ids to show.")
+    ] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Only this run (id or prefix).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many past events.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """The journal's events; with --follow, new ones as other axo processes record them."""
+    journal = open_journal(ctx)
+    run_id = None
+    if run is not None:
+        record = journal.get_run(run)
+        if record is None:
+            output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
+            raise typer.Exit(1)
+        run_id = record.id
+    agent_ids = [a.strip() for a in agents.split(",") if a.strip()] if agents else None
+    last = 0
+    first = True
+    try:
+        while True:
+            batch = journal.events(
+                after_seq=last,
+                run_id=run_id,
+                agents=agent_ids,
+                limit=limit if first else 1000,
+                newest=first,
+            )
+            first = False
+            for event in batch:
+                _print_event(event, as_json)
+                last = event["seq"]
+            if not batch and last == 0:
+                last = journal.max_seq()
+            if not follow:
+                break
+            if not batch:
+                # The journal is shared through SQLite's WAL: polling sees other processes'
+                # commits without any server.
+                time.sleep(0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        journal.close()
+
+
+def _print_event(event: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(event), flush=True)
+        return
+    base = {"seq", "ts", "kind", "run_id", "agent_id"}
+    details = {k: v for k, v in event.items() if k not in base}
+    text = json.dumps(details, ensure_ascii=False)
+    if len(text) > 160:
+        text = text[:157] + "..."
+    when = dt.datetime.fromtimestamp(event["ts"]).strftime("%H:%M:%S")
+    who = event["agent_id"] or "-"
+    run = (event["run_id"] or "-")[:8]
+    kind = event["kind"]
+    style = "red" if kind in ("agent.failed", "budget.exceeded") else None
+    output.print_line(f"{when} {run} {kind:<16} {who:<12} {text}", style=style)

@@ -1,0 +1,93 @@
+"""`axo skills list|fire ID` and `axo emit NAME`: the ambient lattice from the shell."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.framework import AxoTyper
+from axo_tui.cli.project import load_project, with_runtime
+from axo_tui.cli.run_output import print_result
+
+if TYPE_CHECKING:
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runs import RunResult
+
+skills_app = AxoTyper(name="skills", help="List and fire skills.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
+
+
+def register(app: AxoTyper) -> None:
+    app.add_typer(skills_app)
+    app.command("emit")(emit)
+
+
+@skills_app.command("list")
+def list_skills(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List skills: who holds them, what they emit and what they react to."""
+    config = load_project(ctx)
+    if as_json:
+        rows = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "description": s.description,
+                "agents": list(s.agents),
+                "emits": list(s.emits),
+                "reacts_to": list(s.reacts_to),
+            }
+            for s in config.skills
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    if not config.skills:
+        output.print_line("no skills in this project", stderr=True)
+    for skill in config.skills:
+        output.print_line(skill.id, style="bold")
+        output.print_line(f"    agents: {', '.join(skill.agents) or '-'}")
+        output.print_line(f"    reacts to: {', '.join(skill.reacts_to) or '-'}")
+        output.print_line(f"    emits: {', '.join(skill.emits) or '-'}")
+
+
+@skills_app.command("fire")
+def fire(
+    ctx: typer.Context,
+    skill_id: Annotated[str, typer.Argument(metavar="ID", help="The skill to fire.")],
+    input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Run a skill's agents with its prompt; what they emit cascades to reacting skills."""
+
+    async def action(rt: Runtime) -> RunResult:
+        return await rt.fire_skill(skill_id, input_text)
+
+    result = with_runtime(ctx, action)
+    print_result(result, as_json=as_json)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def emit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The event name, e.g. CodeReady.")],
+    payload: Annotated[str, typer.Option("--payload", "-p", help="Text passed along.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a named event into the lattice and run whatever reacts to it."""
+
+    async def action(rt: Runtime) -> RunResult:
+        result = await rt.emit_signal(name, payload)
+        await rt.wait_idle(timeout=600)  # proactive reactions run as their own runs
+        return result
+
+    result = with_runtime(ctx, action)
+    if result.activations == 0 and not as_json:
+        output.print_line(f"nothing reacts to '{name}'", stderr=True)
+        return
+    print_result(result, as_json=as_json)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,82 @@
+"""`axo workflow list` and `axo workflow run ID -i TEXT [--json] [--stream]`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.framework import AxoTyper
+from axo_tui.cli.project import load_project, with_runtime
+from axo_tui.cli.run_output import print_result, stream_run_events
+
+if TYPE_CHECKING:
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runs import RunResult
+
+workflow_app = AxoTyper(name="workflow", help="List and run workflows.", no_args_is_help=True)
+
+
+def register(app: AxoTyper) -> None:
+    app.add_typer(workflow_app)
+
+
+InputOption = Annotated[str, typer.Option("--input", "-i", help="The run's input text.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
+
+
+@workflow_app.command("list")
+def list_workflows(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the workflows of the project with their agents."""
+    config = load_project(ctx)
+    if as_json:
+        rows = [
+            {
+                "id": w.id,
+                "name": w.name,
+                "description": w.description,
+                "agents": list(w.agents),
+                "entry_point": w.entry_point,
+            }
+            for w in config.workflows
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    if not config.workflows:
+        output.print_line("no workflows in this project", stderr=True)
+        return
+    for workflow in config.workflows:
+        label = f"  {workflow.name}" if workflow.name else ""
+        output.print_line(f"{workflow.id}{label}", style="bold")
+        output.print_line(f"    agents: {' → '.join(workflow.agents)}")
+        if workflow.description:
+            output.print_line(f"    {workflow.description}", style="dim")
+
+
+@workflow_app.command("run")
+def run_workflow(
+    ctx: typer.Context,
+    workflow_id: Annotated[str, typer.Argument(metavar="ID", help="The workflow to run.")],
+    input_text: InputOption = "",
+    as_json: JsonOption = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
+) -> None:
+    """Run a workflow to its end and print the final output (its sink agents' output)."""
+
+    async def action(rt: Runtime) -> RunResult:
+        if not stream or as_json:
+            return await rt.run_workflow(workflow_id, input_text)
+        printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
+        try:
+            return await rt.run_workflow(workflow_id, input_text)
+        finally:
+            await asyncio.sleep(0)
+            printer.cancel()
+
+    result = with_runtime(ctx, action)
+    print_result(result, as_json=as_json, streamed=stream and not as_json)
+    if not result.ok:
+        raise typer.Exit(1)
