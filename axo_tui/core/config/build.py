@@ -38,6 +38,7 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
     trustworthy when none of them is an error)."""
     project_dir = path.parent
     registry = Registry()
+    checker.root = root
     top = Section(checker, root, keys.TOP_LEVEL, "the top level")
 
     def collect(

@@ -36,6 +36,8 @@ class Checker:
         self.file = file
         self.env = env
         self.problems: list[Problem] = []
+        self.root: Map | None = None
+        """The top-level mapping: sections directly under it are named just `key`."""
 
     def report(
         self,
@@ -83,7 +85,7 @@ class Checker:
                     f"export {name}=... in your shell, {where}, "
                     f"or give a default: `${{{name}:-value}}`",
                 )
-        if node.plain and result.changed:
+        if node.plain and result.changed and key not in API_KEY_FIELDS:
             # `port: ${PORT:-8080}` should be the number 8080, as if written in place.
             return resolve_plain(result.text), result.text
         return result.text, result.text
@@ -160,11 +162,17 @@ class Section:
             hint or f"add `{key}:` to this {self.what.split(' ')[0]}",
         )
 
-    def wrong_type(self, key: str, node: Node, expected: str, hint: str = "") -> None:
+    def wrong_type(
+        self, key: str, node: Node, expected: str, hint: str = "", value: ScalarValue = None
+    ) -> None:
+        """Report a value of the wrong type; `value` is the substituted value, if any."""
+        found = kind_name(node)
+        if isinstance(value, str) and isinstance(node, Scalar) and value != node.text:
+            found = kind_name(Scalar(node.line, node.column, value, value, node.plain))
         self.checker.error(
             node,
             "wrong-type",
-            f"`{key}` in {self.what} must be {expected}, found {kind_name(node)}",
+            f"`{key}` in {self.what} must be {expected}, found {found}",
             hint,
         )
 
@@ -222,7 +230,7 @@ class Section:
                 hint = f"write `{key}: {int(value)}`"
             elif isinstance(value, str) and value.strip().isdigit():
                 hint = f"remove the quotes: `{key}: {value.strip()}`"
-            self.wrong_type(key, node, "a whole number", hint)
+            self.wrong_type(key, node, "a whole number", hint, value)
             return None
         if not self._in_range(key, node, value, lo, hi, lo_open=False):
             return None
@@ -253,7 +261,7 @@ class Section:
             hint = ""
             if isinstance(value, str):
                 hint = "write the number without quotes"
-            self.wrong_type(key, node, "a finite number", hint)
+            self.wrong_type(key, node, "a finite number", hint, value)
             return None
         if not self._in_range(key, node, value, lo, hi, lo_open=lo_open):
             return None
@@ -306,7 +314,7 @@ class Section:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.wrong_type(key, node, "true or false")
+            self.wrong_type(key, node, "true or false", "", value)
             return default
         return value
 
@@ -369,7 +377,9 @@ class Section:
                 key, node, "a mapping", f"put the settings of `{key}` on indented lines"
             )
             return None
-        return Section(self.checker, node, allowed, what or f"`{key}` of {self.what}")
+        if not what:
+            what = f"`{key}`" if self.node is self.checker.root else f"`{key}` of {self.what}"
+        return Section(self.checker, node, allowed, what)
 
     def items(self, key: str, *, item_name: str = "item") -> list[Node]:
         """The items of a list field; reports a non-list."""
