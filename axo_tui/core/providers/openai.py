@@ -27,6 +27,7 @@ from axo_tui.core.providers.base import (
     Usage,
 )
 from axo_tui.core.providers.httpbase import HttpProvider, join_versioned
+from axo_tui.core.providers.retry import closing_stream
 from axo_tui.core.providers.tokens import estimate_reply_tokens
 from axo_tui.core.providers.wire import (
     decode_json,
@@ -36,6 +37,7 @@ from axo_tui.core.providers.wire import (
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+OPENAI_HOST = "api.openai.com"
 
 _FINISH_REASONS = {"stop": "stop", "length": "length", "tool_calls": "tool_calls"}
 
@@ -73,18 +75,25 @@ def tool_to_openai(tool: ToolSpec) -> dict[str, Any]:
     }
 
 
-def build_chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
+def build_chat_body(
+    request: ChatRequest,
+    model: str,
+    *,
+    include_usage: bool = True,
+    max_tokens_field: str = "max_tokens",
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
         "messages": [message_to_openai(m) for m in request.messages],
         "stream": True,
-        # Without this, streamed replies carry no token counts at all.
-        "stream_options": {"include_usage": True},
     }
+    if include_usage:
+        # Without this, OpenAI's streamed replies carry no token counts at all.
+        body["stream_options"] = {"include_usage": True}
     if request.tools:
         body["tools"] = [tool_to_openai(t) for t in request.tools]
     if request.max_tokens is not None:
-        body["max_tokens"] = request.max_tokens
+        body[max_tokens_field] = request.max_tokens
     if request.temperature is not None:
         body["temperature"] = request.temperature
     if request.top_p is not None:
@@ -120,6 +129,14 @@ class OpenAIProvider(HttpProvider):
     ) -> None:
         super().__init__(cfg, transport=transport)
         self._context_windows: dict[str, int | None] = {}
+        self._send_stream_options = True
+        # OpenAI's own API refuses `max_tokens` for its reasoning models and accepts
+        # `max_completion_tokens` for all; compatible servers mostly know only `max_tokens`.
+        self._max_tokens_field = (
+            "max_completion_tokens"
+            if httpx.URL(self.base_url).host == OPENAI_HOST
+            else "max_tokens"
+        )
 
     def url(self, path: str) -> str:
         return join_versioned(self.base_url, "v1", path)
@@ -129,9 +146,40 @@ class OpenAIProvider(HttpProvider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         model = self.model_for(request)
+        while True:
+            body = build_chat_body(
+                request,
+                model,
+                include_usage=self._send_stream_options,
+                max_tokens_field=self._max_tokens_field,
+            )
+            started = False
+            try:
+                async with closing_stream(self._stream_body(request, model, body)) as chunks:
+                    async for chunk in chunks:
+                        started = True
+                        yield chunk
+                return
+            except ProviderError as error:
+                if started or not self._rejects_stream_options(error):
+                    raise
+                # Strict servers (Mistral) answer 422 to the unknown field; they report usage
+                # on their own. Ask again without it, and stop sending it from now on.
+                self._send_stream_options = False
+
+    def _rejects_stream_options(self, error: ProviderError) -> bool:
+        return (
+            self._send_stream_options
+            and error.status in (400, 422)
+            and "stream_options" in str(error)
+        )
+
+    async def _stream_body(
+        self, request: ChatRequest, model: str, body: dict[str, Any]
+    ) -> AsyncIterator[StreamChunk]:
         url = self.url("chat/completions")
         reply = _Reply(model=model)
-        async with self.post_stream(url, build_chat_body(request, model), model=model) as response:
+        async with self.post_stream(url, body, model=model) as response:
             async for event in sse_events(response.aiter_lines()):
                 if event.data.strip() == "[DONE]":
                     reply.done = True

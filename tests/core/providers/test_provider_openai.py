@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fakeserver import FakeServer, RecordingSleep, Reply, collect
 
@@ -295,3 +296,54 @@ def test_tool_message_arguments_are_serialised_as_json_text() -> None:
     out = message_to_openai(Message("assistant", "thinking", tool_calls=(call,)))
     assert out["content"] == "thinking"
     assert json.loads(out["tool_calls"][0]["function"]["arguments"]) == {"a": [1, 2]}
+
+
+async def test_a_server_refusing_stream_options_is_asked_again_without_them(
+    server: FakeServer,
+) -> None:
+    # Mistral's strict validation, verbatim in shape.
+    refusal = {
+        "object": "error",
+        "message": {
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", "stream_options", "include_usage"],
+                    "msg": "Extra inputs are not permitted",
+                    "input": True,
+                }
+            ]
+        },
+        "type": "invalid_request_error",
+    }
+    ok = Reply.sse([delta({"content": "ok"}, "stop"), usage(5, 1)], done=True)
+    server.reply("/v1/chat/completions", Reply.json(refusal, 422), ok, ok)
+    provider = openai(server.url)
+    _, first = await collect(provider, HI)
+    _, second = await collect(provider, HI)
+    await provider.aclose()
+    assert first.text == second.text == "ok"
+    assert first.usage.prompt_tokens == 5
+    sent = [r.json() for r in server.requests]
+    assert "stream_options" in sent[0]
+    assert "stream_options" not in sent[1]
+    assert "stream_options" not in sent[2]  # remembered
+
+
+async def test_official_openai_gets_max_completion_tokens() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = b'data: {"choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n'
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    cfg = ProviderConfig(name="openai", kind=ProviderKind.OPENAI, api_key="sk", model="o3-mini")
+    provider = OpenAIProvider(cfg, transport=httpx.MockTransport(handler))
+    await collect(provider, ChatRequest(model="", messages=HI.messages, max_tokens=99))
+    await provider.aclose()
+    [request] = seen
+    assert str(request.url) == "https://api.openai.com/v1/chat/completions"
+    body = json.loads(request.content)
+    assert body["max_completion_tokens"] == 99
+    assert "max_tokens" not in body

@@ -111,10 +111,18 @@ async def test_a_silent_socket_hits_the_read_timeout(
 ) -> None:
     silent = Reply.ndjson([Pause(5)])
     server.reply("/api/chat", silent, silent)
-    provider = build(config(server.url, timeout_secs=0.3, max_retries=1), sleeps)
-    with pytest.raises(ProviderError, match="gave up after 2 attempts") as info:
+    provider = RetryingProvider(
+        OllamaProvider(config(server.url, timeout_secs=0.3)),
+        RetryPolicy(max_retries=1, stall_timeout=None),
+        sleep=sleeps,
+    )
+    with pytest.raises(ProviderError) as info:
         await collect(provider, REQUEST)
     await provider.aclose()
+    assert str(info.value) == (
+        f"ollama: timed out waiting for {server.url}/api/chat (timeout_secs=0.3)"
+        " (gave up after 2 attempts)"
+    )
     assert info.value.retryable
     assert len(server.requests) == 2
 
