@@ -67,6 +67,8 @@ def messages_to_anthropic(messages: tuple[Message, ...]) -> tuple[str, list[dict
             continue
         role = "assistant" if message.role == "assistant" else "user"
         blocks = _content_blocks(message)
+        if not blocks:
+            continue  # an empty message would be rejected; dropping it changes nothing
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)
         else:

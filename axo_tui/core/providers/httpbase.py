@@ -119,8 +119,13 @@ class HttpProvider:
                 retry_after=retry_after,
                 url=url,
             )
-        if status in (401, 403):
-            hint = f"check the api_key for provider {self.name}"
+        # Gemini answers a bad key with 400, not 401: recognise it by what it says.
+        if status in (401, 403) or "api key" in detail.lower():
+            hint = (
+                f"check the api_key for provider {self.name}"
+                if self.cfg.api_key
+                else f"provider {self.name} has no api_key: check the api_key setting"
+            )
         elif status == 404:
             hint = self.not_found_hint(model)
         else:

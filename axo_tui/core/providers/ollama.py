@@ -81,6 +81,10 @@ class OllamaProvider(HttpProvider):
         super().__init__(cfg, transport=transport)
         self._context_windows: dict[str, int | None] = {}
 
+    def auth_headers(self) -> dict[str, str]:
+        # Plain Ollama needs no key; one behind an authenticating proxy (or ollama.com) does.
+        return {"authorization": f"Bearer {self.cfg.api_key}"} if self.cfg.api_key else {}
+
     def not_found_hint(self, model: str) -> str:
         return f"model not found, run `ollama pull {model}`"
 

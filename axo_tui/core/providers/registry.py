@@ -7,7 +7,6 @@ by code that `axo --help` reaches, and httpx (or llama_cpp) must not load there.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -106,16 +105,14 @@ def _build_bare(cfg: ProviderConfig, transport: httpx.AsyncBaseTransport | None)
 
 
 def _build_local(cfg: ProviderConfig) -> Provider:
-    # Imported by name so this module type-checks and imports whether or not the embedded
-    # model (and llama_cpp behind it) is installed.
+    # Imported here: it is the embedded model's module, and a build of axo without it (or
+    # without what it needs) must still run every other kind.
     try:
-        module = importlib.import_module("axo_tui.core.providers.local")
-        local_provider = module.LocalProvider
-    except (ImportError, AttributeError) as exc:
+        from axo_tui.core.providers.local import LocalProvider
+    except ImportError as exc:
         raise ProviderError(
             f"provider {cfg.name}: the embedded model isn't available ({exc}); "
-            "install axo with its embedded model or configure another provider",
+            "reinstall axo with its embedded model or configure another provider",
             provider=cfg.name,
         ) from exc
-    provider: Provider = local_provider(cfg)
-    return provider
+    return LocalProvider(cfg)

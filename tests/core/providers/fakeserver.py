@@ -132,17 +132,24 @@ class FakeServer:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
+        # The work runs in a task of our own: shutdown cancels that one, never asyncio's
+        # connection task, whose done-callback chokes on cancellation in Python 3.11.
+        task = asyncio.ensure_future(self._serve(reader, writer))
         self._tasks.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while await self._serve_one(reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Serve one request; False when the connection is finished."""

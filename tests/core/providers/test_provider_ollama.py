@@ -70,6 +70,7 @@ async def test_streams_text_and_reports_real_usage(server: FakeServer) -> None:
     assert final.provider == "ollama"
     [received] = server.requests
     assert received.method == "POST"
+    assert "authorization" not in received.headers
     assert received.json() == {
         "model": "llama3.2:1b",
         "messages": [
@@ -186,3 +187,11 @@ async def test_list_models_reads_api_tags(server: FakeServer) -> None:
     provider = ollama(server)
     assert await provider.list_models() == ["llama3.2:latest", "qwen3:4b"]
     await provider.aclose()
+
+
+async def test_an_api_key_is_sent_as_a_bearer_token(server: FakeServer) -> None:
+    server.reply("/api/chat", Reply.ndjson([chunk("ok"), done()]))
+    provider = ollama(server, api_key="proxy-secret")
+    await collect(provider, ChatRequest(model="", messages=(Message("user", "hi"),)))
+    await provider.aclose()
+    assert server.requests[0].headers["authorization"] == "Bearer proxy-secret"

@@ -237,7 +237,11 @@ async def test_an_error_event_mid_stream(server: FakeServer) -> None:
 async def test_401_says_to_check_the_key(server: FakeServer, sleeps: RecordingSleep) -> None:
     # OpenRouter-style base URL: the version segment is inside the path already.
     cfg = ProviderConfig(
-        name="openrouter", kind=ProviderKind.OPENAI, base_url=server.url + "/api/v1", model="m"
+        name="openrouter",
+        kind=ProviderKind.OPENAI,
+        base_url=server.url + "/api/v1",
+        model="m",
+        api_key="sk-or-wrong",
     )
     rejected = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
     server.reply("/api/v1/chat/completions", Reply.json(rejected, 401))

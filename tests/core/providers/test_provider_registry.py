@@ -78,6 +78,18 @@ def test_local_without_the_embedded_model_is_a_clear_error() -> None:
         build_provider(local, all_providers={"local": local})
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("axo_tui.core.providers.local") is None,
+    reason="the embedded model module is not there",
+)
+async def test_local_is_built_from_the_embedded_model_module() -> None:
+    local = cfg("local", ProviderKind.LOCAL, model_path="/nonexistent.gguf")
+    provider = build_provider(local, all_providers={"local": local})
+    assert isinstance(provider, RetryingProvider)
+    assert type(provider.inner).__name__ == "LocalProvider"
+    await provider.aclose()
+
+
 def test_importing_the_registry_does_not_load_httpx() -> None:
     code = (
         "import sys, axo_tui.core.providers, axo_tui.core.providers.registry, "

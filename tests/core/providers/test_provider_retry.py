@@ -178,7 +178,7 @@ async def test_401_is_not_retried_and_points_at_the_api_key(
     server: FakeServer, sleeps: RecordingSleep
 ) -> None:
     server.reply("/api/chat", Reply.json({"error": "unauthorized"}, 401), OK)
-    provider = build(config(server.url, name="homelab"), sleeps)
+    provider = build(config(server.url, name="homelab", api_key="wrong"), sleeps)
     with pytest.raises(ProviderError, match="check the api_key for provider homelab") as info:
         await collect(provider, REQUEST)
     await provider.aclose()
@@ -238,7 +238,7 @@ async def test_fallback_is_not_used_for_a_non_retryable_error(
     primary = config(server.url, name="primary", fallback="backup")
     backup = config(server.url, name="backup")
     provider = build(primary, sleeps, backup)
-    with pytest.raises(ProviderError, match="check the api_key for provider primary"):
+    with pytest.raises(ProviderError, match="provider primary has no api_key"):
         await collect(provider, REQUEST)
     await provider.aclose()
     assert len(server.requests) == 1
