@@ -1,0 +1,696 @@
+"""Runtime benchmarks: lattice routing, bus fan-out, workflow step overhead, and LangGraph.
+
+Run with `.venv/bin/python -m tests.bench.bench_runtime` (axo only) or, for the LangGraph
+comparison, `bash tests/bench/setup_bench_env.sh && .venv-bench/bin/python -m
+tests.bench.bench_runtime` (what `make bench` does). `--quick` shortens every section.
+
+What is measured, and how it is kept fair:
+
+1. Lattice routing. N agents (10, 100, 1,000) hold skills whose `reacts_to` listens for
+   signals: one broadcast signal every agent listens to, and one signal per agent. The
+   project threshold is set out of reach, so deposits decay and accumulate but never fire:
+   the numbers are routing and pheromone bookkeeping, never an LLM turn.
+2. Bus fan-out: `EventBus.emit` with N subscribers (queues drained outside the timing),
+   plus the two costly cases: a lagging subscriber at capacity and the journal sink.
+3. Workflow step overhead: a 10-agent chain and a 1 -> 100 -> 1 fan-out with a join, on the
+   scripted provider with the journal (SQLite WAL) on. Microseconds per activation: the
+   median of a few runs, the mean of many more (WAL checkpoints included), and runs
+   started at once.
+4. The same DAGs in LangGraph with its SQLite checkpointer (see `langgraph_dags.py`): same
+   shapes, the same reply per node, durable state on a file in the same temporary folder,
+   the same SQLite settings, warm-up runs excluded on both sides, and the contenders
+   alternated run by run so the load of a shared machine falls on all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import gc
+import importlib.util
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from axo_tui.core.bus import EventBus, Subscription
+from axo_tui.core.config.schema import (
+    AgentConfig,
+    Config,
+    LatticeDefaults,
+    ProviderConfig,
+    ProviderKind,
+    ScriptedStep,
+    SkillConfig,
+    WorkflowConfig,
+)
+from axo_tui.core.engine import Runtime
+from axo_tui.core.events import AgentCompleted, TokenStreamed, UsageRecorded
+from axo_tui.core.journal import Journal
+
+INPUT = "Summarise the quarterly report for the team."
+WARMUP_RUNS = 2
+UNREACHABLE_THRESHOLD = 1e12
+"""Deposits accumulate and decay but never fire, so no LLM turn is ever measured."""
+
+SETUP_HINT = (
+    "bash tests/bench/setup_bench_env.sh && .venv-bench/bin/python -m tests.bench.bench_runtime"
+    "   (or: make bench)"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    budget: float
+    """Seconds each throughput measurement runs for."""
+    runs: int
+    """Timed single runs per DAG; the median is reported."""
+    many: int
+    """Further runs (the journal and checkpoint files grow); the mean is reported."""
+    batch: int
+    """Runs started at once (asyncio.gather) in a concurrent round."""
+    rounds: int
+    """Concurrent rounds; the median is reported."""
+    lattice_sizes: tuple[int, ...] = (10, 100, 1000)
+    bus_sizes: tuple[int, ...] = (0, 1, 10, 100, 1000)
+
+
+FULL = Settings(budget=0.4, runs=9, many=40, batch=10, rounds=3)
+QUICK = Settings(budget=0.1, runs=3, many=4, batch=4, rounds=1)
+
+
+# --------------------------------------------------------------------------- tables
+def print_table(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], notes: Sequence[str] = ()
+) -> None:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.ljust(width) if index == 0 else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    print(f"\n### {title}\n")
+    print(line(headers))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+    for note in notes:
+        print(f"  {note}")
+    sys.stdout.flush()
+
+
+def fmt_rate(per_second: float) -> str:
+    return f"{per_second:,.0f}"
+
+
+def fmt_us(microseconds: float) -> str:
+    return f"{microseconds:,.1f}" if microseconds < 1000 else f"{microseconds:,.0f}"
+
+
+def fmt_ratio(ratio: float) -> str:
+    return f"{ratio:.2f}x"
+
+
+# ------------------------------------------------------------------------- timing
+def timed_loop(step: Callable[[], int], budget: float) -> tuple[int, float]:
+    """Call `step` (which returns how many operations it did) until `budget` seconds pass."""
+    gc.collect()
+    operations = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < budget:
+        operations += step()
+        elapsed = time.perf_counter() - start
+    return operations, elapsed
+
+
+async def async_timed_loop(step: Callable[[], Awaitable[int]], budget: float) -> tuple[int, float]:
+    gc.collect()
+    operations = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < budget:
+        operations += await step()
+        elapsed = time.perf_counter() - start
+    return operations, elapsed
+
+
+# ------------------------------------------------------------ 1. lattice routing
+def lattice_config(directory: Path, agents: int) -> Config:
+    ids = tuple(f"s{i}" for i in range(agents))
+    broadcast = SkillConfig(id="broadcast", reacts_to=("Tick",), agents=ids, prompt="react")
+    own = tuple(
+        SkillConfig(id=f"own{i}", reacts_to=(f"sig{i}",), agents=(agent,), prompt="react")
+        for i, agent in enumerate(ids)
+    )
+    return Config(
+        path=directory / "axo.yaml",
+        agents=tuple(AgentConfig(id=agent, provider="scripted", tools=()) for agent in ids),
+        skills=(broadcast, *own),
+        providers=(ProviderConfig(name="scripted", kind=ProviderKind.SCRIPTED),),
+        lattice=LatticeDefaults(threshold=UNREACHABLE_THRESHOLD, decay=0.1),
+    )
+
+
+FIRED = "a deposit fired: the threshold is meant to be out of reach"
+
+
+async def bench_lattice(tmp: Path, settings: Settings) -> None:
+    rows: list[list[str]] = []
+    for size in settings.lattice_sizes:
+        directory = tmp / f"lattice-{size}"
+        async with Runtime(lattice_config(directory, size), data_dir=directory) as rt:
+            rows += await _lattice_rows(rt, size, settings)
+    print_table(
+        "1a. Ambient lattice routing (journal on, thresholds out of reach: no LLM turns)",
+        ["agents", "path", "listeners/signal", "signals/s", "deposits/s", "µs/signal"],
+        rows,
+        [
+            "PheromoneField.deposit: the decay/accumulate/threshold math alone.",
+            "routed in a run: AmbientRouter._deposit: listener lookup + deposit + events"
+            " (SignalEmitted journaled, one LatticeSignal per listener).",
+            "rt.emit_signal: the public path, one ambient run per signal (run row, RunStarted,"
+            " RunCompleted, usage query, scope drop).",
+            "broadcast: every agent listens for the signal; targeted: one listener per signal.",
+        ],
+    )
+
+
+async def _lattice_rows(rt: Runtime, size: int, settings: Settings) -> list[list[str]]:
+    rows: list[list[str]] = []
+    ambient = rt.ambient
+    pheromones = ambient.field
+    listeners = ambient.listeners("Tick")
+    assert len(listeners) == size
+    counter = iter(range(1 << 62))
+
+    def deposit_batch() -> int:
+        for _ in range(10):
+            pheromones.deposit("Tick", listeners)
+        return 10
+
+    signals, seconds = timed_loop(deposit_batch, settings.budget)
+    rows.append(_lattice_row(size, "PheromoneField.deposit", size, signals, seconds))
+
+    # Routing inside one open ambient run (private API: the closest thing to "routing only").
+    open_run = getattr(ambient, "_open_run", None)
+    route = getattr(ambient, "_deposit", None)
+    close_run = getattr(ambient, "_close_run", None)
+    if open_run is not None and route is not None and close_run is not None:
+        run = open_run("signal", "bench", "")
+
+        def route_broadcast() -> int:
+            if route(run, "Tick", "payload", "user", 0):
+                raise AssertionError(FIRED)
+            return 1
+
+        def route_targeted() -> int:
+            for _ in range(10):
+                if route(run, f"sig{next(counter) % size}", "payload", "user", 0):
+                    raise AssertionError(FIRED)
+            return 10
+
+        signals, seconds = timed_loop(route_broadcast, settings.budget)
+        rows.append(_lattice_row(size, "routed in a run, broadcast", size, signals, seconds))
+        signals, seconds = timed_loop(route_targeted, settings.budget)
+        rows.append(_lattice_row(size, "routed in a run, targeted", 1, signals, seconds))
+        await close_run(run, "signal", "bench")
+    else:
+        rows.append([str(size), "routed in a run (API changed)", "-", "n/a", "n/a", "n/a"])
+
+    async def emit_targeted() -> int:
+        result = await rt.emit_signal(f"sig{next(counter) % size}", "payload")
+        if result.activations:
+            raise AssertionError(FIRED)
+        return 1
+
+    async def emit_broadcast() -> int:
+        result = await rt.emit_signal("Tick", "payload")
+        if result.activations:
+            raise AssertionError(FIRED)
+        return 1
+
+    signals, seconds = await async_timed_loop(emit_targeted, settings.budget)
+    rows.append(_lattice_row(size, "rt.emit_signal, targeted", 1, signals, seconds))
+    signals, seconds = await async_timed_loop(emit_broadcast, settings.budget)
+    rows.append(_lattice_row(size, "rt.emit_signal, broadcast", size, signals, seconds))
+    return rows
+
+
+def _lattice_row(size: int, path: str, listeners: int, signals: int, seconds: float) -> list[str]:
+    per_second = signals / seconds
+    return [
+        str(size),
+        path,
+        str(listeners),
+        fmt_rate(per_second),
+        fmt_rate(per_second * listeners),
+        fmt_us(1e6 / per_second),
+    ]
+
+
+# --------------------------------------------------------------- 2. bus fan-out
+def bench_bus(tmp: Path, settings: Settings) -> None:
+    rows: list[list[str]] = []
+    batch = 200
+
+    def measure(emit: Callable[[], None], drain: Callable[[], None]) -> float:
+        """Microseconds per emit; draining the subscriber queues is not timed."""
+        gc.collect()
+        spent = 0.0
+        events = 0
+        while spent < settings.budget:
+            start = time.perf_counter()
+            for _ in range(batch):
+                emit()
+            spent += time.perf_counter() - start
+            events += batch
+            drain()
+        return spent / events * 1e6
+
+    def token(bus: EventBus) -> Callable[[], None]:
+        return lambda: bus.emit(
+            TokenStreamed, run_id="r1", agent_id="a", activation_id="x", text="tok"
+        )
+
+    base_us: float | None = None
+    for size in settings.bus_sizes:
+        bus = EventBus()
+        subs = [bus.subscribe() for _ in range(size)]
+
+        def drain(subs: list[Subscription] = subs) -> None:
+            for sub in subs:
+                sub.drain()
+
+        us = measure(token(bus), drain)
+        if base_us is None:
+            base_us = us
+        per_subscriber = f"{(us - base_us) / size * 1000:,.0f}" if size else "-"
+        rows.append([str(size), "all events", fmt_us(us), fmt_rate(1e6 / us), per_subscriber])
+
+    bus = EventBus()
+    filtered = [bus.subscribe(run_id="another-run") for _ in range(100)]
+
+    def drain_filtered() -> None:
+        for sub in filtered:
+            sub.drain()
+
+    us = measure(token(bus), drain_filtered)
+    rows.append(["100", "filtered to another run", fmt_us(us), fmt_rate(1e6 / us), "-"])
+
+    # A subscriber that stopped reading (a hung WebSocket client, a paused TUI): its queue
+    # is at capacity with transcript events, so each status event scans it to coalesce.
+    bus = EventBus()
+    lagging = bus.subscribe()
+    for _ in range(lagging.capacity):
+        bus.emit(TokenStreamed, run_id="r1", agent_id="a", activation_id="x", text="tok")
+
+    def status_event() -> None:
+        bus.emit(
+            UsageRecorded,
+            run_id="r1",
+            agent_id="a",
+            provider="p",
+            model="m",
+            prompt_tokens=1,
+            completion_tokens=1,
+        )
+
+    us = measure(status_event, lambda: None)
+    rows.append(
+        [
+            "1",
+            f"lagging, {lagging.capacity:,} queued (status event coalesced)",
+            fmt_us(us),
+            fmt_rate(1e6 / us),
+            "-",
+        ]
+    )
+
+    journal = Journal(tmp / "bus-journal" / "axo.db")
+    bus = EventBus()
+    bus.add_sink(journal.record_event)
+    us = measure(
+        lambda: bus.emit(
+            AgentCompleted, run_id="r1", agent_id="a", activation_id="x", output="done"
+        ),
+        lambda: None,
+    )
+    journal.close()
+    rows.append(
+        ["0", "journal sink (journaled event, SQLite WAL)", fmt_us(us), fmt_rate(1e6 / us), "-"]
+    )
+    print_table(
+        "1b. Event bus fan-out: EventBus.emit (TokenStreamed unless noted)",
+        ["subscribers", "case", "µs/event", "events/s", "ns per extra subscriber"],
+        rows,
+    )
+
+
+# ----------------------------------------------------------- 3. workflow steps
+@dataclass(frozen=True)
+class Dag:
+    name: str
+    label: str
+    nodes: tuple[str, ...]
+    deps: dict[str, tuple[str, ...]]
+
+    @property
+    def replies(self) -> dict[str, str]:
+        """What each node answers: small, and the same on both sides of the comparison."""
+        return {node: f"{node} done ({len(self.deps[node])} upstream)" for node in self.nodes}
+
+
+def chain(length: int) -> Dag:
+    nodes = tuple(f"a{i}" for i in range(length))
+    deps = {node: (nodes[i - 1],) if i else () for i, node in enumerate(nodes)}
+    return Dag(f"chain{length}", f"chain of {length}", nodes, deps)
+
+
+def fan_out(width: int) -> Dag:
+    workers = tuple(f"w{i}" for i in range(width))
+    deps: dict[str, tuple[str, ...]] = {"root": ()}
+    deps.update(dict.fromkeys(workers, ("root",)))
+    deps["sink"] = workers
+    return Dag(f"fan{width}", f"1 -> {width} -> 1", ("root", *workers, "sink"), deps)
+
+
+def workflow_config(directory: Path, dag: Dag) -> Config:
+    replies = dag.replies
+    return Config(
+        path=directory / "axo.yaml",
+        agents=tuple(
+            AgentConfig(id=node, provider="scripted", depends_on=dag.deps[node], tools=())
+            for node in dag.nodes
+        ),
+        workflows=(WorkflowConfig(id="w", agents=dag.nodes),),
+        providers=(
+            ProviderConfig(
+                name="scripted",
+                kind=ProviderKind.SCRIPTED,
+                replies=tuple(
+                    (node, (ScriptedStep(text=replies[node], usage_prompt=16, usage_completion=4),))
+                    for node in dag.nodes
+                ),
+            ),
+        ),
+    )
+
+
+RunOnce = Callable[[], Awaitable[dict[str, str]]]
+"""Runs a DAG once and returns every node's output."""
+
+
+@dataclass
+class Contender:
+    """One side of the comparison, with its timings in µs per step (activation / node)."""
+
+    name: str
+    run: RunOnce
+    concurrent: bool
+    first: list[float] = field(default_factory=list)
+    many: list[float] = field(default_factory=list)
+    together: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.first)
+
+    @property
+    def amortised(self) -> float:
+        # The mean, not the median: WAL checkpoints (the fsyncs) land in a few runs only
+        # and are part of the cost of many runs.
+        return statistics.fmean(self.many)
+
+    @property
+    def at_once(self) -> float | None:
+        return statistics.median(self.together) if self.together else None
+
+
+async def race(contenders: Sequence[Contender], dag: Dag, settings: Settings) -> None:
+    """Time every contender on the same DAG, alternating them run by run so that the load
+    of a shared machine falls on all of them alike."""
+    steps, expected = len(dag.nodes), dag.replies
+    for contender in contenders:
+        for _ in range(WARMUP_RUNS):
+            _check(await contender.run(), expected)
+    for phase, count in (("first", settings.runs), ("many", settings.many)):
+        for index in range(count):
+            order = contenders if index % 2 == 0 else list(reversed(contenders))
+            for contender in order:
+                gc.collect()
+                start = time.perf_counter()
+                outputs = await contender.run()
+                elapsed = time.perf_counter() - start
+                _check(outputs, expected)
+                getattr(contender, phase).append(elapsed / steps * 1e6)
+    for _ in range(settings.rounds):
+        for contender in contenders:
+            if not contender.concurrent:
+                continue
+            gc.collect()
+            start = time.perf_counter()
+            results = await asyncio.gather(*(contender.run() for _ in range(settings.batch)))
+            elapsed = time.perf_counter() - start
+            for outputs in results:
+                _check(outputs, expected)
+            contender.together.append(elapsed / (steps * settings.batch) * 1e6)
+
+
+def _check(outputs: dict[str, str], expected: dict[str, str]) -> None:
+    if outputs != expected:
+        missing = sorted(set(expected) - set(outputs))
+        raise AssertionError(f"wrong outputs (missing {missing[:5]}): the DAGs do not match")
+
+
+async def bench_dag(
+    tmp: Path, dag: Dag, settings: Settings, lg: Any
+) -> tuple[Contender, list[Contender]]:
+    """axo and (when `lg` is given) LangGraph's variants on one DAG, timed together."""
+    directory = tmp / f"axo-{dag.name}"
+    async with contextlib.AsyncExitStack() as stack:
+        rt = await stack.enter_async_context(
+            Runtime(workflow_config(directory, dag), data_dir=directory)
+        )
+
+        async def run_axo() -> dict[str, str]:
+            result = await rt.run_workflow("w", INPUT)
+            if not result.ok or result.activations != len(dag.nodes):
+                raise AssertionError(f"{dag.name}: run {result.status}: {result.errors}")
+            return result.outputs
+
+        axo = Contender("axo", run_axo, concurrent=True)
+        others: list[Contender] = []
+        if lg is not None:
+            for durability in ("sync", "async"):
+                graph = await lg.AsyncLangGraphDag.create(
+                    dag.nodes,
+                    dag.deps,
+                    dag.replies,
+                    tmp / f"lg-async-{durability}-{dag.name}.db",
+                    durability=durability,
+                )
+                stack.push_async_callback(graph.close)
+                others.append(
+                    Contender(
+                        f"async/{durability}",
+                        functools.partial(graph.run, INPUT),
+                        concurrent=True,
+                    )
+                )
+                sync_graph = lg.SyncLangGraphDag(
+                    dag.nodes,
+                    dag.deps,
+                    dag.replies,
+                    tmp / f"lg-sync-{durability}-{dag.name}.db",
+                    durability=durability,
+                )
+                stack.callback(sync_graph.close)
+                others.append(
+                    Contender(f"sync/{durability}", _on_this_thread(sync_graph), concurrent=False)
+                )
+        await race([axo, *others], dag, settings)
+        return axo, others
+
+
+def _on_this_thread(graph: Any) -> RunOnce:
+    async def run() -> dict[str, str]:
+        # LangGraph's sync API runs on the calling thread (plus its own pool for parallel
+        # nodes), as it would in a script; it blocks the loop, and nothing else is running.
+        outputs: dict[str, str] = graph.run(INPUT)
+        return outputs
+
+    return run
+
+
+def print_axo_steps(results: Sequence[tuple[Dag, Contender]], settings: Settings) -> None:
+    rows = [
+        [
+            dag.label,
+            str(len(dag.nodes)),
+            fmt_us(axo.median),
+            fmt_us(min(axo.first)),
+            fmt_us(axo.amortised),
+            fmt_us(axo.at_once or 0.0),
+        ]
+        for dag, axo in results
+    ]
+    print_table(
+        "2. axo workflow step overhead (scripted provider, journal on: SQLite WAL)",
+        [
+            "DAG",
+            "activations/run",
+            f"median µs/act ({settings.runs} runs)",
+            "best µs/act",
+            f"mean µs/act ({settings.many} more runs)",
+            f"µs/act, {settings.batch} runs at once",
+        ],
+        rows,
+        [
+            f"{WARMUP_RUNS} warm-up runs excluded; µs/act = run wall time / activations.",
+            "The mean over many runs includes the journal's WAL checkpoints (fsync).",
+        ],
+    )
+
+
+LG_VARIANTS = (
+    ("async/sync", "LG async dur=sync"),
+    ("sync/sync", "LG sync dur=sync"),
+    ("async/async", "LG async dur=async"),
+    ("sync/async", "LG sync dur=async"),
+)
+
+
+def print_comparison(
+    results: Sequence[tuple[Dag, Contender, list[Contender]]], settings: Settings
+) -> None:
+    rows: list[list[str]] = []
+    ratios: list[float] = []
+    modes: tuple[tuple[str, Callable[[Contender], float | None]], ...] = (
+        (f"median of {settings.runs} runs", lambda c: c.median),
+        (f"mean of {settings.many} more runs", lambda c: c.amortised),
+        (f"{settings.batch} runs at once", lambda c: c.at_once),
+    )
+    for dag, axo, others in results:
+        by_name = {contender.name: contender for contender in others}
+        for mode, pick in modes:
+            axo_us = pick(axo)
+            assert axo_us is not None
+            row = [dag.label, mode, fmt_us(axo_us)]
+            durable = []
+            for key, _ in LG_VARIANTS:
+                value = pick(by_name[key])
+                row.append(fmt_us(value) if value is not None else "-")
+                if value is not None and key.endswith("/sync"):
+                    durable.append(value)
+            ratio = min(durable) / axo_us
+            ratios.append(ratio)
+            row.append(fmt_ratio(ratio))
+            rows.append(row)
+    print_table(
+        "3. µs per step, axo vs LangGraph, durable state on both sides (SQLite files, WAL)",
+        ["DAG", "mode", "axo", *(label for _, label in LG_VARIANTS), "best LG dur=sync / axo"],
+        rows,
+        [
+            "LG async = graph.ainvoke + AsyncSqliteSaver (aiosqlite, its own thread);"
+            " LG sync = graph.invoke + SqliteSaver.",
+            "dur=sync: a superstep's checkpoint is committed before the next one starts, the"
+            " guarantee axo's journal gives per activation. dur=async, LangGraph's default,"
+            " writes it while the next step runs (shown for reference, not in the ratio).",
+            "Same DAG, same reply per node, synchronous=NORMAL on both, a new run (thread_id)"
+            f" each time, {WARMUP_RUNS} warm-up runs each excluded, contenders alternated run"
+            " by run.",
+            f"Ratio > 1 means axo is faster per step. Range over the rows: {min(ratios):.2f}x"
+            f" to {max(ratios):.2f}x (goal: >= 2x).",
+        ],
+    )
+
+
+def load_langgraph() -> Any:
+    missing = [
+        name
+        for name in ("langgraph", "langgraph.checkpoint.sqlite", "aiosqlite")
+        if not _importable(name)
+    ]
+    if missing:
+        print(
+            f"\n### 3. axo vs LangGraph: skipped ({', '.join(missing)} not installed in"
+            f" {sys.prefix}).\n  For the comparison run: {SETUP_HINT}"
+        )
+        return None
+    from tests.bench import langgraph_dags
+
+    return langgraph_dags
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def header() -> None:
+    versions = [f"python {platform.python_version()}", f"sqlite {sqlite3.sqlite_version}"]
+    try:
+        from importlib.metadata import version
+
+        versions.append(f"langgraph {version('langgraph')}")
+        versions.append(f"langgraph-checkpoint-sqlite {version('langgraph-checkpoint-sqlite')}")
+    except Exception:
+        versions.append("langgraph not installed")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"## axo runtime benchmarks: {'; '.join(versions)}; {os.cpu_count()} cores,"
+        f" load average {load}"
+    )
+
+
+async def main_async(settings: Settings, sections: set[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="axo-bench-") as name:
+        tmp = Path(name)
+        if "lattice" in sections:
+            await bench_lattice(tmp, settings)
+        if "bus" in sections:
+            bench_bus(tmp, settings)
+        if not sections & {"steps", "langgraph"}:
+            return
+        lg = load_langgraph() if "langgraph" in sections else None
+        results = []
+        for dag in (chain(10), fan_out(100)):
+            axo, others = await bench_dag(tmp, dag, settings, lg)
+            results.append((dag, axo, others))
+        print_axo_steps([(dag, axo) for dag, axo, _ in results], settings)
+        if lg is not None:
+            print_comparison(results, settings)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_runtime")
+    parser.add_argument("--quick", action="store_true", help="short runs, for development")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["lattice", "bus", "steps", "langgraph"],
+        help="run only these sections (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    header()
+    asyncio.run(main_async(settings, set(args.only or ["lattice", "bus", "steps", "langgraph"])))
+
+
+if __name__ == "__main__":
+    main()
