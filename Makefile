@@ -22,8 +22,9 @@ pytest: setup
 
 test: lint typecheck pytest
 
-bench: setup
-	$(BIN)/python -m tests.bench
+bench:
+	@./tests/bench/setup_bench_env.sh
+	.venv-bench/bin/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
