@@ -32,6 +32,7 @@ from axo_tui.core.events import (
 from axo_tui.core.journal import Journal
 from axo_tui.core.lattice import NodeState, WorkflowRunState
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
+from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
@@ -108,7 +109,7 @@ class Runtime:
             tools=self.tools,
             project_dir=self.config.project_dir,
             resolve_provider=self.resolve_provider,
-            estimate_cost=_estimate_cost,
+            estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,
         )
         self.ambient.configure(self.config)
@@ -524,15 +525,6 @@ def _find_provider(config: Config, name: str) -> ProviderConfig | None:
     for provider in config.providers:
         if provider.name == name:
             return provider
-    return None
-
-
-def _estimate_cost(config: ProviderConfig, model: str, usage: Usage) -> float | None:
-    for priced_model, input_price, output_price in config.prices:
-        if priced_model == model:
-            return (
-                usage.prompt_tokens * input_price + usage.completion_tokens * output_price
-            ) / 1e6
     return None
 
 

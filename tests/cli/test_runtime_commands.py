@@ -207,17 +207,19 @@ def test_events_filters_and_follow(project: Path) -> None:
     events = [json.loads(line) for line in lines.splitlines()]
     assert events and {e["agent_id"] for e in events} == {"writer"}
     assert events[0]["kind"] == "agent.activated"
-    # --follow sees events another process records.
+    # --follow sees events another process records. It first prints the last past event,
+    # which also tells us it is up before the second process starts writing.
     follower = subprocess.Popen(
-        [str(AXO), "events", "--follow", "--json", "-n", "0"],
+        [str(AXO), "events", "--follow", "--json", "-n", "1"],
         cwd=project,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
+        assert follower.stdout is not None
+        assert json.loads(follower.stdout.readline())["kind"] == "run.completed"
         assert axo(project, "run", "critic", "-i", "x").returncode == 0
         seen = []
-        assert follower.stdout is not None
         for line in follower.stdout:
             seen.append(json.loads(line)["kind"])
             if seen[-1] == "run.completed":
