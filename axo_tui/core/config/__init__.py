@@ -19,7 +19,7 @@ from axo_tui.core.config.loader import (
     load_config,
     load_config_text,
 )
-from axo_tui.core.config.problems import ConfigError, Problem, Severity
+from axo_tui.core.config.problems import CODES, ConfigError, Problem, Severity
 from axo_tui.core.config.schema import (
     DEFAULT_CORE_BLOCKS,
     AgentConfig,
@@ -50,6 +50,7 @@ from axo_tui.core.config.schema import (
 )
 
 __all__ = [
+    "CODES",
     "CONFIG_NAMES",
     "DEFAULT_CORE_BLOCKS",
     "MAX_BYTES",

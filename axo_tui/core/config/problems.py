@@ -96,3 +96,60 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+CODES: dict[str, str] = {
+    # Reading the file
+    "file-not-found": "the config path does not exist",
+    "no-config": "no axo.yaml / axo.yml / axocoatl.yaml in the directory",
+    "unreadable": "the path is a directory, FIFO or device, or permission is denied",
+    "too-large": "the file is over 2 MiB, or holds more than 50000 values",
+    "binary-file": "the file contains NUL bytes",
+    "bad-encoding": "the file is not UTF-8 (or is UTF-16)",
+    "empty-file": "the file holds no YAML document, or only `null`",
+    # YAML structure
+    "syntax-error": "YAML cannot parse the text (position of the parser's marker)",
+    "multiple-documents": "a second `---` document in the file",
+    "not-a-mapping": "the top level is a list or a scalar instead of sections",
+    "too-deep": "values nested more than 64 levels deep",
+    "alias-bomb": "aliases expand to more than 50000 values ('billion laughs')",
+    "recursive-alias": "an alias used inside the value its anchor names",
+    "undefined-alias": "an alias whose anchor does not exist",
+    "unsupported-tag": "an explicit YAML tag (`!!python/...`, `!!binary`, `!x`)",
+    "non-string-key": "a list or mapping used as a key",
+    "duplicate-key": "the same key twice in one mapping (both lines are named)",
+    # Sections and values
+    "unknown-key": "a key the section does not accept (with a did-you-mean)",
+    "missing-key": "a required key is absent",
+    "wrong-type": "a value of the wrong type (text, number, list, mapping...)",
+    "invalid-choice": "a value outside an enumeration (the allowed values are listed)",
+    "out-of-range": "a number outside its allowed range",
+    "invalid-id": "an id or provider name with characters other than letters, digits, _ - .",
+    "invalid-url": "a URL that is not http(s)",
+    "invalid-duration": "an `every` that is not a positive duration like `30s` or `1h30m`",
+    "invalid-label": "a core memory block label not matching [a-z][a-z0-9_]*",
+    "duplicate-label": "two core memory blocks with the same label",
+    "duplicate-id": "two agents (workflows, skills, ...) with the same id",
+    "budget-order": "`per_call` larger than `per_execution`",
+    "empty-workflow": "a workflow whose `agents` list is empty",
+    "conflicting-keys": "keys that exclude each other (MCP `command` and `url`)",
+    "ignored-key": "(warning) a key the given kind or type does not use",
+    # Whole-config checks
+    "unknown-reference": "a name that refers to no declared agent / workflow / provider",
+    "cycle": "agents whose `depends_on` form a cycle (the whole cycle is named)",
+    "dependency-outside-workflow": "a workflow agent depends on an agent the workflow lacks",
+    "entry-point-not-in-workflow": "a workflow's `entry_point` is not one of its agents",
+    "fallback-cycle": "providers whose `fallback` chain loops",
+    "coordinator-without-workers": "a coordinator with no `role: worker` agent to delegate to",
+    "worker-with-depends-on": "a worker with `depends_on` (workers are dispatched)",
+    "workers-without-tools": "(warning) a coordinator whose workers all have `tools: []`",
+    # Environment
+    "undefined-variable": "`${VAR}` with VAR unset and no default",
+    "unset-variable": "(warning) `${VAR}` unset in an `api_key`, which becomes empty",
+    "bad-substitution": "`${...}` that is not `${NAME}` or `${NAME:-default}`",
+    "bad-env-file": "(warning) the .env beside the config could not be read",
+    # Last resort
+    "internal-error": "a bug in axo caught while loading; please report it",
+    "invalid": "a generic problem (used only when no specific code fits)",
+}
+"""Every stable problem code with a one-line meaning (docs/config.md lists the same)."""
