@@ -19,6 +19,8 @@ import typer
 from axo_tui import __version__
 from axo_tui.cli import (
     agents_cmd,
+    chat_cmd,
+    dev_cmd,
     init_cmd,
     run_cmd,
     runs_cmd,
@@ -34,6 +36,8 @@ from axo_tui.cli.framework import AxoTyper
 REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     init_cmd.register,
     validate_cmd.register,
+    dev_cmd.register,
+    chat_cmd.register,
     workflow_cmd.register,
     run_cmd.register,
     agents_cmd.register,

@@ -1,0 +1,207 @@
+"""`axo chat -a NAME`: talk to one agent, in the Textual chat screen or line by line.
+
+Plain mode (`--plain`, or whenever stdin is not a terminal) reads one message per line and
+streams the reply to stdout, so `echo hi | axo chat -a helper` works in scripts. Tool calls
+and errors go to stderr, keeping stdout to the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.context import get_state
+from axo_tui.cli.dev_cmd import locate_project
+
+if TYPE_CHECKING:
+    from axo_tui.cli.framework import AxoTyper
+    from axo_tui.core.config import Config
+    from axo_tui.core.engine import Runtime
+    from axo_tui.tui.chat_session import ChatState
+
+PROMPT = "› "
+
+
+def register(app: AxoTyper) -> None:
+    app.command("chat")(chat)
+
+
+def chat(
+    ctx: typer.Context,
+    agent: Annotated[str, typer.Option("--agent", "-a", help="The agent to talk to.")],
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session", "-s", help="Session name; the same name continues it (default: default)."
+        ),
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Line mode: read stdin, stream replies to stdout.")
+    ] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-p",
+            help="Project directory or config file (default: .).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Chat with an agent. Slash commands: /help /reset /session [NAME] /tokens /agent NAME /quit."""
+    path, config = locate_project(ctx, directory)
+    known = [a.id for a in config.agents]
+    if agent not in known:
+        output.error(f"no agent '{agent}' in {path}", hint=f"agents: {', '.join(known) or 'none'}")
+        raise typer.Exit(1)
+    data_dir = get_state(ctx).data_dir
+    if plain or not sys.stdin.isatty() or not sys.stdout.isatty():
+        try:
+            code = asyncio.run(plain_chat(config, data_dir, agent, session))
+        except KeyboardInterrupt:
+            code = 130
+        raise typer.Exit(code)
+    from axo_tui.tui.app import build_app
+
+    app = build_app(
+        path, config=config, data_dir=data_dir, mode="chat", chat_agent=agent, chat_session=session
+    )
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(app.return_code or 0)
+
+
+async def plain_chat(config: Config, data_dir: Path | None, agent: str, session: str | None) -> int:
+    """The line-mode loop; returns the exit code (1 if any turn failed)."""
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.journal import JournalError
+    from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState, is_slash, run_slash
+
+    interactive = sys.stdin.isatty()
+    state = ChatState(agent, session or DEFAULT_SESSION)
+    failed = False
+    try:
+        runtime = Runtime(config, data_dir=data_dir)
+        runtime.start()
+    except JournalError as exc:
+        output.error(str(exc))
+        return 1
+    try:
+        while True:
+            if interactive:
+                sys.stdout.write(PROMPT)
+                sys.stdout.flush()
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if is_slash(text):
+                reply = run_slash(text, state, runtime)
+                print(reply.text, file=sys.stderr if reply.error else sys.stdout, flush=True)
+                if reply.quit:
+                    break
+                continue
+            failed = not await plain_turn(runtime, state, text) or failed
+    finally:
+        await runtime.close()
+    return 1 if failed else 0
+
+
+async def plain_turn(
+    runtime: Runtime,
+    state: ChatState,
+    text: str,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> bool:
+    """One turn: stream the reply to `out` as it arrives; True when it succeeded."""
+    from axo_tui.core.engine import RunError
+    from axo_tui.core.events import (
+        AgentFailed,
+        BudgetExceeded,
+        RunCompleted,
+        RunStarted,
+        TokenStreamed,
+        ToolCalled,
+        ToolResult,
+    )
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    subscription = runtime.bus.subscribe()
+    streamed = False
+
+    async def show() -> None:
+        nonlocal streamed
+        run_id: str | None = None
+        async for event in subscription:
+            if isinstance(event, RunStarted) and run_id is None:
+                run_id = event.run_id  # nothing else runs in line mode: the first is ours
+            elif event.run_id != run_id:
+                continue
+            elif isinstance(event, TokenStreamed):
+                out.write(event.text)
+                out.flush()
+                streamed = True
+            elif isinstance(event, ToolCalled):
+                _break_line(out, streamed)
+                print(
+                    f"▸ tool {event.tool} {json.dumps(event.arguments)[:200]}", file=err, flush=True
+                )
+            elif isinstance(event, ToolResult):
+                print(
+                    f"◂ {event.tool} → {' '.join(event.result.split())[:200]}", file=err, flush=True
+                )
+            elif isinstance(event, AgentFailed):
+                _break_line(out, streamed)
+                print(f"error: {event.error}", file=err, flush=True)
+            elif isinstance(event, BudgetExceeded) and event.policy == "abort":
+                print(
+                    f"budget {event.limit}: needs {event.requested}, allowed {event.allowed}",
+                    file=err,
+                )
+            elif isinstance(event, RunCompleted):
+                return
+
+    printer = asyncio.create_task(show())
+    try:
+        result = await runtime.run_agent(
+            state.agent_id, text, session_id=state.session_id, run_kind="chat", trigger="chat"
+        )
+    except RunError as exc:
+        printer.cancel()
+        subscription.close()
+        print(f"error: {exc}", file=err, flush=True)
+        return False
+    try:
+        # RunCompleted was published before run_agent returned: the printer ends promptly.
+        await asyncio.wait_for(printer, timeout=5)
+    except TimeoutError:
+        printer.cancel()
+    finally:
+        subscription.close()
+    state.record_turn(result.usage.total)
+    if result.ok and not streamed and result.output:
+        out.write(result.output)  # a provider that does not stream
+        streamed = True
+    if streamed:
+        out.write("\n")
+        out.flush()
+    return result.ok
+
+
+def _break_line(out: TextIO, streamed: bool) -> None:
+    if streamed:
+        out.write("\n")
+        out.flush()

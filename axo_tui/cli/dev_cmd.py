@@ -1,0 +1,87 @@
+"""`axo dev [DIR]`: the workbench, a Textual app over an in-process runtime."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from axo_tui.cli import output
+from axo_tui.cli.context import get_state
+from axo_tui.cli.framework import AxoTyper
+
+if TYPE_CHECKING:
+    from axo_tui.core.config import Config
+
+
+def register(app: AxoTyper) -> None:
+    app.command("dev")(dev)
+
+
+def locate_project(ctx: typer.Context, directory: Path | None) -> tuple[Path, Config]:
+    """The config file and its validated contents, or exit 1 with every problem printed.
+
+    DIR (a project directory or a config file) wins over `--config`; with neither, the
+    config in the current directory is used.
+    """
+    from axo_tui.core.config import ConfigError, find_config, load_config
+
+    try:
+        if directory is not None:
+            path = find_config(directory)
+        else:
+            path = get_state(ctx).config or find_config(Path())
+        config = load_config(path)
+    except ConfigError as exc:
+        output.render_problems(exc.problems)
+        raise typer.Exit(1) from None
+    return path, config
+
+
+def require_terminal(command: str) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        output.error(
+            f"{command} needs an interactive terminal",
+            hint="for scripts use `axo workflow run`, `axo run` or `axo chat --plain`",
+        )
+        raise typer.Exit(1)
+
+
+def dev(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DIR",
+            help="Project directory or config file (default: the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+    no_reload: Annotated[
+        bool, typer.Option("--no-reload", help="Do not watch the config file for changes.")
+    ] = False,
+) -> None:
+    """Open the workbench: live lattice, agents, log and run bar; hot-reloads axo.yaml.
+
+    Keys: [bold]Ctrl+R[/bold] run bar, [bold]Ctrl+T[/bold] chat, [bold]Ctrl+E[/bold] events,
+    [bold]Ctrl+P[/bold] every action, [bold]f[/bold] filter the log, [bold]q[/bold] quit.
+    """
+    path, config = locate_project(ctx, directory)
+    require_terminal("axo dev")
+    # Textual is imported only now: `axo --help` and every other command stay fast.
+    from axo_tui.tui.app import build_app
+    from axo_tui.tui.settings import WorkbenchSettings
+
+    app = build_app(
+        path,
+        config=config,
+        data_dir=get_state(ctx).data_dir,
+        settings=WorkbenchSettings(watch_config=not no_reload),
+    )
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(app.return_code or 0)

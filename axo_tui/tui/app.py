@@ -1,0 +1,189 @@
+"""The workbench app and its factory. Composition only: behaviour lives in the bridge,
+the screens and the widgets.
+
+`build_app` is the one way to make the app, used by `axo dev`, `axo chat` and the tests
+alike, so what the tests drive is what users run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from rich.text import Text
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from axo_tui.core.config.schema import Config
+from axo_tui.core.engine import Runtime
+from axo_tui.tui.bridge import RunKind, RuntimeBridge
+from axo_tui.tui.commands import WorkbenchCommands
+from axo_tui.tui.crash import write_crash_report
+from axo_tui.tui.model import WorkbenchModel
+from axo_tui.tui.reload import ConfigReloader, load_project_config
+from axo_tui.tui.screens.chat import ChatScreen
+from axo_tui.tui.screens.dev import DevScreen
+from axo_tui.tui.screens.events import EventsScreen
+from axo_tui.tui.settings import WorkbenchSettings
+
+STYLES = Path(__file__).parent / "styles"
+Mode = Literal["dev", "chat"]
+
+
+class AxoApp(App[None]):
+    # Textual reads these class variables; ruff's mutable-default rule does not apply.
+    CSS_PATH = [  # noqa: RUF012
+        STYLES / "app.tcss",
+        STYLES / "dev.tcss",
+        STYLES / "chat.tcss",
+        STYLES / "events.tcss",
+    ]
+    TITLE = "axo"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Priority: Input binds ctrl+e (end of line) and would swallow the key otherwise.
+        Binding("ctrl+t", "open_chat", "chat", priority=True),
+        Binding("ctrl+e", "open_events", "events", priority=True),
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        config_path: Path,
+        settings: WorkbenchSettings | None = None,
+        mode: Mode = "dev",
+        chat_agent: str | None = None,
+        chat_session: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or WorkbenchSettings()
+        self.mode = mode
+        self.model = WorkbenchModel(runtime.config, clock=self.settings.clock)
+        self.bridge = RuntimeBridge(
+            self, runtime, self.model, notify_runs=self.settings.notify_runs
+        )
+        self.reloader = ConfigReloader(
+            config_path, self.bridge, debounce_ms=self.settings.reload_debounce_ms
+        )
+        self._chat_agent = chat_agent
+        self._chat_session = chat_session
+
+    # ---------------------------------------------------------------- lifecycle
+    def on_mount(self) -> None:
+        try:
+            self.bridge.start()
+        except Exception as exc:  # a damaged journal, an unwritable data dir
+            self.exit(
+                return_code=1, message=Text(f"axo: cannot start the runtime: {exc}", style="red")
+            )
+            return
+        for problem in self.bridge.runtime.config.warnings:
+            self.notify(problem.render(), title="config warning", severity="warning", markup=False)
+        if self.settings.watch_config and self.mode == "dev":
+            self.run_worker(self.reloader.watch(), name="config watcher", group="axo-watch")
+        if self.mode == "chat":
+            chat = ChatScreen(
+                self.bridge,
+                self.settings,
+                agent_id=self._chat_agent,
+                session=self._chat_session,
+                standalone=True,
+            )
+            self.push_screen(chat)
+        else:
+            self.install_screen(DevScreen(self.bridge, self.settings), "dev")
+            self.push_screen("dev")
+
+    async def on_unmount(self) -> None:
+        self.reloader.stop()
+        await self.bridge.stop()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a full traceback with locals; a user gets one line and the
+        # path of a report instead (AXO_DEBUG=1 keeps Textual's rendering).
+        super()._handle_exception(error)
+        report = write_crash_report(error, self.bridge.runtime.state_dir)
+        if report is not None:
+            self._exit_renderables[:] = [Text(report, style="red")]
+
+    # ------------------------------------------------------------------ actions
+    def action_open_chat(self) -> None:
+        self.open_chat()
+
+    def action_open_events(self) -> None:
+        self.open_events()
+
+    def open_workbench(self) -> None:
+        while isinstance(self.screen, ChatScreen | EventsScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def open_chat(self, agent_id: str | None = None) -> None:
+        if not isinstance(self.screen, ChatScreen):
+            if self.mode == "chat":
+                return
+            self.open_workbench()
+            if not self.is_screen_installed("chat"):
+                self.install_screen(
+                    ChatScreen(self.bridge, self.settings, agent_id=agent_id), "chat"
+                )
+            self.push_screen("chat")
+        chat = self.get_screen("chat") if self.mode == "dev" else self.screen
+        if agent_id is not None and isinstance(chat, ChatScreen):
+            chat.switch_agent(agent_id)
+
+    def open_events(self) -> None:
+        if self.mode == "chat" or isinstance(self.screen, EventsScreen):
+            return
+        self.open_workbench()
+        if not self.is_screen_installed("events"):
+            self.install_screen(EventsScreen(self.bridge), "events")
+        self.push_screen("events")
+
+    def prepare_run(self, kind: RunKind, target: str) -> None:
+        """Choose `target` in the run bar and put the cursor in its input."""
+        if self.mode == "chat":
+            return
+        self.open_workbench()
+        dev = self.get_screen("dev")
+        if isinstance(dev, DevScreen):
+            dev.choose_target(kind, target)
+
+    def filter_log(self) -> None:
+        if self.mode == "dev":
+            self.open_workbench()
+            dev = self.get_screen("dev")
+            if isinstance(dev, DevScreen):
+                dev.action_filter()
+
+    async def reload_config(self) -> None:
+        await self.reloader.reload()
+
+
+def build_app(
+    config_path: Path,
+    *,
+    config: Config | None = None,
+    data_dir: Path | None = None,
+    settings: WorkbenchSettings | None = None,
+    mode: Mode = "dev",
+    chat_agent: str | None = None,
+    chat_session: str | None = None,
+) -> AxoApp:
+    """The workbench for the project at `config_path`.
+
+    `config` skips loading (the CLI has already loaded and validated it); otherwise the file
+    is loaded here and a `ConfigError` propagates for the caller to report.
+    """
+    if config is None:
+        config = load_project_config(config_path)
+    runtime = Runtime(config, data_dir=data_dir, background=True)
+    return AxoApp(
+        runtime,
+        config_path=config_path,
+        settings=settings,
+        mode=mode,
+        chat_agent=chat_agent,
+        chat_session=chat_session,
+    )

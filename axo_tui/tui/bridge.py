@@ -1,0 +1,237 @@
+"""The one reader of runtime events; owner of the runtime's life and of the runs it starts.
+
+Events: one bus subscription, drained by a worker that waits for the first event, sleeps one
+frame to let a burst pile up, then takes everything queued. The batch is folded into the
+`WorkbenchModel` and published once on `events` (a Textual `Signal`, whose subscribers are
+called through their own message queues). So a flood of 2,000 events per second reaches the
+widgets as ~30 batches per second, and nothing is lost: the bus never drops transcript events
+and the pump takes every event it is given.
+
+Runs: each is a worker owned by the app, not by a screen, so it keeps going while the user
+moves between screens, and all of them are cancelled before the runtime closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from textual.app import App
+from textual.signal import Signal
+from textual.worker import Worker
+
+from axo_tui.core.bus import SubscriberOverflow, Subscription
+from axo_tui.core.engine import RunError, Runtime
+from axo_tui.core.events import Event, RunStarted
+from axo_tui.core.runs import RunResult
+from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 1 / 30
+"""How long the pump lets events accumulate after the first one: one frame at 30 fps."""
+RUNS_GROUP = "axo-runs"
+
+RunKind = Literal["workflow", "skill", "agent", "chat", "signal"]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Something the user asked the runtime to do."""
+
+    kind: RunKind
+    target: str
+    text: str
+    session_id: str | None = None
+    """For `chat`: the session the turn continues."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.target}"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    request: RunRequest
+    result: RunResult | None
+    error: str | None = None
+    """Why the run could not start (unknown target, an internal error)."""
+
+
+class RuntimeBridge:
+    """Connects one `Runtime` to one Textual app."""
+
+    def __init__(
+        self,
+        app: App[Any],
+        runtime: Runtime,
+        model: WorkbenchModel,
+        *,
+        frame: float = FRAME_SECONDS,
+        notify_runs: bool = True,
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.model = model
+        self.frame = frame
+        self.notify_runs = notify_runs
+        self.events: Signal[list[Event]] = Signal(app, "runtime-events")
+        self.config_changed: Signal[ConfigStatus] = Signal(app, "config-status")
+        self.run_finished: Signal[RunOutcome] = Signal(app, "run-finished")
+        self._subscription: Subscription | None = None
+        self._held: list[Event] = []
+        """Events taken off the queue by the pump but not yet delivered (its first event
+        while it waits out the frame); `flush` must deliver them first to keep order."""
+        self.batches = 0
+        """Batches published so far (tests and benchmarks read it)."""
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self.runtime.start()
+        self.model.field_level = self._field_level
+        self._subscription = self._subscribe()
+        self.app.run_worker(self._pump(), name="event pump", group="axo-bridge")
+
+    async def stop(self) -> None:
+        """Cancel runs, stop reading, close the runtime (journal flushed, providers closed)."""
+        self.app.workers.cancel_group(self.app, RUNS_GROUP)
+        self.app.workers.cancel_group(self.app, "axo-bridge")
+        if self._subscription is not None:
+            self._subscription.close()
+        await self.runtime.close()
+
+    def _subscribe(self) -> Subscription:
+        # A large status capacity: coalescing is for subscribers that truly fall behind,
+        # not for a UI that reads every frame.
+        return self.runtime.bus.subscribe(capacity=50_000)
+
+    async def _pump(self) -> None:
+        while True:
+            subscription = self._subscription
+            assert subscription is not None
+            try:
+                first = await subscription.get()
+            except SubscriberOverflow as exc:
+                # Only after the UI stalled for a very long time; say so, then carry on.
+                self.app.notify(f"event view restarted: {exc}", severity="warning")
+                self._subscription = self._subscribe()
+                continue
+            self._held.append(first)
+            await asyncio.sleep(self.frame)
+            self.flush()
+
+    def flush(self) -> None:
+        """Deliver everything received so far, now: one batch, in order."""
+        subscription = self._subscription
+        batch = self._held + (subscription.drain() if subscription is not None else [])
+        self._held = []
+        if not batch:
+            return
+        try:
+            self.model.apply(batch)
+        except Exception:  # one malformed event must not freeze the whole view
+            log.exception("could not fold a batch of %d events", len(batch))
+        self.batches += 1
+        self.events.publish(batch)
+
+    def _field_level(self, agent_id: str) -> float:
+        """The strongest pheromone level of an agent, ambient or in a live run, as a
+        fraction of its threshold (1.0 = about to fire)."""
+        field = self.runtime.ambient.field
+        threshold = field.threshold_of(agent_id) or 1.0
+        scopes: list[str | None] = [None, *self.model.active_run_ids()]
+        return max(field.intensity(agent_id, scope) for scope in scopes) / threshold
+
+    # ---------------------------------------------------------------------- runs
+    def start_run(
+        self, request: RunRequest, *, on_run_id: Callable[[str], None] | None = None
+    ) -> Worker[RunOutcome]:
+        """Start a run in the background. `on_run_id` learns the run id before any of the
+        run's events reach the widgets, so a screen can pick out its own run's stream."""
+        return self.app.run_worker(
+            self._execute(request, on_run_id),
+            name=request.label,
+            group=RUNS_GROUP,
+            exit_on_error=False,
+        )
+
+    async def _execute(
+        self, request: RunRequest, on_run_id: Callable[[str], None] | None
+    ) -> RunOutcome:
+        claimed: list[str] = []
+
+        def claim(event: Event) -> None:
+            # Called inline by the bus. The engine emits RunStarted before its first await,
+            # i.e. before any other task can run, so the first RunStarted seen is this run's.
+            if not claimed and isinstance(event, RunStarted) and event.run_id:
+                claimed.append(event.run_id)
+                if on_run_id is not None:
+                    on_run_id(event.run_id)
+
+        self.runtime.bus.add_sink(claim)
+        try:
+            result = await self._call(request)
+        except RunError as exc:
+            outcome = RunOutcome(request, None, str(exc))
+        except Exception as exc:  # the user sees a message, never a traceback
+            log.exception("run %s crashed", request.label)
+            outcome = RunOutcome(request, None, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            outcome = RunOutcome(request, result)
+        finally:
+            self.runtime.bus.remove_sink(claim)
+        # The run's last events (its RunCompleted) reach the widgets before the outcome does:
+        # a chat screen has every token by the time it hears the turn is over.
+        self.flush()
+        self._announce(outcome)
+        self.run_finished.publish(outcome)
+        return outcome
+
+    async def _call(self, request: RunRequest) -> RunResult:
+        runtime = self.runtime
+        if request.kind == "workflow":
+            return await runtime.run_workflow(request.target, request.text)
+        if request.kind == "skill":
+            return await runtime.fire_skill(request.target, request.text)
+        if request.kind == "signal":
+            return await runtime.emit_signal(request.target, request.text)
+        if request.kind == "chat":
+            return await runtime.run_agent(
+                request.target,
+                request.text,
+                session_id=request.session_id,
+                run_kind="chat",
+                trigger="chat",
+            )
+        return await runtime.run_agent(request.target, request.text)
+
+    def _announce(self, outcome: RunOutcome) -> None:
+        if outcome.error is not None:
+            self.app.notify(
+                outcome.error, title=f"cannot run {outcome.request.label}", severity="error"
+            )
+            return
+        result = outcome.result
+        if result is None or not self.notify_runs or outcome.request.kind == "chat":
+            return
+        label = self.model.run_label(result.run_id)
+        title = f"run {label}" if label != "-" else "run"
+        tokens = format_tokens(result.usage.total)
+        if result.ok:
+            self.app.notify(f"{outcome.request.label}: completed, {tokens} tok", title=title)
+        else:
+            failed = ", ".join((*result.failed, *result.skipped)) or "see the log"
+            self.app.notify(
+                f"{outcome.request.label}: failed ({failed})", title=title, severity="error"
+            )
+
+    # -------------------------------------------------------------------- config
+    def publish_config(self, status: ConfigStatus) -> None:
+        """Record a reload attempt; on success the model follows the runtime's new config."""
+        if status.ok:
+            self.model.sync_config(self.runtime.config)
+        self.model.config_status = status
+        self.config_changed.publish(status)

@@ -1,0 +1,85 @@
+"""Every workbench action in the command palette (Ctrl+P)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from axo_tui.tui.app import AxoApp
+
+
+@dataclass(frozen=True)
+class PaletteAction:
+    title: str
+    help: str
+    run: Callable[[], object]
+
+
+def palette_actions(app: AxoApp) -> list[PaletteAction]:
+    """Built fresh on each search: after a reload the palette offers the new agents."""
+    config = app.bridge.runtime.config
+    actions = [
+        PaletteAction(
+            f"Run workflow {w.id}",
+            w.description or f"agents: {', '.join(w.agents)}",
+            partial(app.prepare_run, "workflow", w.id),
+        )
+        for w in config.workflows
+    ]
+    actions += [
+        PaletteAction(
+            f"Fire skill {s.id}",
+            s.description or f"runs on {', '.join(s.agents)}",
+            partial(app.prepare_run, "skill", s.id),
+        )
+        for s in config.skills
+        if s.agents
+    ]
+    actions += [
+        PaletteAction(
+            f"Chat with {a.id}",
+            a.description or "open the chat screen",
+            partial(app.open_chat, a.id),
+        )
+        for a in config.agents
+    ]
+    actions += [
+        PaletteAction(
+            f"Run agent {a.id}",
+            "one turn, input from the run bar",
+            partial(app.prepare_run, "agent", a.id),
+        )
+        for a in config.agents
+    ]
+    actions += [
+        PaletteAction("Open workbench", "the lattice, agents and log", app.open_workbench),
+        PaletteAction("Open chat", "chat with an agent (Ctrl+T)", app.open_chat),
+        PaletteAction(
+            "Open event inspector", "recent events and token spend (Ctrl+E)", app.open_events
+        ),
+        PaletteAction("Filter log", "show one agent or one run (f)", app.filter_log),
+        PaletteAction("Reload config", "re-read axo.yaml now", app.reload_config),
+        PaletteAction("Quit axo", "stop runs and leave", app.exit),
+    ]
+    return actions
+
+
+class WorkbenchCommands(Provider):
+    def _actions(self) -> list[PaletteAction]:
+        return palette_actions(cast("AxoApp", self.app))
+
+    async def discover(self) -> Hits:
+        for action in self._actions():
+            yield DiscoveryHit(action.title, action.run, help=action.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action in self._actions():
+            score = matcher.match(action.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(action.title), action.run, help=action.help)

@@ -1,0 +1,1 @@
+"""Screens of the workbench: the main view, chat, the event inspector, the log filter."""

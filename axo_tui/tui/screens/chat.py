@@ -1,0 +1,264 @@
+"""Chat with one agent in a named session: streamed Markdown replies, tool calls inline."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Markdown, Select, Static
+
+from axo_tui.core.events import (
+    AgentFailed,
+    BudgetExceeded,
+    Event,
+    TokenStreamed,
+    ToolCalled,
+    ToolResult,
+)
+from axo_tui.core.providers.base import Message
+from axo_tui.tui.bridge import RunOutcome, RunRequest, RuntimeBridge
+from axo_tui.tui.chat_session import ChatState, is_slash, run_slash
+from axo_tui.tui.model import format_tokens
+from axo_tui.tui.settings import WorkbenchSettings
+
+HISTORY_SHOWN = 200
+"""Earlier messages of a session shown when it is opened."""
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back"),
+        Binding("ctrl+n", "new_session", "new session"),
+        Binding("ctrl+l", "focus_agent", "agent"),
+    ]
+
+    def __init__(
+        self,
+        bridge: RuntimeBridge,
+        settings: WorkbenchSettings,
+        *,
+        agent_id: str | None = None,
+        session: str | None = None,
+        standalone: bool = False,
+    ) -> None:
+        super().__init__(id="chat")
+        self.bridge = bridge
+        self.settings = settings
+        self.standalone = standalone
+        agents = [a.id for a in bridge.runtime.config.agents]
+        self.state = ChatState(agent_id or (agents[0] if agents else ""))
+        if session:
+            self.state.session = session
+        self._run_id: str | None = None
+        self._reply: Markdown | None = None
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        agents = [(a.display_name, a.id) for a in self.bridge.runtime.config.agents]
+        with Horizontal(id="chat-top"):
+            yield Label("chat with", id="chat-label")
+            yield Select(
+                agents,
+                value=self.state.agent_id if agents else Select.NULL,
+                allow_blank=not agents,
+                id="chat-agent",
+                compact=True,
+            )
+            yield Label("", id="chat-session")
+        yield VerticalScroll(id="transcript")
+        chat_input = Input(
+            placeholder="message (Enter to send), /help for commands", id="chat-input"
+        )
+        chat_input.cursor_blink = self.settings.animate
+        yield chat_input
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.bridge.events.subscribe(self, self._on_events)
+        self.bridge.run_finished.subscribe(self, self._on_run_finished)
+        self.load_history()
+        self.query_one("#chat-input", Input).focus()
+
+    # --------------------------------------------------------------- transcript
+    def _transcript(self) -> VerticalScroll:
+        return self.query_one("#transcript", VerticalScroll)
+
+    def _say(self, text: str, classes: str) -> Static:
+        line = Static(text, classes=classes, markup=False)
+        self._transcript().mount(line)
+        self._transcript().scroll_end(animate=False)
+        return line
+
+    def load_history(self) -> None:
+        """Show the session's earlier turns (it may have been started in another run)."""
+        self._update_session_label()
+        transcript = self._transcript()
+        transcript.remove_children()
+        if not self.state.agent_id:
+            self._say("this config has no agents to chat with", "chat-error")
+            return
+        messages = self.bridge.runtime.journal.load_session(self.state.session_id)
+        for message in messages[-HISTORY_SHOWN:]:
+            self._show_message(message)
+        if not messages:
+            self._say(f"new session '{self.state.session}' with {self.state.agent_id}", "chat-meta")
+        transcript.scroll_end(animate=False)
+
+    def _show_message(self, message: Message) -> None:
+        if message.role == "user":
+            self._say(message.content, "chat-user")
+        elif message.role == "assistant":
+            if message.content.strip():
+                self._transcript().mount(Markdown(message.content, classes="chat-reply"))
+            for call in message.tool_calls:
+                self._say(f"▸ tool {call.name} {_clip(json.dumps(call.arguments))}", "chat-tool")
+        elif message.role == "tool":
+            self._say(f"◂ {message.name or 'tool'} → {_clip(message.content)}", "chat-tool")
+
+    def _update_session_label(self) -> None:
+        self.query_one("#chat-session", Label).update(f"session '{self.state.session}'")
+
+    # ------------------------------------------------------------------- turns
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        event.input.clear()
+        if is_slash(text):
+            self._slash(text)
+            return
+        if self._busy:
+            self.notify("the agent is still answering", severity="warning")
+            return
+        if not self.state.agent_id:
+            return
+        self.send(text)
+
+    def send(self, text: str) -> None:
+        self._say(text, "chat-user")
+        self._busy = True
+        self._reply = None
+        self._run_id = None
+        self.query_one("#chat-input", Input).placeholder = "…the agent is answering"
+        request = RunRequest("chat", self.state.agent_id, text, self.state.session_id)
+        self.bridge.start_run(request, on_run_id=self._claim)
+
+    def _claim(self, run_id: str) -> None:
+        self._run_id = run_id
+
+    def _slash(self, text: str) -> None:
+        reply = run_slash(text, self.state, self.bridge.runtime)
+        if reply.quit:
+            self.action_back()
+            return
+        if reply.switched:
+            self.load_history()
+            select = self.query_one("#chat-agent", Select)
+            if select.value != self.state.agent_id:
+                select.value = self.state.agent_id
+        self._say(reply.text, "chat-error" if reply.error else "chat-meta")
+
+    def _on_events(self, events: list[Event]) -> None:
+        if self._run_id is None:
+            return
+        pending = ""
+        for event in events:
+            if event.run_id != self._run_id:
+                continue
+            if isinstance(event, TokenStreamed):
+                pending += event.text
+                continue
+            self._append_reply(pending)
+            pending = ""
+            if isinstance(event, ToolCalled):
+                self._reply = None  # text after a tool call starts a new block
+                self._say(f"▸ tool {event.tool} {_clip(json.dumps(event.arguments))}", "chat-tool")
+            elif isinstance(event, ToolResult):
+                self._say(
+                    f"◂ {event.tool} → {_clip(event.result)}",
+                    "chat-tool" if event.ok else "chat-error",
+                )
+            elif isinstance(event, AgentFailed):
+                self._say(f"✗ {event.error}", "chat-error")
+            elif isinstance(event, BudgetExceeded) and event.policy == "abort":
+                self._say(
+                    f"⚠ budget {event.limit}: needs {event.requested}, allowed {event.allowed}",
+                    "chat-error",
+                )
+        self._append_reply(pending)
+
+    def _append_reply(self, text: str) -> None:
+        if not text:
+            return
+        if self._reply is None:
+            self._reply = Markdown("", classes="chat-reply")
+            self._transcript().mount(self._reply)
+        self._reply.append(text)
+        self._transcript().scroll_end(animate=False)
+
+    def _on_run_finished(self, outcome: RunOutcome) -> None:
+        request = outcome.request
+        if request.kind != "chat" or request.session_id != self.state.session_id:
+            return
+        if outcome.result is not None and outcome.result.run_id != self._run_id:
+            return
+        self._busy = False
+        self.query_one(
+            "#chat-input", Input
+        ).placeholder = "message (Enter to send), /help for commands"
+        if outcome.error is not None:
+            self._say(f"✗ {outcome.error}", "chat-error")
+        elif outcome.result is not None:
+            result = outcome.result
+            self.state.record_turn(result.usage.total)
+            if result.ok and self._reply is None and result.output.strip():
+                # A provider that does not stream still gets its reply shown.
+                self._transcript().mount(Markdown(result.output, classes="chat-reply"))
+            self._say(f"{format_tokens(result.usage.total)} tok", "chat-meta")
+        self._run_id = None
+
+    # ----------------------------------------------------------------- actions
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "chat-agent" or not isinstance(event.value, str):
+            return
+        self.switch_agent(event.value)
+
+    def switch_agent(self, agent_id: str) -> None:
+        """Talk to `agent_id` (same session name), showing that session's history."""
+        if not self.is_mounted:
+            self.state.agent_id = agent_id  # compose picks it up
+            return
+        select = self.query_one("#chat-agent", Select)
+        if select.value != agent_id:
+            select.value = agent_id  # posts Changed, which comes back here
+        if agent_id != self.state.agent_id:
+            self.state.agent_id = agent_id
+            self.state.turns = self.state.tokens = 0
+            self.load_history()
+        self.query_one("#chat-input", Input).focus()
+
+    def action_new_session(self) -> None:
+        existing = {sid for sid, *_ in self.bridge.runtime.journal.sessions(self.state.agent_id)}
+        number = 2
+        while f"chat:{self.state.agent_id}:s{number}" in existing:
+            number += 1
+        self._slash(f"/session s{number}")
+
+    def action_focus_agent(self) -> None:
+        self.query_one("#chat-agent", Select).focus()
+
+    def action_back(self) -> None:
+        if self.standalone:
+            self.app.exit()
+        else:
+            self.app.pop_screen()

@@ -1,0 +1,121 @@
+"""The main screen of `axo dev`: header, lattice, agents, log, run bar."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from axo_tui.core.events import Event
+from axo_tui.tui.bridge import RunKind, RunRequest, RuntimeBridge
+from axo_tui.tui.model import ConfigStatus, LogFilter
+from axo_tui.tui.screens.log_filter import LogFilterScreen
+from axo_tui.tui.settings import WorkbenchSettings
+from axo_tui.tui.widgets.agents import AgentsTable
+from axo_tui.tui.widgets.event_log import EventLog, StreamTail
+from axo_tui.tui.widgets.header import HeaderLine
+from axo_tui.tui.widgets.lattice import LatticeView
+from axo_tui.tui.widgets.problems import ProblemsPanel
+from axo_tui.tui.widgets.run_bar import RunBar
+
+
+class DevScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "focus_run", "run"),
+        Binding("f", "filter", "filter"),
+        Binding("q", "app.quit", "quit"),
+        Binding("escape", "leave_input", "leave input", show=False),
+    ]
+
+    def __init__(self, bridge: RuntimeBridge, settings: WorkbenchSettings) -> None:
+        super().__init__(id="dev")
+        self.bridge = bridge
+        self.model = bridge.model
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        model, settings = self.model, self.settings
+        yield HeaderLine(model, title="axo dev", show_times=settings.show_times)
+        with Horizontal(id="top"):
+            with ScrollableContainer(id="lattice-panel"):
+                yield LatticeView(model, live=settings.animate, id="lattice")
+            with Vertical(id="agents-panel"):
+                yield AgentsTable(model, id="agents")
+        yield ProblemsPanel(id="problems")
+        with Vertical(id="log-panel"):
+            log = EventLog(model, show_times=settings.show_times, id="log")
+            yield log
+            yield StreamTail(model, log, id="stream-tail")
+        yield RunBar(model.config, blink=settings.animate)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lattice-panel").border_title = "Lattice"
+        self.query_one("#agents-panel").border_title = "Agents"
+        self.query_one("#problems", ProblemsPanel).show_status(self.model.config_status)
+        self.query_one("#stream-tail", StreamTail).display = False
+        self._update_log_title()
+        self.bridge.events.subscribe(self, self._on_events)
+        self.bridge.config_changed.subscribe(self, self._on_config)
+        self.query_one("#run-input", Input).focus()
+
+    # ------------------------------------------------------------ runtime feed
+    def _on_events(self, events: list[Event]) -> None:
+        self.query_one(LatticeView).on_events(events)
+        self.query_one(AgentsTable).on_events(events)
+        self.query_one(EventLog).on_events(events)
+        self.query_one(StreamTail).on_events(events)
+        self.query_one(HeaderLine).update_text()
+
+    def _on_config(self, status: ConfigStatus) -> None:
+        if status.ok:
+            self.query_one(LatticeView).relayout()
+            self.query_one(AgentsTable).rebuild()
+            self.query_one(RunBar).set_config(self.model.config)
+        self.query_one("#problems", ProblemsPanel).show_status(status)
+        self.query_one(HeaderLine).update_text()
+
+    # ----------------------------------------------------------------- actions
+    def on_run_bar_submitted(self, message: RunBar.Submitted) -> None:
+        self.start_run(message.kind, message.target, message.text)
+
+    def start_run(self, kind: RunKind, target: str, text: str) -> None:
+        self.bridge.start_run(RunRequest(kind, target, text))
+
+    def choose_target(self, kind: RunKind, target: str) -> None:
+        self.query_one(RunBar).choose(kind, target)
+
+    def action_focus_run(self) -> None:
+        self.query_one("#run-input", Input).focus()
+
+    def action_leave_input(self) -> None:
+        self.query_one(EventLog).focus()
+
+    def action_filter(self) -> None:
+        log = self.query_one(EventLog)
+
+        def apply(chosen: LogFilter | None) -> None:
+            if chosen is not None:
+                self.set_log_filter(chosen)
+
+        self.app.push_screen(LogFilterScreen(self.model, log.log_filter), apply)
+
+    def set_log_filter(self, log_filter: LogFilter) -> None:
+        self.query_one(EventLog).set_filter(log_filter)
+        self.query_one(StreamTail).sync()
+        self._update_log_title()
+
+    def on_lattice_view_agent_clicked(self, message: LatticeView.AgentClicked) -> None:
+        current = self.query_one(EventLog).log_filter
+        agent = None if current.agent_id == message.agent_id else message.agent_id
+        self.set_log_filter(LogFilter(agent, current.run_id))
+
+    def _update_log_title(self) -> None:
+        log_filter = self.query_one(EventLog).log_filter
+        agent = log_filter.agent_id or "all agents"
+        run = f"run {self.model.run_label(log_filter.run_id)}" if log_filter.run_id else "all runs"
+        self.query_one("#log-panel").border_title = f"Log ({agent} · {run})"

@@ -1,0 +1,29 @@
+"""Knobs of the workbench that tests (and users with odd terminals) need to turn."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WorkbenchSettings:
+    show_times: bool = True
+    """Clock times in the log and "reloaded 2s ago" in the header. Snapshot tests turn them
+    off: a screenshot must not depend on when it was taken."""
+    animate: bool = True
+    """Pulses decay in real time and the cursor blinks. Off: a still picture."""
+    watch_config: bool = True
+    """Reload the config file when it changes on disk."""
+    notify_runs: bool = True
+    """A toast when a run finishes."""
+    clock: Callable[[], float] = field(default=time.time)
+    """Wall-clock source for pulses; tests pass a frozen one."""
+    reload_debounce_ms: int = 50
+    """How long watchfiles waits for an editor's burst of writes to settle."""
+
+
+def frozen_clock(at: float = 1_700_000_000.0) -> Callable[[], float]:
+    """A clock that never moves, for deterministic pictures."""
+    return lambda: at

@@ -1,0 +1,1 @@
+"""Widgets of the workbench; each reads the `WorkbenchModel` and renders one concern."""

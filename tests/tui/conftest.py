@@ -1,0 +1,82 @@
+"""Fixtures for the workbench tests: small offline projects (scripted provider) in tmp dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from axo_tui.tui.app import AxoApp, build_app
+from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
+
+DIAMOND_YAML = """\
+name: diamond
+agents:
+  - id: planner
+    provider: scripted
+    token_budget: {per_execution: 2000}
+  - id: researcher
+    provider: scripted
+    depends_on: [planner]
+    token_budget: {per_execution: 2000}
+  - id: critic
+    provider: scripted
+    depends_on: [planner]
+    token_budget: {per_execution: 2000}
+  - id: writer
+    provider: scripted
+    depends_on: [researcher, critic]
+    token_budget: {per_execution: 3000}
+workflows:
+  - id: research
+    agents: [planner, researcher, critic, writer]
+skills:
+  - id: review
+    reacts_to: [DraftReady]
+    agents: [critic]
+    prompt: Review the draft.
+providers:
+  scripted:
+    replies:
+      planner: ["Plan: look at {input} from two sides."]
+      researcher: ["Facts about the plan, one per line."]
+      critic: ["Risks: none worth a delay."]
+      writer: ["FINAL ANSWER: light becomes sugar."]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A diamond workflow project; returns the config file."""
+    config = tmp_path / "axo.yaml"
+    config.write_text(DIAMOND_YAML, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def still_settings() -> WorkbenchSettings:
+    """No clocks, no animation, no file watching: deterministic screens."""
+    return WorkbenchSettings(
+        show_times=False,
+        animate=False,
+        watch_config=False,
+        notify_runs=False,
+        clock=frozen_clock(),
+    )
+
+
+@pytest.fixture
+def make_app(project: Path) -> Callable[..., AxoApp]:
+    def make(
+        config_path: Path | None = None, settings: WorkbenchSettings | None = None, **kwargs: object
+    ) -> AxoApp:
+        path = config_path or project
+        return build_app(
+            path,
+            data_dir=path.parent / ".axo",
+            settings=settings or WorkbenchSettings(show_times=False, watch_config=False),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    return make

@@ -1,0 +1,54 @@
+"""The main screen, driven like a user would: type in the run bar, watch the cascade."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Input
+
+from axo_tui.tui.app import AxoApp
+from axo_tui.tui.widgets.agents import AgentsTable
+from axo_tui.tui.widgets.event_log import EventLog
+from axo_tui.tui.widgets.lattice import LatticeView
+
+from .helpers import wait_runs_done
+
+
+def log_text(app: AxoApp) -> str:
+    log = app.screen.query_one(EventLog)
+    return "\n".join(line.text for line in log.lines)
+
+
+async def test_run_bar_starts_workflow_and_every_agent_completes(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.focused, Input) and app.focused.id == "run-input"
+        await pilot.press(*"photosynthesis")
+        await pilot.press("enter")
+        await wait_runs_done(pilot, app)
+
+        phases = {agent_id: view.phase for agent_id, view in app.model.agents.items()}
+        assert phases == dict.fromkeys(["planner", "researcher", "critic", "writer"], "done")
+        lattice = app.screen.query_one(LatticeView).render().plain
+        for agent_id in phases:
+            assert f"[{agent_id} " in lattice
+        assert lattice.count("done") == 4
+        assert "▶" in lattice and "┬" in lattice  # the fan-out edge from planner
+
+        text = log_text(app)
+        assert "▶ run #1 workflow research: photosynthesis" in text
+        assert "planner ◂ Plan: look at photosynthesis from two sides." in text
+        assert "■ run #1 completed" in text
+        assert "  FINAL ANSWER: light becomes sugar." in text  # the run's output
+        # Downstream agents only started after their dependencies finished.
+        assert text.index("planner ✓ done") < text.index("researcher ▶ started")
+        assert text.index("critic ✓ done") < text.index("writer ▶ started")
+
+        table = app.screen.query_one(AgentsTable)
+        row = table.get_row("writer")
+        assert str(row[1]) == "done"
+        assert str(row[2]).endswith("/3.0k")
+        assert app.model.total_tokens > 0
