@@ -116,6 +116,7 @@ CODES: dict[str, str] = {
     "recursive-alias": "an alias used inside the value its anchor names",
     "undefined-alias": "an alias whose anchor does not exist",
     "unsupported-tag": "an explicit YAML tag (`!!python/...`, `!!binary`, `!x`)",
+    "bad-scalar": "a value YAML cannot convert (`!!int abc`, an integer over 4300 digits)",
     "non-string-key": "a list or mapping used as a key",
     "duplicate-key": "the same key twice in one mapping (both lines are named)",
     # Sections and values

@@ -37,6 +37,7 @@ _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_TYPED_TAGS = frozenset({_INT, _FLOAT, _BOOL, _NULL})
 # Timestamps and `=` values stay plain text: no config field wants a datetime.
 _TEXT_TAGS = frozenset({_STR, _MERGE, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
 
@@ -116,23 +117,17 @@ class ComposeAbort(Exception):
         self.problem = problem
 
 
+# Typing a scalar needs only the implicit resolvers and the safe constructors, but both are
+# instance methods; idle instances are built once instead of per scalar.
+_RESOLVER = _EventLoader("")
+_CONSTRUCTOR = yaml.SafeLoader("")
+
+
 def resolve_plain(text: str) -> str | int | float | bool | None:
     """Type a plain scalar the way YAML would (used again after `${VAR}` substitution)."""
-    loader = _resolver()
-    tag = loader.resolve(yaml.ScalarNode, text, (True, False))
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
     value, _ = _construct(tag, text)
     return value
-
-
-_RESOLVER: list[_EventLoader] = []
-
-
-def _resolver() -> _EventLoader:
-    # Resolution only needs the class's implicit resolvers, but `resolve` is an instance
-    # method; one idle loader instance is reused rather than built per call.
-    if not _RESOLVER:
-        _RESOLVER.append(_EventLoader(""))
-    return _RESOLVER[0]
 
 
 def _construct(tag: str, text: str) -> tuple[str | int | float | bool | None, str | None]:
@@ -145,17 +140,14 @@ def _construct(tag: str, text: str) -> tuple[str | int | float | bool | None, st
         if tag == _BOOL:
             return _BOOL_WORDS[text.lower()], None
         if tag == _INT:
-            node = yaml.ScalarNode(tag, text)
-            return int(yaml.SafeLoader.construct_yaml_int(_CONSTRUCTOR, node)), None
+            # int() refuses more than 4300 digits with ValueError: reported, not raised.
+            return int(_CONSTRUCTOR.construct_yaml_int(yaml.ScalarNode(tag, text))), None
         if tag == _FLOAT:
-            node = yaml.ScalarNode(tag, text)
-            return float(yaml.SafeLoader.construct_yaml_float(_CONSTRUCTOR, node)), None
+            return float(_CONSTRUCTOR.construct_yaml_float(yaml.ScalarNode(tag, text))), None
     except (KeyError, ValueError, TypeError):
-        return text, f"`{text}` is not a valid {tag.rsplit(':', 1)[-1]}"
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        return text, f"`{shown}` is not a valid {tag.rsplit(':', 1)[-1]}"
     return text, f"the YAML tag `{tag}` is not supported in axo configs"
-
-
-_CONSTRUCTOR = yaml.SafeLoader("")
 
 
 @dataclass(slots=True)
@@ -283,7 +275,13 @@ class _Composer:
         else:
             tag = event.tag
         value, error = _construct(tag, text)
-        if error is not None:
+        if error is not None and tag in _TYPED_TAGS:
+            self.problems.append(
+                self.problem(
+                    line, column, "bad-scalar", error, "write a plain number, or quote the text"
+                )
+            )
+        elif error is not None:
             self.problems.append(
                 self.problem(
                     line,

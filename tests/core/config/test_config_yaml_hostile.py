@@ -194,12 +194,17 @@ def test_undefined_alias(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "tagged", ["!!python/object:os.system ls", "!!binary aGVsbG8=", "!custom x", "!!int abc"]
+    "tagged", ["!!python/object:os.system ls", "!!binary aGVsbG8=", "!custom x", "!!omap []"]
 )
 def test_unsupported_tags(tagged: str, problems: Callable[..., list[Problem]]) -> None:
     found = problems(f"agents:\n  - id: a\n    model: {tagged}\n")
     problem = only(found, "unsupported-tag")
     assert (problem.line, problem.column) == (3, 12)
+
+
+def test_explicit_tag_with_a_bad_value(problems: Callable[..., list[Problem]]) -> None:
+    problem = only(problems("server:\n  port: !!int abc\n"), "bad-scalar")
+    assert problem.message == "`abc` is not a valid int"
 
 
 def test_python_tag_never_executes(tmp_path: Path) -> None:
@@ -265,3 +270,34 @@ def test_problems_in_aliased_values_point_at_the_written_text(
     # Both agents get the bad value, but both reports point at the one place to fix.
     assert [(p.code, p.line) for p in found] == [("out-of-range", 2), ("out-of-range", 2)]
     assert "agent `a`" in found[0].message and "agent `b`" in found[1].message
+
+
+def test_huge_integer_is_reported_not_raised(problems: Callable[..., list[Problem]]) -> None:
+    problem = only(problems("server:\n  port: " + "1" * 5000 + "\n"), "bad-scalar")
+    assert (problem.line, problem.column) == (2, 9)
+    assert len(problem.message) < 100
+
+
+def test_merge_of_several_mappings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        agents:
+          - id: a
+            model: &m {model: m}
+            tools: []
+        workflows:
+          - &w {id: w, agents: [a]}
+          - <<: [*w, {name: second}]
+            id: v
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    # `model: &m {model: m}` is a mapping where text belongs: the merge did not hide it.
+    assert [p.code for p in caught.value.problems] == ["wrong-type"]
+
+
+def test_merge_of_a_scalar(problems: Callable[..., list[Problem]]) -> None:
+    problem = only(problems("agents:\n  - <<: 5\n    id: c\n"), "wrong-type")
+    assert problem.message == "`<<` merges mappings, but found the number 5"

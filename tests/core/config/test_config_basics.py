@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from config_testkit import only
-
 from axo_tui.core.config import Config, ConfigError, Problem, ProviderKind
 
 
@@ -44,6 +42,13 @@ def test_config_error_renders_every_problem(problems: Callable[..., list[Problem
     assert "axo.yaml:3:5: error: unknown key `modle` in agent `a`" in text
     assert "    hint: did you mean 'model'?" in text
     assert "axo.yaml:4:5: error: unknown key `rol`" in text
-    problem = only(found, "unknown-key") if len(found) == 1 else found[0]
-    assert problem.to_json()["code"] == "unknown-key"
-    assert problem.to_json()["line"] == 3
+    assert error.problems == found and len(error.errors) == 2 and error.warnings == []
+    assert found[0].to_json() == {
+        "file": found[0].file,
+        "line": 3,
+        "column": 5,
+        "severity": "error",
+        "code": "unknown-key",
+        "message": "unknown key `modle` in agent `a`",
+        "hint": found[0].hint,
+    }
