@@ -17,7 +17,8 @@ from axo_tui.core.config.build_services import (
     build_schedule,
     build_server,
 )
-from axo_tui.core.config.fields import Checker, Section, each_map
+from axo_tui.core.config.checker import Checker
+from axo_tui.core.config.fields import Section, each_map
 from axo_tui.core.config.registry import Registry
 from axo_tui.core.config.schema import Config, ProviderConfig
 from axo_tui.core.config.validate import (

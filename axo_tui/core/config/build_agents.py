@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from axo_tui.core.config import keys
-from axo_tui.core.config.fields import Checker, Section
+from axo_tui.core.config.checker import Checker
+from axo_tui.core.config.fields import Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     DEFAULT_CORE_BLOCKS,

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_agents import span
-from axo_tui.core.config.fields import ID_PATTERN, Checker, Section
+from axo_tui.core.config.checker import Checker
+from axo_tui.core.config.fields import ID_PATTERN, Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind, ScriptedStep
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of

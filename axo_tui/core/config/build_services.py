@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_agents import span
+from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.duration import DURATION_HINT, parse_duration
-from axo_tui.core.config.fields import Checker, Section
+from axo_tui.core.config.fields import Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     ConsolidationConfig,

@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from axo_tui.core.config.build import build_config
+from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.envsubst import load_environment
-from axo_tui.core.config.fields import Checker
 from axo_tui.core.config.problems import ConfigError, Problem, sort_and_dedupe
 from axo_tui.core.config.schema import Config
-from axo_tui.core.config.yaml_nodes import Map, Scalar, compose, kind_name
+from axo_tui.core.config.yaml_compose import compose
+from axo_tui.core.config.yaml_nodes import Map, Scalar, kind_name
 
 MAX_BYTES = 2 * 1024 * 1024
 """A hand-written config is a few KB; anything past this is junk or an attack."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from axo_tui.core.config.fields import Checker
+from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.problems import Severity
 from axo_tui.core.config.yaml_nodes import Node
 

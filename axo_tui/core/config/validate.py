@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from axo_tui.core.config.build_providers import KIND_NAMES
-from axo_tui.core.config.fields import Checker
+from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     AgentConfig,

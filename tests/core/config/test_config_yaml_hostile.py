@@ -11,7 +11,7 @@ from config_testkit import only, write
 
 from axo_tui.core.config import ConfigError, Problem, load_config, load_config_text
 from axo_tui.core.config.loader import MAX_BYTES
-from axo_tui.core.config.yaml_nodes import MAX_DEPTH
+from axo_tui.core.config.yaml_compose import MAX_DEPTH
 
 pytestmark = pytest.mark.timeout(5)
 
