@@ -25,8 +25,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 echo "axo bench setup: installing axo, ${BENCH_PACKAGES[*]} into $VENV (first run takes a few minutes)"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
-"$VENV/bin/python" -m pip install --quiet -e . "${BENCH_PACKAGES[@]}"
+LOG="$VENV/.axo-bench-install.log"
+if ! {
+    "$VENV/bin/python" -m pip install --upgrade pip setuptools wheel &&
+        "$VENV/bin/python" -m pip install -e . "${BENCH_PACKAGES[@]}"
+} >"$LOG" 2>&1; then
+    cat "$LOG" >&2
+    echo "axo bench setup: pip failed (log above, kept in $LOG)" >&2
+    exit 1
+fi
 
 want_stamp > "$STAMP"
 echo "axo bench setup: done"
