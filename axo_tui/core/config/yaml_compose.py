@@ -61,10 +61,10 @@ class _Frame:
 
 
 class _Composer:
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, problems: list[Problem]) -> None:
         self.file = file
+        self.problems = problems
         self.loader = EventLoader(text)
-        self.problems: list[Problem] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
         self.stack: list[_Frame] = []
@@ -320,14 +320,16 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Problem]]:
     problem (syntax error, bomb, too deep) returns None and that one problem alongside any
     found before it.
     """
-    composer = _Composer(text, file)
+    found: list[Problem] = []
     try:
+        # The pure-Python reader checks the characters as it is built: inside the `try`.
+        composer = _Composer(text, file, found)
         root = composer.run()
     except ComposeAbort as abort:
-        return None, [*composer.problems, abort.problem]
+        return None, [*found, abort.problem]
     except yaml.YAMLError as error:
-        return None, [*composer.problems, _syntax_problem(error, text, file)]
-    return root, composer.problems
+        return None, [*found, _syntax_problem(error, text, file)]
+    return root, found
 
 
 def _position(mark: Mark | None) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,3 +54,14 @@ def test_config_error_renders_every_problem(problems: Callable[..., list[Problem
         "message": "unknown key `modle` in agent `a`",
         "hint": found[0].hint,
     }
+
+
+def test_config_package_imports_no_ui_library() -> None:
+    code = (
+        "import sys, axo_tui.core.config\n"
+        "print(sorted(m for m in ('textual', 'typer', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
