@@ -60,6 +60,7 @@ class ChatScreen(Screen[None]):
             self.state.session = session
         self._run_id: str | None = None
         self._reply: Markdown | None = None
+        self._request: RunRequest | None = None
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -150,8 +151,8 @@ class ChatScreen(Screen[None]):
         self._reply = None
         self._run_id = None
         self.query_one("#chat-input", Input).placeholder = "…the agent is answering"
-        request = RunRequest("chat", self.state.agent_id, text, self.state.session_id)
-        self.bridge.start_run(request, on_run_id=self._claim)
+        self._request = RunRequest("chat", self.state.agent_id, text, self.state.session_id)
+        self.bridge.start_run(self._request, on_run_id=self._claim)
 
     def _claim(self, run_id: str) -> None:
         self._run_id = run_id
@@ -168,7 +169,10 @@ class ChatScreen(Screen[None]):
                 select.value = self.state.agent_id
         self._say(reply.text, "chat-error" if reply.error else "chat-meta")
 
-    def _on_events(self, events: list[Event]) -> None:
+    async def _on_events(self, events: list[Event]) -> None:
+        # Async on purpose: the screen handles one callback at a time, so awaiting each
+        # mount/append keeps the transcript in event order, and a batch (one frame of
+        # tokens) becomes one Markdown append.
         if self._run_id is None:
             return
         pending = ""
@@ -178,7 +182,7 @@ class ChatScreen(Screen[None]):
             if isinstance(event, TokenStreamed):
                 pending += event.text
                 continue
-            self._append_reply(pending)
+            await self._append_reply(pending)
             pending = ""
             if isinstance(event, ToolCalled):
                 self._reply = None  # text after a tool call starts a new block
@@ -195,23 +199,21 @@ class ChatScreen(Screen[None]):
                     f"⚠ budget {event.limit}: needs {event.requested}, allowed {event.allowed}",
                     "chat-error",
                 )
-        self._append_reply(pending)
+        await self._append_reply(pending)
 
-    def _append_reply(self, text: str) -> None:
+    async def _append_reply(self, text: str) -> None:
         if not text:
             return
         if self._reply is None:
-            self._reply = Markdown("", classes="chat-reply")
-            self._transcript().mount(self._reply)
-        self._reply.append(text)
+            self._reply = Markdown(classes="chat-reply")
+            await self._transcript().mount(self._reply)
+        await self._reply.append(text)
         self._transcript().scroll_end(animate=False)
 
-    def _on_run_finished(self, outcome: RunOutcome) -> None:
-        request = outcome.request
-        if request.kind != "chat" or request.session_id != self.state.session_id:
-            return
-        if outcome.result is not None and outcome.result.run_id != self._run_id:
-            return
+    async def _on_run_finished(self, outcome: RunOutcome) -> None:
+        if outcome.request is not self._request:
+            return  # another screen's run, or a turn of a session we switched away from
+        self._request = None
         self._busy = False
         self.query_one(
             "#chat-input", Input
@@ -223,7 +225,7 @@ class ChatScreen(Screen[None]):
             self.state.record_turn(result.usage.total)
             if result.ok and self._reply is None and result.output.strip():
                 # A provider that does not stream still gets its reply shown.
-                self._transcript().mount(Markdown(result.output, classes="chat-reply"))
+                await self._transcript().mount(Markdown(result.output, classes="chat-reply"))
             self._say(f"{format_tokens(result.usage.total)} tok", "chat-meta")
         self._run_id = None
 

@@ -22,8 +22,9 @@ from axo_tui.tui.lattice_layout import LatticeLayout, compute_layout
 from axo_tui.tui.model import WorkbenchModel, format_tokens
 
 PULSE_DOTS = 4
-STATUS_WIDTH = 15
-"""Room under a node for its status line: "running 999.9k"."""
+STATUS_WIDTH = 12
+"""Narrowest column: room under a node for "running 1.2k". Longer status lines are clipped
+to their column, never drawn over the edges in the gap."""
 FPS = 10
 PHASES = ("idle", "waiting", "running", "done", "failed", "skipped")
 
@@ -141,6 +142,7 @@ class LatticeView(Widget):
             if view.exec_tokens:
                 status += f" {format_tokens(view.exec_tokens)}"
             meta = style("lattice--meta")
+            status = status[: node.width - 1]
             self._put(rows, node.x + 1, node.y + 1, [(char, meta) for char in status])
         text = Text(no_wrap=True, overflow="crop", end="")
         for index, row in enumerate(rows):
