@@ -123,3 +123,8 @@ def test_substitution_cannot_inject_yaml(load: Callable[..., Config]) -> None:
 def test_every_unset_variable_is_reported(problems: Callable[..., list[Problem]]) -> None:
     found = problems("agents:\n  - id: a\n    model: ${A}-${B}\n    name: ${C}\n")
     assert [p.message.split("`")[1] for p in found] == ["A", "B", "C"]
+
+
+def test_plain_value_expanding_to_nothing_is_unset(load: Callable[..., Config]) -> None:
+    config = load("server:\n  port: ${PORT}\n", environ={"PORT": ""})
+    assert config.server.port == 8080
