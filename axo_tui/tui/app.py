@@ -60,7 +60,9 @@ class AxoApp(App[None]):
         super().__init__()
         self.settings = settings or WorkbenchSettings()
         self.mode = mode
-        self.model = WorkbenchModel(runtime.config, clock=self.settings.clock)
+        self.model = WorkbenchModel(
+            runtime.config, clock=self.settings.clock, show_durations=self.settings.show_times
+        )
         self.bridge = RuntimeBridge(
             self, runtime, self.model, notify_runs=self.settings.notify_runs
         )

@@ -166,8 +166,16 @@ class LogBuffer:
 class WorkbenchModel:
     """Agents, runs, totals, log and recent events, as the UI shows them."""
 
-    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        show_durations: bool = True,
+    ) -> None:
         self.clock = clock
+        self.show_durations = show_durations
+        """Off for deterministic screenshots: "completed in 0.1s" varies run to run."""
         self.config = config
         self.agents: dict[str, AgentView] = {}
         self.runs: dict[str, RunView] = {}
@@ -292,7 +300,7 @@ class WorkbenchModel:
         for view in self.agents.values():
             if view.phase == "waiting" and not view.running:
                 view.phase = "idle"
-        took = f" in {event.ts - run.started_at:.1f}s"
+        took = f" in {event.ts - run.started_at:.1f}s" if self.show_durations else ""
         style = "run" if event.status == "completed" else "error"
         self._line(event, style, f"■ run #{run.number} {event.status}{took}")
         if event.error and event.status != "completed":

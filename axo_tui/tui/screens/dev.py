@@ -54,7 +54,9 @@ class DevScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#lattice-panel").border_title = "Lattice"
+        lattice_panel = self.query_one("#lattice-panel")
+        lattice_panel.border_title = "Lattice"
+        lattice_panel.border_subtitle = "colour = status · ●●○○ = recent activity"
         self.query_one("#agents-panel").border_title = "Agents"
         self.query_one("#problems", ProblemsPanel).show_status(self.model.config_status)
         self.query_one("#stream-tail", StreamTail).display = False

@@ -1,0 +1,78 @@
+"""The bridge under load: thousands of events become a few batches, none lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from axo_tui.core.events import (
+    AgentActivated,
+    AgentCompleted,
+    RunCompleted,
+    RunStarted,
+    TokenStreamed,
+)
+from axo_tui.tui.app import AxoApp
+from axo_tui.tui.model import LogFilter
+from axo_tui.tui.widgets.event_log import EventLog
+
+from .helpers import wait_until
+
+FLOOD = 4000
+
+
+async def test_a_flood_of_events_arrives_whole_in_few_batches(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        bus = app.bridge.runtime.bus
+        batches_before = app.bridge.batches
+        bus.emit(RunStarted, run_id="r", run_kind="agent", target="writer", input="flood")
+        bus.emit(
+            AgentActivated, run_id="r", agent_id="writer", activation_id="x", trigger="t", input=""
+        )
+        # Synchronous emission: the whole flood lands in the queue before the pump runs once.
+        for index in range(FLOOD):
+            bus.emit(
+                TokenStreamed, run_id="r", agent_id="writer", activation_id="x", text=f"w{index}\n"
+            )
+        bus.emit(AgentCompleted, run_id="r", agent_id="writer", activation_id="x", output="")
+        bus.emit(RunCompleted, run_id="r", status="completed", output="")
+        await wait_until(
+            pilot,
+            lambda: "r" in app.model.runs and app.model.runs["r"].status == "completed",
+            what="the flood",
+        )
+        await pilot.pause()
+        batches = app.bridge.batches - batches_before
+        assert batches <= 3, batches  # one frame's worth, not one refresh per event
+        lines = [line.text for line in app.model.log.since(0) if line.style == "token"]
+        assert lines == [f"w{index}" for index in range(FLOOD)]  # every token, in order
+        log = app.screen.query_one(EventLog)
+        assert len(log.lines) >= FLOOD
+
+
+async def test_f_filters_the_log_to_one_agent(make_app: Callable[..., AxoApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                bool(app.model.runs) and all(r.status != "running" for r in app.model.runs.values())
+            ),
+        )
+        await pilot.press("escape", "f")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "LogFilterScreen"
+        await pilot.press("down", "down", "enter")  # all agents, planner, researcher
+        await pilot.pause()
+        log = app.screen.query_one(EventLog)
+        assert log.log_filter == LogFilter(agent_id="researcher")
+        text = "\n".join(line.text for line in log.lines)
+        assert "researcher ◂ Facts about the plan" in text
+        assert "planner" not in text and "critic" not in text
+        assert "■ run #1 completed" in text  # run lines frame the agent's lines
+        assert app.screen.query_one("#log-panel").border_title == "Log (researcher · all runs)"
