@@ -1,0 +1,179 @@
+"""Run every check concurrently inside one egress-audit window and collect the report.
+
+The network checks start first (they spend their time waiting), the file and metadata checks
+run on worker threads meanwhile, so the whole doctor takes about as long as the slowest
+provider, capped by the network timeout. Rows come out in a fixed order, whatever order the
+checks finish in. A check that raises becomes a `fail` row: the doctor never crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from axo_tui.core.config import Config, ProviderConfig, ProviderKind
+from axo_tui.core.doctor import egress, embedded, environment, project, providers
+from axo_tui.core.doctor.model import (
+    CheckResult,
+    DoctorOptions,
+    DoctorReport,
+    ExtraCheck,
+    Status,
+    fail,
+)
+
+Pending = Awaitable[Sequence[CheckResult]]
+
+
+def run_doctor(options: DoctorOptions, *, extra_checks: Sequence[ExtraCheck] = ()) -> DoctorReport:
+    """Run the doctor to completion (starts and closes its own event loop)."""
+    return asyncio.run(run_doctor_async(options, extra_checks=extra_checks))
+
+
+async def run_doctor_async(
+    options: DoctorOptions, *, extra_checks: Sequence[ExtraCheck] = ()
+) -> DoctorReport:
+    started = time.perf_counter()
+    allowed: list[egress.Endpoint] = []
+    quiet_names: list[str] = []
+    with egress.EgressAudit() as audit:
+        loaded = await asyncio.to_thread(project.load_project, options.config, options.search_dir)
+        config = loaded.config
+        if config is not None:
+            allowed = providers.endpoints(config)
+            quiet_names = [config.server.host]
+        pending: list[Pending] = []
+        # The slow, waiting checks first, so their timeouts run while the rest works.
+        if config is not None:
+            pending += _provider_checks(config, options)
+        pending += _machine_checks(config, no_project=loaded.result.status is not Status.FAIL)
+        if config is not None:
+            pending += _project_checks(config, options)
+        if options.deep:
+            pending += _deep_checks(config)
+        pending += [_guarded("extra", check()) for check in extra_checks]
+        groups = await asyncio.gather(*pending)
+    results = [loaded.result, *(result for group in groups for result in group)]
+    results.append(egress.judge(audit, allowed, local_names=quiet_names))
+    return DoctorReport(tuple(_in_order(results)), time.perf_counter() - started)
+
+
+_ORDER = (
+    "python",
+    "packages",
+    "config",
+    "data_dir",
+    "embedded_model",
+    "embedder",
+    "llama_cpp",
+    "api_key:",
+    "provider:",
+    "server_port",
+    "deep:",
+)
+
+
+def _in_order(results: list[CheckResult]) -> list[CheckResult]:
+    """Machine first, then project, providers, deep checks, anything else, and egress last."""
+
+    def rank(result: CheckResult) -> int:
+        if result.name == "egress":
+            return len(_ORDER) + 1
+        for index, prefix in enumerate(_ORDER):
+            if result.name == prefix or (prefix.endswith(":") and result.name.startswith(prefix)):
+                return index
+        return len(_ORDER)
+
+    return sorted(results, key=rank)  # stable: rows of one kind keep the config's order
+
+
+def _machine_checks(config: Config | None, *, no_project: bool) -> list[Pending]:
+    """Python, packages and the embedded models.
+
+    Args:
+        config: the project's config, if it loaded.
+        no_project: True when there is no config at all (rather than a broken one): then the
+            embedded model is what a new project runs on, so it is required.
+    """
+    uses = providers.used_providers(config) if config is not None else []
+    local_uses = [u for u in uses if u.cfg.kind is ProviderKind.LOCAL]
+    no_project = config is None and no_project
+    needs_embedded = no_project or any(u.required and not u.cfg.model_path for u in local_uses)
+    needs_llama = no_project or any(u.required for u in local_uses)
+    return [
+        _thread("python", lambda: [environment.check_python()]),
+        _thread("packages", lambda: [environment.check_packages()]),
+        _thread("embedded_model", lambda: [embedded.check_embedded_model(required=needs_embedded)]),
+        _thread("embedder", lambda: [embedded.check_embedder()]),
+        _thread("llama_cpp", lambda: [environment.check_llama_cpp(required=needs_llama)]),
+    ]
+
+
+def _project_checks(config: Config, options: DoctorOptions) -> list[Pending]:
+    data_dir = options.data_dir if options.data_dir is not None else config.state_dir
+    return [
+        _thread("data_dir", lambda: [project.check_data_dir(data_dir)]),
+        _thread(
+            "server_port", lambda: [project.check_port(config.server.host, config.server.port)]
+        ),
+    ]
+
+
+def _provider_checks(config: Config, options: DoctorOptions) -> list[Pending]:
+    pending: list[Pending] = []
+    for use in providers.used_providers(config):
+        pending.append(_guarded(f"provider:{use.cfg.name}", _one_provider(config, use, options)))
+    return pending
+
+
+async def _one_provider(
+    config: Config, use: providers.ProviderUse, options: DoctorOptions
+) -> list[CheckResult]:
+    if use.cfg.kind is ProviderKind.LOCAL:
+        return [embedded.check_local_provider(use.cfg, required=use.required)]
+    key = providers.check_api_key(config, use)
+    reach = await providers.check_provider(
+        use, timeout=options.network_timeout, key_missing=key is not None and key.missing
+    )
+    return [reach] if key is None else [key.result, reach]
+
+
+def _deep_checks(config: Config | None) -> list[Pending]:
+    uses = providers.used_providers(config) if config is not None else []
+    models = {u.cfg.model_path: u.cfg for u in uses if u.cfg.kind is ProviderKind.LOCAL}
+    if not models:
+        models = {None: embedded.embedded_provider()}
+    pending: list[Pending] = [_guarded("deep:model", _deep_model(cfg)) for cfg in models.values()]
+    pending += [
+        _thread("deep:embedder", lambda: [embedded.deep_embedder()]),
+        _thread("deep:wasmtime", lambda: [embedded.deep_wasmtime()]),
+        _thread("deep:chromadb", lambda: [embedded.deep_chromadb()]),
+    ]
+    return pending
+
+
+async def _deep_model(cfg: ProviderConfig) -> list[CheckResult]:
+    return [await embedded.deep_local_model(cfg)]
+
+
+def _thread(name: str, check: Callable[[], list[CheckResult]]) -> Pending:
+    """A blocking check on a worker thread (file reads, metadata, imports)."""
+    return _guarded(name, asyncio.to_thread(check))
+
+
+async def _guarded(name: str, pending: Awaitable[Sequence[CheckResult]]) -> list[CheckResult]:
+    try:
+        return list(await pending)
+    except Exception as exc:
+        return [_crashed(name, exc)]
+
+
+def _crashed(name: str, exc: BaseException) -> CheckResult:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    summary = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return fail(
+        name,
+        f"the check itself failed ({summary})",
+        "this is a bug in axo doctor; please report it with this message",
+    )
