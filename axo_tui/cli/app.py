@@ -21,6 +21,7 @@ from axo_tui.cli import (
     agents_cmd,
     chat_cmd,
     dev_cmd,
+    doctor_cmd,
     init_cmd,
     run_cmd,
     runs_cmd,
@@ -36,6 +37,7 @@ from axo_tui.cli.framework import AxoTyper
 REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     init_cmd.register,
     validate_cmd.register,
+    doctor_cmd.register,
     dev_cmd.register,
     chat_cmd.register,
     workflow_cmd.register,
