@@ -25,7 +25,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def describe_section(what: str, node: Map) -> str:
-    """`agent 'researcher'` when the mapping has an id, else just `agent`."""
+    """The section name with its id when it has one: agent `researcher`, else agent."""
     for key, value in node.entries:
         if key.text == "id" and isinstance(value, Scalar) and value.value is not None:
             return f"{what} `{value.text}`"
