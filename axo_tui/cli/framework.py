@@ -16,6 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from axo_tui.cli import help_format
 from axo_tui.cli.output import report_crash
+from axo_tui.cli.plain_params import use_plain_conversion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,7 +26,13 @@ def _uses_rich_markup(command: TyperCommand | TyperGroup) -> bool:
 
 
 class AxoCommand(TyperCommand):
-    """A leaf command whose help is drawn by `help_format`."""
+    """A leaf command: lean help, and plain parameters converted without pydantic."""
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        # Here rather than in __init__: Typer appends the completion options and Click makes
+        # --help after the command is built; get_params() has them all.
+        use_plain_conversion(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         if not _uses_rich_markup(self):
@@ -35,7 +42,14 @@ class AxoCommand(TyperCommand):
 
 
 class AxoGroup(TyperGroup):
-    """A command group: lean help, and the last line of defence against tracebacks."""
+    """A command group: lean help, plain parameters, the last line of defence against
+    tracebacks."""
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        # Here rather than in __init__: Typer appends the completion options and Click makes
+        # --help after the command is built; get_params() has them all.
+        use_plain_conversion(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         if not _uses_rich_markup(self):

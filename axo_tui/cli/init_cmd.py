@@ -26,6 +26,11 @@ NEXT_STEPS = (
 )
 
 
+def _complete_template(incomplete: str) -> list[str]:
+    """Shell completion for --template: the installed template names."""
+    return [name for name in available_templates() if name.startswith(incomplete)]
+
+
 def register(app: AxoTyper) -> None:
     app.command("init")(init)
 
@@ -46,6 +51,7 @@ def init(
             "-t",
             metavar="TEMPLATE",
             help="Template to start from (see --list-templates).",
+            autocompletion=_complete_template,
         ),
     ] = DEFAULT_TEMPLATE,
     force: Annotated[
