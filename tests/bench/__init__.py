@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tests.bench` runs them all; each prints a table."""
