@@ -26,6 +26,7 @@ from axo_tui.core.config.validate import (
     check_fallbacks,
     check_references,
     check_roles,
+    check_trigger_weights,
     check_workflows,
     implicit_providers,
 )
@@ -73,6 +74,9 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
     check_roles(checker, agents, registry)
     check_fallbacks(checker, providers, registry)
 
+    lattice = build_lattice(top.section("lattice", keys.LATTICE))
+    check_trigger_weights(checker, agents, proactive, lattice)
+
     data_dir = top.opt_text("data_dir")
     return Config(
         path=path,
@@ -85,7 +89,7 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
         proactive=tuple(proactive),
         consolidation=build_consolidation(top.section("consolidation", keys.CONSOLIDATION)),
         server=build_server(top.section("server", keys.SERVER)),
-        lattice=build_lattice(top.section("lattice", keys.LATTICE)),
+        lattice=lattice,
         data_dir=resolve_path(data_dir, project_dir) if data_dir else None,
         name=top.text("name"),
         # `sandbox` (Axocoatl's shell sandbox settings) is accepted and deliberately unread.

@@ -35,6 +35,10 @@ class Checker:
         line, column = (node.line, node.column) if node is not None else (0, 0)
         self.problems.append(Problem(self.file, line, column, message, hint, severity, code))
 
+    def warn_at(self, line: int, column: int, code: str, message: str, hint: str = "") -> None:
+        """A warning at a position recorded on a built object (its `span`)."""
+        self.problems.append(Problem(self.file, line, column, message, hint, "warning", code))
+
     def error(self, node: Node | None, code: str, message: str, hint: str = "") -> None:
         self.report(node, code, message, hint, "error")
 

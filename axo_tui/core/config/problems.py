@@ -135,6 +135,7 @@ CODES: dict[str, str] = {
     "empty-workflow": "a workflow whose `agents` list is empty",
     "conflicting-keys": "keys that exclude each other (MCP `command` and `url`)",
     "ignored-key": "(warning) a key the given kind or type does not use",
+    "weak-trigger": "(warning) an on_event trigger whose event alone cannot reach the agent's threshold",
     # Whole-config checks
     "unknown-reference": "a name that refers to no declared agent / workflow / provider",
     "cycle": "agents whose `depends_on` form a cycle (the whole cycle is named)",

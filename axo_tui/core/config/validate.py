@@ -13,6 +13,8 @@ from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     AgentConfig,
+    LatticeDefaults,
+    ProactiveConfig,
     ProviderConfig,
     ProviderKind,
     Role,
@@ -220,4 +222,44 @@ def check_fallbacks(
             "fallback-cycle",
             f"provider fallback cycle: {' → '.join([*cycle, cycle[0]])}",
             "end the chain: remove `fallback` from one provider on this cycle",
+        )
+
+
+def check_trigger_weights(
+    checker: Checker,
+    agents: Sequence[AgentConfig],
+    proactive: Sequence[ProactiveConfig],
+    lattice: LatticeDefaults,
+) -> None:
+    """Warn when an `on_event` trigger can never fire on a single event.
+
+    Signals deposit their weight and an agent fires when its intensity reaches its
+    threshold: one AgentFailed (0.8) does not reach the default 1.0. That is the pheromone
+    model working as designed, but a user who wrote "react to AgentFailed" deserves to know.
+    """
+    from axo_tui.core.lattice import signal_weight
+
+    thresholds = {
+        agent.id: agent.lattice.threshold
+        if agent.lattice.threshold is not None
+        else lattice.threshold
+        for agent in agents
+    }
+    for entry in proactive:
+        event = entry.trigger.event
+        if not entry.enabled or event is None or entry.agent not in thresholds:
+            continue
+        weight = signal_weight(event)
+        threshold = thresholds[entry.agent]
+        if weight + 1e-9 >= threshold:
+            continue
+        line, column = (entry.span.line, entry.span.column) if entry.span else (0, 0)
+        checker.warn_at(
+            line,
+            column,
+            "weak-trigger",
+            f"proactive `{entry.id}` waits for {event} (weight {weight:g}), but agent "
+            f"`{entry.agent}` fires at {threshold:g}: one {event} alone will not trigger it",
+            f"signals accumulate, so several {event} events in quick succession will; to react "
+            f"to every one, give agent `{entry.agent}` `lattice: {{threshold: {weight:g}}}`",
         )

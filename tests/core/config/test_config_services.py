@@ -209,3 +209,27 @@ def test_top_level_lattice(setting: str, message: str, problems: Problems) -> No
 def test_top_level_lattice_values(load: Callable[..., Config]) -> None:
     lattice = load("lattice: {threshold: 0.5, decay: 0}\n").lattice
     assert (lattice.threshold, lattice.decay) == (0.5, 0.0)
+
+
+def test_weak_on_event_trigger_warns_with_the_threshold_fix(
+    load: Callable[..., Config],
+) -> None:
+    config = load(
+        BASE
+        + "proactive:\n  - {id: watch, agent: a, trigger: {type: on_event, event: AgentFailed}}\n"
+    )
+    problem = only(list(config.warnings), "weak-trigger")
+    assert (problem.line, problem.column) == (7, 5)
+    assert "AgentFailed (weight 0.8)" in problem.message and "fires at 1" in problem.message
+    assert "`lattice: {threshold: 0.8}`" in problem.hint
+
+
+def test_on_event_trigger_reaching_the_threshold_does_not_warn(
+    load: Callable[..., Config],
+) -> None:
+    config = load(
+        BASE.replace("agents:\n", "lattice: {threshold: 0.8}\nagents:\n", 1)
+        + "proactive:\n  - {id: watch, agent: a, trigger: {type: on_event, event: AgentFailed}}\n"
+        + "  - {id: custom, agent: a, trigger: {type: on_event, event: BuildFailed}}\n"
+    )
+    assert [p.code for p in config.warnings] == []
