@@ -135,12 +135,18 @@ def report_crash(exc: BaseException, *, what: str) -> None:
     """
     problems = getattr(exc, "problems", None)
     if isinstance(problems, list) and problems:
-        # A ConfigError escaping any command still deserves the file:line:col rendering.
+        # A ConfigError that escaped a command is the user's config, not a bug: show the
+        # problems file:line:col as `validate` would, and no traceback hint.
         render_problems(problems)
+        if debug_enabled():
+            traceback.print_exception(exc, file=sys.stderr)
+        error(f"{what} failed: the configuration has problems (listed above)")
+        return
     if debug_enabled():
         traceback.print_exception(exc, file=sys.stderr)
         return
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = str(exc).strip()
+    detail = text.splitlines()[0] if text else ""
     summary = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     error(
         f"{what} failed: {summary}",

@@ -84,6 +84,13 @@ def _crashing_app() -> AxoTyper:
         raise ValueError("the flux capacitor is empty\nsecond line")
 
     @app.command()
+    def badconfig() -> None:
+        """Let a ConfigError escape, as a command that loads a config might."""
+        from axo_tui.core.config import ConfigError, Problem
+
+        raise ConfigError([Problem("axo.yaml", 3, 5, "unknown key `x`", "remove it")])
+
+    @app.command()
     def fine() -> None:
         """Exit with a code on purpose."""
         raise typer.Exit(3)
@@ -108,6 +115,17 @@ def test_axo_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "ValueError: the flux capacitor is empty" in result.stderr
+
+
+def test_an_escaped_config_error_shows_its_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AXO_DEBUG", raising=False)
+    result = CliRunner().invoke(_crashing_app(), ["badconfig"], prog_name="axo")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "axo.yaml:3:5: error: unknown key `x`",
+        "    hint: remove it",
+        "error: axo badconfig failed: the configuration has problems (listed above)",
+    ]
 
 
 def test_deliberate_exits_pass_through() -> None:
