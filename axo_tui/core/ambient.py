@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from axo_tui.core.agent import TurnRequest
 from axo_tui.core.config.schema import Config, ProactiveConfig, SkillConfig, TriggerType
 from axo_tui.core.events import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
-from axo_tui.core.lattice import PheromoneField
+from axo_tui.core.lattice import PheromoneField, canonical_signal
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
 
 if TYPE_CHECKING:
@@ -63,11 +63,11 @@ class AmbientRouter:
         for skill in config.skills:
             for signal in skill.reacts_to:
                 for agent_id in skill.agents:
-                    skills[signal].append((agent_id, skill))
+                    skills[canonical_signal(signal)].append((agent_id, skill))
         proactive: dict[str, list[ProactiveConfig]] = defaultdict(list)
         for entry in config.proactive:
             if entry.enabled and entry.trigger.type is TriggerType.ON_EVENT and entry.trigger.event:
-                proactive[entry.trigger.event].append(entry)
+                proactive[canonical_signal(entry.trigger.event)].append(entry)
         self._skill_listeners = dict(skills)
         self._proactive_listeners = dict(proactive)
         self.field.configure(
@@ -197,6 +197,7 @@ class AmbientRouter:
         self, run: _AmbientRun, signal: str, payload: str, source: str, depth: int
     ) -> bool:
         """Route one signal within a run. Returns whether any activation started."""
+        signal = canonical_signal(signal)
         bus = self._runtime.bus
         bus.emit(
             SignalEmitted,
@@ -236,6 +237,7 @@ class AmbientRouter:
 
     # ------------------------------------------------------------ proactive agents
     def _proactive(self, signal: str, payload: str) -> None:
+        signal = canonical_signal(signal)
         entries = self._proactive_listeners.get(signal, [])
         if not entries:
             return

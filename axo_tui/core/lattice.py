@@ -31,9 +31,22 @@ SIGNAL_WEIGHTS: Mapping[str, float] = {
 }
 DEFAULT_CUSTOM_WEIGHT = 1.0
 
+# The runtime's event kinds, as people read them in `axo events`, name the same signals.
+SIGNAL_ALIASES: Mapping[str, str] = {
+    "agent.failed": "AgentFailed",
+    "agent.completed": "TaskCompleted",
+    "agent.activated": "AgentActivated",
+    "run.completed": "WorkflowCompleted",
+    "workflow.completed": "WorkflowCompleted",
+}
+
+
+def canonical_signal(name: str) -> str:
+    return SIGNAL_ALIASES.get(name, name)
+
 
 def signal_weight(name: str) -> float:
-    return SIGNAL_WEIGHTS.get(name, DEFAULT_CUSTOM_WEIGHT)
+    return SIGNAL_WEIGHTS.get(canonical_signal(name), DEFAULT_CUSTOM_WEIGHT)
 
 
 class NodeState(StrEnum):

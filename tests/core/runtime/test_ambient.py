@@ -222,3 +222,22 @@ def test_pheromone_scopes_do_not_leak() -> None:
     assert same.fired
     field.drop_scope("run-2")
     assert field.intensity("a", "run-2") == 0.0
+
+
+async def test_event_kind_names_alias_the_system_signals(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        [agent("ops", lattice=LatticeSettings(threshold=0.8)), agent("flaky", provider="nowhere")],
+        proactive=(
+            ProactiveConfig(
+                "watch",
+                agent="ops",
+                trigger=ProactiveTrigger(TriggerType.ON_EVENT, event="agent.failed"),
+            ),
+        ),
+    )
+    async with Runtime(config) as rt:
+        await rt.run_agent("flaky", "x")
+        await rt.wait_idle(timeout=10)
+        runs = [r for r in rt.journal.list_runs() if r.kind == "proactive"]
+    assert len(runs) == 1
