@@ -17,7 +17,7 @@ from typer.core import TyperArgument, TyperGroup
 from axo_tui.cli.output import console
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
     from rich.text import Text
     from typer import _click
 
@@ -102,20 +102,30 @@ def _grouped(
     return {title: rows for title, rows in panels.items() if rows}
 
 
+def _print_block(out: Console, text: Text) -> None:
+    """Print `text` wrapped and indented by one space, with a blank line before it.
+
+    Wrapped by hand rather than with rich's Padding, which pads every line with spaces to
+    the full width: invisible on a terminal, noise in a pipe or a file.
+    """
+    from rich.text import Text
+
+    out.print()
+    for line in text.wrap(out, max(20, out.width - 2)):
+        line.rstrip()
+        out.print(Text(" ") + line, soft_wrap=True)
+
+
 def print_help(command: _click.Command, ctx: _click.Context) -> None:
     """Print the help screen of `command` to stdout."""
-    from rich.padding import Padding
     from rich.text import Text
 
     out = console()
-    out.print(Padding(Text(command.get_usage(ctx), style="bold"), (1, 1, 0, 1), expand=False))
-
-    paragraphs = _paragraphs(command.help or "")
+    _print_block(out, Text(command.get_usage(ctx), style="bold"))
     if command.deprecated:
-        out.print(Padding(Text("(deprecated)", style="red"), (1, 1, 0, 1), expand=False))
-    for index, paragraph in enumerate(paragraphs):
-        style = "" if index == 0 else "dim"
-        out.print(Padding(_markup(paragraph, style=style), (1, 1, 0, 1), expand=False))
+        _print_block(out, Text("(deprecated)", style="red"))
+    for index, paragraph in enumerate(_paragraphs(command.help or "")):
+        _print_block(out, _markup(paragraph, style="" if index == 0 else "dim"))
     out.print()
 
     arguments: list[tuple[str | None, tuple[Text, Text]]] = []
@@ -145,6 +155,5 @@ def print_help(command: _click.Command, ctx: _click.Context) -> None:
     for panel_title, rows in _grouped(commands, COMMANDS_TITLE).items():
         out.print(_panel(panel_title, rows))
 
-    if command.epilog:
-        for paragraph in _paragraphs(command.epilog):
-            out.print(Padding(_markup(paragraph, style="dim"), (0, 1, 1, 1), expand=False))
+    for paragraph in _paragraphs(command.epilog or ""):
+        _print_block(out, _markup(paragraph, style="dim"))

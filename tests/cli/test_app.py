@@ -34,6 +34,14 @@ def test_help_lists_options_and_commands(invoke: Invoke) -> None:
     assert "[bold]" not in out
 
 
+def test_piped_help_is_plain_and_unpadded(run_axo: RunAxo) -> None:
+    result = run_axo("init", "--help")
+    assert result.returncode == 0
+    assert "\x1b[" not in result.stdout
+    assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == []
+    assert " Usage: axo init [OPTIONS] [NAME]" in result.stdout.splitlines()
+
+
 def test_no_arguments_shows_help(run_axo: RunAxo) -> None:
     result = run_axo()
     assert "Usage: axo [OPTIONS] COMMAND [ARGS]..." in result.stdout + result.stderr
