@@ -21,29 +21,11 @@ from axo_tui.cli.plain_params import use_plain_conversion
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _uses_rich_markup(command: TyperCommand | TyperGroup) -> bool:
-    return command.rich_markup_mode == "rich"
+class _AxoBehaviour(_click.Command):
+    """What every axo command and group adds to Typer's: lean help, pydantic-free params.
 
-
-class AxoCommand(TyperCommand):
-    """A leaf command: lean help, and plain parameters converted without pydantic."""
-
-    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
-        # Here rather than in __init__: Typer appends the completion options and Click makes
-        # --help after the command is built; get_params() has them all.
-        use_plain_conversion(self.get_params(ctx))
-        return super().parse_args(ctx, args)
-
-    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        if not _uses_rich_markup(self):
-            return super().format_help(ctx, formatter)
-        help_format.print_help(self, ctx)
-        return None
-
-
-class AxoGroup(TyperGroup):
-    """A command group: lean help, plain parameters, the last line of defence against
-    tracebacks."""
+    A mixin placed before Typer's class, so `super()` reaches Typer's implementation.
+    """
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         # Here rather than in __init__: Typer appends the completion options and Click makes
@@ -52,10 +34,18 @@ class AxoGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        if not _uses_rich_markup(self):
+        if getattr(self, "rich_markup_mode", None) != "rich":
             return super().format_help(ctx, formatter)
         help_format.print_help(self, ctx)
         return None
+
+
+class AxoCommand(_AxoBehaviour, TyperCommand):
+    """A leaf command."""
+
+
+class AxoGroup(_AxoBehaviour, TyperGroup):
+    """A command group, and the last line of defence against tracebacks."""
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
