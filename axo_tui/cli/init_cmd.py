@@ -100,15 +100,19 @@ def _print_templates() -> None:
 
 
 def _print_created(result: ScaffoldResult, template: str) -> None:
+    import shlex
+
     from rich.text import Text
 
+    here = result.directory.resolve() == Path.cwd().resolve()
+    where = "the current directory" if here else str(result.directory)
     out = output.console(soft_wrap=True)
     out.print(
         Text.assemble(
             "Created project ",
             (result.project_name, "bold"),
             f" from the {template} template in ",
-            (f"{result.directory}", "bold"),
+            (where, "bold"),
         )
     )
     overwritten = set(result.overwritten)
@@ -117,10 +121,12 @@ def _print_created(result: ScaffoldResult, template: str) -> None:
         out.print(Text.assemble("  ", (str(path), "green"), (note, "yellow")))
     out.print()
     out.print(Text("Next steps:", style="bold"))
-    import shlex
-
     directory = shlex.quote(str(result.directory))
-    steps = [(command.format(dir=directory), why) for command, why in NEXT_STEPS]
+    steps = [
+        (command.format(dir=directory), why)
+        for command, why in NEXT_STEPS
+        if not (here and "{dir}" in command)  # no `cd .`
+    ]
     width = max(len(command) for command, _ in steps)
     for command, why in steps:
         out.print(Text.assemble("  ", (command.ljust(width), "cyan"), ("   # " + why, "dim")))

@@ -89,6 +89,14 @@ def test_an_empty_existing_directory_is_fine(invoke: Invoke, in_tmp: Path) -> No
     assert (in_tmp / "empty" / "axo.yaml").is_file()
 
 
+def test_init_in_the_current_directory(invoke: Invoke, in_tmp: Path) -> None:
+    result = invoke("init", ".")
+    assert result.exit_code == 0, result.output
+    assert f'name: "{in_tmp.name}"' in (in_tmp / "axo.yaml").read_text(encoding="utf-8")
+    assert "in the current directory" in result.stdout
+    assert "cd " not in result.stdout
+
+
 def test_a_file_in_the_way(invoke: Invoke, in_tmp: Path) -> None:
     (in_tmp / "afile").write_text("x", encoding="utf-8")
     result = invoke("init", "afile", "--force")
