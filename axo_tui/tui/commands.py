@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from axo_tui.tui.widgets.run_bar import listened_signals
+
 if TYPE_CHECKING:
     from axo_tui.tui.app import AxoApp
 
@@ -55,6 +57,14 @@ def palette_actions(app: AxoApp) -> list[PaletteAction]:
             partial(app.prepare_run, "agent", a.id),
         )
         for a in config.agents
+    ]
+    actions += [
+        PaletteAction(
+            f"Emit signal {name}",
+            "into the ambient lattice; payload from the run bar",
+            partial(app.prepare_run, "signal", name),
+        )
+        for name in listened_signals(config)
     ]
     actions += [
         PaletteAction("Open workbench", "the lattice, agents and log", app.open_workbench),

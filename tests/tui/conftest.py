@@ -28,6 +28,9 @@ agents:
     provider: scripted
     depends_on: [researcher, critic]
     token_budget: {per_execution: 3000}
+  - id: helper
+    provider: scripted
+    tools: [calculator]
 workflows:
   - id: research
     agents: [planner, researcher, critic, writer]
@@ -43,6 +46,10 @@ providers:
       researcher: ["Facts about the plan, one per line."]
       critic: ["Risks: none worth a delay."]
       writer: ["FINAL ANSWER: light becomes sugar."]
+      helper:
+        - text: "Let me compute that."
+          tool_calls: [{name: calculator, arguments: {expression: "6*7"}}]
+        - "The answer is **{last_tool_result}**."
 """
 
 

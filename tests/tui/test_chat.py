@@ -48,6 +48,24 @@ async def test_chat_screen_streams_the_reply_as_markdown(make_app: Callable[...,
         assert [m.role for m in history] == ["user", "assistant"]
 
 
+async def test_chat_shows_tool_calls_inline(make_app: Callable[..., AxoApp]) -> None:
+    app = make_app(mode="chat", chat_agent="helper")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await pilot.press(*"what is 6*7?", "enter")
+        await wait_until(pilot, lambda: screen.state.turns == 1, what="a turn")
+        lines = transcript(screen)
+        start = lines.index("what is 6*7?")
+        assert lines[start + 1 : start + 5] == [
+            "Let me compute that.",
+            '▸ tool calculator {"expression": "6*7"}',
+            "◂ calculator → 42",
+            "The answer is **42**.",
+        ]
+
+
 async def test_chat_slash_commands_and_session_history(make_app: Callable[..., AxoApp]) -> None:
     app = make_app(mode="chat", chat_agent="critic")
     async with app.run_test(size=(100, 30)) as pilot:

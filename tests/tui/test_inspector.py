@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from rich.json import JSON
 from textual.command import CommandPalette
@@ -16,7 +17,7 @@ from axo_tui.tui.widgets.run_bar import RunBar
 from .helpers import wait_runs_done, wait_until
 
 
-def shown_payload(screen: EventsScreen) -> dict[str, object]:
+def shown_payload(screen: EventsScreen) -> dict[str, Any]:
     """The JSON text on screen, parsed: what the user reads is valid, complete JSON."""
     content = screen.query_one("#payload", Static).content
     assert isinstance(content, JSON)

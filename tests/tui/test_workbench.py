@@ -10,6 +10,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.lattice import LatticeView
+from axo_tui.tui.widgets.run_bar import RunBar
 
 from .helpers import wait_runs_done
 
@@ -31,11 +32,12 @@ async def test_run_bar_starts_workflow_and_every_agent_completes(
         await wait_runs_done(pilot, app)
 
         phases = {agent_id: view.phase for agent_id, view in app.model.agents.items()}
-        assert phases == dict.fromkeys(["planner", "researcher", "critic", "writer"], "done")
+        flow = ["planner", "researcher", "critic", "writer"]
+        assert phases == {**dict.fromkeys(flow, "done"), "helper": "idle"}
         lattice = app.screen.query_one(LatticeView).render().plain
         for agent_id in phases:
             assert f"[{agent_id} " in lattice
-        assert lattice.count("done") == 4
+        assert lattice.count("done") == 4 and "idle" in lattice
         assert "▶" in lattice and "┬" in lattice  # the fan-out edge from planner
 
         text = log_text(app)
@@ -52,3 +54,44 @@ async def test_run_bar_starts_workflow_and_every_agent_completes(
         assert str(row[1]) == "done"
         assert str(row[2]).endswith("/3.0k")
         assert app.model.total_tokens > 0
+
+
+async def test_skills_and_signals_run_from_the_run_bar(make_app: Callable[..., AxoApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(RunBar)
+        bar.choose("skill", "review")
+        await pilot.press(*"check the draft", "enter")
+        await wait_runs_done(pilot, app)
+        bar.choose("signal", "DraftReady")
+        await pilot.press(*"draft v2", "enter")
+        await wait_runs_done(pilot, app, count=2)
+        runs = list(app.model.runs.values())
+        assert [(r.kind, r.target, r.status) for r in runs] == [
+            ("skill", "review", "completed"),
+            ("signal", "DraftReady", "completed"),
+        ]
+        text = log_text(app)
+        assert "✦ skill review fired" in text
+        assert "◆ signal DraftReady from user: draft v2" in text
+        assert text.count("critic ✓ done") == 2  # the critic holds the skill
+
+
+async def test_clicking_a_node_filters_the_log_to_that_agent(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await wait_runs_done(pilot, app)
+        lattice = app.screen.query_one(LatticeView)
+        node = lattice._layout.nodes["critic"]
+        await pilot.click(LatticeView, offset=(node.x + 2, node.y))
+        await pilot.pause()
+        log = app.screen.query_one(EventLog)
+        assert log.log_filter.agent_id == "critic"
+        await pilot.click(LatticeView, offset=(node.x + 2, node.y))  # again: back to all
+        await pilot.pause()
+        assert log.log_filter.agent_id is None

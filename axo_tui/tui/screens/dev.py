@@ -61,6 +61,7 @@ class DevScreen(Screen[None]):
         self.query_one("#problems", ProblemsPanel).show_status(self.model.config_status)
         self.query_one("#stream-tail", StreamTail).display = False
         self._update_log_title()
+        self._balance_top()
         self.bridge.events.subscribe(self, self._on_events)
         self.bridge.config_changed.subscribe(self, self._on_config)
         self.query_one("#run-input", Input).focus()
@@ -78,8 +79,20 @@ class DevScreen(Screen[None]):
             self.query_one(LatticeView).relayout()
             self.query_one(AgentsTable).rebuild()
             self.query_one(RunBar).set_config(self.model.config)
+            self._balance_top()
         self.query_one("#problems", ProblemsPanel).show_status(status)
         self.query_one(HeaderLine).update_text()
+
+    def on_resize(self) -> None:
+        self._balance_top()
+
+    def _balance_top(self) -> None:
+        """Size the top row to what the lattice or the agent list needs (both panels share
+        it), at most 60% of the screen; each panel scrolls beyond that."""
+        lattice_rows = self.query_one(LatticeView).content_rows + 2
+        agent_rows = len(self.model.agents) + 3
+        cap = max(8, int(self.size.height * 0.6))
+        self.query_one("#top").styles.height = max(6, min(cap, max(lattice_rows, agent_rows)))
 
     # ----------------------------------------------------------------- actions
     def on_run_bar_submitted(self, message: RunBar.Submitted) -> None:

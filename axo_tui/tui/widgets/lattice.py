@@ -78,6 +78,10 @@ class LatticeView(Widget):
         )
         self.refresh(layout=True)
 
+    @property
+    def content_rows(self) -> int:
+        return max(1, self._layout.height)
+
     def on_events(self, events: list[Event]) -> None:
         """A batch arrived: redraw, and animate while something is pulsing."""
         self.refresh()

@@ -15,11 +15,19 @@ from axo_tui.tui.bridge import RunKind
 Target = tuple[RunKind, str]
 
 
+def listened_signals(config: Config) -> list[str]:
+    """Signals something reacts to (skills' `reacts_to`, proactive `on_event` triggers)."""
+    names = [signal for skill in config.skills for signal in skill.reacts_to]
+    names += [p.trigger.event for p in config.proactive if p.trigger.event]
+    return list(dict.fromkeys(names))
+
+
 def run_targets(config: Config) -> list[tuple[str, str]]:
     """(label, value) per runnable thing; value is `kind:id`."""
     targets = [(f"workflow {w.id}", f"workflow:{w.id}") for w in config.workflows]
     targets += [(f"skill {s.id}", f"skill:{s.id}") for s in config.skills if s.agents]
     targets += [(f"agent {a.id}", f"agent:{a.id}") for a in config.agents]
+    targets += [(f"signal {name}", f"signal:{name}") for name in listened_signals(config)]
     return targets
 
 
