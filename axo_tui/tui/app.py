@@ -25,6 +25,7 @@ from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
 from axo_tui.tui.screens.events import EventsScreen
 from axo_tui.tui.settings import WorkbenchSettings
+from axo_tui.tui.widgets.agents import AgentsTable
 
 STYLES = Path(__file__).parent / "styles"
 Mode = Literal["dev", "chat"]
@@ -111,8 +112,15 @@ class AxoApp(App[None]):
             self._exit_renderables[:] = [Text(report, style="red")]
 
     # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `axo chat` is the chat screen alone: no event inspector to switch to.
+        return not (self.mode == "chat" and action == "open_events")
+
     def action_open_chat(self) -> None:
         self.open_chat()
+
+    def on_agents_table_agent_chosen(self, message: AgentsTable.AgentChosen) -> None:
+        self.open_chat(message.agent_id)
 
     def action_open_events(self) -> None:
         self.open_events()

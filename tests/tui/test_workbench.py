@@ -7,6 +7,8 @@ from collections.abc import Callable
 from textual.widgets import Input
 
 from axo_tui.tui.app import AxoApp
+from axo_tui.tui.screens.chat import ChatScreen
+from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.lattice import LatticeView
@@ -95,3 +97,52 @@ async def test_clicking_a_node_filters_the_log_to_that_agent(
         await pilot.click(LatticeView, offset=(node.x + 2, node.y))  # again: back to all
         await pilot.pause()
         assert log.log_filter.agent_id is None
+
+
+async def test_keyboard_only_agents_table_filters_and_opens_chat(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(AgentsTable).focus()
+        await pilot.press("down", "enter")  # the second row: researcher
+        await pilot.pause()
+        assert app.screen.query_one(EventLog).log_filter.agent_id == "researcher"
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatScreen) and app.screen.state.agent_id == "researcher"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("r")  # back in the run bar, ready to type
+        assert app.focused is not None and app.focused.id == "run-input"
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_pulses_fade_on_their_own_and_the_animation_then_stops(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    clock = ManualClock()
+    app = make_app(settings=WorkbenchSettings(show_times=False, watch_config=False, clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await wait_runs_done(pilot, app)
+        lattice = app.screen.query_one(LatticeView)
+        assert "[writer ●●●●]" in lattice.render().plain
+        ticker = lattice._ticker
+        assert ticker is not None and ticker._active.is_set()  # animating
+        clock.now += 1.5  # λ = 0.8/s: a full pulse is down to ~30%
+        await pilot.pause(0.3)
+        assert "[writer ●●○○]" in lattice.render().plain
+        clock.now += 10
+        await pilot.pause(0.3)  # no new events: only the 10 fps timer can redraw
+        assert "[writer ○○○○]" in lattice.render().plain
+        assert not ticker._active.is_set()  # everything is still: the timer sleeps

@@ -26,6 +26,7 @@ from axo_tui.tui.widgets.run_bar import RunBar
 class DevScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "focus_run", "run"),
+        Binding("r", "focus_run", "run", show=False),
         Binding("f", "filter", "filter"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "leave_input", "leave input", show=False),
@@ -125,8 +126,18 @@ class DevScreen(Screen[None]):
         self._update_log_title()
 
     def on_lattice_view_agent_clicked(self, message: LatticeView.AgentClicked) -> None:
+        self.toggle_agent_filter(message.agent_id)
+
+    def on_agents_table_agent_chosen(self, message: AgentsTable.AgentChosen) -> None:
+        if message.chat:
+            return  # bubbles on to the app, which owns the screens
+        message.stop()
+        self.toggle_agent_filter(message.agent_id)
+
+    def toggle_agent_filter(self, agent_id: str) -> None:
+        """Narrow the log to one agent; the same agent again shows everyone."""
         current = self.query_one(EventLog).log_filter
-        agent = None if current.agent_id == message.agent_id else message.agent_id
+        agent = None if current.agent_id == agent_id else agent_id
         self.set_log_filter(LogFilter(agent, current.run_id))
 
     def _update_log_title(self) -> None:

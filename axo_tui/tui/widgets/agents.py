@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable
 
 from axo_tui.core.events import Event
@@ -26,7 +28,20 @@ def sparkline(values: list[int]) -> str:
 
 
 class AgentsTable(DataTable[Text | str]):
-    """One row per agent, keyed by agent id, updated in place."""
+    """One row per agent, keyed by agent id, updated in place.
+
+    Enter on a row narrows the log to that agent (again: all agents); `c` chats with it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "chat", "chat with agent"),
+    ]
+
+    class AgentChosen(Message):
+        def __init__(self, agent_id: str, *, chat: bool) -> None:
+            super().__init__()
+            self.agent_id = agent_id
+            self.chat = chat
 
     COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
         "agents--idle",
@@ -43,6 +58,23 @@ class AgentsTable(DataTable[Text | str]):
     def __init__(self, model: WorkbenchModel, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
         self.model = model
+
+    @property
+    def highlighted_agent(self) -> str | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return key.value
+
+    def action_chat(self) -> None:
+        agent_id = self.highlighted_agent
+        if agent_id is not None:
+            self.post_message(self.AgentChosen(agent_id, chat=True))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.AgentChosen(event.row_key.value, chat=False))
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
