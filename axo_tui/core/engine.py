@@ -220,7 +220,9 @@ class Runtime:
         try:
             return self.config.agent(agent_id)
         except KeyError:
-            raise RunError(_unknown("agent", agent_id, [a.id for a in self.config.agents])) from None
+            raise RunError(
+                _unknown("agent", agent_id, [a.id for a in self.config.agents])
+            ) from None
 
     async def run_workflow(
         self, workflow_id: str, input_text: str, *, run_id: str | None = None
