@@ -42,10 +42,11 @@ skills:
 providers:
   scripted:
     replies:
-      planner: ["Plan: look at {input} from two sides."]
-      researcher: ["Facts about the plan, one per line."]
-      critic: ["Risks: none worth a delay."]
-      writer: ["FINAL ANSWER: light becomes sugar."]
+      # Fixed usage: the screenshots must not change when the engine's prompts do.
+      planner: [{text: "Plan: look at {input} from two sides.", usage: {prompt: 300, completion: 40}}]
+      researcher: [{text: "Facts about the plan, one per line.", usage: {prompt: 420, completion: 60}}]
+      critic: [{text: "Risks: none worth a delay.", usage: {prompt: 410, completion: 30}}]
+      writer: [{text: "FINAL ANSWER: light becomes sugar.", usage: {prompt: 900, completion: 80}}]
       helper:
         - text: "Let me compute that."
           tool_calls: [{name: calculator, arguments: {expression: "6*7"}}]

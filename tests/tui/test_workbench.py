@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.widgets import Input
 
@@ -54,7 +55,9 @@ async def test_run_bar_starts_workflow_and_every_agent_completes(
         table = app.screen.query_one(AgentsTable)
         row = table.get_row("writer")
         assert str(row[1]) == "done"
-        assert str(row[2]).endswith("/3.0k")
+        writer = app.model.agents["writer"]
+        assert str(row[2]) == f"{writer.exec_tokens}/3.0k" and writer.exec_tokens > 0
+        assert str(row[3]) == "█"  # one activation so far
         assert app.model.total_tokens > 0
 
 
@@ -146,3 +149,32 @@ async def test_pulses_fade_on_their_own_and_the_animation_then_stops(
         await pilot.pause(0.3)  # no new events: only the 10 fps timer can redraw
         assert "[writer ○○○○]" in lattice.render().plain
         assert not ticker._active.is_set()  # everything is still: the timer sleeps
+
+
+async def test_a_failed_agent_shows_red_and_its_dependents_skipped(
+    make_app: Callable[..., AxoApp], project: Path
+) -> None:
+    # A per_call budget far below any prompt: the researcher's call never reaches the provider.
+    text = project.read_text().replace(
+        "depends_on: [planner]\n    token_budget: {per_execution: 2000}",
+        "depends_on: [planner]\n    token_budget: {per_call: 5, per_execution: 2000}",
+        1,
+    )
+    project.write_text(text)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await wait_runs_done(pilot, app)
+        phases = {agent_id: view.phase for agent_id, view in app.model.agents.items()}
+        assert phases["researcher"] == "failed" and phases["writer"] == "skipped"
+        assert phases["critic"] == "done"
+        lattice = app.screen.query_one(LatticeView).render().plain
+        assert "failed" in lattice and "skipped" in lattice
+        lines = list(app.model.log.since(0))
+        errors = [line.text for line in lines if line.style == "error"]
+        assert any(t.startswith("⚠ budget per_call") for t in errors)
+        assert any(t.startswith("✗ budget:") for t in errors)
+        assert any(t.startswith("■ run #1 failed") for t in errors)
+        skipped = [line.text for line in lines if line.agent_id == "writer"]
+        assert skipped == ["⤼ skipped: upstream researcher did not complete"]

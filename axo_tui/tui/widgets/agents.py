@@ -30,6 +30,8 @@ def sparkline(values: list[int]) -> str:
 class AgentsTable(DataTable[Text | str]):
     """One row per agent, keyed by agent id, updated in place.
 
+    `tokens` is the current (or last) activation against its `per_execution` budget, the
+    budget that activation is held to; `spend` is tokens per activation, newest right.
     Enter on a row narrows the log to that agent (again: all agents); `c` chats with it.
     """
 
@@ -53,7 +55,7 @@ class AgentsTable(DataTable[Text | str]):
         "agents--over",
         "agents--spark",
     }
-    COLUMNS = ("agent", "status", "tokens", "total", "spend")
+    COLUMNS = ("agent", "status", "tokens", "spend")
 
     def __init__(self, model: WorkbenchModel, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
@@ -111,4 +113,4 @@ class AgentsTable(DataTable[Text | str]):
         else:
             tokens = Text(used)
         spark = Text(sparkline(list(view.history)), style=style("agents--spark"))
-        return (view.name, status, tokens, format_tokens(view.total_tokens), spark)
+        return (view.name, status, tokens, spark)
