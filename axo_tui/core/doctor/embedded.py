@@ -71,6 +71,13 @@ def check_local_provider(cfg: ProviderConfig, *, required: bool) -> CheckResult:
 
     name = f"provider:{cfg.name}"
     if not cfg.model_path:
+        try:
+            from axo_tui.core.providers.local import embedded_model_path
+
+            embedded_model_path()
+        except ProviderError:
+            # The embedded_model row fails with the reason and the fix; this one points there.
+            return warn(name, "cannot run: the embedded model is missing", "see embedded_model")
         return ok(name, "runs the embedded model in-process (see embedded_model)")
     try:
         path = LocalProvider(cfg).model_path()

@@ -50,10 +50,14 @@ async def run_doctor_async(
         pending += _machine_checks(config, no_project=loaded.result.status is not Status.FAIL)
         if config is not None:
             pending += _project_checks(config, options)
-        if options.deep:
-            pending += _deep_checks(config)
         pending += [_guarded("extra", check()) for check in extra_checks]
-        groups = await asyncio.gather(*pending)
+        groups = list(await asyncio.gather(*pending))
+        if options.deep:
+            # After the quick checks, and one at a time: numpy, chromadb and llama.cpp break
+            # when first imported from several threads at once, and on a small machine the
+            # engines would only fight over the same cores anyway.
+            for deep_check in _deep_checks(config):
+                groups.append(await deep_check)
     results = [loaded.result, *(result for group in groups for result in group)]
     results.append(egress.judge(audit, allowed, local_names=quiet_names))
     return DoctorReport(tuple(_in_order(results)), time.perf_counter() - started)
@@ -140,6 +144,7 @@ async def _one_provider(
 
 
 def _deep_checks(config: Config | None) -> list[Pending]:
+    """Unstarted coroutines: the caller awaits them in turn."""
     uses = providers.used_providers(config) if config is not None else []
     models = {u.cfg.model_path: u.cfg for u in uses if u.cfg.kind is ProviderKind.LOCAL}
     if not models:
