@@ -96,7 +96,8 @@ def _render_check(out: Console, check: CheckResult, width: int) -> None:
         )
     )
     if check.problems:
-        # The same lines `axo validate` prints, so editors can jump to them.
-        output.render_problems(check.problems, stderr=False)
+        # The same lines `axo validate` prints, on stderr like every config problem (the
+        # terminal shows them right under this row), so editors can jump to them.
+        output.render_problems(check.problems)
     if check.fix and status != "ok":
         out.print(Text.assemble(" " * (width + 8), ("fix", "cyan"), ": ", check.fix))

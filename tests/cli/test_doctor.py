@@ -107,7 +107,7 @@ def test_an_invalid_config_is_reported_as_validate_does(
     ]
     assert problem_lines and problem_lines[0].startswith("axo.yaml:3:5: error:")
     for line in problem_lines:
-        assert line in result.stdout
+        assert line in result.stderr
 
 
 def test_a_missing_key_fails_and_a_present_key_is_never_printed(
