@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from axo_tui.core.budget import ExecutionBudget
+from axo_tui.core.budget import BudgetExceededError, ExecutionBudget
 from axo_tui.core.bus import EventBus
 from axo_tui.core.config.schema import AgentConfig, ProviderConfig
 from axo_tui.core.events import (
@@ -34,9 +35,13 @@ from axo_tui.core.providers.base import (
     ProviderError,
     TextDelta,
     ToolCall,
+    ToolSpec,
     Usage,
 )
-from axo_tui.core.tools import ToolContext, ToolError, ToolRegistry
+from axo_tui.core.tools import Tool, ToolContext, ToolError, ToolRegistry
+
+if TYPE_CHECKING:
+    from axo_tui.core.memory.service import AgentMemory
 
 REPEAT_LIMIT = 3
 """The same tool call (name and arguments) this many times in a row ends the turn."""
@@ -90,8 +95,10 @@ class AgentRunner:
         resolve_provider: Callable[[AgentConfig], ResolvedProvider],
         estimate_cost: CostEstimator,
         emit_signal: Callable[[str, str, str | None], Awaitable[None]] | None = None,
+        memory: AgentMemory | None = None,
     ) -> None:
         self._bus = bus
+        self._memory = memory
         self._journal = journal
         self._tools = tools
         self._project_dir = project_dir
@@ -106,11 +113,18 @@ class AgentRunner:
         user = Message("user", compose_user_message(request))
         # The user's message is saved before the call so a crash mid-turn never loses it.
         self._journal.append_session(request.session_id, agent.id, [user])
-        messages: list[Message] = [Message("system", system_prompt(agent)), *history, user]
+        self._log(request, "user", content=user.content)
+        memory = self._memory
+        recall = ""
+        if memory is not None:
+            recall = await memory.recall_section(agent, request.input, request.session_id)
+        messages: list[Message] = [Message("system", self._system(agent, recall)), *history, user]
         new_messages: list[Message] = []
         budget = ExecutionBudget(agent.id, agent.token_budget)
         tools = self._tools.allowed(agent.tools)
-        tool_specs = tuple(tool.spec for tool in tools)
+        # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
+        memory_tools = self._memory_tools(agent)
+        tool_specs = tuple(tool.spec for tool in (*tools, *memory_tools.values()))
         outcome = TurnOutcome("")
         recent_calls: list[str] = []
         context = ToolContext(
@@ -118,17 +132,38 @@ class AgentRunner:
             run_id=request.run_id,
             project_dir=self._project_dir,
             emit_signal=self._signal_emitter(agent.id, request.run_id),
+            extras={"agent": agent, "session_id": request.session_id},
         )
         try:
             for round_index in range(agent.max_tool_rounds + 1):
+                if round_index and memory is not None:
+                    # A core memory edit in the last round shows in the next one.
+                    messages[0] = Message("system", self._system(agent, recall))
+                sent_messages, sent_specs = self._fit_budget(
+                    request, resolved, budget, messages, tool_specs, memory_tools
+                )
                 completion = await self._call(
-                    request, resolved, budget, tuple(messages), tool_specs, outcome
+                    request, resolved, budget, sent_messages, sent_specs, outcome
                 )
                 assistant = Message("assistant", completion.text, completion.tool_calls)
                 messages.append(assistant)
                 new_messages.append(assistant)
+                self._log(
+                    request,
+                    "assistant",
+                    content=completion.text,
+                    tool_calls=[call.name for call in completion.tool_calls],
+                )
                 if not completion.tool_calls:
                     outcome.text = completion.text
+                    if memory is not None:
+                        memory.remember_exchange(
+                            agent,
+                            user=request.input,
+                            reply=completion.text,
+                            session_id=request.session_id,
+                            run_id=request.run_id,
+                        )
                     return outcome
                 if round_index == agent.max_tool_rounds:
                     raise ToolLoopError(
@@ -137,14 +172,83 @@ class AgentRunner:
                     )
                 for call in completion.tool_calls:
                     _guard_repetition(agent.id, call, recent_calls)
-                    result = await self._run_tool(request, call, context)
+                    self._log(request, "tool_call", tool=call.name, arguments=call.arguments)
+                    result = await self._run_tool(request, call, context, memory_tools)
                     outcome.tool_calls += 1
                     tool_message = Message("tool", result, (), call.id, call.name)
                     messages.append(tool_message)
                     new_messages.append(tool_message)
             raise AssertionError("unreachable: the loop returns or raises")
+        except Exception as exc:
+            self._log(request, "error", content=str(exc), error=type(exc).__name__)
+            raise
         finally:
             self._journal.append_session(request.session_id, agent.id, new_messages)
+
+    # ----------------------------------------------------------------- memory
+    def _system(self, agent: AgentConfig, recall: str) -> str:
+        memory = self._memory
+        if memory is None:
+            return system_prompt(agent)
+        sections = [memory.core_section(agent), memory.memory_note(), recall]
+        return system_prompt(agent, sections)
+
+    def _memory_tools(self, agent: AgentConfig) -> dict[str, Tool]:
+        if self._memory is None:
+            return {}
+        return {tool.name: tool for tool in self._memory.tools_for(agent)}
+
+    def _log(self, request: TurnRequest, kind: str, **fields: Any) -> None:
+        """Tier 2: everything a turn does goes to the agent's daily log as it happens."""
+        if self._memory is not None:
+            self._memory.record(
+                request.agent.id,
+                kind,
+                run_id=request.run_id,
+                session_id=request.session_id,
+                activation_id=request.activation_id,
+                **fields,
+            )
+
+    def _fit_budget(
+        self,
+        request: TurnRequest,
+        resolved: ResolvedProvider,
+        budget: ExecutionBudget,
+        messages: list[Message],
+        tool_specs: tuple[ToolSpec, ...],
+        memory_tools: dict[str, Tool],
+    ) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
+        """The request to send: with memory, unless only leaving memory out lets it fit a
+        tight token budget. Memory is help, not the task: a call that cannot carry it
+        still goes out without it (with a notice) rather than failing the turn."""
+        full = (tuple(messages), tool_specs)
+        if self._memory is None:
+            return full
+        agent = request.agent
+        wanted = agent.sampling.max_tokens
+        try:
+            budget.check(resolved.provider.count_tokens(*full), wanted)
+            return full
+        except BudgetExceededError:
+            pass
+        lean_system = Message("system", system_prompt(agent))
+        lean = (
+            (lean_system, *messages[1:]),
+            tuple(spec for spec in tool_specs if spec.name not in memory_tools),
+        )
+        try:
+            budget.check(resolved.provider.count_tokens(*lean), wanted)
+        except BudgetExceededError:
+            return full  # it does not fit either way: let the budget error name the limit
+        self._bus.emit(
+            RuntimeNotice,
+            run_id=request.run_id,
+            agent_id=agent.id,
+            message="memory left out of this call: the token budget cannot hold it "
+            "(raise token_budget to give the agent its memory)",
+        )
+        return lean
 
     async def _call(
         self,
@@ -241,7 +345,13 @@ class AgentRunner:
                 message=f"call used {usage.total} tokens, over per_call={per_call}",
             )
 
-    async def _run_tool(self, request: TurnRequest, call: ToolCall, context: ToolContext) -> str:
+    async def _run_tool(
+        self,
+        request: TurnRequest,
+        call: ToolCall,
+        context: ToolContext,
+        memory_tools: dict[str, Tool],
+    ) -> str:
         agent = request.agent
         self._bus.emit(
             ToolCalled,
@@ -254,12 +364,18 @@ class AgentRunner:
         )
         ok = True
         try:
-            result = await self._tools.call(
-                call.name, call.arguments, context, allow_list=agent.tools
-            )
+            if call.name in memory_tools and self._memory is not None:
+                result = await self._memory.tools.call(
+                    call.name, call.arguments, context, allow_list=memory_tools
+                )
+            else:
+                result = await self._tools.call(
+                    call.name, call.arguments, context, allow_list=agent.tools
+                )
         except ToolError as exc:
             ok = False
             result = f"error: {exc}"
+        self._log(request, "tool_result", tool=call.name, ok=ok, content=result[:4000])
         self._bus.emit(
             ToolResult,
             run_id=request.run_id,
@@ -297,10 +413,12 @@ def _guard_repetition(agent_id: str, call: ToolCall, recent: list[str]) -> None:
         )
 
 
-def system_prompt(agent: AgentConfig) -> str:
+def system_prompt(agent: AgentConfig, sections: Iterable[str] = ()) -> str:
+    """The agent's own prompt, who it is and today's date, then `sections` (its memory)."""
     parts = [agent.system_prompt.strip()] if agent.system_prompt.strip() else []
     today = dt.date.today().isoformat()
     parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {today}.')
+    parts.extend(section for section in sections if section)
     return "\n\n".join(parts)
 
 

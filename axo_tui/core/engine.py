@@ -28,9 +28,11 @@ from axo_tui.core.events import (
     ConfigReloaded,
     RunCompleted,
     RunStarted,
+    RuntimeNotice,
 )
 from axo_tui.core.journal import Journal
 from axo_tui.core.lattice import NodeState, WorkflowRunState
+from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
@@ -87,6 +89,12 @@ class Runtime:
         self._journal: Journal | None = None
         self.bus = EventBus()
         self.ambient = AmbientRouter(self)
+        self.memory = AgentMemory(
+            self.state_dir,
+            notify=lambda agent_id, message: self.bus.emit(
+                RuntimeNotice, agent_id=agent_id, message=message
+            ),
+        )
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -111,6 +119,7 @@ class Runtime:
             resolve_provider=self.resolve_provider,
             estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,
+            memory=self.memory,
         )
         self.ambient.configure(self.config)
         self._started = True
@@ -123,6 +132,7 @@ class Runtime:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.memory.aclose()  # exchanges still being embedded are stored first
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()

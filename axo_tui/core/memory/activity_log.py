@@ -1,0 +1,190 @@
+"""Tier 2: the daily activity log, one JSONL file per agent and day, written as turns happen.
+
+    <state_dir>/logs/daily/<agent>/YYYY-MM-DD.jsonl
+
+One line per thing that happened in a turn: the user message, each tool call and its result,
+the assistant's reply, an error. Each line carries an ISO timestamp, the run, session and
+activation ids, so `recall_timeframe` (and a person with `grep`) can replay a day. Lines are
+appended and flushed one by one: a crash loses at most the line being written, and a torn
+last line is skipped by the reader rather than failing the whole day.
+
+Days are local calendar days: "what did we do on Tuesday" means the user's Tuesday.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+MAX_DAYS = 31
+"""The widest range `recall_timeframe` reads: a month, so one call cannot flood a prompt."""
+MAX_OUTPUT_CHARS = 12_000
+"""recall_timeframe's answer is cut here, with a note saying how to narrow it."""
+MAX_FIELD_CHARS = 2_000
+"""One entry's text is cut here in the answer (the file keeps all of it)."""
+
+
+class ActivityLogError(Exception):
+    """Bad dates or range; the message says what a valid request looks like."""
+
+
+@dataclass(frozen=True)
+class DayRange:
+    start: dt.date
+    end: dt.date
+
+    def days(self) -> Iterator[dt.date]:
+        day = self.start
+        while day <= self.end:
+            yield day
+            day += dt.timedelta(days=1)
+
+
+class ActivityLog:
+    """Append-only daily logs of every agent in one state directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+
+    def agent_dir(self, agent_id: str) -> Path:
+        return self.root / quote(agent_id, safe="-_.")
+
+    def day_path(self, agent_id: str, day: dt.date) -> Path:
+        return self.agent_dir(agent_id) / f"{day.isoformat()}.jsonl"
+
+    def append(self, agent_id: str, kind: str, **fields: Any) -> None:
+        """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error)."""
+        now = dt.datetime.now().astimezone()
+        entry = {"ts": now.isoformat(timespec="milliseconds"), "kind": kind, **fields}
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        path = self.day_path(agent_id, now.date())
+        # One lock for the process: two activations of one agent must not interleave bytes
+        # within a line. O_APPEND makes each whole-line write land at the end even when
+        # another process (a second runtime) appends to the same file.
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+
+    def read(self, agent_id: str, days: DayRange) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        for day in days.days():
+            path = self.day_path(agent_id, day)
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                continue
+            for line in text.splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line from a crash: skip it, keep the rest
+                if isinstance(entry, dict):
+                    entries.append(entry)
+        return entries
+
+    def days(self, agent_id: str) -> list[dt.date]:
+        """The days that have a log, oldest first."""
+        found = []
+        directory = self.agent_dir(agent_id)
+        if not directory.is_dir():
+            return []
+        for path in directory.glob("*.jsonl"):
+            try:
+                found.append(dt.date.fromisoformat(path.stem))
+            except ValueError:
+                continue
+        return sorted(found)
+
+    def forget(self, agent_id: str, before: dt.date | None = None) -> int:
+        """Delete the agent's logs (only days before `before` when given). Returns files."""
+        if before is None:
+            count = len(self.days(agent_id))
+            shutil.rmtree(self.agent_dir(agent_id), ignore_errors=True)
+            return count
+        removed = 0
+        for day in self.days(agent_id):
+            if day < before:
+                self.day_path(agent_id, day).unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def parse_range(arguments: dict[str, Any], *, today: dt.date | None = None) -> DayRange:
+    """`{date}` or `{from, to}` (YYYY-MM-DD) into a checked range of at most MAX_DAYS."""
+    if "date" in arguments and arguments["date"] not in (None, ""):
+        day = _date(arguments["date"], "date")
+        return DayRange(day, day)
+    start_raw, end_raw = arguments.get("from"), arguments.get("to")
+    if start_raw in (None, "") and end_raw in (None, ""):
+        raise ActivityLogError(
+            "give either {date: YYYY-MM-DD} or {from: YYYY-MM-DD, to: YYYY-MM-DD}"
+        )
+    today = today or dt.date.today()
+    start = _date(start_raw, "from") if start_raw not in (None, "") else None
+    end = _date(end_raw, "to") if end_raw not in (None, "") else today
+    if start is None:
+        start = end
+    if end < start:
+        raise ActivityLogError(f"'from' ({start}) is after 'to' ({end}); swap them")
+    span = (end - start).days + 1
+    if span > MAX_DAYS:
+        raise ActivityLogError(
+            f"the range {start} to {end} covers {span} days; at most {MAX_DAYS} at a time"
+        )
+    return DayRange(start, end)
+
+
+def _date(value: Any, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ActivityLogError(f"'{name}' must be a date as YYYY-MM-DD (got {value!r})") from None
+
+
+def render_entries(entries: list[dict[str, Any]], days: DayRange) -> str:
+    """A compact, readable transcript for the model, cut at MAX_OUTPUT_CHARS with a note."""
+    label = str(days.start) if days.start == days.end else f"{days.start} to {days.end}"
+    if not entries:
+        return f"no activity recorded for {label}"
+    lines = [f"activity {label} ({len(entries)} entries):"]
+    size = len(lines[0])
+    for index, entry in enumerate(entries):
+        line = _entry_line(entry)
+        if size + len(line) + 1 > MAX_OUTPUT_CHARS:
+            left = len(entries) - index
+            lines.append(
+                f"[truncated: {left} more entries not shown; ask for a single day or a "
+                "narrower range, or use recall_search for a topic]"
+            )
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+def _entry_line(entry: dict[str, Any]) -> str:
+    stamp = str(entry.get("ts", ""))[:19].replace("T", " ")
+    kind = entry.get("kind", "?")
+    if kind == "tool_call":
+        arguments = json.dumps(entry.get("arguments", {}), ensure_ascii=False)
+        text = f"{entry.get('tool', '?')} {arguments}"
+    elif kind == "tool_result":
+        status = "ok" if entry.get("ok", True) else "error"
+        text = f"{entry.get('tool', '?')} ({status}): {entry.get('content', '')}"
+    else:
+        text = str(entry.get("content", ""))
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[:MAX_FIELD_CHARS] + f"... [{len(text) - MAX_FIELD_CHARS} chars cut]"
+    session = entry.get("session_id")
+    where = f" [{session}]" if session else ""
+    return f"{stamp}{where} {kind}: {text}"

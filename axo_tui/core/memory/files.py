@@ -1,0 +1,94 @@
+"""Small JSON files written so a crash never leaves half of one: temp file, fsync, rename.
+
+Core memory is curated by the agent over weeks; losing it to a kill -9 mid-write, or a full
+disk, would be the worst kind of bug. Every write therefore goes to a temp file in the same
+directory (a rename is atomic only within a file system), is fsynced, and replaces the real
+name in one `os.replace`; the directory is fsynced too so the rename itself survives a power
+cut. The previous good copy is kept as `<name>.bak` for a reader that finds the file damaged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+try:  # POSIX only; elsewhere concurrent writers simply are not serialised across processes.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def write_atomic(path: Path, data: bytes, *, keep_backup: bool = True) -> None:
+    """Replace `path` with `data` atomically; the old content becomes `<path>.bak` first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if keep_backup and path.exists():
+        previous = path.read_bytes()
+        if _parses(previous):  # a damaged file must never overwrite the last good backup
+            _replace_with(backup_path(path), previous)
+    _replace_with(path, data)
+
+
+def write_json_atomic(path: Path, value: Any, *, keep_backup: bool = True) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    write_atomic(path, text.encode("utf-8"), keep_backup=keep_backup)
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
+def _replace_with(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temp).unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # some platforms cannot open a directory; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `<path>.lock` so a read-modify-write by `axo memory edit`
+    and one by a running agent cannot interleave and lose an edit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with lock_path.open("a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

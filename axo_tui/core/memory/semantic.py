@@ -1,0 +1,315 @@
+"""Tier 4: semantic recall, past exchanges and facts found by meaning, in chromadb.
+
+    <state_dir>/memory/semantic/        a chromadb PersistentClient
+        collection agent-<id>           one per agent
+        collection team-shared          memories every agent may recall
+
+Vectors are always computed here, by the configured `Embedder` (the embedded MiniLM unless
+told otherwise), and handed to chromadb explicitly; collections are created with
+`embedding_function=None`. chromadb's default embedding function downloads a model at run
+time, which axo must never do. Each collection records the embedder's name and dimension in
+its metadata, and a store opened with a different embedder refuses with a clear message:
+vectors of two models are not comparable, and mixing them would make recall silently wrong.
+
+chromadb (~1.5 s to import) and the embedder are loaded on first use, never at import time:
+`axo --help` must not pay for them, and a runtime whose agents never recall anything never
+loads them. Every method here is blocking; the async memory service runs them in a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from axo_tui.core.embeddings.base import Embedder
+
+SHARED_COLLECTION = "team-shared"
+_NAME_OK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
+
+
+class SemanticMemoryError(Exception):
+    """Recall cannot work (no embedder, mismatched vectors, a damaged store); says why."""
+
+
+@dataclass(frozen=True)
+class RecallHit:
+    id: str
+    text: str
+    score: float
+    """Cosine similarity to the query: 1 is identical, 0 unrelated."""
+    ts: float
+    agent_id: str
+    session_id: str = ""
+    shared: bool = False
+
+
+@dataclass(frozen=True)
+class PendingMemory:
+    """A text to store for an agent, with its metadata (session_id, run_id, day, kind)."""
+
+    id: str
+    agent_id: str
+    text: str
+    metadata: dict[str, str | float | int | bool]
+    shared: bool = False
+
+
+def collection_name(agent_id: str) -> str:
+    """A chromadb-legal collection name for an agent (3-512 of [a-zA-Z0-9._-], alnum ends)."""
+    name = f"agent-{agent_id}"
+    if _NAME_OK.match(name):
+        return name
+    # Anything else is slugged and made unique again by a hash of the real id.
+    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", agent_id)[:400].strip("-._")
+    digest = hashlib.sha256(agent_id.encode("utf-8")).hexdigest()[:10]
+    return f"agent-{slug}-{digest}" if slug else f"agent-{digest}"
+
+
+def default_embedder() -> Embedder:
+    from axo_tui.core.embeddings.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+class SemanticMemory:
+    """One chromadb store; collections per agent plus the shared one."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        embedder: Embedder | None = None,
+        embedder_factory: Callable[[], Embedder] = default_embedder,
+    ) -> None:
+        self.path = path
+        self._embedder = embedder
+        self._embedder_factory = embedder_factory
+        self._client: Any = None
+        self._collections: dict[str, Any] = {}
+        # chromadb's Python client is not documented as thread-safe; every call goes through
+        # one lock (calls are milliseconds, so this costs nothing in practice).
+        self._lock = threading.RLock()
+
+    # --------------------------------------------------------------- opening
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def exists(self) -> bool:
+        """Whether anything was ever stored here (checked without importing chromadb)."""
+        return (self.path / "chroma.sqlite3").exists()
+
+    def _open(self) -> Any:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings
+
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                # No telemetry: nothing in axo phones home.
+                self._client = chromadb.PersistentClient(
+                    path=str(self.path), settings=Settings(anonymized_telemetry=False)
+                )
+            except Exception as exc:
+                raise SemanticMemoryError(
+                    f"cannot open the semantic memory store {self.path}: {exc}"
+                ) from exc
+        return self._client
+
+    def _collection(self, name: str, agent_id: str, dimension: int, *, create: bool) -> Any:
+        cached = self._collections.get(name)
+        if cached is not None:
+            self._check_embedder(cached, dimension)
+            return cached
+        client = self._open()
+        existing = {c.name for c in client.list_collections()}
+        if name not in existing and not create:
+            return None
+        embedder = self.embedder
+        collection = client.get_or_create_collection(
+            name,
+            embedding_function=None,  # never chromadb's default: it downloads a model
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"agent_id": agent_id, "embedder": embedder.name, "dimension": dimension},
+        )
+        self._check_embedder(collection, dimension)
+        self._collections[name] = collection
+        return collection
+
+    def _check_embedder(self, collection: Any, dimension: int) -> None:
+        metadata = collection.metadata or {}
+        stored_name = metadata.get("embedder")
+        stored_dim = metadata.get("dimension")
+        name = self.embedder.name
+        if stored_name != name or (stored_dim is not None and int(stored_dim) != dimension):
+            raise SemanticMemoryError(
+                f"semantic memory '{collection.name}' in {self.path} holds vectors from "
+                f"{stored_name} ({stored_dim} dimensions), but the embedder now is {name} "
+                f"({dimension}); vectors of different models cannot be mixed. Switch the "
+                "embedder back, or start this memory over with `axo memory forget AGENT`."
+            )
+
+    def _embed(self, texts: Sequence[str]) -> Any:
+        from axo_tui.core.embeddings.base import EmbeddingError
+
+        try:
+            return self.embedder.embed_sync(list(texts))
+        except EmbeddingError as exc:
+            raise SemanticMemoryError(f"semantic recall is unavailable: {exc}") from exc
+
+    # ----------------------------------------------------------------- write
+    def add(
+        self,
+        agent_id: str,
+        texts: Sequence[str],
+        *,
+        metadatas: Sequence[dict[str, str | float | int | bool]] | None = None,
+        shared: bool = False,
+    ) -> list[str]:
+        """Embed and store `texts`. Returns their ids."""
+        entries = [
+            PendingMemory(
+                uuid.uuid4().hex,
+                agent_id,
+                text,
+                dict(metadatas[index]) if metadatas is not None else {},
+                shared,
+            )
+            for index, text in enumerate(texts)
+        ]
+        self.add_many(entries)
+        return [entry.id for entry in entries]
+
+    def add_many(self, entries: Sequence[PendingMemory]) -> None:
+        """Store several memories with one forward pass (a burst of turns, an import)."""
+        if not entries:
+            return
+        vectors = self._embed([entry.text for entry in entries])
+        now = time.time()
+        groups: dict[tuple[str, bool], list[int]] = {}
+        for index, entry in enumerate(entries):
+            groups.setdefault((entry.agent_id, entry.shared), []).append(index)
+        with self._lock:
+            for (agent_id, shared), indexes in groups.items():
+                name = SHARED_COLLECTION if shared else collection_name(agent_id)
+                dimension = int(vectors.shape[1])
+                collection = self._collection(name, agent_id, dimension, create=True)
+                # upsert: an entry replayed from the spool after a crash replaces itself.
+                collection.upsert(
+                    ids=[entries[i].id for i in indexes],
+                    embeddings=vectors[indexes],
+                    documents=[entries[i].text for i in indexes],
+                    metadatas=[
+                        {"ts": now, "agent_id": agent_id, "session_id": "", **entries[i].metadata}
+                        for i in indexes
+                    ],
+                )
+
+    # ------------------------------------------------------------------ read
+    def search(
+        self,
+        agent_id: str,
+        query: str,
+        k: int = 5,
+        *,
+        min_score: float = 0.0,
+        include_shared: bool = True,
+        exclude_session: str | None = None,
+    ) -> list[RecallHit]:
+        """The `k` memories closest to `query`, best first, scoring at least `min_score`."""
+        if not self.exists() or k <= 0 or not query.strip():
+            return []
+        vector = self._embed([query])
+        dimension = int(vector.shape[1])
+        names = [collection_name(agent_id)] + ([SHARED_COLLECTION] if include_shared else [])
+        where = {"session_id": {"$ne": exclude_session}} if exclude_session else None
+        hits: list[RecallHit] = []
+        with self._lock:
+            for name in names:
+                collection = self._collection(name, agent_id, dimension, create=False)
+                if collection is None or collection.count() == 0:
+                    continue
+                result = collection.query(
+                    query_embeddings=vector,
+                    n_results=min(k, collection.count()),
+                    where=where,
+                    include=["documents", "metadatas", "distances"],
+                )
+                hits.extend(_hits(result, shared=name == SHARED_COLLECTION))
+        hits = [hit for hit in hits if hit.score >= min_score]
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:k]
+
+    def count(self, agent_id: str, *, shared: bool = False) -> int:
+        if not self.exists():
+            return 0
+        name = SHARED_COLLECTION if shared else collection_name(agent_id)
+        with self._lock:
+            client = self._open()
+            if name not in {c.name for c in client.list_collections()}:
+                return 0
+            return int(client.get_collection(name, embedding_function=None).count())
+
+    def forget(self, agent_id: str, *, before: float | None = None) -> int:
+        """Delete the agent's memories (those stored before the `before` timestamp when
+        given). Returns how many were deleted. Shared memories are not touched."""
+        if not self.exists():
+            return 0
+        name = collection_name(agent_id)
+        with self._lock:
+            client = self._open()
+            if name not in {c.name for c in client.list_collections()}:
+                return 0
+            collection = client.get_collection(name, embedding_function=None)
+            if before is None:
+                count = int(collection.count())
+                client.delete_collection(name)
+                self._collections.pop(name, None)
+                return count
+            doomed = collection.get(where={"ts": {"$lt": before}}, include=[])
+            ids = list(doomed["ids"])
+            if ids:
+                collection.delete(ids=ids)
+            return len(ids)
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+            self._collections.clear()
+        if client is not None:
+            close = getattr(client, "close", None)  # chromadb >= 1.4 releases the SQLite file
+            if close is not None:
+                close()
+
+
+def _hits(result: Any, *, shared: bool) -> list[RecallHit]:
+    hits = []
+    ids = result["ids"][0]
+    documents = (result.get("documents") or [[]])[0]
+    metadatas = (result.get("metadatas") or [[]])[0]
+    distances = (result.get("distances") or [[]])[0]
+    for index, memory_id in enumerate(ids):
+        meta = metadatas[index] or {}
+        hits.append(
+            RecallHit(
+                id=str(memory_id),
+                text=str(documents[index] or ""),
+                # cosine space: distance = 1 - cosine similarity
+                score=round(1.0 - float(distances[index]), 4),
+                ts=float(meta.get("ts", 0.0)),
+                agent_id=str(meta.get("agent_id", "")),
+                session_id=str(meta.get("session_id", "")),
+                shared=shared,
+            )
+        )
+    return hits

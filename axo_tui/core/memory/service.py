@@ -1,0 +1,290 @@
+"""The memory of a runtime's agents: the four tiers behind one object the turn loop calls.
+
+Tier 1 (sessions) lives in the journal; this service adds tier 2 (the daily activity log),
+tier 3 (core memory blocks) and tier 4 (semantic recall), and the tools that reach them.
+The runner calls it at four points of a turn: the prompt (core memory and passively
+recalled memories), the tool list, each thing that happens (logged as it happens), and the
+end of a successful turn (the exchange is stored for recall, in the background so a reply
+is never held up by embedding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.memory.activity_log import ActivityLog
+from axo_tui.core.memory.core_blocks import (
+    CORE_TOOL_NAMES,
+    CoreMemory,
+    Notify,
+    render_core_memory,
+)
+from axo_tui.core.memory.pending import PendingSpool, new_memory_id
+from axo_tui.core.memory.semantic import (
+    PendingMemory,
+    RecallHit,
+    SemanticMemory,
+    SemanticMemoryError,
+)
+from axo_tui.core.memory.tools import RECALL_TOOL_NAMES, memory_tools
+from axo_tui.core.tools import Tool, ToolRegistry
+
+if TYPE_CHECKING:
+    from axo_tui.core.embeddings.base import Embedder
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RECALL_HIT_CHARS = 600
+"""A passively injected memory is cut here: recall is a pointer, recall_search gives more."""
+EXCHANGE_CHARS = 4000
+"""An exchange is stored (and embedded; MiniLM reads 256 tokens anyway) up to this size."""
+CLOSE_TIMEOUT_SECS = 30.0
+DRAIN_BATCH = 16
+"""Memories embedded per forward pass in the background (bounds how long closing waits)."""
+
+
+class AgentMemory:
+    """Memory tiers 2-4 of every agent under one state directory."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        embedder: Embedder | None = None,
+        embedder_factory: Callable[[], Embedder] | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.state_dir = state_dir
+        self._notify = notify
+        self.core = CoreMemory(state_dir / "memory" / "core", notify=notify)
+        self.log = ActivityLog(state_dir / "logs" / "daily")
+        semantic_path = state_dir / "memory" / "semantic"
+        if embedder_factory is not None:
+            self.semantic = SemanticMemory(
+                semantic_path, embedder=embedder, embedder_factory=embedder_factory
+            )
+        else:
+            self.semantic = SemanticMemory(semantic_path, embedder=embedder)
+        self.tools = ToolRegistry(memory_tools(self))
+        self.spool = PendingSpool(state_dir / "memory" / "semantic-pending")
+        self._queue: list[PendingMemory] = []
+        self._drain_task: asyncio.Task[None] | None = None
+        self._caught_up = False
+        self._closing = False
+        self._mine: set[str] = set()
+        """Ids this process spooled and has not stored yet (not leftovers of another)."""
+        # One worker thread for all embedding and chromadb work: parallel forward passes
+        # only fight over the same cores (BLAS threads oversubscribe), and chromadb's client
+        # is safest used from one thread.
+        self._worker: ThreadPoolExecutor | None = None
+        self._semantic_problem: str | None = None
+        """Set after semantic recall failed once: it stays off (one warning, not one a turn)."""
+
+    # ------------------------------------------------------------ the turn
+    def tools_for(self, agent: AgentConfig) -> list[Tool]:
+        """The memory tools this agent gets, whatever its `tools:` allow-list says."""
+        names = list(CORE_TOOL_NAMES) if agent.memory.core_blocks else []
+        names.extend(RECALL_TOOL_NAMES)
+        return [tool for name in names if (tool := self.tools.get(name)) is not None]
+
+    def core_section(self, agent: AgentConfig) -> str:
+        return render_core_memory(self.core.blocks(agent))
+
+    async def recall_section(self, agent: AgentConfig, query: str, session_id: str) -> str:
+        """Memories relevant to `query` from earlier sessions, or "" (also when off)."""
+        settings = agent.memory.recall
+        if not settings.passive_inject or settings.top_k <= 0:
+            return ""
+        await self._catch_up()
+        if not self.semantic.exists():
+            return ""
+        hits = await self._search(
+            agent.id,
+            query,
+            settings.top_k,
+            min_score=settings.min_score,
+            exclude_session=session_id,
+        )
+        if not hits:
+            return ""
+        lines = [
+            "<recalled_memories>",
+            "From your earlier conversations (by relevance to the message; more with "
+            "recall_search {query, k} or recall_timeframe {date}):",
+            *(self.format_hit(hit, limit=RECALL_HIT_CHARS) for hit in hits),
+            "</recalled_memories>",
+        ]
+        return "\n".join(lines)
+
+    def memory_note(self) -> str:
+        """Tells the agent what it can recall beyond this prompt."""
+        return (
+            "Older conversations are not in this prompt but are not lost: search them with "
+            "recall_search {query, k}, or read a day's activity with recall_timeframe "
+            "{date} or {from, to} (YYYY-MM-DD)."
+        )
+
+    def record(self, agent_id: str, kind: str, **fields: Any) -> None:
+        """Append to the activity log; a full disk must not fail the turn, only warn."""
+        try:
+            self.log.append(agent_id, kind, **fields)
+        except OSError as exc:
+            self._warn(agent_id, f"cannot write the activity log: {exc}")
+
+    def remember_exchange(
+        self,
+        agent: AgentConfig,
+        *,
+        user: str,
+        reply: str,
+        session_id: str,
+        run_id: str | None,
+    ) -> None:
+        """Store a finished exchange for semantic recall: spooled now, embedded later."""
+        if self._semantic_problem is not None or not (user.strip() or reply.strip()):
+            return
+        text = f"user: {user.strip()}\nassistant: {reply.strip()}"[:EXCHANGE_CHARS]
+        meta: dict[str, str | float | int | bool] = {
+            "session_id": session_id,
+            "run_id": run_id or "",
+            "day": dt.date.today().isoformat(),
+            "kind": "exchange",
+        }
+        self.remember(PendingMemory(new_memory_id(), agent.id, text, meta))
+
+    def remember(self, entry: PendingMemory) -> None:
+        """Queue one memory for embedding (the spool keeps it if this process stops first)."""
+        try:
+            self.spool.put(entry)
+        except OSError as exc:
+            self._warn(entry.agent_id, f"cannot queue a memory for recall: {exc}")
+        self._mine.add(entry.id)
+        self._queue.append(entry)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._closing or self._semantic_problem is not None:
+            return
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        """Embed and store queued memories, in batches: a burst of turns costs a few forward
+        passes and chromadb writes, not one each. Stops between batches when closing."""
+        while self._queue and not self._closing and self._semantic_problem is None:
+            batch, self._queue = self._queue[:DRAIN_BATCH], self._queue[DRAIN_BATCH:]
+            if not await self._store_batch(batch):
+                return
+
+    async def _store_batch(self, batch: list[PendingMemory]) -> bool:
+        try:
+            await self._in_worker(self.semantic.add_many, batch)
+        except SemanticMemoryError as exc:
+            self._disable_semantic(batch[0].agent_id, str(exc))
+            return False
+        except Exception as exc:  # recall is an extra: it must never take a turn down
+            log.exception("storing memories failed")
+            self._disable_semantic(batch[0].agent_id, f"semantic memory failed: {exc}")
+            return False
+        for entry in batch:
+            self.spool.remove(entry.id)
+            self._mine.discard(entry.id)
+        return True
+
+    async def _catch_up(self) -> None:
+        """Once per process, before the first recall: store what an earlier process left in
+        the spool (it closed with a backlog, or was killed). This process's own backlog is
+        left to the background drain, so a turn never waits on it."""
+        if self._caught_up:
+            return
+        self._caught_up = True
+        leftovers = [entry for entry in self.spool.load() if entry.id not in self._mine]
+        for start in range(0, len(leftovers), DRAIN_BATCH):
+            if not await self._store_batch(leftovers[start : start + DRAIN_BATCH]):
+                return
+
+    # ------------------------------------------------------------- recall
+    async def search(self, agent_id: str, query: str, k: int) -> list[RecallHit]:
+        """For recall_search and the CLI. Raises SemanticMemoryError."""
+        if self._semantic_problem is not None:
+            raise SemanticMemoryError(self._semantic_problem)
+        await self._catch_up()
+        await self.flush()  # what was said a moment ago must be findable
+        if self._semantic_problem is not None:
+            raise SemanticMemoryError(self._semantic_problem)
+        return await self._in_worker(self.semantic.search, agent_id, query, k)
+
+    async def _search(
+        self, agent_id: str, query: str, k: int, *, min_score: float, exclude_session: str
+    ) -> list[RecallHit]:
+        if self._semantic_problem is not None:
+            return []
+        try:
+            return await self._in_worker(
+                self.semantic.search,
+                agent_id,
+                query,
+                k,
+                min_score=min_score,
+                exclude_session=exclude_session,
+            )
+        except SemanticMemoryError as exc:
+            self._disable_semantic(agent_id, str(exc))
+        except Exception as exc:
+            log.exception("semantic recall for %s failed", agent_id)
+            self._disable_semantic(agent_id, f"semantic recall failed: {exc}")
+        return []
+
+    @staticmethod
+    def format_hit(hit: RecallHit, *, limit: int = 2000) -> str:
+        when = dt.datetime.fromtimestamp(hit.ts).strftime("%Y-%m-%d %H:%M") if hit.ts else "?"
+        text = hit.text if len(hit.text) <= limit else hit.text[:limit] + "..."
+        scope = " shared" if hit.shared else ""
+        return f"- [{when}{scope} score {hit.score:.2f}] {text}"
+
+    def _disable_semantic(self, agent_id: str | None, problem: str) -> None:
+        if self._semantic_problem is None:
+            self._semantic_problem = problem
+            self._warn(agent_id, f"{problem} (semantic recall is off until restart)")
+
+    def _warn(self, agent_id: str | None, message: str) -> None:
+        log.warning("%s", message)
+        if self._notify is not None:
+            self._notify(agent_id, message)
+
+    async def _in_worker(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axo-memory")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._worker, functools.partial(function, *args, **kwargs)
+        )
+
+    # ----------------------------------------------------------- lifecycle
+    async def flush(self) -> None:
+        """Wait until every queued memory is stored (or storing failed)."""
+        self._kick()
+        task = self._drain_task
+        if task is not None and not task.done():
+            await task
+
+    async def aclose(self) -> None:
+        # Only the batch in flight is awaited; the rest stays spooled for the next process,
+        # so closing never waits on a long backlog of embeddings.
+        self._closing = True
+        task = self._drain_task
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_SECS)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
+        self.semantic.close()
