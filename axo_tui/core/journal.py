@@ -8,6 +8,7 @@ All access happens on the runtime's event-loop thread; each public method is one
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +20,8 @@ from typing import Any
 from axo_tui.core.events import Event
 from axo_tui.core.providers.base import Message, ToolCall
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added runs.owner (which process runs it, for resume) and activations.session_id."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -33,7 +35,8 @@ CREATE TABLE IF NOT EXISTS runs (
     failed TEXT NOT NULL DEFAULT '[]',
     skipped TEXT NOT NULL DEFAULT '[]',
     created_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
@@ -47,7 +50,8 @@ CREATE TABLE IF NOT EXISTS activations (
     output TEXT,
     error TEXT,
     started_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    session_id TEXT
 );
 CREATE INDEX IF NOT EXISTS activations_run ON activations(run_id);
 CREATE TABLE IF NOT EXISTS events (
@@ -87,6 +91,10 @@ CREATE TABLE IF NOT EXISTS session_messages (
     PRIMARY KEY (session_id, idx)
 );
 """
+
+# Columns added after schema 1, as (table, column, type). `CREATE TABLE IF NOT EXISTS` leaves an
+# existing table alone, so an older journal gets them through ALTER TABLE on open.
+_ADDED_COLUMNS = (("runs", "owner", "TEXT"), ("activations", "session_id", "TEXT"))
 
 
 class JournalError(Exception):
@@ -135,6 +143,8 @@ class ActivationRecord:
     error: str | None
     started_at: float
     finished_at: float | None
+    session_id: str | None = None
+    """The session the turn wrote to (None in journals older than schema 2)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -158,6 +168,8 @@ class UsageRow:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        _check_writable(path.parent)
+        _check_header(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -172,7 +184,11 @@ class Journal:
                     f"{SCHEMA_VERSION}); upgrade axo or use another --data-dir"
                 )
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            # Reads every page header of the schema: a truncated or overwritten file fails
+            # here, with a clear message, instead of in the middle of a run.
+            self._db.execute("SELECT COUNT(*) FROM runs").fetchone()
         except sqlite3.DatabaseError as exc:
             raise JournalError(
                 f"{path}: cannot open the journal ({exc}). If the file is damaged, move it "
@@ -181,8 +197,20 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"{path}: cannot create the journal: {exc}") from exc
 
+    def _add_missing_columns(self) -> None:
+        with self._transaction() as db:  # one process migrates; others then see the columns
+            for table, column, kind in _ADDED_COLUMNS:
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for maintenance over the whole schema (`axo gc`)."""
+        return self._db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -204,12 +232,30 @@ class Journal:
             raise JournalError(f"{self.path}: write failed: {exc}") from exc
 
     # ----------------------------------------------------------------- runs
-    def create_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
+    def create_run(
+        self, run_id: str, kind: str, target: str, input_text: str, *, owner: str | None = None
+    ) -> None:
         self._write(
-            "INSERT INTO runs (id, kind, target, input, status, created_at) "
-            "VALUES (?, ?, ?, ?, 'running', ?)",
-            (run_id, kind, target, input_text, time.time()),
+            "INSERT INTO runs (id, kind, target, input, status, created_at, owner) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, kind, target, input_text, time.time(), owner),
         )
+
+    def run_owner(self, run_id: str) -> str | None:
+        row = self._db.execute("SELECT owner FROM runs WHERE id=?", (run_id,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def claim_run(self, run_id: str, previous_owner: str | None, owner: str) -> bool:
+        """Take over a running run if it still belongs to `previous_owner`. Two processes
+        resuming at once both try; SQLite serialises the updates and only one matches."""
+        try:
+            cursor = self._db.execute(
+                "UPDATE runs SET owner=? WHERE id=? AND status='running' AND owner IS ?",
+                (owner, run_id, previous_owner),
+            )
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        return cursor.rowcount == 1
 
     def finish_run(
         self,
@@ -259,12 +305,19 @@ class Journal:
 
     # ---------------------------------------------------------- activations
     def start_activation(
-        self, activation_id: str, run_id: str, agent_id: str, trigger: str, input_text: str
+        self,
+        activation_id: str,
+        run_id: str,
+        agent_id: str,
+        trigger: str,
+        input_text: str,
+        *,
+        session_id: str | None = None,
     ) -> None:
         self._write(
-            "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at)"
-            " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-            (activation_id, run_id, agent_id, trigger, input_text, time.time()),
+            "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at,"
+            " session_id) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+            (activation_id, run_id, agent_id, trigger, input_text, time.time(), session_id),
         )
 
     def finish_activation(
@@ -278,7 +331,7 @@ class Journal:
     def activations(self, run_id: str) -> list[ActivationRecord]:
         rows = self._db.execute(
             "SELECT id, run_id, agent_id, trigger, input, status, output, error, started_at, "
-            "finished_at FROM activations WHERE run_id=? ORDER BY started_at, rowid",
+            "finished_at, session_id FROM activations WHERE run_id=? ORDER BY started_at, rowid",
             (run_id,),
         ).fetchall()
         return [ActivationRecord(*row) for row in rows]
@@ -416,6 +469,14 @@ class Journal:
             for key, calls, prompt, completion, cost, priced in self._db.execute(sql, params)
         ]
 
+    def activation_tokens(self, activation_id: str) -> tuple[int, int]:
+        """(prompt, completion) tokens the ledger holds for one activation."""
+        row = self._db.execute(
+            "SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE activation_id=?",
+            (activation_id,),
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
+
     def activation_usage(self, activation_id: str) -> int:
         row = self._db.execute(
             "SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE activation_id=?",
@@ -461,6 +522,32 @@ class Journal:
                 ],
             )
 
+    def session_length(self, session_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM session_messages WHERE session_id=?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def session_roles_since(self, session_id: str, since: float) -> list[str]:
+        """The roles of the messages a session received at or after `since`, in order."""
+        rows = self._db.execute(
+            "SELECT role FROM session_messages WHERE session_id=? AND ts >= ? ORDER BY idx",
+            (session_id, since),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def rewind_session(self, session_id: str, since: float) -> int:
+        """Drop the messages a session received at or after `since` (an interrupted turn's
+        user message and partial reply), so the turn can run again without duplicating them.
+        Returns how many were dropped."""
+        try:
+            cursor = self._db.execute(
+                "DELETE FROM session_messages WHERE session_id=? AND ts >= ?", (session_id, since)
+            )
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        return cursor.rowcount
+
     def clear_session(self, session_id: str) -> None:
         self._write("DELETE FROM session_messages WHERE session_id=?", (session_id,))
 
@@ -477,6 +564,59 @@ class Journal:
         return [(str(a), str(b), int(c), float(d)) for a, b, c, d in rows]
 
 
+def _check_writable(directory: Path) -> None:
+    """Fail early, naming the directory, rather than with SQLite's "unable to open database
+    file" (or worse, later, "attempt to write a readonly database" in the middle of a run)."""
+    existing = directory
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+    except OSError as exc:  # a parent we may not even look into
+        raise JournalError(
+            f"{directory}: cannot reach the data directory ({exc.strerror or exc}); "
+            "check its permissions, or choose another --data-dir / AXO_DATA_DIR."
+        ) from exc
+    if existing.exists() and not existing.is_dir():
+        raise JournalError(
+            f"{existing}: is a file, not a directory; axo keeps its state in a directory. "
+            "Move the file or choose another --data-dir / AXO_DATA_DIR."
+        )
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise JournalError(
+            f"{existing}: the data directory is read-only, so axo cannot record runs there. "
+            "Make it writable, or choose another --data-dir / AXO_DATA_DIR."
+        )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """Recognise a file that is not a journal, or one cut short (a bad copy, a full disk),
+    from its 100-byte header, before SQLite half-opens it and fails on some later read."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the journal: {exc.strerror or exc}") from exc
+    if not header:
+        return  # an empty file is a new database to SQLite
+    fix = "move it aside (nothing else in the data directory is touched) and start again"
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise JournalError(f"{path}: is not an axo journal (not a SQLite database); {fix}.")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is only trustworthy when its "valid for" counter matches.
+    if header[24:28] == header[92:96] and size < pages * page_size:
+        raise JournalError(
+            f"{path}: the journal is truncated ({size} of {pages * page_size} bytes); {fix}."
+        )
+
+
 def _run(row: tuple[Any, ...]) -> RunRecord:
     (
         run_id,
@@ -490,6 +630,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         skipped,
         created,
         finished,
+        *_,
     ) = row
     return RunRecord(
         run_id,
