@@ -18,7 +18,14 @@ from axo_tui.core.agent import AgentRunner, ResolvedProvider, ToolLoopError, Tur
 from axo_tui.core.ambient import AmbientRouter
 from axo_tui.core.budget import BudgetExceededError
 from axo_tui.core.bus import EventBus
-from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, UpstreamFailurePolicy
+from axo_tui.core.checkpoints import CheckpointStore
+from axo_tui.core.config.schema import (
+    AgentConfig,
+    Config,
+    ProviderConfig,
+    UpstreamFailurePolicy,
+    WorkflowConfig,
+)
 from axo_tui.core.events import (
     AgentActivated,
     AgentCompleted,
@@ -32,10 +39,11 @@ from axo_tui.core.events import (
 )
 from axo_tui.core.journal import Journal
 from axo_tui.core.lattice import NodeState, WorkflowRunState
-from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
+from axo_tui.core.resume import OwnerLease, resume_run, resume_unfinished
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 
@@ -77,6 +85,7 @@ class Runtime:
         tools: ToolRegistry | None = None,
         transport: Any = None,
         background: bool = False,
+        supervision: SupervisionPolicy | None = None,
     ) -> None:
         self.config = config
         self.state_dir = data_dir if data_dir is not None else config.state_dir
@@ -89,12 +98,12 @@ class Runtime:
         self._journal: Journal | None = None
         self.bus = EventBus()
         self.ambient = AmbientRouter(self)
-        self.memory = AgentMemory(
-            self.state_dir,
-            notify=lambda agent_id, message: self.bus.emit(
-                RuntimeNotice, agent_id=agent_id, message=message
-            ),
+        self.supervisor = Supervisor(
+            CheckpointStore(self.state_dir / "checkpoints"),
+            policy=supervision,
+            notify=self._notify,
         )
+        self._lease: OwnerLease | None = None
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -109,8 +118,10 @@ class Runtime:
         if self._started:
             return
         self._journal = Journal(self.state_dir / "axo.db")
+        self._lease = OwnerLease.acquire(self.state_dir)
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event)
+        self.supervisor.restore(agent.id for agent in self.config.agents)
         self._runner = AgentRunner(
             bus=self.bus,
             journal=self._journal,
@@ -119,7 +130,6 @@ class Runtime:
             resolve_provider=self.resolve_provider,
             estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,
-            memory=self.memory,
         )
         self.ambient.configure(self.config)
         self._started = True
@@ -132,13 +142,15 @@ class Runtime:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.memory.aclose()  # exchanges still being embedded are stored first
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
         self._started = False
 
     @property
@@ -146,6 +158,16 @@ class Runtime:
         if self._journal is None:
             raise RuntimeError("the runtime is not started")
         return self._journal
+
+    def _notify(self, agent_id: str, message: str) -> None:
+        self.bus.emit(RuntimeNotice, agent_id=agent_id, message=message)
+
+    @property
+    def owner(self) -> str:
+        """This runtime's owner id, recorded on its runs (see `resume.OwnerLease`)."""
+        if self._lease is None:
+            raise RuntimeError("the runtime is not started")
+        return self._lease.owner
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine in the background, owned by the runtime (cancelled on close)."""
@@ -213,13 +235,26 @@ class Runtime:
         return status
 
     def statuses(self) -> list[AgentStatus]:
-        return [self.status(agent.id) for agent in self.config.agents]
+        statuses = [self.status(agent.id) for agent in self.config.agents]
+        for status in statuses:
+            self._refresh_state(status)  # a circuit's cool-down ends without any event
+        return statuses
+
+    def restart_agent(self, agent_id: str) -> None:
+        """Close the agent's circuit (it was `degraded`) and forget its failures."""
+        self._agent(agent_id)
+        self.supervisor.close_circuit(agent_id)
+        status = self.status(agent_id)
+        status.last_error = None
+        self._refresh_state(status)
 
     def _refresh_state(self, status: AgentStatus) -> None:
         if status.running:
             status.state = "running"
         elif status.waiting:
             status.state = "waiting"
+        elif self.supervisor.degraded(status.agent_id):
+            status.state = "degraded"
         elif status.last_error is not None:
             status.state = "failed"
         else:
@@ -237,6 +272,14 @@ class Runtime:
     async def run_workflow(
         self, workflow_id: str, input_text: str, *, run_id: str | None = None
     ) -> RunResult:
+        workflow, agents, state = self._plan_workflow(workflow_id)
+        run_id = run_id or new_id()
+        self._begin_run(run_id, "workflow", workflow.id, input_text)
+        return await self._continue_workflow(run_id, workflow, agents, state, input_text)
+
+    def _plan_workflow(
+        self, workflow_id: str
+    ) -> tuple[WorkflowConfig, dict[str, AgentConfig], WorkflowRunState]:
         try:
             workflow = self.config.workflow(workflow_id)
         except KeyError:
@@ -248,16 +291,25 @@ class Runtime:
             agent_id: tuple(dep for dep in agent.depends_on if dep in agents)
             for agent_id, agent in agents.items()
         }
-        state = WorkflowRunState(tuple(workflow.agents), deps)
+        return workflow, agents, WorkflowRunState(tuple(workflow.agents), deps)
+
+    async def _continue_workflow(
+        self,
+        run_id: str,
+        workflow: WorkflowConfig,
+        agents: Mapping[str, AgentConfig],
+        state: WorkflowRunState,
+        input_text: str,
+    ) -> RunResult:
+        """Drive a run from `state` (fresh, or rebuilt from the journal by resume) to its end."""
         guard = workflow.max_activations or 4 * len(workflow.agents)
-        run_id = run_id or new_id()
-        self._begin_run(run_id, "workflow", workflow.id, input_text)
-        for agent_id in workflow.agents:
+        pending = state.in_state(NodeState.PENDING)
+        for agent_id in pending:
             self.status(agent_id).waiting += 1
         try:
             await self._drive_workflow(run_id, state, agents, input_text, guard)
         finally:
-            for agent_id in workflow.agents:
+            for agent_id in pending:
                 status = self.status(agent_id)
                 status.waiting = max(0, status.waiting - 1)
                 self._refresh_state(status)
@@ -379,9 +431,14 @@ class Runtime:
             run_id=run_id,
             task=task,
         )
+        return await self._agent_turn(run_kind, request, trigger=trigger)
+
+    async def _agent_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult:
+        """The one activation of a single-turn run, and the run's end."""
+        agent_id = request.agent.id
         result = await self._activate(request, trigger=trigger)
         return self._end_run(
-            run_id,
+            request.run_id or "",
             run_kind,
             agent_id,
             "completed" if result.ok else "failed",
@@ -398,9 +455,22 @@ class Runtime:
     async def emit_signal(self, name: str, payload: str = "") -> RunResult:
         return await self.ambient.emit_signal(name, payload)
 
+    async def resume_unfinished(self) -> list[RunResult]:
+        """Resume every run a crashed (or killed) process left unfinished; see `resume`."""
+        return await resume_unfinished(self)
+
+    async def resume_run(self, run_id: str) -> RunResult:
+        """Resume one unfinished run (id or unique prefix). Raises RunError if it cannot."""
+        from axo_tui.core.resume import RunResumeError
+
+        try:
+            return await resume_run(self, run_id)
+        except RunResumeError as exc:
+            raise RunError(str(exc)) from None
+
     # ------------------------------------------------------- run bookkeeping
     def _begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
-        self.journal.create_run(run_id, kind, target, input_text)
+        self.journal.create_run(run_id, kind, target, input_text, owner=self.owner)
         self.bus.emit(RunStarted, run_id=run_id, run_kind=kind, target=target, input=input_text)
 
     def _end_run(
@@ -460,7 +530,12 @@ class Runtime:
         status.running += 1
         self._refresh_state(status)
         self.journal.start_activation(
-            request.activation_id, request.run_id or "", agent_id, trigger, request.input
+            request.activation_id,
+            request.run_id or "",
+            agent_id,
+            trigger,
+            request.input,
+            session_id=request.session_id,
         )
         self.bus.emit(
             AgentActivated,
@@ -473,7 +548,10 @@ class Runtime:
         self.ambient.agent_activated(agent_id)
         error_kind = None
         try:
+            await self.supervisor.admit(agent_id)  # refuses a degraded agent, waits out a backoff
             outcome = await self._runner.run(request)
+        except CircuitOpenError as exc:
+            error, error_kind = str(exc), "circuit_open"
         except BudgetExceededError as exc:
             error, error_kind = str(exc), "budget"
             self.bus.emit(
@@ -502,6 +580,8 @@ class Runtime:
             status.tokens += outcome.usage.total
             self._refresh_state(status)
             self.journal.finish_activation(request.activation_id, "completed", outcome.text)
+            # Checkpointed before the completion is reported: whoever sees it may rely on it.
+            await self.supervisor.after_turn(request, self.journal, ok=True)
             self.bus.emit(
                 AgentCompleted,
                 run_id=request.run_id,
@@ -517,8 +597,11 @@ class Runtime:
             )
         status.running -= 1
         status.last_error = error
-        self._refresh_state(status)
         self.journal.finish_activation(request.activation_id, "failed", None, error)
+        await self.supervisor.after_turn(
+            request, self.journal, ok=False, error=error, error_kind=error_kind
+        )
+        self._refresh_state(status)  # after the supervisor: it may have opened the circuit
         self.bus.emit(
             AgentFailed,
             run_id=request.run_id,

@@ -1,0 +1,332 @@
+"""Resume the runs a crash left unfinished.
+
+The journal is the truth: a run still `running` in it was cut short, unless the process that
+owns it is alive (each runtime holds a lease, below, so `axo dev` starting up never steals a
+run that `axo workflow run` is executing in another terminal). Resuming a run:
+
+* **workflow**: rebuild the run's `WorkflowRunState` from its activations. A completed
+  activation keeps its journaled output and never runs again; a failed one stays failed; one
+  still `running` was interrupted: its row becomes `interrupted` and the agent runs again, in
+  a new activation, under the same run id. Then the run is driven to its end as usual.
+  A rerun starts the turn over: tool calls the interrupted attempt made happen again if the
+  model makes them again. Calls of tools not declared idempotent are named in a warning and
+  on the interrupted row.
+* **agent, chat, proactive** (one turn): the interrupted turn runs again in the same session.
+  Its user message was saved before the crash; the turn's messages are rewound first, so the
+  message is not duplicated. If the session moved on since (a later turn), re-running would
+  reorder the conversation, so the run is marked interrupted instead.
+* **skill, signal** and anything else: a cascade's pheromone state is not journaled, so it
+  cannot be continued faithfully; the run is marked `interrupted` with the reason (its
+  completed activations and outputs stay in the journal). Never silently dropped.
+
+Usage of an interrupted attempt stays in the ledger once, under its own activation: it was
+real spend. The rerun's usage is recorded under the new activation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from axo_tui.core.agent import TurnRequest
+from axo_tui.core.events import RunStarted, RuntimeNotice
+from axo_tui.core.journal import ActivationRecord, JournalError, RunRecord
+from axo_tui.core.lattice import NodeState
+from axo_tui.core.runs import RunResult, new_id
+
+if TYPE_CHECKING:
+    from axo_tui.core.engine import Runtime
+
+log = logging.getLogger(__name__)
+
+TURN_KINDS = frozenset({"agent", "chat", "proactive"})
+"""Run kinds that are one `run_agent` turn."""
+
+
+# --------------------------------------------------------------------------- ownership
+class OwnerLease:
+    """This process's claim on the runs it starts: an exclusively locked file.
+
+    The lock is released by the kernel when the process dies, however it dies, so "is the
+    owner of this run alive?" is "can I lock its file?", with no pid reuse or clock to trust.
+    """
+
+    def __init__(self, owner: str, path: Path, fd: int | None) -> None:
+        self.owner = owner
+        self.path = path
+        self._fd = fd
+
+    @classmethod
+    def acquire(cls, state_dir: Path) -> OwnerLease:
+        owner = new_id()
+        directory = state_dir / "owners"
+        path = directory / f"{owner}.lock"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            raise JournalError(
+                f"{directory}: cannot create this process's lock file ({exc.strerror or exc}); "
+                "make the data directory writable or choose another --data-dir"
+            ) from exc
+        if sys.platform != "win32":
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return cls(owner, path, fd)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
+
+
+def owner_alive(state_dir: Path, owner: str | None) -> bool:
+    """Whether the process that owns a run still runs. Unknown owners are dead."""
+    if owner is None or sys.platform == "win32":
+        return False
+    import fcntl
+
+    path = state_dir / "owners" / f"{owner}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False  # no lock file: the owner released it, or it never existed
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # somebody holds it: the owner is alive (perhaps this very process)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()  # a dead owner's file: tidy it away
+        return False
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------ resume
+async def resume_unfinished(runtime: Runtime) -> list[RunResult]:
+    """Resume every run whose owner is gone, concurrently, oldest first in the result."""
+    journal = runtime.journal
+    candidates = [
+        run
+        for run in reversed(journal.list_runs(limit=1_000_000, status="running"))
+        if not owner_alive(runtime.state_dir, journal.run_owner(run.id))
+    ]
+    if not candidates:
+        return []
+    results = await asyncio.gather(
+        *(resume_run(runtime, run.id) for run in candidates), return_exceptions=True
+    )
+    finished: list[RunResult] = []
+    for result in results:
+        if isinstance(result, RunResumeError):
+            continue  # another process claimed it first, or it finished meanwhile
+        if isinstance(result, BaseException):
+            raise result
+        finished.append(result)
+    return finished
+
+
+class RunResumeError(Exception):
+    """A run cannot be resumed (unknown, finished, or owned by a live process)."""
+
+
+async def resume_run(runtime: Runtime, run_id: str) -> RunResult:
+    """Continue one unfinished run to its end under its own run id.
+
+    Raises:
+        RunResumeError: no such run, it is not running, or a live process owns it.
+    """
+    journal = runtime.journal
+    record = journal.get_run(run_id)
+    if record is None:
+        raise RunResumeError(f"no run '{run_id}'; list unfinished runs with `axo runs list`")
+    if record.status != "running":
+        raise RunResumeError(f"run {record.id} already ended ({record.status}); nothing to resume")
+    owner = journal.run_owner(record.id)
+    if owner_alive(runtime.state_dir, owner):
+        raise RunResumeError(
+            f"run {record.id} is still running in another axo process; it is not resumed"
+        )
+    if not journal.claim_run(record.id, owner, runtime.owner):
+        raise RunResumeError(f"run {record.id} was resumed by another process meanwhile")
+    activations = journal.activations(record.id)
+    done = sum(1 for a in activations if a.status in ("completed", "failed"))
+    runtime.bus.emit(
+        RuntimeNotice,
+        run_id=record.id,
+        message=f"resuming {record.kind} run {record.id} ({record.target}): "
+        f"{done} activation(s) already finished are kept",
+    )
+    # Announced again so that live views (the TUI) pick the run up.
+    runtime.bus.emit(
+        RunStarted,
+        run_id=record.id,
+        run_kind=record.kind,
+        target=record.target,
+        input=record.input,
+    )
+    if record.kind == "workflow":
+        return await _resume_workflow(runtime, record, activations)
+    if record.kind in TURN_KINDS:
+        return await _resume_turn(runtime, record, activations)
+    return _give_up(
+        runtime,
+        record,
+        activations,
+        f"a {record.kind} run's cascade cannot be continued after a crash; "
+        "its finished activations are kept, fire it again to redo the rest",
+    )
+
+
+def _interrupt(runtime: Runtime, activation: ActivationRecord, reason: str) -> None:
+    risky = _unsafe_tool_calls(runtime, activation) if "again" in reason else []
+    if risky:
+        # The rerun starts the turn over, so these may happen twice: say so where people
+        # look (the run's events, `axo runs show`), naming the calls.
+        reason += f"; it had already called tools that are not idempotent: {', '.join(risky)}"
+        runtime.bus.emit(
+            RuntimeNotice,
+            run_id=activation.run_id,
+            agent_id=activation.agent_id,
+            message=f"agent '{activation.agent_id}' runs again after a crash; its side effects "
+            f"may repeat: {', '.join(risky)}",
+        )
+    runtime.journal.finish_activation(
+        activation.id, "interrupted", None, f"interrupted: the process stopped; {reason}"
+    )
+
+
+def _unsafe_tool_calls(runtime: Runtime, activation: ActivationRecord) -> list[str]:
+    """The interrupted attempt's calls of tools not declared idempotent (`Tool.idempotent`);
+    a tool the registry does not know (any more) counts as unsafe."""
+    calls = []
+    for event in runtime.journal.events(run_id=activation.run_id, limit=100_000):
+        if event["kind"] != "tool.called" or event.get("activation_id") != activation.id:
+            continue
+        tool = runtime.tools.get(str(event.get("tool")))
+        if tool is None or not tool.idempotent:
+            arguments = json.dumps(event.get("arguments", {}), sort_keys=True)
+            calls.append(f"{event.get('tool')}({arguments[:200]})")
+    return calls
+
+
+async def _resume_workflow(
+    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
+) -> RunResult:
+    from axo_tui.core.engine import RunError
+
+    try:
+        workflow, agents, state = runtime._plan_workflow(record.target)
+    except RunError as exc:
+        return _give_up(runtime, record, activations, f"the workflow cannot be resumed: {exc}")
+    for activation in activations:  # oldest first: a later attempt wins
+        agent_id = activation.agent_id
+        if activation.status == "running":
+            _interrupt(runtime, activation, "the agent runs again")
+            _rewind(runtime, activation, f"run:{record.id}:{agent_id}")
+            continue
+        if agent_id not in state.states:
+            continue  # the agent left the workflow since; its record stays in the journal
+        if activation.status == "completed":
+            state.states[agent_id] = NodeState.COMPLETED
+            state.outputs[agent_id] = activation.output or ""
+            state.activations += 1
+        elif activation.status == "failed":
+            state.states[agent_id] = NodeState.FAILED
+            state.errors[agent_id] = activation.error or "failed"
+            state.activations += 1
+    return await runtime._continue_workflow(record.id, workflow, agents, state, record.input)
+
+
+async def _resume_turn(
+    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
+) -> RunResult:
+    from axo_tui.core.engine import RunError
+
+    finished = [a for a in activations if a.status in ("completed", "failed")]
+    if finished:
+        # The turn ended but the run was not closed: close it with the journaled outcome.
+        last = finished[-1]
+        ok = last.status == "completed"
+        return runtime._end_run(
+            record.id,
+            record.kind,
+            record.target,
+            "completed" if ok else "failed",
+            last.output or "",
+            outputs={last.agent_id: last.output or ""} if ok else {},
+            failed=() if ok else (last.agent_id,),
+            errors={} if ok else {last.agent_id: last.error or "failed"},
+            activations=1,
+        )
+    try:
+        agent = runtime._agent(record.target)
+    except RunError as exc:
+        return _give_up(runtime, record, activations, f"the agent cannot run: {exc}")
+    interrupted = [a for a in activations if a.status == "running"]
+    session_id = f"run:{record.id}:{agent.id}"
+    trigger = "resume"
+    if interrupted:
+        last = interrupted[-1]
+        session_id = last.session_id or session_id
+        trigger = last.trigger
+        roles = runtime.journal.session_roles_since(session_id, last.started_at)
+        if roles.count("user") > 1:
+            return _give_up(
+                runtime,
+                record,
+                activations,
+                f"session '{session_id}' moved on after the crash; running the turn again "
+                "would reorder the conversation",
+            )
+        for activation in interrupted:
+            _interrupt(runtime, activation, "the turn runs again")
+        _rewind(runtime, last, session_id)
+    request = TurnRequest(
+        agent=agent,
+        input=record.input,
+        activation_id=new_id(),
+        session_id=session_id,
+        run_id=record.id,
+    )
+    return await runtime._agent_turn(record.kind, request, trigger=trigger)
+
+
+def _rewind(runtime: Runtime, activation: ActivationRecord, default_session: str) -> None:
+    """Drop what the interrupted attempt wrote to its session: its user message comes back
+    when the turn runs again, and a half-finished tool round must not be replayed as history."""
+    session_id = activation.session_id or default_session
+    dropped = runtime.journal.rewind_session(session_id, activation.started_at)
+    if dropped:
+        log.info("rewound %d message(s) of %s for a rerun", dropped, session_id)
+
+
+def _give_up(
+    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord], reason: str
+) -> RunResult:
+    for activation in activations:
+        if activation.status == "running":
+            _interrupt(runtime, activation, "not run again")
+    completed = [a for a in activations if a.status == "completed"]
+    return runtime._end_run(
+        record.id,
+        record.kind,
+        record.target,
+        "interrupted",
+        "",
+        outputs={a.agent_id: a.output or "" for a in completed},
+        errors={record.target: f"interrupted by a crash: {reason}"},
+        activations=len(completed),
+    )

@@ -1,0 +1,274 @@
+"""Supervision: checkpoint every turn, restart a failed agent with backoff, open a circuit.
+
+Each agent is supervised on its own, so one agent's trouble never slows the others:
+
+* After every activation the agent's checkpoint is written (before the activation is reported
+  complete), carrying its failure count and circuit state across processes.
+* An activation that fails like a crash (the provider failed after its retries, a tool loop, an
+  internal error) schedules a *restart*: before the agent's next activation, wait out a backoff
+  (1 s, 2 s, 4 s ... capped) and reload its state from its newest good checkpoint. Budget
+  refusals are the budget working as intended, not crashes: they count for nothing here.
+* After `failure_threshold` consecutive crashes the circuit opens: the agent is `degraded` and
+  its activations are refused at once, with an error that says why and until when, instead of
+  hammering a broken provider. After the cool-down one trial activation is let through (a
+  success closes the circuit, a failure opens it again); `axo agents restart ID` closes it now,
+  even from another process, since the circuit lives in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from axo_tui.core.agent import TurnRequest
+from axo_tui.core.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
+from axo_tui.core.journal import Journal
+
+log = logging.getLogger(__name__)
+
+CRASH_KINDS = frozenset({"provider", "tool_loop", "internal"})
+"""Failure kinds that count towards a restart and the circuit (`_activate`'s error kinds)."""
+
+
+class CircuitOpenError(Exception):
+    """The agent is degraded: its activation was refused without calling anything."""
+
+    def __init__(self, agent_id: str, checkpoint: AgentCheckpoint) -> None:
+        until = checkpoint.circuit_open_until or 0.0
+        when = dt.datetime.fromtimestamp(until).strftime("%H:%M:%S")
+        last = f" (last error: {checkpoint.last_error})" if checkpoint.last_error else ""
+        super().__init__(
+            f"agent '{agent_id}' is degraded after {checkpoint.consecutive_failures} failures "
+            f"in a row{last}; its activations are refused until {when}. Fix the cause, then "
+            f"run `axo agents restart {agent_id}` to retry now."
+        )
+        self.agent_id = agent_id
+        self.until = until
+
+
+@dataclass(frozen=True)
+class SupervisionPolicy:
+    failure_threshold: int = 3
+    """Consecutive crash-like failures that open the circuit."""
+    cooldown_secs: float = 60.0
+    """How long an open circuit refuses activations before letting a trial through."""
+    backoff_base_secs: float = 1.0
+    """Wait before the first restart; doubles with each further consecutive failure."""
+    backoff_cap_secs: float = 30.0
+
+    def backoff(self, failures: int) -> float:
+        if failures <= 0:
+            return 0.0
+        return min(self.backoff_cap_secs, self.backoff_base_secs * 2.0 ** (failures - 1))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SupervisionPolicy:
+        """Defaults, overridden by AXO_CIRCUIT_FAILURES, AXO_CIRCUIT_COOLDOWN_SECS,
+        AXO_RESTART_BACKOFF_SECS and AXO_RESTART_BACKOFF_CAP_SECS. A bad value is ignored
+        with a warning: a typo in an environment variable must not stop the runtime."""
+        env = os.environ if env is None else env
+        policy = cls()
+        fields = {
+            "AXO_CIRCUIT_FAILURES": ("failure_threshold", int, 1),
+            "AXO_CIRCUIT_COOLDOWN_SECS": ("cooldown_secs", float, 0),
+            "AXO_RESTART_BACKOFF_SECS": ("backoff_base_secs", float, 0),
+            "AXO_RESTART_BACKOFF_CAP_SECS": ("backoff_cap_secs", float, 0),
+        }
+        for name, (attr, kind, minimum) in fields.items():
+            text = env.get(name)
+            if text is None or not text.strip():
+                continue
+            try:
+                value = kind(text)
+                if value < minimum:
+                    raise ValueError(f"must be at least {minimum}")
+            except ValueError as exc:
+                log.warning("ignoring %s=%r: %s", name, text, exc)
+                continue
+            policy = replace(policy, **{attr: value})
+        return policy
+
+
+Notify = Callable[[str, str], None]
+"""(agent id, message): a warning a user should see."""
+
+
+@dataclass
+class _Health:
+    checkpoint: AgentCheckpoint
+    restart_due: float | None = None
+    """Monotonic time from which the pending restart may happen; None when none is pending."""
+    lock: asyncio.Lock | None = None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        store: CheckpointStore,
+        *,
+        policy: SupervisionPolicy | None = None,
+        notify: Notify | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.policy = policy if policy is not None else SupervisionPolicy.from_env()
+        self._notify = notify or (lambda agent_id, message: None)
+        self._sleep = sleep
+        self._clock = clock
+        self._monotonic = monotonic
+        self._health: dict[str, _Health] = {}
+        # Numbering a checkpoint and writing it must not interleave between threads.
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ state
+    def restore(self, agent_ids: Iterable[str]) -> None:
+        """Load each agent's newest good checkpoint. Damaged files are reported, skipped."""
+        for agent_id in agent_ids:
+            self._load(agent_id)
+
+    def _load(self, agent_id: str) -> _Health:
+        loaded = self.store.load(agent_id)
+        for warning in loaded.warnings:
+            self._warn(agent_id, warning)
+        health = _Health(loaded.checkpoint or AgentCheckpoint(agent_id))
+        self._health[agent_id] = health
+        return health
+
+    def _get(self, agent_id: str) -> _Health:
+        health = self._health.get(agent_id)
+        return health if health is not None else self._load(agent_id)
+
+    def checkpoint(self, agent_id: str) -> AgentCheckpoint:
+        """The agent's newest checkpoint as this process knows it."""
+        return self._get(agent_id).checkpoint
+
+    def degraded(self, agent_id: str) -> bool:
+        health = self._health.get(agent_id)
+        return health is not None and health.checkpoint.degraded(self._clock())
+
+    # ---------------------------------------------------------- before a turn
+    async def admit(self, agent_id: str) -> None:
+        """Let an activation start: refuse it if the circuit is open, or wait out the backoff
+        of a pending restart and restart the agent from its checkpoint first.
+
+        Raises:
+            CircuitOpenError: the agent is degraded.
+        """
+        health = self._get(agent_id)
+        if health.checkpoint.degraded(self._clock()):
+            # `axo agents restart` in another process closes the circuit on disk.
+            on_disk = self.store.load(agent_id).checkpoint
+            if (
+                on_disk is not None
+                and on_disk.seq > health.checkpoint.seq
+                and not on_disk.degraded(self._clock())
+            ):
+                health.checkpoint, health.restart_due = on_disk, None
+            else:
+                raise CircuitOpenError(agent_id, health.checkpoint)
+        if health.restart_due is None:
+            return
+        delay = health.restart_due - self._monotonic()
+        if delay > 0:
+            await self._sleep(delay)
+        if health.restart_due is None:
+            return  # a concurrent activation of the same agent restarted it meanwhile
+        health.restart_due = None
+        loaded = self.store.load(agent_id)
+        for warning in loaded.warnings:
+            self._warn(agent_id, warning)
+        if loaded.checkpoint is not None and loaded.checkpoint.seq >= health.checkpoint.seq:
+            health.checkpoint = loaded.checkpoint
+        source = loaded.path.name if loaded.path is not None else "a fresh state"
+        self._warn(
+            agent_id,
+            f"agent '{agent_id}' restarted from checkpoint {source} after "
+            f"{health.checkpoint.consecutive_failures} failure(s)"
+            + (f", after a {delay:.1f}s backoff" if delay > 0 else ""),
+        )
+
+    # ----------------------------------------------------------- after a turn
+    async def after_turn(
+        self,
+        request: TurnRequest,
+        journal: Journal,
+        *,
+        ok: bool,
+        error: str | None = None,
+        error_kind: str | None = None,
+    ) -> AgentCheckpoint | None:
+        """Checkpoint the agent after an activation and update its supervision state.
+
+        Never raises for a write that fails: the turn's output is already in the journal, so
+        a failed checkpoint is a warning (naming the file and the fix), not a lost turn.
+        Refusals by an open circuit are not turns and write nothing.
+        """
+        agent_id = request.agent.id
+        if error_kind == "circuit_open":
+            return None
+        health = self._get(agent_id)
+        if health.lock is None:
+            health.lock = asyncio.Lock()
+        async with health.lock:  # concurrent turns of one agent: one checkpoint at a time
+            previous = health.checkpoint
+            prompt, completion = journal.activation_tokens(request.activation_id)
+            crashed = not ok and error_kind in CRASH_KINDS
+            consecutive = 0 if ok else previous.consecutive_failures + int(crashed)
+            open_until = previous.circuit_open_until if not ok and not crashed else None
+            if crashed and consecutive >= self.policy.failure_threshold:
+                open_until = self._clock() + self.policy.cooldown_secs
+            updated = replace(
+                previous,
+                activation_id=request.activation_id,
+                run_id=request.run_id,
+                session_id=request.session_id,
+                sessions=previous.with_session(
+                    request.session_id, journal.session_length(request.session_id)
+                ),
+                prompt_tokens=previous.prompt_tokens + prompt,
+                completion_tokens=previous.completion_tokens + completion,
+                activations=previous.activations + 1,
+                failures=previous.failures + int(not ok),
+                consecutive_failures=consecutive,
+                last_error=None if ok else error,
+                circuit_open_until=open_until,
+            )
+            try:
+                updated = await asyncio.to_thread(self._write, updated)
+            except CheckpointError as exc:
+                self._warn(agent_id, str(exc))
+            health.checkpoint = updated
+            if crashed:
+                health.restart_due = self._monotonic() + self.policy.backoff(consecutive)
+            elif ok:
+                health.restart_due = None
+        if crashed and open_until is not None and previous.circuit_open_until != open_until:
+            self._warn(agent_id, str(CircuitOpenError(agent_id, updated)))
+        return updated
+
+    def _write(self, checkpoint: AgentCheckpoint) -> AgentCheckpoint:
+        with self._write_lock:
+            return self.store.write(checkpoint)
+
+    # ------------------------------------------------------------- operators
+    def close_circuit(self, agent_id: str) -> tuple[AgentCheckpoint, AgentCheckpoint]:
+        """`axo agents restart`: forget the failures, close the circuit, checkpoint it.
+        Returns (before, after). Raises CheckpointError when the write fails."""
+        health = self._load(agent_id)  # from disk: another process may have written since
+        before = health.checkpoint
+        after = replace(before, consecutive_failures=0, circuit_open_until=None, last_error=None)
+        after = self._write(after)
+        health.checkpoint, health.restart_due = after, None
+        return before, after
+
+    def _warn(self, agent_id: str, message: str) -> None:
+        log.warning("%s", message)
+        self._notify(agent_id, message)
