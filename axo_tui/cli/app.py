@@ -22,6 +22,7 @@ from axo_tui.cli import (
     chat_cmd,
     dev_cmd,
     doctor_cmd,
+    gc_cmd,
     init_cmd,
     run_cmd,
     runs_cmd,
@@ -46,6 +47,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     skills_cmd.register,
     runs_cmd.register,
     tokens_cmd.register,
+    gc_cmd.register,
 )
 
 app = AxoTyper(
