@@ -1,4 +1,4 @@
-"""`axo agents list|status`."""
+"""`axo agents list|status|restart ID`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import data_dir, load_project
 
-agents_app = AxoTyper(name="agents", help="List agents and their status.", no_args_is_help=True)
+agents_app = AxoTyper(
+    name="agents", help="List agents, their status; restart a degraded one.", no_args_is_help=True
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
 
@@ -58,11 +60,14 @@ def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @agents_app.command("status")
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Each agent's last activation, failures and tokens spent today (from the journal)."""
+    """Each agent's last activation, failures and tokens spent today (from the journal), and
+    whether it is degraded (from its checkpoint)."""
+    from axo_tui.core.checkpoints import CheckpointStore
     from axo_tui.core.journal import Journal, JournalError
 
     config = load_project(ctx)
     path = data_dir(ctx, config) / "axo.db"
+    store = CheckpointStore(data_dir(ctx, config) / "checkpoints")
     activity: dict[str, tuple[int, int, str, str | None, float]] = {}
     tokens: dict[str, int] = {}
     if path.exists():
@@ -80,10 +85,21 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         count, failed, last_status, last_error, last_at = activity.get(
             agent.id, (0, 0, "never run", None, 0.0)
         )
+        loaded = store.load(agent.id)
+        for warning in loaded.warnings:
+            output.warning(warning)
+        checkpoint = loaded.checkpoint
+        state = "idle" if last_status == "completed" else last_status
+        if checkpoint is not None and checkpoint.degraded():
+            state = "degraded"
         rows.append(
             {
                 "id": agent.id,
-                "state": "idle" if last_status == "completed" else last_status,
+                "state": state,
+                "consecutive_failures": checkpoint.consecutive_failures if checkpoint else 0,
+                "degraded_until": checkpoint.circuit_open_until
+                if checkpoint is not None and checkpoint.degraded()
+                else None,
                 "activations": count,
                 "failures": failed,
                 "last_error": last_error,
@@ -102,11 +118,55 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             if row["last_activated"]
             else "-"
         )
-        style = "red" if row["state"] == "failed" else None
+        style = "red" if row["state"] in ("failed", "degraded") else None
         output.print_line(
             f"{row['id']:<{width}}  {row['state']:<10} {row['activations']:>5} runs "
             f"{row['failures']:>3} failed  {row['tokens_today']:>7} tok today  last {when}",
             style=style,
         )
-        if row["state"] == "failed" and row["last_error"]:
+        if row["state"] in ("failed", "degraded") and row["last_error"]:
             output.print_line(f"{'':<{width}}  {row['last_error']}", style="dim")
+        if row["degraded_until"]:
+            until = dt.datetime.fromtimestamp(float(row["degraded_until"])).strftime("%H:%M:%S")
+            output.print_line(
+                f"{'':<{width}}  degraded after {row['consecutive_failures']} failures in a row: "
+                f"activations refused until {until}; `axo agents restart {row['id']}` retries now",
+                style="yellow",
+            )
+
+
+@agents_app.command("restart")
+def restart(
+    ctx: typer.Context,
+    agent_id: Annotated[str, typer.Argument(metavar="ID", help="The agent to restart.")],
+) -> None:
+    """Close a degraded agent's circuit and forget its failures; its next activation runs.
+
+    Works while `axo dev` (or any runtime) is running: the circuit lives in the checkpoint."""
+    from axo_tui.core.checkpoints import CheckpointError, CheckpointStore
+    from axo_tui.core.supervisor import Supervisor
+
+    config = load_project(ctx)
+    known = [agent.id for agent in config.agents]
+    if agent_id not in known:
+        import difflib
+
+        close = difflib.get_close_matches(agent_id, known, n=1)
+        output.error(
+            f"no agent named '{agent_id}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+            hint=f"known agents: {', '.join(known) or 'none'}",
+        )
+        raise typer.Exit(1)
+    store = CheckpointStore(data_dir(ctx, config) / "checkpoints")
+    try:
+        before, _ = Supervisor(store).close_circuit(agent_id)
+    except CheckpointError as exc:
+        output.error(str(exc))
+        raise typer.Exit(1) from None
+    if before.degraded():
+        output.print_line(
+            f"{agent_id}: circuit closed after {before.consecutive_failures} failures; "
+            "its next activation runs"
+        )
+    else:
+        output.print_line(f"{agent_id}: was not degraded; failure count reset")

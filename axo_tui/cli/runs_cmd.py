@@ -1,17 +1,21 @@
-"""`axo runs list|show ID` and `axo events [--follow] [--agents a,b] [--run ID]`."""
+"""`axo runs list|show ID|resume [ID]` and `axo events [--follow] [--agents a,b] [--run ID]`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.cli.project import open_journal
+from axo_tui.cli.project import open_journal, with_runtime
+
+if TYPE_CHECKING:
+    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runs import RunResult
 
 runs_app = AxoTyper(
     name="runs", help="Past and running runs, from the journal.", no_args_is_help=True
@@ -106,6 +110,42 @@ def show(
         output.print_line(f"\nskipped: {', '.join(run.skipped)}", style="yellow")
     tokens = sum(u.total_tokens for u in usage)
     output.print_line(f"\n{tokens} tokens in {len(activations)} activation(s)", style="dim")
+
+
+@runs_app.command("resume")
+def resume(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="Run id or prefix (default: every unfinished run)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Finish runs a crash left unfinished: completed activations are kept, the interrupted
+    one runs again (docs/durability.md)."""
+
+    async def action(runtime: Runtime) -> list[RunResult]:
+        if run_id is not None:
+            return [await runtime.resume_run(run_id)]
+        return await runtime.resume_unfinished()
+
+    results = with_runtime(ctx, action)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    elif not results:
+        output.print_line("nothing to resume: no unfinished runs", stderr=True)
+    for result in [] if as_json else results:
+        style = None if result.ok else "red"
+        output.print_line(
+            f"{result.run_id[:12]}  {result.status:<11} {result.kind:<9} {result.target}",
+            style=style,
+        )
+        if result.output:
+            output.print_line(result.output)
+        for agent_id, message in result.errors.items():
+            output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
 
 
 def events(
