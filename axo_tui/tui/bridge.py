@@ -14,6 +14,7 @@ moves between screens, and all of them are cancelled before the runtime closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ class RunOutcome:
     """Why the run could not start (unknown target, an internal error)."""
 
 
+async def _settle(worker: Worker[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await worker.wait()
+
+
 class RuntimeBridge:
     """Connects one `Runtime` to one Textual app."""
 
@@ -97,7 +103,11 @@ class RuntimeBridge:
 
     async def stop(self) -> None:
         """Cancel runs, stop reading, close the runtime (journal flushed, providers closed)."""
-        self.app.workers.cancel_group(self.app, RUNS_GROUP)
+        runs = self.app.workers.cancel_group(self.app, RUNS_GROUP)
+        # Let the cancelled runs unwind (their finally blocks write to the journal) before
+        # the journal closes under them.
+        if runs:
+            await asyncio.wait([asyncio.ensure_future(_settle(w)) for w in runs], timeout=5)
         self.app.workers.cancel_group(self.app, "axo-bridge")
         if self._subscription is not None:
             self._subscription.close()
@@ -115,6 +125,8 @@ class RuntimeBridge:
             try:
                 first = await subscription.get()
             except SubscriberOverflow as exc:
+                if subscription.closed_reason == "closed":
+                    return  # we closed it: shutting down
                 # Only after the UI stalled for a very long time; say so, then carry on.
                 self.app.notify(f"event view restarted: {exc}", severity="warning")
                 self._subscription = self._subscribe()
@@ -136,6 +148,10 @@ class RuntimeBridge:
             log.exception("could not fold a batch of %d events", len(batch))
         self.batches += 1
         self.events.publish(batch)
+        if self.runtime.config is not self.model.config:
+            # Someone else applied a config (the HTTP API, a tool): follow it too.
+            self.model.sync_config(self.runtime.config)
+            self.config_changed.publish(self.model.config_status)
 
     def _field_level(self, agent_id: str) -> float:
         """The strongest pheromone level of an agent, ambient or in a live run, as a

@@ -44,10 +44,12 @@ def config_status_text(status: ConfigStatus, *, show_times: bool, now: float) ->
         return f"config error ({count} {noun}; previous config still running)"
     if status.at <= 0:
         return "config ok"
-    parts = [f"reloaded {_ago(now - status.at)}" if show_times else "reloaded"]
+    text = "reloaded"
     if status.latency_ms is not None:
-        parts.append(f"in {status.latency_ms:.0f} ms")
-    return f"config ok ({' '.join(parts)})"
+        text += f" in {status.latency_ms:.0f} ms"
+    if show_times:
+        text += f", {_ago(now - status.at)}"
+    return f"config ok ({text})"
 
 
 def _ago(seconds: float) -> str:
