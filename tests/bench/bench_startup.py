@@ -116,8 +116,9 @@ def print_table(samples: Samples) -> None:
     )
 
 
-def print_imports(limit: int = 15) -> None:
-    """The slowest top-level imports of `axo --help` (cumulative, from -X importtime)."""
+def print_imports(min_ms: float = 3.0, max_depth: int = 3) -> None:
+    """What `axo --help` spends its import time on: the import tree from -X importtime,
+    cumulative ms, pruned to entries of at least `min_ms` and `max_depth` levels."""
     code = "import sys; sys.argv = ['axo', '--help']\nfrom axo_tui.cli.main import run\nrun()"
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
@@ -127,14 +128,16 @@ def print_imports(limit: int = 15) -> None:
         text=True,
         check=False,
     )
-    rows = []
+    print(f"\nimports of `axo --help` taking {min_ms:g} ms or more (cumulative, import order):")
     for line in result.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if match and len(match.group(3)) <= 2:  # direct imports and their children
-            rows.append((int(match.group(2)) / 1000, len(match.group(3)) // 2, match.group(4)))
-    print(f"\nslowest imports of `axo --help` (cumulative ms, top {limit}):")
-    for cumulative, depth, name in sorted(rows, reverse=True)[:limit]:
-        print(f"  {cumulative:7.1f}  {'  ' * depth}{name}")
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)", line)
+        if match is None:
+            continue
+        cumulative = int(match.group(2)) / 1000
+        depth = (len(match.group(3)) - 1) // 2
+        if cumulative >= min_ms and depth <= max_depth:
+            # importtime prints children before their parent; indent shows the nesting.
+            print(f"  {cumulative:7.1f}  {'  ' * depth}{match.group(4)}")
 
 
 def main(argv: list[str] | None = None) -> int:
