@@ -143,7 +143,7 @@ def test_schedules_proactive_and_mcp(config: Config) -> None:
     assert (schedule.every_secs, schedule.enabled) == (5400.0, False)
     watcher, pinger = config.proactive
     assert watcher.trigger == ProactiveTrigger(
-        TriggerType.ON_EVENT, None, None, "agent.completed", 30.0
+        TriggerType.ON_EVENT, None, None, "ReviewRequested", 30.0
     )
     assert watcher.input == "Review the latest output."
     assert pinger.trigger == ProactiveTrigger(TriggerType.SCHEDULE, "5m", 300.0, None, 60.0)
