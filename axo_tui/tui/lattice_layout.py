@@ -237,7 +237,7 @@ def _route(
             layout.arrows.add((end, head.y))
         else:
             _horizontal(layout, tail.source, head.y, channel, end + 1)
-    layout.width = x
+    layout.width = column_x[-1] + column_width[-1]  # no gap after the last column
     layout.height = max((item.y for item in items.values()), default=0) + 2
     return layout
 

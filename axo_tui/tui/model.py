@@ -52,7 +52,7 @@ ACTIVITY_WEIGHTS = {
 STREAM_FLUSH_CHARS = 1000
 """A streamed paragraph longer than this moves to the log at a word break (until then the
 stream tail shows it live); most text moves at its newlines or when the activation ends."""
-HISTORY = 10
+HISTORY = 8
 """Activations kept per agent for the spend sparkline."""
 LOG_LIMIT = 5000
 EVENT_LIMIT = 2000
