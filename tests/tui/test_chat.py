@@ -145,3 +145,15 @@ def test_plain_chat_unknown_agent_is_a_clear_error(project: Path) -> None:
     assert result.returncode == 1
     assert "no agent 'nobody'" in result.stderr and "planner" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plain_chat_reports_a_failed_turn_and_exits_1(project: Path) -> None:
+    text = project.read_text().replace(
+        "token_budget: {per_execution: 3000}", "token_budget: {per_call: 5, per_execution: 3000}"
+    )
+    project.write_text(text)
+    result = run_plain(project, "hi\n", "-a", "writer")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "error: " in result.stderr and "per_call" in result.stderr
+    assert "Traceback" not in result.stderr
