@@ -26,7 +26,12 @@ def run_agent(
     input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
     session: Annotated[
         str | None,
-        typer.Option("--session", "-s", help="Continue this named session (default: a new one)."),
+        typer.Option(
+            "--session",
+            "-s",
+            help="Continue this named session, the same one `axo chat --session` uses "
+            "(default: a new one).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/cli.md).")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
@@ -38,7 +43,10 @@ def run_agent(
         if stream and not as_json:
             printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
         try:
-            return await rt.run_agent(agent_id, input_text, session_id=session)
+            from axo_tui.core.runs import chat_session_id
+
+            session_id = chat_session_id(agent_id, session) if session else None
+            return await rt.run_agent(agent_id, input_text, session_id=session_id)
         finally:
             if printer is not None:
                 await asyncio.sleep(0)

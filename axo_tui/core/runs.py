@@ -10,6 +10,12 @@ from typing import Any
 from axo_tui.core.providers.base import Usage
 
 
+def chat_session_id(agent_id: str, name: str) -> str:
+    """The journal key of a named chat session. Scoped by agent so that two agents' sessions
+    called "default" never share a transcript; `axo chat` and `axo run --session` agree."""
+    return f"chat:{agent_id}:{name}"
+
+
 def new_id() -> str:
     """A sortable, unique id: milliseconds since the epoch, then randomness (hex)."""
     return f"{int(time.time() * 1000):011x}{os.urandom(5).hex()}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from axo_tui.core.engine import Runtime
+from axo_tui.core.runs import chat_session_id
 from axo_tui.tui.model import format_tokens
 
 DEFAULT_SESSION = "default"
@@ -23,7 +24,7 @@ HELP = """\
 
 def session_id_for(agent_id: str, name: str) -> str:
     """Sessions are per agent: `--session work` with two agents means two conversations."""
-    return f"chat:{agent_id}:{name}"
+    return chat_session_id(agent_id, name)
 
 
 @dataclass

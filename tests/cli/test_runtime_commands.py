@@ -151,7 +151,7 @@ def test_run_one_agent_in_a_named_session(project: Path) -> None:
     from axo_tui.core.journal import Journal
 
     journal = Journal(project / ".axo" / "axo.db")
-    users = [m.content for m in journal.load_session("s1") if m.role == "user"]
+    users = [m.content for m in journal.load_session("chat:critic:s1") if m.role == "user"]
     journal.close()
     assert users == ["hello", "again"]
 
