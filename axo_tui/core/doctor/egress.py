@@ -13,8 +13,8 @@ Two details make the verdict exact:
   (Reading the answers afterwards would be wrong: round-robin DNS hands out other addresses.)
 - Audit hooks cannot be removed, so one hook is installed per process, on first use, and does
   nothing unless a window is open. Native code that opens sockets without going through
-  Python's `socket` module is invisible to it; axo's native dependencies (llama.cpp, the
-  chromadb core, wasmtime) open none.
+  Python's `socket` module is invisible to it; tests/e2e/test_fresh_machine.py covers that
+  side by running axo in a network namespace with only loopback.
 """
 
 from __future__ import annotations

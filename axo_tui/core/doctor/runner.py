@@ -41,13 +41,13 @@ async def run_doctor_async(
         loaded = await asyncio.to_thread(project.load_project, options.config, options.search_dir)
         config = loaded.config
         if config is not None:
-            allowed = providers.endpoints(config)
+            allowed = _endpoints(config)
             quiet_names = [config.server.host]
         pending: list[Pending] = []
         # The slow, waiting checks first, so their timeouts run while the rest works.
         if config is not None:
             pending += _provider_checks(config, options)
-        pending += _machine_checks(config, no_project=loaded.result.status is not Status.FAIL)
+        pending += _machine_checks(config, broken=loaded.result.status is Status.FAIL)
         if config is not None:
             pending += _project_checks(config, options)
         pending += [_guarded("extra", check()) for check in extra_checks]
@@ -92,17 +92,17 @@ def _in_order(results: list[CheckResult]) -> list[CheckResult]:
     return sorted(results, key=rank)  # stable: rows of one kind keep the config's order
 
 
-def _machine_checks(config: Config | None, *, no_project: bool) -> list[Pending]:
+def _machine_checks(config: Config | None, *, broken: bool) -> list[Pending]:
     """Python, packages and the embedded models.
 
     Args:
         config: the project's config, if it loaded.
-        no_project: True when there is no config at all (rather than a broken one): then the
-            embedded model is what a new project runs on, so it is required.
+        broken: the config exists but did not load, so what it needs is unknown.
     """
     uses = providers.used_providers(config) if config is not None else []
     local_uses = [u for u in uses if u.cfg.kind is ProviderKind.LOCAL]
-    no_project = config is None and no_project
+    # With no project at all, the embedded model is what a new one runs on: required.
+    no_project = config is None and not broken
     needs_embedded = no_project or any(u.required and not u.cfg.model_path for u in local_uses)
     needs_llama = no_project or any(u.required for u in local_uses)
     return [
@@ -112,6 +112,13 @@ def _machine_checks(config: Config | None, *, no_project: bool) -> list[Pending]
         _thread("embedder", lambda: [embedded.check_embedder()]),
         _thread("llama_cpp", lambda: [environment.check_llama_cpp(required=needs_llama)]),
     ]
+
+
+def _endpoints(config: Config) -> list[egress.Endpoint]:
+    try:
+        return providers.endpoints(config)
+    except Exception:  # e.g. httpx missing: the packages row reports that, and nothing connects
+        return []
 
 
 def _project_checks(config: Config, options: DoctorOptions) -> list[Pending]:
