@@ -7,7 +7,10 @@
 2. Every `axo` command after that runs under a network guard: a `sitecustomize.py` on the
    child's PYTHONPATH installs an audit hook (PEP 578) that refuses any socket connection,
    datagram or name lookup beyond loopback, and logs the attempt. The test first proves the
-   guard bites, then requires that no command ever tripped it.
+   guard bites, then requires that no command ever tripped it. Where the machine allows it
+   (`unshare -rn`), the commands also run in a network namespace with only loopback up, which
+   takes the network away from native code too (llama.cpp, chromadb's core), where an audit
+   hook cannot see.
 3. `axo init` (the `hello` template), switched to the embedded `local` provider on the line
    the template marks; `axo doctor` and `axo doctor --deep` pass; `axo workflow run hello`
    returns text the embedded model wrote.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +44,7 @@ GUARD_SOURCE = f'''
 """Installed by tests/e2e/test_fresh_machine.py: no network beyond loopback for this process."""
 import ipaddress
 import os
+import shutil
 import socket
 import sys
 
@@ -119,6 +123,25 @@ def _base_python() -> str:
     return str(base) if base.is_file() else "python3"
 
 
+_NAMESPACE = ["unshare", "--user", "--map-root-user", "--net", "sh", "-c"]
+
+
+def _network_namespace() -> list[str]:
+    """A command prefix running its command in a new network namespace with loopback up.
+
+    Empty where user namespaces are unavailable (some containers, hardened kernels): the audit
+    hook guard still applies there.
+    """
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return []
+    probe = subprocess.run(
+        [*_NAMESPACE, "ip link set lo up"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        return []
+    return [*_NAMESPACE, 'ip link set lo up && exec "$@"', "sh"]
+
+
 class Offline:
     """Runs commands from the fresh venv with the network guard installed."""
 
@@ -140,10 +163,16 @@ class Offline:
             PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
             NO_COLOR="1",
         )
+        self.prefix = _network_namespace()
 
     def run(self, *args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            list(args), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout
+            [*self.prefix, *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def axo(self, *args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -160,6 +189,9 @@ def test_fresh_install_runs_offline(
     _step(capsys, "scripts/setup.sh into a new venv", setup_seconds)
     offline = Offline(venv, tmp_path)
     python = str(venv / "bin" / "python")
+    with capsys.disabled():
+        isolation = "audit-hook guard" + (" + network namespace" if offline.prefix else "")
+        print(f"[fresh machine] offline commands run under: {isolation}", flush=True)
 
     # The guard bites: a public address and a public name are refused in the child ...
     probe = offline.run(
@@ -174,17 +206,14 @@ def test_fresh_install_runs_offline(
         python, "-c", "import socket; socket.getaddrinfo('pypi.org', 443)", cwd=tmp_path
     )
     assert f"{GUARD_MESSAGE}: blocked lookup of pypi.org" in probe.stderr
-    # ... while loopback, which the tools may use among themselves, still works.
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        port = listener.getsockname()[1]
-        probe = offline.run(
-            python,
-            "-c",
-            f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3)",
-            cwd=tmp_path,
-        )
+    # ... while loopback, which the tools may use among themselves, still works (inside the
+    # child: a namespaced child has a loopback of its own).
+    loopback = (
+        "import socket\n"
+        "server = socket.create_server(('127.0.0.1', 0))\n"
+        "socket.create_connection(server.getsockname(), timeout=3).close()\n"
+    )
+    probe = offline.run(python, "-c", loopback, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     assert len(offline.tripped()) == 2
     offline.log.unlink()
