@@ -171,7 +171,8 @@ class Journal:
         _check_writable(path.parent)
         _check_header(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # The state dir holds transcripts and usage: private to its owner (DESIGN §4).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

@@ -224,3 +224,10 @@ async def test_tool_round_trip_inside_a_workflow(tmp_path: Path) -> None:
     assert result.output == "The answer is 42."
     tool_results = [e for e in events if e.kind == "tool.result"]
     assert len(tool_results) == 1 and tool_results[0].to_dict()["result"] == "42"
+
+
+async def test_a_new_state_dir_is_private(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [agent("a")])
+    async with Runtime(config):
+        pass
+    assert (tmp_path / ".axo").stat().st_mode & 0o777 == 0o700
