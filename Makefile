@@ -22,7 +22,7 @@ pytest: setup
 
 test: lint typecheck pytest
 
-bench:
+bench: setup
 	@./tests/bench/setup_bench_env.sh
 	.venv-bench/bin/python -m tests.bench
 
