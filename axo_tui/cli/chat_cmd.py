@@ -7,7 +7,6 @@ and errors go to stderr, keeping stdout to the replies.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -55,6 +54,8 @@ def chat(
     ] = None,
 ) -> None:
     """Chat with an agent. Slash commands: /help /reset /session [NAME] /tokens /agent NAME /quit."""
+    import asyncio
+
     path, config = locate_project(ctx, directory)
     known = [a.id for a in config.agents]
     if agent not in known:
@@ -81,6 +82,8 @@ def chat(
 
 async def plain_chat(config: Config, data_dir: Path | None, agent: str, session: str | None) -> int:
     """The line-mode loop; returns the exit code (1 if any turn failed)."""
+    import asyncio
+
     from axo_tui.core.engine import Runtime
     from axo_tui.core.journal import JournalError
     from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState, is_slash, run_slash
@@ -126,6 +129,8 @@ async def plain_turn(
     err: TextIO | None = None,
 ) -> bool:
     """One turn: stream the reply to `out` as it arrives; True when it succeeded."""
+    import asyncio
+
     from axo_tui.core.engine import RunError
     from axo_tui.core.events import (
         AgentFailed,

@@ -23,6 +23,7 @@ from axo_tui.cli.scaffold import (
 NEXT_STEPS = (
     ("cd {dir}", "go to the project"),
     ("axo validate", "check axo.yaml"),
+    ("axo dev", "open the workbench: run workflows, chat, watch the lattice"),
 )
 
 

@@ -6,7 +6,6 @@ id) ends here as a clear message and exit code 1, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -87,6 +86,8 @@ def with_runtime(
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, with Ctrl-C turned into a quiet exit 130."""
+    import asyncio  # here, not at the top: `axo --help` must not pay for it
+
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -39,6 +38,8 @@ def run_agent(
     """Run one turn of one agent and print its reply."""
 
     async def action(rt: Runtime) -> RunResult:
+        import asyncio
+
         printer = None
         if stream and not as_json:
             printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,6 +66,8 @@ def run_workflow(
     """Run a workflow to its end and print the final output (its sink agents' output)."""
 
     async def action(rt: Runtime) -> RunResult:
+        import asyncio
+
         if not stream or as_json:
             return await rt.run_workflow(workflow_id, input_text)
         printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
