@@ -39,6 +39,7 @@ from axo_tui.core.events import (
 )
 from axo_tui.core.journal import Journal
 from axo_tui.core.lattice import NodeState, WorkflowRunState
+from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.resume import OwnerLease, resume_run, resume_unfinished
@@ -104,6 +105,12 @@ class Runtime:
             notify=self._notify,
         )
         self._lease: OwnerLease | None = None
+        self.memory = AgentMemory(
+            self.state_dir,
+            notify=lambda agent_id, message: self.bus.emit(
+                RuntimeNotice, agent_id=agent_id, message=message
+            ),
+        )
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -130,6 +137,7 @@ class Runtime:
             resolve_provider=self.resolve_provider,
             estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,
+            memory=self.memory,
         )
         self.ambient.configure(self.config)
         self._started = True
@@ -142,6 +150,7 @@ class Runtime:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.memory.aclose()  # exchanges still being embedded are stored first
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()

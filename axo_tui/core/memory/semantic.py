@@ -94,6 +94,8 @@ class SemanticMemory:
         self._embedder_factory = embedder_factory
         self._client: Any = None
         self._collections: dict[str, Any] = {}
+        self._sessions: dict[str, tuple[int, set[str]]] = {}
+        """collection -> (count when read, session ids in it); see `_other_sessions`."""
         # chromadb's Python client is not documented as thread-safe; every call goes through
         # one lock (calls are milliseconds, so this costs nothing in practice).
         self._lock = threading.RLock()
@@ -229,9 +231,13 @@ class SemanticMemory:
         """The `k` memories closest to `query`, best first, scoring at least `min_score`."""
         if not self.exists() or k <= 0 or not query.strip():
             return []
+        names = [collection_name(agent_id)] + ([SHARED_COLLECTION] if include_shared else [])
+        if exclude_session is not None and not self._other_sessions(names, exclude_session):
+            # Nothing but this very session is stored (a fresh agent, one long run): skip the
+            # forward pass, which is most of the cost of a recall.
+            return []
         vector = self._embed([query])
         dimension = int(vector.shape[1])
-        names = [collection_name(agent_id)] + ([SHARED_COLLECTION] if include_shared else [])
         where = {"session_id": {"$ne": exclude_session}} if exclude_session else None
         hits: list[RecallHit] = []
         with self._lock:
@@ -249,6 +255,27 @@ class SemanticMemory:
         hits = [hit for hit in hits if hit.score >= min_score]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
+
+    def _other_sessions(self, names: list[str], session_id: str) -> bool:
+        """Whether any of the collections holds a memory from a session other than
+        `session_id`. The session ids are cached per collection and re-read only when its
+        count changed (another process may have written to it)."""
+        with self._lock:
+            client = self._open()
+            existing = {c.name for c in client.list_collections()}
+            for name in names:
+                if name not in existing:
+                    continue
+                collection = client.get_collection(name, embedding_function=None)
+                count = int(collection.count())
+                cached = self._sessions.get(name)
+                if cached is None or cached[0] != count:
+                    metadatas = collection.get(include=["metadatas"])["metadatas"] or []
+                    sessions = {str((meta or {}).get("session_id", "")) for meta in metadatas}
+                    cached = self._sessions[name] = (count, sessions)
+                if cached[1] - {session_id}:
+                    return True
+        return False
 
     def count(self, agent_id: str, *, shared: bool = False) -> int:
         if not self.exists():

@@ -82,10 +82,11 @@ class AgentMemory:
         self._closing = False
         self._mine: set[str] = set()
         """Ids this process spooled and has not stored yet (not leftovers of another)."""
-        # One worker thread for all embedding and chromadb work: parallel forward passes
-        # only fight over the same cores (BLAS threads oversubscribe), and chromadb's client
-        # is safest used from one thread.
-        self._worker: ThreadPoolExecutor | None = None
+        # Two worker threads: one stores (big batches, in the background), one recalls (a
+        # single short query a turn is waiting for). One thread each keeps forward passes from
+        # piling up on two cores; two threads keep a recall from queueing behind a batch.
+        # SemanticMemory serialises the chromadb calls themselves.
+        self._workers: dict[str, ThreadPoolExecutor] = {}
         self._semantic_problem: str | None = None
         """Set after semantic recall failed once: it stays off (one warning, not one a turn)."""
 
@@ -187,7 +188,7 @@ class AgentMemory:
 
     async def _store_batch(self, batch: list[PendingMemory]) -> bool:
         try:
-            await self._in_worker(self.semantic.add_many, batch)
+            await self._in_worker("store", self.semantic.add_many, batch)
         except SemanticMemoryError as exc:
             self._disable_semantic(batch[0].agent_id, str(exc))
             return False
@@ -221,7 +222,7 @@ class AgentMemory:
         await self.flush()  # what was said a moment ago must be findable
         if self._semantic_problem is not None:
             raise SemanticMemoryError(self._semantic_problem)
-        return await self._in_worker(self.semantic.search, agent_id, query, k)
+        return await self._in_worker("recall", self.semantic.search, agent_id, query, k)
 
     async def _search(
         self, agent_id: str, query: str, k: int, *, min_score: float, exclude_session: str
@@ -230,6 +231,7 @@ class AgentMemory:
             return []
         try:
             return await self._in_worker(
+                "recall",
                 self.semantic.search,
                 agent_id,
                 query,
@@ -261,13 +263,16 @@ class AgentMemory:
         if self._notify is not None:
             self._notify(agent_id, message)
 
-    async def _in_worker(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="axo-memory")
+    async def _in_worker(
+        self, lane: str, function: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> T:
+        worker = self._workers.get(lane)
+        if worker is None:
+            worker = self._workers[lane] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix=f"axo-memory-{lane}"
+            )
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._worker, functools.partial(function, *args, **kwargs)
-        )
+        return await loop.run_in_executor(worker, functools.partial(function, *args, **kwargs))
 
     # ----------------------------------------------------------- lifecycle
     async def flush(self) -> None:
@@ -284,7 +289,7 @@ class AgentMemory:
         task = self._drain_task
         if task is not None and not task.done():
             await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_SECS)
-        worker, self._worker = self._worker, None
-        if worker is not None:
+        workers, self._workers = self._workers, {}
+        for worker in workers.values():
             worker.shutdown(wait=True)
         self.semantic.close()

@@ -1,0 +1,155 @@
+"""Tier 4 storage: chromadb with explicit vectors, embedder checks, forgetting, the spool."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.embeddings.base import Vectors, l2_normalise
+from axo_tui.core.memory.semantic import (
+    SemanticMemory,
+    SemanticMemoryError,
+    collection_name,
+)
+from axo_tui.core.memory.service import AgentMemory
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder: cheap, and a different model from MiniLM."""
+
+    def __init__(self, name: str = "test:hash", dimension: int = 64) -> None:
+        self._name = name
+        self._dimension = dimension
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        rows = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                rows[row, zlib.crc32(word.strip(".,?!:").encode()) % self._dimension] += 1.0
+        return l2_normalise(rows)
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        return self.embed_sync(texts)
+
+
+def test_vectors_come_from_our_embedder_never_chromadbs(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    store = SemanticMemory(tmp_path / "s", embedder=embedder)
+    store.add("a", ["the deploy key lives in the vault", "lunch is at noon"])
+    hits = store.search("a", "where is the deploy key?", 2)
+    assert hits[0].text == "the deploy key lives in the vault"
+    assert 0 < hits[1].score < hits[0].score <= 1
+    assert embedder.calls == 2
+    collection = store._open().get_collection(collection_name("a"), embedding_function=None)
+    assert collection.metadata["embedder"] == "test:hash"
+    assert collection.metadata["dimension"] == 64
+    assert collection.configuration["embedding_function"] is None
+    store.close()
+
+
+def test_another_embedder_is_refused_rather_than_mixed(tmp_path: Path) -> None:
+    first = SemanticMemory(tmp_path / "s", embedder=HashEmbedder("test:hash", 64))
+    first.add("a", ["a fact"])
+    first.close()
+    other = SemanticMemory(tmp_path / "s", embedder=HashEmbedder("test:other", 32))
+    with pytest.raises(SemanticMemoryError) as error:
+        other.search("a", "fact", 3)
+    message = str(error.value)
+    assert "holds vectors from test:hash (64 dimensions)" in message
+    assert "the embedder now is test:other (32)" in message
+    assert "axo memory forget" in message
+    with pytest.raises(SemanticMemoryError):
+        other.add("a", ["another fact"])
+    other.close()
+
+
+def test_min_score_shared_memories_and_odd_agent_ids(tmp_path: Path) -> None:
+    store = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    store.add("ops team/π", ["backups run nightly at two"])
+    store.add("ops team/π", ["the office has a red door"], shared=True)
+    hits = store.search("ops team/π", "when do backups run?", 5, min_score=0.3)
+    assert [h.text for h in hits] == ["backups run nightly at two"]
+    everyone = store.search("someone-else", "what colour is the office door?", 5)
+    assert [(h.text, h.shared) for h in everyone] == [("the office has a red door", True)]
+    assert collection_name("ops team/π").startswith("agent-ops-team-")
+    assert collection_name("a") == "agent-a"
+    store.close()
+
+
+def test_forget_before_a_date_or_everything(tmp_path: Path) -> None:
+    store = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    store.add("a", ["old news"])
+    cutoff = time.time()
+    time.sleep(0.01)
+    store.add("a", ["fresh news"])
+    assert store.forget("a", before=cutoff) == 1
+    assert [h.text for h in store.search("a", "news", 5)] == ["fresh news"]
+    assert store.forget("a") == 1
+    assert store.count("a") == 0 and store.search("a", "news", 5) == []
+    store.close()
+
+
+def test_nothing_stored_means_chromadb_is_never_opened(tmp_path: Path) -> None:
+    store = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    assert store.search("a", "anything", 5) == []
+    assert store.count("a") == 0 and store.forget("a") == 0
+    assert not (tmp_path / "s").exists()
+
+
+async def test_a_backlog_left_by_a_stopped_process_is_stored_before_recall(
+    tmp_path: Path,
+) -> None:
+    agent = AgentConfig(id="a")
+    # A runtime that stops before its background embedding ran leaves the spool behind.
+    first = AgentMemory(tmp_path, embedder=HashEmbedder())
+    first._closing = True  # as if the process was killed right after the turn
+    first.remember_exchange(
+        agent, user="The wifi password is hunter2.", reply="Noted.", session_id="s1", run_id=None
+    )
+    await first.aclose()
+    assert len(first.spool.load()) == 1
+    second = AgentMemory(tmp_path, embedder=HashEmbedder())
+    section = await second.recall_section(agent, "what is the wifi password?", "s2")
+    assert "The wifi password is hunter2." in section
+    assert second.spool.load() == []
+    await second.aclose()
+
+
+async def test_a_broken_embedder_turns_recall_off_with_one_warning(tmp_path: Path) -> None:
+    from axo_tui.core.embeddings.base import EmbeddingError
+
+    class Broken(HashEmbedder):
+        def embed_sync(self, texts: Sequence[str]) -> Vectors:
+            raise EmbeddingError("the embedded all-MiniLM-L6-v2 model is not installed")
+
+    notices: list[str] = []
+    memory = AgentMemory(tmp_path, embedder=Broken(), notify=lambda _a, m: notices.append(m))
+    agent = AgentConfig(id="a")
+    for index in range(3):
+        memory.remember_exchange(
+            agent, user=f"fact {index}", reply="ok", session_id="s", run_id=None
+        )
+        await asyncio.sleep(0)
+    await memory.flush()
+    assert len(notices) == 1 and "semantic recall is unavailable" in notices[0]
+    assert await memory.recall_section(agent, "fact", "s2") == ""
+    with pytest.raises(SemanticMemoryError):
+        await memory.search("a", "fact", 3)
+    await memory.aclose()
