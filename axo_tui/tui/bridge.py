@@ -100,6 +100,9 @@ class RuntimeBridge:
         self.model.field_level = self._field_level
         self._subscription = self._subscribe()
         self.app.run_worker(self._pump(), name="event pump", group="axo-bridge")
+        # Runs a crashed or killed process left unfinished continue now, in the background,
+        # and show up in the lattice and the log like any other run.
+        self.runtime.spawn(self.runtime.resume_unfinished())
 
     async def stop(self) -> None:
         """Cancel runs, stop reading, close the runtime (journal flushed, providers closed)."""

@@ -178,3 +178,24 @@ async def test_a_failed_agent_shows_red_and_its_dependents_skipped(
         assert any(t.startswith("■ run #1 failed") for t in errors)
         skipped = [line.text for line in lines if line.agent_id == "writer"]
         assert skipped == ["⤼ skipped: upstream researcher did not complete"]
+
+
+async def test_a_run_left_unfinished_by_a_crash_resumes_at_start_up(
+    make_app: Callable[..., AxoApp], project: Path
+) -> None:
+    from axo_tui.core.journal import Journal
+
+    # What a killed process leaves behind: a workflow run accepted, nothing finished.
+    journal = Journal(project.parent / ".axo" / "axo.db")
+    journal.create_run("19a0000000000deadbeef", "workflow", "research", "photosynthesis")
+    journal.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_runs_done(pilot, app)
+        phases = {agent_id: view.phase for agent_id, view in app.model.agents.items()}
+        assert phases["writer"] == "done"
+        assert "FINAL ANSWER: light becomes sugar." in log_text(app)
+    journal = Journal(project.parent / ".axo" / "axo.db")
+    record = journal.get_run("19a0000000000deadbeef")
+    journal.close()
+    assert record is not None and record.status == "completed"
