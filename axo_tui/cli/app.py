@@ -25,6 +25,7 @@ from axo_tui.cli import (
     gc_cmd,
     init_cmd,
     memory_cmd,
+    onboard_cmd,
     run_cmd,
     runs_cmd,
     skills_cmd,
@@ -37,6 +38,7 @@ from axo_tui.cli.framework import AxoTyper
 
 # Each entry adds one command or group. Order here is the order in `axo --help`.
 REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
+    onboard_cmd.register,
     init_cmd.register,
     validate_cmd.register,
     doctor_cmd.register,
