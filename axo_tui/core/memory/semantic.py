@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
 
 SHARED_COLLECTION = "team-shared"
+EXCLUDE_OVERFETCH = 4
+"""Neighbours fetched per wanted hit when the current session's memories are dropped."""
 _NAME_OK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 
 
@@ -238,21 +240,28 @@ class SemanticMemory:
             return []
         vector = self._embed([query])
         dimension = int(vector.shape[1])
-        where = {"session_id": {"$ne": exclude_session}} if exclude_session else None
+        # The current session is dropped after the query rather than by a `where` filter:
+        # chromadb pre-filters on metadata, which at 10k memories costs several times the
+        # vector search itself. Over-fetching a few more neighbours is much cheaper.
+        fetch = k * EXCLUDE_OVERFETCH if exclude_session else k
         hits: list[RecallHit] = []
         with self._lock:
             for name in names:
                 collection = self._collection(name, agent_id, dimension, create=False)
-                if collection is None or collection.count() == 0:
+                if collection is None:
                     continue
                 result = collection.query(
                     query_embeddings=vector,
-                    n_results=min(k, collection.count()),
-                    where=where,
+                    n_results=fetch,
                     include=["documents", "metadatas", "distances"],
                 )
                 hits.extend(_hits(result, shared=name == SHARED_COLLECTION))
-        hits = [hit for hit in hits if hit.score >= min_score]
+        hits = [
+            hit
+            for hit in hits
+            if hit.score >= min_score
+            and (exclude_session is None or hit.session_id != exclude_session)
+        ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
 
