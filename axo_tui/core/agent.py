@@ -27,6 +27,7 @@ from axo_tui.core.events import (
     UsageRecorded,
 )
 from axo_tui.core.journal import Journal
+from axo_tui.core.memory.compaction import compact
 from axo_tui.core.providers.base import (
     ChatRequest,
     Completion,
@@ -45,6 +46,11 @@ if TYPE_CHECKING:
 
 REPEAT_LIMIT = 3
 """The same tool call (name and arguments) this many times in a row ends the turn."""
+WINDOW_CHECK_FLOOR = 1024
+"""Prompts shorter than this (tokens) never trigger a context-window lookup."""
+REPLY_RESERVE = 512
+"""Tokens kept free for the reply when compacting, unless sampling.max_tokens says less."""
+MIN_REPLY_TOKENS = 16
 
 
 class ToolLoopError(Exception):
@@ -99,6 +105,7 @@ class AgentRunner:
     ) -> None:
         self._bus = bus
         self._memory = memory
+        self._windows: dict[tuple[str, str, int | None], int | None] = {}
         self._journal = journal
         self._tools = tools
         self._project_dir = project_dir
@@ -139,11 +146,11 @@ class AgentRunner:
                 if round_index and memory is not None:
                     # A core memory edit in the last round shows in the next one.
                     messages[0] = Message("system", self._system(agent, recall))
-                sent_messages, sent_specs = self._fit_budget(
+                sent_messages, sent_specs, window = await self._fit_request(
                     request, resolved, budget, messages, tool_specs, memory_tools
                 )
                 completion = await self._call(
-                    request, resolved, budget, sent_messages, sent_specs, outcome
+                    request, resolved, budget, sent_messages, sent_specs, outcome, window
                 )
                 assistant = Message("assistant", completion.text, completion.tool_calls)
                 messages.append(assistant)
@@ -210,7 +217,7 @@ class AgentRunner:
                 **fields,
             )
 
-    def _fit_budget(
+    async def _fit_request(
         self,
         request: TurnRequest,
         resolved: ResolvedProvider,
@@ -218,29 +225,48 @@ class AgentRunner:
         messages: list[Message],
         tool_specs: tuple[ToolSpec, ...],
         memory_tools: dict[str, Tool],
-    ) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
-        """The request to send: with memory, unless only leaving memory out lets it fit a
-        tight token budget. Memory is help, not the task: a call that cannot carry it
+    ) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...], int | None]:
+        """The request to send, and the model's context window when it matters.
+
+        Compacted to the window when the conversation outgrew it (see
+        `memory.compaction`), and with memory unless only leaving memory out lets it fit a
+        tight token budget: memory is help, not the task, so a call that cannot carry it
         still goes out without it (with a notice) rather than failing the turn."""
-        full = (tuple(messages), tool_specs)
-        if self._memory is None:
-            return full
         agent = request.agent
+        count = resolved.provider.count_tokens
+        window = await self._window(resolved, count(tuple(messages), tool_specs))
+        hint = (
+            "Their full text is in your activity log (recall_timeframe {date}) and semantic "
+            "memory (recall_search {query})."
+            if self._memory is not None
+            else ""
+        )
+
+        def fit(candidate: tuple[Message, ...], specs: tuple[ToolSpec, ...]) -> tuple[Message, ...]:
+            if window is None:
+                return candidate
+            reserve = min(agent.sampling.max_tokens or REPLY_RESERVE, window // 4)
+            compaction = compact(
+                candidate, specs, window=window, reserve=reserve, count=count, recall_hint=hint
+            )
+            return compaction.messages
+
+        full = (fit(tuple(messages), tool_specs), tool_specs)
+        if self._memory is None:
+            return (*full, window)
         wanted = agent.sampling.max_tokens
         try:
-            budget.check(resolved.provider.count_tokens(*full), wanted)
-            return full
+            budget.check(count(*full), wanted)
+            return (*full, window)
         except BudgetExceededError:
             pass
+        lean_specs = tuple(spec for spec in tool_specs if spec.name not in memory_tools)
         lean_system = Message("system", system_prompt(agent))
-        lean = (
-            (lean_system, *messages[1:]),
-            tuple(spec for spec in tool_specs if spec.name not in memory_tools),
-        )
+        lean = (fit((lean_system, *messages[1:]), lean_specs), lean_specs)
         try:
-            budget.check(resolved.provider.count_tokens(*lean), wanted)
+            budget.check(count(*lean), wanted)
         except BudgetExceededError:
-            return full  # it does not fit either way: let the budget error name the limit
+            return (*full, window)  # it does not fit either way: the budget error names it
         self._bus.emit(
             RuntimeNotice,
             run_id=request.run_id,
@@ -248,7 +274,23 @@ class AgentRunner:
             message="memory left out of this call: the token budget cannot hold it "
             "(raise token_budget to give the agent its memory)",
         )
-        return lean
+        return (*lean, window)
+
+    async def _window(self, resolved: ResolvedProvider, prompt_tokens: int) -> int | None:
+        """The model's context window, asked once per provider and model, and only once a
+        prompt is long enough to risk it: asking can cost a round trip (Ollama's
+        /api/show), and no chat model has a window below WINDOW_CHECK_FLOOR."""
+        key = (resolved.config.name, resolved.model, resolved.config.context_window)
+        if key in self._windows:
+            return self._windows[key]
+        if prompt_tokens < WINDOW_CHECK_FLOOR:
+            return None
+        try:
+            window = await resolved.provider.context_window(resolved.model)
+        except ProviderError:
+            window = None  # unknown: send as is and let the provider say if it is too long
+        self._windows[key] = window
+        return window
 
     async def _call(
         self,
@@ -258,10 +300,17 @@ class AgentRunner:
         messages: tuple[Message, ...],
         tool_specs: tuple,  # type: ignore[type-arg]
         outcome: TurnOutcome,
+        window: int | None = None,
     ) -> Completion:
         agent = request.agent
         prompt_tokens = resolved.provider.count_tokens(messages, tool_specs)
         decision = budget.check(prompt_tokens, agent.sampling.max_tokens)
+        max_tokens = decision.max_tokens
+        if window is not None:
+            # Prompt and reply share the window: cap the reply when little room is left.
+            room = max(MIN_REPLY_TOKENS, window - prompt_tokens)
+            if room < (max_tokens or REPLY_RESERVE):
+                max_tokens = room
         for limit, allowed, requested in decision.warnings:
             self._bus.emit(
                 BudgetExceeded,
@@ -276,7 +325,7 @@ class AgentRunner:
             model=resolved.model,
             messages=messages,
             tools=tool_specs,
-            max_tokens=decision.max_tokens,
+            max_tokens=max_tokens,
             temperature=agent.sampling.temperature,
             top_p=agent.sampling.top_p,
             agent_id=agent.id,
