@@ -15,7 +15,8 @@ What is measured, and how it is kept fair:
 3. Workflow step overhead: a 10-agent chain and a 1 -> 100 -> 1 fan-out with a join, on the
    scripted provider with the journal (SQLite WAL) on. Microseconds per activation: the
    median of a few runs, the mean of many more (WAL checkpoints included), and runs
-   started at once.
+   started at once. Passive recall is off there (the LangGraph nodes recall nothing); a
+   separate, time-boxed table measures the default memory settings.
 4. The same DAGs in LangGraph with its SQLite checkpointer (see `langgraph_dags.py`): same
    shapes, the same reply per node, durable state on a file in the same temporary folder,
    the same SQLite settings, warm-up runs excluded on both sides, and the contenders
@@ -47,8 +48,10 @@ from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
     LatticeDefaults,
+    MemorySettings,
     ProviderConfig,
     ProviderKind,
+    RecallSettings,
     ScriptedStep,
     SkillConfig,
     WorkflowConfig,
@@ -80,12 +83,16 @@ class Settings:
     """Runs started at once (asyncio.gather) in a concurrent round."""
     rounds: int
     """Concurrent rounds; the median is reported."""
+    recall_runs: int
+    """Timed runs with passive recall on (after one warm-up run)."""
+    recall_budget: float
+    """Seconds after which the recall section stops starting runs."""
     lattice_sizes: tuple[int, ...] = (10, 100, 1000)
     bus_sizes: tuple[int, ...] = (0, 1, 10, 100, 1000)
 
 
-FULL = Settings(budget=0.3, runs=9, many=20, batch=10, rounds=3)
-QUICK = Settings(budget=0.1, runs=3, many=4, batch=4, rounds=1)
+FULL = Settings(budget=0.3, runs=7, many=12, batch=10, rounds=2, recall_runs=3, recall_budget=60.0)
+QUICK = Settings(budget=0.1, runs=3, many=3, batch=4, rounds=1, recall_runs=1, recall_budget=20.0)
 
 
 # --------------------------------------------------------------------------- tables
@@ -387,12 +394,17 @@ def fan_out(width: int) -> Dag:
     return Dag(f"fan{width}", f"1 -> {width} -> 1", ("root", *workers, "sink"), deps)
 
 
-def workflow_config(directory: Path, dag: Dag) -> Config:
+def workflow_config(directory: Path, dag: Dag, *, recall: bool = False) -> Config:
+    """The DAG as an axo workflow. Passive recall is off unless asked for: the LangGraph
+    nodes recall nothing, and the cost of recall has a table of its own."""
     replies = dag.replies
+    memory = MemorySettings(recall=RecallSettings(passive_inject=recall))
     return Config(
         path=directory / "axo.yaml",
         agents=tuple(
-            AgentConfig(id=node, provider="scripted", depends_on=dag.deps[node], tools=())
+            AgentConfig(
+                id=node, provider="scripted", depends_on=dag.deps[node], tools=(), memory=memory
+            )
             for node in dag.nodes
         ),
         workflows=(WorkflowConfig(id="w", agents=dag.nodes),),
@@ -422,9 +434,13 @@ class Contender:
     concurrent: bool
     first: list[float] = field(default_factory=list)
     first_cpu: list[float] = field(default_factory=list)
-    """CPU time (all threads of the process) per step in the first runs."""
+    """CPU time (all threads of the process) per step in the first runs, settling included."""
     many: list[float] = field(default_factory=list)
     together: list[float] = field(default_factory=list)
+    settle: Callable[[], Awaitable[None]] | None = None
+    """Work a run leaves behind (axo's background memory store), waited for after each
+    timed run so that it never runs into the next contender's timing; timed on its own."""
+    settled: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -440,6 +456,18 @@ class Contender:
     def at_once(self) -> float | None:
         return statistics.median(self.together) if self.together else None
 
+    @property
+    def settle_median(self) -> float | None:
+        return statistics.median(self.settled) if self.settled else None
+
+    async def settle_after(self, steps: int, *, record: bool) -> None:
+        if self.settle is None:
+            return
+        start = time.perf_counter()
+        await self.settle()
+        if record:
+            self.settled.append((time.perf_counter() - start) / steps * 1e6)
+
 
 async def race(contenders: Sequence[Contender], dag: Dag, settings: Settings) -> None:
     """Time every contender on the same DAG, alternating them run by run so that the load
@@ -448,6 +476,7 @@ async def race(contenders: Sequence[Contender], dag: Dag, settings: Settings) ->
     for contender in contenders:
         for _ in range(WARMUP_RUNS):
             _check(await contender.run(), expected)
+            await contender.settle_after(steps, record=False)
     for phase, count in (("first", settings.runs), ("many", settings.many)):
         for index in range(count):
             order = contenders if index % 2 == 0 else list(reversed(contenders))
@@ -457,10 +486,11 @@ async def race(contenders: Sequence[Contender], dag: Dag, settings: Settings) ->
                 start = time.perf_counter()
                 outputs = await contender.run()
                 elapsed = time.perf_counter() - start
-                cpu = time.process_time() - cpu_start
                 _check(outputs, expected)
                 getattr(contender, phase).append(elapsed / steps * 1e6)
+                await contender.settle_after(steps, record=phase == "first")
                 if phase == "first":
+                    cpu = time.process_time() - cpu_start
                     contender.first_cpu.append(cpu / steps * 1e6)
     for _ in range(settings.rounds):
         for contender in contenders:
@@ -473,6 +503,7 @@ async def race(contenders: Sequence[Contender], dag: Dag, settings: Settings) ->
             for outputs in results:
                 _check(outputs, expected)
             contender.together.append(elapsed / (steps * settings.batch) * 1e6)
+            await contender.settle_after(steps, record=False)
 
 
 def _check(outputs: dict[str, str], expected: dict[str, str]) -> None:
@@ -497,7 +528,7 @@ async def bench_dag(
                 raise AssertionError(f"{dag.name}: run {result.status}: {result.errors}")
             return result.outputs
 
-        axo = Contender("axo", run_axo, concurrent=True)
+        axo = Contender("axo", run_axo, concurrent=True, settle=_memory_flush(rt))
         others: list[Contender] = []
         if lg is not None:
             for durability in ("sync", "async"):
@@ -531,6 +562,14 @@ async def bench_dag(
         return axo, others
 
 
+def _memory_flush(rt: Runtime) -> Callable[[], Awaitable[None]] | None:
+    """`rt.memory.flush` where the runtime has semantic memory (it stores every exchange in
+    the background)."""
+    memory = getattr(rt, "memory", None)
+    flush = getattr(memory, "flush", None)
+    return flush if callable(flush) else None
+
+
 def _on_this_thread(graph: Any) -> RunOnce:
     async def run() -> dict[str, str]:
         # LangGraph's sync API runs on the calling thread (plus its own pool for parallel
@@ -548,9 +587,10 @@ def print_axo_steps(results: Sequence[tuple[Dag, Contender]], settings: Settings
             str(len(dag.nodes)),
             fmt_us(axo.median),
             fmt_us(min(axo.first)),
-            fmt_us(statistics.median(axo.first_cpu)),
             fmt_us(axo.amortised),
             fmt_us(axo.at_once or 0.0),
+            fmt_us(axo.settle_median) if axo.settle_median is not None else "-",
+            fmt_us(statistics.median(axo.first_cpu)),
         ]
         for dag, axo in results
     ]
@@ -561,15 +601,69 @@ def print_axo_steps(results: Sequence[tuple[Dag, Contender]], settings: Settings
             "activations/run",
             f"median µs/act ({settings.runs} runs)",
             "best µs/act",
-            "CPU µs/act (median)",
             f"mean µs/act ({settings.many} more runs)",
             f"µs/act, {settings.batch} runs at once",
+            "memory store after the run, µs/act",
+            "CPU µs/act, store included",
         ],
         rows,
         [
             f"{WARMUP_RUNS} warm-up runs excluded; µs/act = run wall time / activations.",
-            "CPU µs/act well below wall µs/act: waiting (fsync at WAL checkpoints, or other"
-            " processes on a busy machine). The mean over many runs includes the checkpoints.",
+            "Passive recall off (as in the comparison). Each activation still queues its"
+            " exchange for semantic memory, embedded and stored in the background: waited for"
+            " (rt.memory.flush) after each run, outside the run's time, and shown apart.",
+            "CPU counts every thread of the process (embedding included); CPU well below wall"
+            " time means waiting: fsync (agent checkpoints, WAL checkpoints), or other"
+            " processes on a busy machine.",
+        ],
+    )
+
+
+async def bench_recall(
+    tmp: Path, lean: Sequence[tuple[Dag, Contender]], settings: Settings
+) -> None:
+    """The same DAGs with the default memory settings (passive recall on): what a project
+    that does not turn recall off pays per step. Time-boxed: recall can be slow."""
+    rows: list[list[str]] = []
+    for dag, axo in lean:
+        directory = tmp / f"axo-recall-{dag.name}"
+        per_run: list[float] = []
+        async with Runtime(workflow_config(directory, dag, recall=True), data_dir=directory) as rt:
+            # Recall starts once earlier sessions are stored, so the warm-up run is the one
+            # that gives the timed runs something to recall.
+            flush = _memory_flush(rt)
+            started = time.perf_counter()
+            last_run = 0.0
+            for index in range(1 + settings.recall_runs):
+                if index > 1 and time.perf_counter() - started + last_run > settings.recall_budget:
+                    break  # the next run would end past the budget
+                run_started = time.perf_counter()
+                result = await rt.run_workflow("w", INPUT)
+                if not result.ok:
+                    raise AssertionError(f"{dag.name}: run {result.status}: {result.errors}")
+                last_run = time.perf_counter() - run_started
+                if index:
+                    per_run.append(last_run / len(dag.nodes) * 1e6)
+                if flush is not None:
+                    await flush()  # so the next run has this one's exchanges to recall
+        median = statistics.median(per_run)
+        rows.append(
+            [
+                dag.label,
+                str(len(per_run)),
+                fmt_us(median),
+                fmt_us(axo.median),
+                fmt_ratio(median / axo.median),
+            ]
+        )
+    print_table(
+        "2b. axo step overhead with the default memory settings (passive recall on)",
+        ["DAG", "timed runs", "median µs/act", "recall off (table 2)", "cost of recall"],
+        rows,
+        [
+            "1 warm-up run (it stores the memories the next runs recall), the memory store"
+            " flushed after every run, outside the timing; at least one timed run, no run"
+            f" started that would end past {settings.recall_budget:.0f} s per DAG.",
         ],
     )
 
@@ -674,7 +768,7 @@ async def main_async(settings: Settings, sections: set[str]) -> None:
             await bench_lattice(tmp, settings)
         if "bus" in sections:
             bench_bus(tmp, settings)
-        if not sections & {"steps", "langgraph"}:
+        if not sections & {"steps", "langgraph", "recall"}:
             return
         lg = load_langgraph() if "langgraph" in sections else None
         results = []
@@ -684,6 +778,8 @@ async def main_async(settings: Settings, sections: set[str]) -> None:
         print_axo_steps([(dag, axo) for dag, axo, _ in results], settings)
         if lg is not None:
             print_comparison(results, settings)
+        if "recall" in sections:
+            await bench_recall(tmp, [(dag, axo) for dag, axo, _ in results], settings)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -692,13 +788,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["lattice", "bus", "steps", "langgraph"],
+        choices=["lattice", "bus", "steps", "langgraph", "recall"],
         help="run only these sections (repeatable)",
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     header()
-    asyncio.run(main_async(settings, set(args.only or ["lattice", "bus", "steps", "langgraph"])))
+    asyncio.run(
+        main_async(settings, set(args.only or ["lattice", "bus", "steps", "langgraph", "recall"]))
+    )
 
 
 if __name__ == "__main__":
