@@ -372,9 +372,12 @@ class _Wizard:
         self.out.print(f"{title}:")
         width = max(len(label) for label, _ in options)
         for index, (label, description) in enumerate(options, 1):
-            self.out.print(
-                Text.assemble(f"  {index}) ", (label.ljust(width), "bold"), "  ", description)
-            )
+            line = Text.assemble(f"  {index}) ", (label.ljust(width), "bold"))
+            if description:
+                line.append(f"  {description}")
+            else:
+                line.rstrip()
+            self.out.print(line)
         labels = [label for label, _ in options]
         while True:
             answer = str(typer.prompt("Choose", default=str(default + 1))).strip()

@@ -379,6 +379,16 @@ def test_detected_key_is_offered_and_the_model_asked(
     assert SECRET not in result.output + project_text(in_tmp / "my-agents")
 
 
+def test_a_provider_not_on_the_menu_can_be_typed(in_tmp: Path) -> None:
+    # No key is set, so OpenAI is not listed; typed by name it is taken, its key referenced.
+    result = run_interactive(answer("", "", "", "openai", "", "y"), "--no-doctor")
+    assert result.exit_code == 0, result.output
+    assert "openai" not in result.stdout.split("Provider:")[1].split("Choose")[0]
+    section = providers_section(in_tmp / "my-agents" / "axo.yaml")["openai"]
+    assert section == {"api_key": "${OPENAI_API_KEY}", "model": "gpt-4o-mini"}
+    assert "OPENAI_API_KEY is not set" in result.stderr
+
+
 def test_saying_no_or_closing_stdin_writes_nothing(in_tmp: Path) -> None:
     declined = run_interactive(answer("", "", "", "", "n"))
     assert declined.exit_code == 1
