@@ -57,6 +57,7 @@ from axo_tui.core.providers.tokens import estimate_prompt_tokens
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     from llama_cpp.llama_grammar import LlamaGrammar
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,8 @@ class _SharedModel:
     llama: Llama
     path: Path
     n_ctx: int
-    chat_template: str
-    bos_token: str
-    eos_token: str
+    formatter: Jinja2ChatFormatter
+    """Renders messages with the GGUF's own chat template (compiled once, thread-safe)."""
     end_tokens: frozenset[int]
     """End-of-generation tokens (EOS, EOT, <|im_end|>, ...), which are never part of a reply."""
     lock: threading.Lock
@@ -170,6 +170,7 @@ def _load(path: Path, n_ctx: int, provider: str) -> _SharedModel:
     try:
         from llama_cpp import Llama
         from llama_cpp import llama_cpp as lib
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     except ImportError as exc:
         raise ProviderError(
             f"{provider}: llama-cpp-python is not installed ({exc}); {SETUP_HINT}",
@@ -191,8 +192,6 @@ def _load(path: Path, n_ctx: int, provider: str) -> _SharedModel:
             "memory for it",
             provider=provider,
         ) from exc
-    metadata = llama.metadata
-    template = metadata.get("tokenizer.chat_template") or FALLBACK_TEMPLATE
 
     def token_text(token: int) -> str:
         if token < 0:
@@ -200,13 +199,25 @@ def _load(path: Path, n_ctx: int, provider: str) -> _SharedModel:
         raw: bytes = llama.detokenize([token], special=True)
         return raw.decode("utf-8", errors="replace")
 
+    def formatter(template: str) -> Jinja2ChatFormatter:
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=token_text(llama.token_eos()),
+            bos_token=token_text(llama.token_bos()),
+            add_generation_prompt=True,
+        )
+
+    template = llama.metadata.get("tokenizer.chat_template") or FALLBACK_TEMPLATE
+    try:
+        chat = formatter(template)
+    except Exception as exc:  # jinja2's TemplateSyntaxError, from a file we do not control
+        log.warning("%s: the chat template in %s is broken (%s); using ChatML", provider, path, exc)
+        chat = formatter(FALLBACK_TEMPLATE)
     return _SharedModel(
         llama=llama,
         path=path,
         n_ctx=llama.n_ctx(),
-        chat_template=template,
-        bos_token=token_text(llama.token_bos()),
-        eos_token=token_text(llama.token_eos()),
+        formatter=chat,
         end_tokens=frozenset(_end_tokens(llama, lib)),
         lock=threading.Lock(),
     )
@@ -472,18 +483,10 @@ def _chat_messages(messages: Sequence[Message], tools: Sequence[ToolSpec]) -> li
 def _render_prompt(
     shared: _SharedModel, messages: Sequence[Message], tools: Sequence[ToolSpec]
 ) -> _Prompt:
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    formatter = Jinja2ChatFormatter(
-        template=shared.chat_template,
-        eos_token=shared.eos_token,
-        bos_token=shared.bos_token,
-        add_generation_prompt=True,
-    )
     try:
         # The formatter's parameter is typed as OpenAI-style TypedDicts; ours are plain dicts
         # of the same shape.
-        result = formatter(messages=cast(Any, _chat_messages(messages, tools)))
+        result = shared.formatter(messages=cast(Any, _chat_messages(messages, tools)))
     except Exception as exc:  # jinja2 raises TemplateError, and templates raise their own
         raise ProviderError(
             f"local: the chat template of {shared.path.name} rejected the conversation: {exc}",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,7 @@ from axo_tui.core.providers.base import (
 from axo_tui.core.providers.gguf import GgufError, context_length, read_gguf_metadata
 from axo_tui.core.providers.local import LocalProvider, embedded_model_path
 from axo_tui.core.providers.local_tools import ReplyStreamer, parse_reply, reply_schema
+from axo_tui.core.providers.tokens import estimate_prompt_tokens
 
 try:
     import llama_cpp  # noqa: F401
@@ -53,17 +56,12 @@ WEATHER = ToolSpec(
 )
 
 
-def _cfg(name: str = "local", **extra: object) -> ProviderConfig:
-    return ProviderConfig(name=name, kind=ProviderKind.LOCAL, **extra)  # type: ignore[arg-type]
+def _cfg(name: str = "local", **extra: Any) -> ProviderConfig:
+    return ProviderConfig(name=name, kind=ProviderKind.LOCAL, **extra)
 
 
-def _ask(text: str, **extra: object) -> ChatRequest:
-    return ChatRequest(
-        model="",
-        messages=(Message("user", text),),
-        temperature=0.0,
-        **extra,  # type: ignore[arg-type]
-    )
+def _ask(text: str, **extra: Any) -> ChatRequest:
+    return ChatRequest(model="", messages=(Message("user", text),), temperature=0.0, **extra)
 
 
 async def _collect(provider: LocalProvider, request: ChatRequest) -> list[StreamChunk]:
@@ -131,6 +129,17 @@ async def test_context_window_comes_from_the_gguf() -> None:
 
 def test_is_a_provider() -> None:
     assert isinstance(LocalProvider(_cfg()), Provider)
+
+
+def test_count_tokens_estimates_until_the_model_is_loaded(tmp_path: Path) -> None:
+    # A model file no test has loaded (a copy has its own path, so its own cache entry).
+    copy = tmp_path / "unloaded.gguf"
+    shutil.copyfile(embedded_model_path(), copy)
+    provider = LocalProvider(_cfg(model_path=str(copy)))
+    messages = (Message("system", "Be brief."), Message("user", "What is a lattice?"))
+    assert provider.count_tokens(messages, (WEATHER,)) == estimate_prompt_tokens(
+        messages, (WEATHER,)
+    )
 
 
 # -- the constrained tool-call format (no llama_cpp needed) ---------------------------------
