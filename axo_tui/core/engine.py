@@ -143,6 +143,7 @@ class Runtime:
         self._started = True
         if self._background:
             self.ambient.start_timers()
+            self.memory.start_consolidation(self)  # idle agents tidy their core memory
 
     async def close(self) -> None:
         self.ambient.stop_timers()

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory.activity_log import ActivityLog
+from axo_tui.core.memory.consolidation import SESSION_PREFIX as CONSOLIDATION_SESSION
 from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
     CoreMemory,
@@ -39,6 +41,7 @@ from axo_tui.core.tools import Tool, ToolRegistry
 
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
+    from axo_tui.core.engine import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +52,8 @@ EXCHANGE_CHARS = 4000
 """An exchange is stored (and embedded; MiniLM reads 256 tokens anyway) up to this size."""
 CLOSE_TIMEOUT_SECS = 30.0
 DRAIN_BATCH = 16
+DRAIN_QUIET_SECS = 1.0
+DRAIN_MAX_DELAY_SECS = 10.0
 """Memories embedded per forward pass in the background (bounds how long closing waits)."""
 
 
@@ -81,6 +86,10 @@ class AgentMemory:
         self._caught_up = False
         self._closing = False
         self._mine: set[str] = set()
+        self._consolidation: asyncio.Task[None] | None = None
+        self._waiting: asyncio.Future[None] | None = None
+        self._urgent = False
+        self._last_remembered = self._first_queued = 0.0
         """Ids this process spooled and has not stored yet (not leftovers of another)."""
         # Two worker threads: one stores (big batches, in the background), one recalls (a
         # single short query a turn is waiting for). One thread each keeps forward passes from
@@ -153,6 +162,8 @@ class AgentMemory:
         """Store a finished exchange for semantic recall: spooled now, embedded later."""
         if self._semantic_problem is not None or not (user.strip() or reply.strip()):
             return
+        if session_id.startswith(CONSOLIDATION_SESSION):
+            return  # a digest of activity already stored: recalling it would only duplicate
         text = f"user: {user.strip()}\nassistant: {reply.strip()}"[:EXCHANGE_CHARS]
         meta: dict[str, str | float | int | bool] = {
             "session_id": session_id,
@@ -169,6 +180,9 @@ class AgentMemory:
         except OSError as exc:
             self._warn(entry.agent_id, f"cannot queue a memory for recall: {exc}")
         self._mine.add(entry.id)
+        self._last_remembered = time.monotonic()
+        if not self._queue:
+            self._first_queued = self._last_remembered
         self._queue.append(entry)
         self._kick()
 
@@ -180,11 +194,27 @@ class AgentMemory:
 
     async def _drain(self) -> None:
         """Embed and store queued memories, in batches: a burst of turns costs a few forward
-        passes and chromadb writes, not one each. Stops between batches when closing."""
+        passes and chromadb writes, not one each. Stops between batches when closing.
+
+        Storing waits until turns pause for DRAIN_QUIET_SECS (at most DRAIN_MAX_DELAY_SECS):
+        the first store loads chromadb and the model, which holds the GIL for a second or
+        more, and every forward pass competes with the turns for two cores. `flush` (a
+        search wants everything stored) skips the wait."""
         while self._queue and not self._closing and self._semantic_problem is None:
+            now = time.monotonic()
+            wait = min(
+                DRAIN_QUIET_SECS - (now - self._last_remembered),
+                DRAIN_MAX_DELAY_SECS - (now - self._first_queued),
+            )
+            if wait > 0 and not self._urgent:
+                self._waiting = asyncio.ensure_future(asyncio.sleep(wait))
+                await asyncio.wait({self._waiting})
+                continue
             batch, self._queue = self._queue[:DRAIN_BATCH], self._queue[DRAIN_BATCH:]
             if not await self._store_batch(batch):
                 return
+            self._first_queued = time.monotonic()
+        self._urgent = False
 
     async def _store_batch(self, batch: list[PendingMemory]) -> bool:
         try:
@@ -277,15 +307,31 @@ class AgentMemory:
     # ----------------------------------------------------------- lifecycle
     async def flush(self) -> None:
         """Wait until every queued memory is stored (or storing failed)."""
+        self._urgent = True
+        if self._waiting is not None:
+            self._waiting.cancel()  # wakes the drain from its quiet wait
         self._kick()
         task = self._drain_task
         if task is not None and not task.done():
             await task
 
+    def start_consolidation(self, runtime: Runtime) -> None:
+        """Consolidate idle agents in the background until `aclose` (see `consolidation`)."""
+        from axo_tui.core.memory.consolidation import Consolidator
+
+        if self._consolidation is None or self._consolidation.done():
+            self._consolidation = asyncio.ensure_future(Consolidator(runtime).run_forever())
+
     async def aclose(self) -> None:
+        consolidation, self._consolidation = self._consolidation, None
+        if consolidation is not None:
+            consolidation.cancel()
+            await asyncio.gather(consolidation, return_exceptions=True)
         # Only the batch in flight is awaited; the rest stays spooled for the next process,
         # so closing never waits on a long backlog of embeddings.
         self._closing = True
+        if self._waiting is not None:
+            self._waiting.cancel()  # a drain still waiting for quiet stops at once
         task = self._drain_task
         if task is not None and not task.done():
             await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_SECS)
@@ -293,3 +339,7 @@ class AgentMemory:
         for worker in workers.values():
             worker.shutdown(wait=True)
         self.semantic.close()
+        # Ready to be used again (a runtime can be started after it was closed): what is
+        # still queued is in the spool, and the next catch-up stores it.
+        self._queue, self._mine, self._drain_task = [], set(), None
+        self._caught_up = self._closing = False
