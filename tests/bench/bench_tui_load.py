@@ -30,7 +30,8 @@ What is measured:
   Headless, the bytes are not written to a terminal; the rendering itself is real.
 - Where the UI's time goes: each step of a batch (the bridge folding events into the model,
   then each widget's handler) and the log's redraw when its filter changes, timed by
-  wrapping those methods on the live instances.
+  wrapping those methods on the live instances: wall time, and the thread's CPU time over
+  the same calls (wall well above CPU: the process was waiting for a core).
 - CPU time of the process (user + system) over the flood, as a share of one core, the
   event-loop lag (how late a 10 ms sleep wakes up), and the peak RSS.
 
@@ -274,6 +275,9 @@ class StageTimer:
     calls: int = 0
     total: float = 0.0
     worst: float = 0.0
+    cpu: float = 0.0
+    """CPU time of the thread over the same calls: wall time well above it means the process
+    was waiting for a core (a busy machine), not working."""
 
 
 def time_calls(owner: Any, method: str, timer: StageTimer) -> None:
@@ -282,11 +286,12 @@ def time_calls(owner: Any, method: str, timer: StageTimer) -> None:
     original = getattr(owner, method)
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             return original(*args, **kwargs)
         finally:
             elapsed = time.perf_counter() - started
+            timer.cpu += time.thread_time() - cpu_started
             timer.calls += 1
             timer.total += elapsed
             timer.worst = max(timer.worst, elapsed)
@@ -603,15 +608,15 @@ def print_table(result: Result) -> bool:
         rows.append(
             (f"  {kind}", f"{count} never shown", f"no refresh showed it within {KEY_TIMEOUT:g} s")
         )
-    rows.append(("UI work per call", "calls  mean / max", "wall time, all calls"))
+    rows.append(("UI work per call", "calls  wall mean / max", "CPU mean; wall in all"))
     for name, timer in result.stages.items():
         if timer.calls:
-            mean = ms(timer.total / timer.calls)
+            mean, cpu = ms(timer.total / timer.calls), ms(timer.cpu / timer.calls)
             rows.append(
                 (
                     f"  {name}",
                     f"{timer.calls:5,}  {mean} / {ms(timer.worst)}",
-                    f"{timer.total:.1f} s",
+                    f"{cpu}; {timer.total:.1f} s",
                 )
             )
     lag = result.loop_lag
