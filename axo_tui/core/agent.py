@@ -106,6 +106,7 @@ class AgentRunner:
         self._bus = bus
         self._memory = memory
         self._windows: dict[tuple[str, str, int | None], int | None] = {}
+        self._lean_notice: str | None = None
         self._journal = journal
         self._tools = tools
         self._project_dir = project_dir
@@ -267,13 +268,15 @@ class AgentRunner:
             budget.check(count(*lean), wanted)
         except BudgetExceededError:
             return (*full, window)  # it does not fit either way: the budget error names it
-        self._bus.emit(
-            RuntimeNotice,
-            run_id=request.run_id,
-            agent_id=agent.id,
-            message="memory left out of this call: the token budget cannot hold it "
-            "(raise token_budget to give the agent its memory)",
-        )
+        if self._lean_notice != request.activation_id:  # once per activation, not per round
+            self._lean_notice = request.activation_id
+            self._bus.emit(
+                RuntimeNotice,
+                run_id=request.run_id,
+                agent_id=agent.id,
+                message="memory left out of this call: the token budget cannot hold it "
+                "(raise token_budget to give the agent its memory)",
+            )
         return (*lean, window)
 
     async def _window(self, resolved: ResolvedProvider, prompt_tokens: int) -> int | None:
