@@ -26,12 +26,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
 
+T = TypeVar("T")
 SHARED_COLLECTION = "team-shared"
+NAMES_TTL_SECS = 2.0
 EXCLUDE_OVERFETCH = 4
 """Neighbours fetched per wanted hit when the current session's memories are dropped."""
 _NAME_OK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
@@ -97,6 +99,7 @@ class SemanticMemory:
         self._client: Any = None
         self._collections: dict[str, Any] = {}
         self._sessions: dict[str, tuple[int, set[str]]] = {}
+        self._known_names: tuple[float, set[str]] | None = None
         """collection -> (count when read, session ids in it); see `_other_sessions`."""
         # chromadb's Python client is not documented as thread-safe; every call goes through
         # one lock (calls are milliseconds, so this costs nothing in practice).
@@ -136,8 +139,7 @@ class SemanticMemory:
             self._check_embedder(cached, dimension)
             return cached
         client = self._open()
-        existing = {c.name for c in client.list_collections()}
-        if name not in existing and not create:
+        if name not in self._names() and not create:
             return None
         embedder = self.embedder
         collection = client.get_or_create_collection(
@@ -148,7 +150,23 @@ class SemanticMemory:
         )
         self._check_embedder(collection, dimension)
         self._collections[name] = collection
+        self._known_names = None
         return collection
+
+    def _names(self) -> set[str]:
+        """Collection names, listed again at most every NAMES_TTL_SECS: a recall should not
+        pay a listing each time, but another process (`axo memory forget`, a second
+        runtime) may create or delete collections."""
+        now = time.monotonic()
+        if self._known_names is None or now - self._known_names[0] > NAMES_TTL_SECS:
+            names = {c.name for c in self._open().list_collections()}
+            self._known_names = (now, names)
+        return self._known_names[1]
+
+    def _forget_cached(self) -> None:
+        self._collections.clear()
+        self._sessions.clear()
+        self._known_names = None
 
     def _check_embedder(self, collection: Any, dimension: int) -> None:
         metadata = collection.metadata or {}
@@ -194,8 +212,7 @@ class SemanticMemory:
         self.add_many(entries)
         return [entry.id for entry in entries]
 
-    def add_many(self, entries: Sequence[PendingMemory]) -> None:
-        """Store several memories with one forward pass (a burst of turns, an import)."""
+    def _add_many(self, entries: Sequence[PendingMemory]) -> None:
         if not entries:
             return
         vectors = self._embed([entry.text for entry in entries])
@@ -230,7 +247,45 @@ class SemanticMemory:
         include_shared: bool = True,
         exclude_session: str | None = None,
     ) -> list[RecallHit]:
-        """The `k` memories closest to `query`, best first, scoring at least `min_score`."""
+        """The `k` memories closest to `query`, best first, scoring at least `min_score`;
+        with `exclude_session`, none from that session (the one the caller is in)."""
+        return self._retrying(
+            lambda: self._search(
+                agent_id,
+                query,
+                k,
+                min_score=min_score,
+                include_shared=include_shared,
+                exclude_session=exclude_session,
+            )
+        )
+
+    def add_many(self, entries: Sequence[PendingMemory]) -> None:
+        """Store several memories with one forward pass (a burst of turns, an import)."""
+        self._retrying(lambda: self._add_many(entries))
+
+    def _retrying(self, action: Callable[[], T]) -> T:
+        """Run `action`; if a collection it used was deleted meanwhile (by `axo memory
+        forget` in another process), forget the cached handles and try once more."""
+        try:
+            return action()
+        except Exception as exc:
+            if "NotFound" not in type(exc).__name__ and "does not exist" not in str(exc):
+                raise
+        with self._lock:
+            self._forget_cached()
+        return action()
+
+    def _search(
+        self,
+        agent_id: str,
+        query: str,
+        k: int = 5,
+        *,
+        min_score: float = 0.0,
+        include_shared: bool = True,
+        exclude_session: str | None = None,
+    ) -> list[RecallHit]:
         if not self.exists() or k <= 0 or not query.strip():
             return []
         names = [collection_name(agent_id)] + ([SHARED_COLLECTION] if include_shared else [])
@@ -270,12 +325,13 @@ class SemanticMemory:
         `session_id`. The session ids are cached per collection and re-read only when its
         count changed (another process may have written to it)."""
         with self._lock:
-            client = self._open()
-            existing = {c.name for c in client.list_collections()}
+            existing = self._names()
             for name in names:
                 if name not in existing:
                     continue
-                collection = client.get_collection(name, embedding_function=None)
+                collection = self._collections.get(name)
+                if collection is None:
+                    collection = self._open().get_collection(name, embedding_function=None)
                 count = int(collection.count())
                 cached = self._sessions.get(name)
                 if cached is None or cached[0] != count:
@@ -310,7 +366,7 @@ class SemanticMemory:
             if before is None:
                 count = int(collection.count())
                 client.delete_collection(name)
-                self._collections.pop(name, None)
+                self._forget_cached()
                 return count
             doomed = collection.get(where={"ts": {"$lt": before}}, include=[])
             ids = list(doomed["ids"])

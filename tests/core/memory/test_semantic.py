@@ -153,3 +153,16 @@ async def test_a_broken_embedder_turns_recall_off_with_one_warning(tmp_path: Pat
     with pytest.raises(SemanticMemoryError):
         await memory.search("a", "fact", 3)
     await memory.aclose()
+
+
+def test_a_collection_forgotten_by_another_process_is_not_fatal(tmp_path: Path) -> None:
+    running = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    running.add("a", ["the deploy key lives in the vault"])
+    assert running.search("a", "deploy key", 1)  # handles are cached now
+    cli = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    assert cli.forget("a") == 1
+    cli.close()
+    assert running.search("a", "deploy key", 1) == []
+    running.add("a", ["a fresh start"])
+    assert [h.text for h in running.search("a", "fresh start", 1)] == ["a fresh start"]
+    running.close()
