@@ -7,6 +7,7 @@ the full picture from the model instead of having had to see every event itself.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -154,10 +155,17 @@ class LogBuffer:
         return self.total - len(self._lines)
 
     def since(self, index: int) -> Iterator[LogLine]:
-        start = max(0, index - self.first_index)
-        for offset, line in enumerate(self._lines):
-            if offset >= start:
-                yield line
+        for _number, line in self.numbered(index):
+            yield line
+
+    def numbered(self, index: int) -> list[tuple[int, LogLine]]:
+        """The lines from absolute number `index` on (or from the oldest kept), with their
+        numbers. A list, not a generator: callers may append while they read."""
+        first = self.first_index
+        start = max(index, first)
+        # islice skips the lines before `start` in C: readers ask each frame for the few
+        # newest lines of a full buffer.
+        return list(zip(itertools.count(start), itertools.islice(self._lines, start - first, None)))
 
     def __len__(self) -> int:
         return len(self._lines)

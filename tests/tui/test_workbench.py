@@ -20,7 +20,7 @@ from .helpers import wait_runs_done
 
 def log_text(app: AxoApp) -> str:
     log = app.screen.query_one(EventLog)
-    return "\n".join(line.text for line in log.lines)
+    return "\n".join(log.line_text(line).plain for line in log.shown_lines)
 
 
 async def test_run_bar_starts_workflow_and_every_agent_completes(

@@ -1,31 +1,74 @@
 """The log: run lines, agent activity, streamed text, tool calls, errors; filterable.
 
-The log renders the model's `LogBuffer` from a cursor, so it never depends on having seen
-an event itself: a filter change simply redraws from the buffer. Text still streaming (no
-newline yet) is shown live in the `StreamTail` under the log, one line per activation, and
-moves into the log when a line completes, so parallel agents never interleave mid-sentence.
+The log is a view of the model's `LogBuffer`: it keeps, as data, the numbers of the buffer's
+lines that pass its filter (one entry per screen row, so a long line that wraps takes several)
+and renders only the rows on screen, when the compositor asks for them. So a new line costs a
+filter test and a width measurement, not a render, and a filter change is one pass over at
+most `LOG_LIMIT` lines (a few milliseconds) instead of re-rendering all of them. The log shows
+what the buffer still holds: when the buffer drops its oldest lines, so does the log.
+
+Text still streaming (no newline yet) is shown live in the `StreamTail` under the log, one line
+per activation, and moves into the log when a line completes, so parallel agents never
+interleave mid-sentence.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections.abc import Iterable
+from operator import itemgetter
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import RichLog, Static
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
 
 from axo_tui.core.events import Event
 from axo_tui.tui.model import LogFilter, LogLine, WorkbenchModel
+from axo_tui.tui.widgets.style_memo import StyleMemo
 
 LINE_STYLES = ("run", "agent", "token", "tool", "result", "error", "warn", "info", "output", "done")
 AGENT_COLOURS = 6
 """Agent names cycle through this many colours (`log--agent-0` ... in the stylesheet)."""
 TAIL_LINES = 4
+GLYPHS = {"token": "◂ ", "agent": "▶ "}
+TIME_FORMAT = "%H:%M:%S "
+TIME_CELLS = len("00:00:00 ")
+WRAP_CACHE = 512
+"""Lines kept rendered: a screenful many times over, so scrolling back a few pages and
+redrawing the visible rows on each frame never re-renders."""
+
+Row = tuple[int, LogLine, int]
+"""One screen row: the line's number in the model's buffer, the line, and which of the
+line's wrapped rows it is (0 for its first)."""
+_row_number = itemgetter(0)
 
 
-class EventLog(RichLog):
-    """All agents and runs by default; `log_filter` narrows it to one agent and/or run."""
+class EventLog(ScrollView, can_focus=True):
+    """All agents and runs by default; `log_filter` narrows it to one agent and/or run.
+
+    Follows the newest line while scrolled to the end; scrolled up, it stays on what the
+    reader is looking at.
+    """
+
+    # The look RichLog gave the log before it became a line-API widget.
+    DEFAULT_CSS = """
+    EventLog {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        &:focus {
+            background-tint: $foreground 5%;
+        }
+    }
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log--time",
@@ -34,47 +77,193 @@ class EventLog(RichLog):
     }
 
     def __init__(self, model: WorkbenchModel, *, show_times: bool, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=5000)
+        super().__init__(id=id)
         self.model = model
         self.show_times = show_times
         self.log_filter = LogFilter()
-        self._cursor = 0
+        self._style = StyleMemo(self)
         self._agent_colour: dict[str, int] = {}
+        self._rows: list[Row] = []
+        self._cursor = 0
+        """The number of the next buffer line to look at."""
+        self._width = 0
+        """The width the rows were wrapped at; 0 until the widget has a size."""
+        self._wrapped: LRUCache[tuple[int, int], list[Strip]] = LRUCache(WRAP_CACHE)
+        """Rendered lines, by (line number, width)."""
+        self._base_style: Style | None = None
+        """The widget's own style at the last frame (see `render_lines`)."""
 
+    # ---------------------------------------------------------------- reading
+    @property
+    def shown_lines(self) -> list[LogLine]:
+        """The lines the log shows (those of the buffer its filter lets through), oldest first."""
+        return [line for _number, line, part in self._rows if part == 0]
+
+    @property
+    def row_count(self) -> int:
+        """Screen rows of the whole log (wrapped lines count once per row)."""
+        return len(self._rows)
+
+    # ---------------------------------------------------------------- updates
     def on_mount(self) -> None:
+        self._style.watch_theme(self._restyle)
         self.sync()
+
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width
+        if width > 0 and width != self._width:
+            # Rows depend on the width (wrapping): rebuild them, keeping the reader's place.
+            follow, top = self._following(), self._top_line()
+            self._width = width
+            self._rebuild(follow=follow, top=top)
 
     def on_events(self, events: list[Event]) -> None:
         self.sync()
 
     def set_filter(self, log_filter: LogFilter) -> None:
         self.log_filter = log_filter
-        self.clear()
-        self._cursor = self.model.log.first_index
-        self.sync()
+        self._rebuild(follow=True)
 
     def sync(self) -> None:
-        """Write the lines added to the model since the last sync."""
+        """Take in the lines added to the model since the last sync."""
         buffer = self.model.log
-        for line in buffer.since(self._cursor):
-            if self.log_filter.matches(line):
-                self.write(self.render_line_text(line), scroll_end=None)
+        new = buffer.numbered(self._cursor)
         self._cursor = buffer.total
+        if not self._width:
+            return  # no size yet: `on_resize` builds the rows from the whole buffer
+        follow = self._following()
+        added = self._add(new)
+        dropped = self._trim()
+        if added or dropped:
+            self._show(follow=follow, dropped=dropped)
 
-    def render_line_text(self, line: LogLine) -> Text:
-        style = self.get_component_rich_style
+    def _rebuild(self, *, follow: bool, top: int | None = None) -> None:
+        buffer = self.model.log
+        self._cursor = buffer.total
+        self._rows = []
+        if not self._width:
+            return
+        self._add(buffer.numbered(buffer.first_index))
+        self._show(follow=follow, top=top)
+
+    def _add(self, lines: Iterable[tuple[int, LogLine]]) -> int:
+        """Append the rows of the lines the filter lets through; returns how many."""
+        rows, width, matches = self._rows, self._width, self.log_filter.matches
+        before = len(rows)
+        for number, line in lines:
+            if matches(line):
+                height = self._height(number, line, width)
+                if height == 1:
+                    rows.append((number, line, 0))
+                else:
+                    rows.extend((number, line, part) for part in range(height))
+        return len(rows) - before
+
+    def _trim(self) -> int:
+        """Drop the rows of lines the buffer no longer holds; returns how many."""
+        rows, first = self._rows, self.model.log.first_index
+        if not rows or rows[0][0] >= first:
+            return 0
+        cut = bisect.bisect_left(rows, first, key=_row_number)
+        del rows[:cut]
+        return cut
+
+    def _show(self, *, follow: bool, dropped: int = 0, top: int | None = None) -> None:
+        self.virtual_size = Size(self._width, len(self._rows))
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif top is not None:
+            y = bisect.bisect_left(self._rows, top, key=_row_number)
+            self.scroll_to(y=y, animate=False, immediate=True)
+        elif dropped:
+            # The oldest rows went: move up with the text, so it holds still on screen.
+            self.scroll_to(y=max(0, self.scroll_offset.y - dropped), animate=False, immediate=True)
+        self.refresh()
+
+    def _following(self) -> bool:
+        return (not self._rows or self.is_vertical_scroll_end) and (
+            not self.is_vertical_scrollbar_grabbed
+        )
+
+    def _top_line(self) -> int | None:
+        """The number of the line at the top of the view."""
+        y = self.scroll_offset.y
+        return self._rows[y][0] if 0 <= y < len(self._rows) else None
+
+    # -------------------------------------------------------------- rendering
+    def line_text(self, line: LogLine) -> Text:
+        """One log line as styled text (unwrapped)."""
+        style = self._style
         text = Text(no_wrap=False, end="")
         if self.show_times:
-            text.append(time.strftime("%H:%M:%S ", time.localtime(line.ts)), style("log--time"))
+            text.append(time.strftime(TIME_FORMAT, time.localtime(line.ts)), style("log--time"))
         if line.agent_id:
             text.append(f"{line.agent_id} ", self.agent_style(line.agent_id))
-        glyph = {"token": "◂ ", "agent": "▶ "}.get(line.style, "")
-        text.append(glyph + line.text, style(f"log--{line.style}"))
+        text.append(GLYPHS.get(line.style, "") + line.text, style(f"log--{line.style}"))
+        if "\t" in line.text:
+            text.expand_tabs()
         return text
 
     def agent_style(self, agent_id: str) -> Style:
         index = self._agent_colour.setdefault(agent_id, len(self._agent_colour) % AGENT_COLOURS)
-        return self.get_component_rich_style(f"log--agent-{index}")
+        return self._style(f"log--agent-{index}")
+
+    def _height(self, number: int, line: LogLine, width: int) -> int:
+        """Rows the line takes at `width`: one, unless it is too long or holds a line break
+        or a tab; those (a few) are rendered to find out."""
+        agent = line.agent_id or ""
+        if line.text.isprintable() and agent.isprintable():
+            cells = cell_len(line.text) + cell_len(GLYPHS.get(line.style, ""))
+            cells += (cell_len(agent) + 1 if agent else 0) + (TIME_CELLS if self.show_times else 0)
+            if cells <= width:
+                return 1
+        return len(self._wrap(number, line, width))
+
+    def _wrap(self, number: int, line: LogLine, width: int) -> list[Strip]:
+        key = (number, width)
+        strips = self._wrapped.get(key)
+        if strips is None:
+            console = self.app.console
+            lines = console.render_lines(
+                self.line_text(line), console.options.update_width(width), pad=False
+            )
+            strips = [Strip(segments) for segments in lines] or [Strip.blank(0)]
+            self._wrapped[key] = strips
+        return strips
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style includes its ancestors' backgrounds, and so do the component
+        # styles. Computed once per frame (not per row) and compared: a change the widget
+        # was not notified of (an ancestor restyled) still re-renders the rows.
+        base = self.rich_style
+        if base != self._base_style:
+            self._forget_styles()
+            self._base_style = base
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self._base_style or self.rich_style
+        index = self.scroll_offset.y + y
+        if 0 <= index < len(self._rows):
+            number, line, part = self._rows[index]
+            wrapped = self._wrap(number, line, self._width)
+            if part < len(wrapped):
+                return wrapped[part].crop_extend(0, width, base).apply_style(base)
+        return Strip.blank(width, base)
+
+    # ----------------------------------------------------------------- styles
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_styles()
+
+    def _forget_styles(self) -> None:
+        self._style.clear()
+        self._wrapped.clear()
+
+    def _restyle(self) -> None:
+        self._forget_styles()
+        self.refresh()
 
 
 class StreamTail(Static):
@@ -84,6 +273,7 @@ class StreamTail(Static):
         super().__init__(id=id)
         self.model = model
         self.event_log = log
+        self._shown_rows = 0
 
     def on_events(self, events: list[Event]) -> None:
         self.sync()
@@ -108,4 +298,7 @@ class StreamTail(Static):
             lines.append(line)
         lines = lines[-TAIL_LINES:]
         self.display = bool(lines)
-        self.update(Text("\n").join(lines))
+        # The tail's height is its number of lines: only a change of that needs the screen
+        # laid out again, and new words arrive on every batch.
+        self.update(Text("\n").join(lines), layout=len(lines) != self._shown_rows)
+        self._shown_rows = len(lines)
