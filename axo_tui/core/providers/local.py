@@ -19,6 +19,7 @@ network and no keys; `model_path` points it at any other GGUF on disk. The desig
 from __future__ import annotations
 
 import asyncio
+import atexit
 import codecs
 import contextlib
 import functools
@@ -148,6 +149,22 @@ class _SharedModel:
 
 _models: dict[Path, _SharedModel] = {}
 _models_lock = threading.Lock()
+
+
+def _close_models() -> None:
+    """Free the loaded models while the interpreter is still whole.
+
+    Left to garbage collection at shutdown, llama-cpp-python's finaliser runs after its
+    module globals are gone and prints a TypeError traceback at every exit.
+    """
+    with _models_lock:
+        for shared in _models.values():
+            with contextlib.suppress(Exception):
+                shared.llama.close()
+        _models.clear()
+
+
+atexit.register(_close_models)
 
 
 def _load_shared(path: Path, n_ctx: int, provider: str) -> _SharedModel:
