@@ -37,7 +37,6 @@ SUGGESTED_OLLAMA_MODEL = "llama3.2"
 LOCAL = "local"
 OLLAMA = "ollama"
 SCRIPTED = "scripted"
-_TEMPLATE_PROVIDER = SCRIPTED
 """The provider every shipped template starts with (canned replies, runs anywhere)."""
 
 
@@ -385,12 +384,12 @@ def default_model(name: str, detection: Detection) -> str | None:
 
 # -- the files ---------------------------------------------------------------------------------
 
-# An agent's `provider: scripted` line, with or without a YAML anchor and trailing comment:
-# `    provider: &provider scripted  # <- the one line to change`. Agents that follow the
+# The template's marked provider line, with or without a YAML anchor:
+# `    provider: &provider local  # <- the one line to change: ...`. Agents that follow the
 # anchor (`provider: *provider`) change with it.
 _PROVIDER_LINE = re.compile(
-    rf"^(?P<lead>[ \t]*(?:-[ \t]+)?provider:[ \t]*(?:&[\w.-]+[ \t]+)?){_TEMPLATE_PROVIDER}"
-    r"(?P<rest>[ \t]*(?:#.*)?)$",
+    r"^(?P<lead>[ \t]*(?:-[ \t]+)?provider:[ \t]*(?:&[\w.-]+[ \t]+)?)(?P<current>[A-Za-z][\w.-]*)"
+    r"(?P<rest>[ \t]*#[^\n]*the one line to change[^\n]*)$",
     re.MULTILINE,
 )
 _PROVIDERS_SECTION = re.compile(r"^providers:[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -403,17 +402,18 @@ def configure_yaml(text: str, choice: ProviderChoice) -> str:
     and layout (the teaching part of a starter project) survive.
 
     Raises:
-        OnboardingError: the template has no `provider: scripted` line to switch.
+        OnboardingError: the template has no marked `provider:` line to switch.
     """
-    if choice.name == _TEMPLATE_PROVIDER:
-        return text
-    switched, count = _PROVIDER_LINE.subn(rf"\g<lead>{choice.name}\g<rest>", text)
-    if count == 0:
+    marked = _PROVIDER_LINE.search(text)
+    if marked is None:
         raise OnboardingError(
-            f"the template has no `provider: {_TEMPLATE_PROVIDER}` line to switch",
+            "the template has no marked `provider:` line to switch",
             "create the project with `axo init`, then set the provider in axo.yaml by hand",
         )
-    # The template's own header says its agents use `scripted`; say what changed above it.
+    if marked.group("current") == choice.name:
+        return text
+    switched, _ = _PROVIDER_LINE.subn(rf"\g<lead>{choice.name}\g<rest>", text)
+    # The template's own header names the provider it ships with; say what changed above it.
     switched = (
         f"# Set up by `axo onboard`: every agent uses the `{choice.name}` provider.\n" + switched
     )

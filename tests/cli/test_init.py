@@ -129,7 +129,7 @@ def test_missing_name(invoke: Invoke, in_tmp: Path) -> None:
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_switching_to_the_local_provider_is_one_line(
+def test_templates_run_on_the_embedded_model_and_switch_in_one_line(
     template: str, invoke: Invoke, in_tmp: Path
 ) -> None:
     from axo_tui.core.config import load_config
@@ -139,11 +139,12 @@ def test_switching_to_the_local_provider_is_one_line(
     text = config_path.read_text(encoding="utf-8")
     marked = [line for line in text.splitlines() if "the one line to change" in line]
     assert len(marked) == 1
+    assert {agent.provider for agent in load_config(config_path).agents} == {"local"}
     config_path.write_text(
-        text.replace(marked[0], marked[0].replace("scripted", "local", 1)), encoding="utf-8"
+        text.replace(marked[0], marked[0].replace("local", "scripted", 1)), encoding="utf-8"
     )
     config = load_config(config_path)
-    assert {agent.provider for agent in config.agents} == {"local"}
+    assert {agent.provider for agent in config.agents} == {"scripted"}
 
 
 def test_init_in_a_real_process(run_axo: RunAxo, tmp_path: Path) -> None:
@@ -152,4 +153,4 @@ def test_init_in_a_real_process(run_axo: RunAxo, tmp_path: Path) -> None:
     assert "\x1b[" not in created.stdout
     checked = run_axo("validate", cwd=tmp_path / "proj")
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.strip() == "axo.yaml: ok (5 agents, 1 workflow, 1 skill, 1 provider)"
+    assert checked.stdout.strip() == "axo.yaml: ok (5 agents, 1 workflow, 1 skill, 2 providers)"

@@ -196,6 +196,8 @@ def test_local_provider_writes_a_valid_project(invoke: Invoke, in_tmp: Path) -> 
     assert config.name == "demo"
     assert [agent.provider for agent in config.agents] == ["local", "local"]
     assert config.warnings == ()
+    # The templates ship on the embedded model: the file is the template, untouched.
+    assert "# Set up by `axo onboard`" not in (project / "axo.yaml").read_text(encoding="utf-8")
     # Nothing to configure for the embedded model: no new providers entry, no variables.
     assert set(providers_section(project / "axo.yaml")) == {"scripted"}
     env_lines = (project / ".env.example").read_text(encoding="utf-8").splitlines()
@@ -308,7 +310,9 @@ def test_scripted_keeps_the_template_and_runs(invoke: Invoke, in_tmp: Path) -> N
     result = invoke("onboard", "-y", "-n", "demo", "-t", "research", "-p", "scripted")
     assert result.exit_code == 0, result.output
     config_file = in_tmp / "demo" / "axo.yaml"
-    assert "# Set up by `axo onboard`" not in config_file.read_text(encoding="utf-8")
+    assert "# Set up by `axo onboard`: every agent uses the `scripted`" in config_file.read_text(
+        encoding="utf-8"
+    )
     run = invoke("-c", str(config_file), "workflow", "run", "research", "-i", "tides")
     assert run.exit_code == 0, run.output
     assert "Final answer" in run.stdout

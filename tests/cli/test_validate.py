@@ -65,7 +65,7 @@ def write(directory: Path, text: str, name: str = "axo.yaml") -> Path:
 def test_valid_config_prints_a_summary_and_exits_0(invoke: Invoke) -> None:
     result = invoke("validate", str(HELLO))
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"{HELLO}: ok (2 agents, 1 workflow, 1 provider)"
+    assert result.stdout.strip() == f"{HELLO}: ok (2 agents, 1 workflow, 2 providers)"
     assert result.stderr == ""
 
 
@@ -94,7 +94,7 @@ def test_json_report_of_a_valid_config(invoke: Invoke) -> None:
         "agents": 2,
         "workflows": 1,
         "skills": 0,
-        "providers": 1,
+        "providers": 2,
         "mcp_servers": 0,
         "schedules": 0,
         "proactive": 0,
