@@ -11,8 +11,8 @@
    (`unshare -rn`), the commands also run in a network namespace with only loopback up, which
    takes the network away from native code too (llama.cpp, chromadb's core), where an audit
    hook cannot see.
-3. `axo init` (the `hello` template), switched to the embedded `local` provider on the line
-   the template marks; `axo doctor` and `axo doctor --deep` pass; `axo workflow run hello`
+3. `axo init` (the `hello` template, which uses the embedded `local` provider as it comes);
+   `axo doctor` and `axo doctor --deep` pass; `axo workflow run hello`
    returns text the embedded model wrote.
 """
 
@@ -218,16 +218,13 @@ def test_fresh_install_runs_offline(
     assert len(offline.tripped()) == 2
     offline.log.unlink()
 
-    # A new project from the hello template, switched to the embedded model.
+    # A new project from the hello template, which runs on the embedded model as it comes.
     started = time.perf_counter()
     result = offline.axo("init", "proj", "--template", "hello", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     project = tmp_path / "proj"
-    config = project / "axo.yaml"
-    text = config.read_text()
-    marked = [line for line in text.splitlines() if "provider: &provider scripted" in line]
-    assert len(marked) == 1, "the hello template no longer marks its provider line"
-    config.write_text(text.replace("provider: &provider scripted", "provider: &provider local"))
+    text = (project / "axo.yaml").read_text()
+    assert "provider: &provider local" in text, "the hello template no longer uses `local`"
     _step(capsys, "axo init", time.perf_counter() - started)
 
     started = time.perf_counter()
