@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
+from axo_tui.core.events import AgentActivated, AgentCompleted, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.model import LogBuffer, LogFilter, LogLine
-from axo_tui.tui.widgets.event_log import EventLog
+from axo_tui.tui.widgets.event_log import EventLog, StreamTail
+
+from .helpers import wait_until
 
 SIZE = (120, 40)
 
@@ -138,3 +141,53 @@ async def test_a_theme_change_restyles_the_rendered_lines(
         after = run_colour()
         assert after != before
         assert after == log.get_component_rich_style("log--run").color
+
+
+async def test_agent_colours_follow_the_config_not_who_speaks_first(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        log = await started(pilot, app)
+        order = list(app.model.agents)  # planner, researcher, critic, writer, helper
+        for agent_id in reversed(order):
+            assert log.agent_style(agent_id) == log.get_component_rich_style(
+                f"log--agent-{order.index(agent_id)}"
+            )
+        assert log.agent_style("visitor") == log.get_component_rich_style("log--agent-5")
+
+
+async def test_the_stream_tail_holds_its_height_while_agents_stream(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        tail = app.screen.query_one(StreamTail)
+        bus = app.bridge.runtime.bus
+        bus.emit(RunStarted, run_id="r", run_kind="workflow", target="research", input="")
+        for agent in ("researcher", "critic"):
+            bus.emit(
+                AgentActivated,
+                run_id="r",
+                agent_id=agent,
+                activation_id=agent,
+                trigger="t",
+                input="",
+            )
+            bus.emit(TokenStreamed, run_id="r", agent_id=agent, activation_id=agent, text="so ")
+        await wait_until(pilot, lambda: tail.display and tail.size.height == 2)
+        # The critic's line moves into the log: its stream is empty for now, yet the tail
+        # keeps its two rows rather than laying the screen out again.
+        bus.emit(TokenStreamed, run_id="r", agent_id="critic", activation_id="critic", text="x\n")
+        await wait_until(pilot, lambda: "critic ◂ so x" in log_plain(app))
+        await pilot.pause()
+        assert tail.display and tail.size.height == 2
+        for agent in ("researcher", "critic"):
+            bus.emit(AgentCompleted, run_id="r", agent_id=agent, activation_id=agent, output="")
+        await wait_until(pilot, lambda: not tail.display)  # nothing live: gone at once
+
+
+def log_plain(app: AxoApp) -> str:
+    log = app.screen.query_one(EventLog)
+    return "\n".join(log.line_text(line).plain for line in log.shown_lines)

@@ -15,7 +15,7 @@ from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.lattice import LatticeView
 from axo_tui.tui.widgets.run_bar import RunBar
 
-from .helpers import wait_runs_done
+from .helpers import wait_runs_done, wait_until
 
 
 def log_text(app: AxoApp) -> str:
@@ -53,6 +53,8 @@ async def test_run_bar_starts_workflow_and_every_agent_completes(
         assert text.index("critic ✓ done") < text.index("writer ▶ started")
 
         table = app.screen.query_one(AgentsTable)
+        # The table redraws at most ten times a second: its last redraw may still be due.
+        await wait_until(pilot, lambda: str(table.get_row("writer")[1]) == "done")
         row = table.get_row("writer")
         assert str(row[1]) == "done"
         writer = app.model.agents["writer"]

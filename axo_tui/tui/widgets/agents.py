@@ -11,6 +11,8 @@ from textual.widgets import DataTable
 
 from axo_tui.core.events import Event
 from axo_tui.tui.model import AgentView, WorkbenchModel, format_tokens
+from axo_tui.tui.widgets.style_memo import StyleMemo
+from axo_tui.tui.widgets.throttle import Throttle
 
 SPARK = "▁▂▃▄▅▆▇█"
 BUDGET_WARN = 0.8
@@ -60,6 +62,10 @@ class AgentsTable(DataTable[Text | str]):
     def __init__(self, model: WorkbenchModel, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
         self.model = model
+        self._style = StyleMemo(self)
+        self._throttle = Throttle(self, self.update_rows)
+        self._shown: dict[str, tuple[object, ...]] = {}
+        """Per agent, what its row was last drawn from (see `_state`)."""
 
     @property
     def highlighted_agent(self) -> str | None:
@@ -79,6 +85,7 @@ class AgentsTable(DataTable[Text | str]):
             self.post_message(self.AgentChosen(event.row_key.value, chat=False))
 
     def on_mount(self) -> None:
+        self._style.watch_theme(self._restyle)
         for column in self.COLUMNS:
             self.add_column(column, key=column)
         self.rebuild()
@@ -86,22 +93,56 @@ class AgentsTable(DataTable[Text | str]):
     def rebuild(self) -> None:
         """Rows for exactly the configured agents (after a reload some come, some go)."""
         self.clear()
+        self._shown.clear()
         for agent_id, view in self.model.agents.items():
             self.add_row(*self._cells(view), key=agent_id)
+            self._shown[agent_id] = self._state(view)
 
     def on_events(self, events: list[Event]) -> None:
-        touched = {event.agent_id for event in events if event.agent_id is not None}
-        if any(event.kind == "run.started" or event.kind == "run.completed" for event in events):
-            touched |= set(self.model.agents)  # phases of whole workflows change
-        for agent_id in touched:
-            view = self.model.agents.get(agent_id)
-            if view is None or agent_id not in self.rows:
+        self._throttle.request()
+
+    def update_rows(self) -> None:
+        """Redraw the rows whose agent changed since they were drawn.
+
+        Any cell update makes the table drop its rendered rows and draw itself again, and
+        most batches of a flood are tokens, which change nothing here: compare first. All
+        agents are compared (a handful of tuples), so no event kind can be forgotten."""
+        for agent_id, view in self.model.agents.items():
+            state = self._state(view)
+            if self._shown.get(agent_id) == state or agent_id not in self.rows:
                 continue
+            self._shown[agent_id] = state
             for column, value in zip(self.COLUMNS, self._cells(view), strict=True):
                 self.update_cell(agent_id, column, value, update_width=True)
 
+    @staticmethod
+    def _state(view: AgentView) -> tuple[object, ...]:
+        """Everything `_cells` reads."""
+        return (
+            view.name,
+            view.phase,
+            view.running,
+            view.exec_tokens,
+            view.budget,
+            tuple(view.history),
+        )
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
+        # The cells hold text styled with the old colours. The component styles are not
+        # re-applied yet at this point (Textual does it right after), so redraw later.
+        self._shown.clear()
+        if self.is_mounted:
+            self.call_later(self.update_rows)
+
+    def _restyle(self) -> None:
+        self._style.clear()
+        self._shown.clear()
+        self.update_rows()
+
     def _cells(self, view: AgentView) -> tuple[Text | str, ...]:
-        style = self.get_component_rich_style
+        style = self._style
         status = Text(view.phase, style=style(f"agents--{view.phase}"))
         if view.running > 1:
             status.append(f" ×{view.running}")

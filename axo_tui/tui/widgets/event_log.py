@@ -169,7 +169,14 @@ class EventLog(ScrollView, can_focus=True):
         return cut
 
     def _show(self, *, follow: bool, dropped: int = 0, top: int | None = None) -> None:
-        self.virtual_size = Size(self._width, len(self._rows))
+        size = Size(self._width, len(self._rows))
+        if size != self.virtual_size:
+            # Assigning `virtual_size` asks for a layout of the whole screen, on every batch.
+            # For a line-API widget that layout only ends in `_scroll_update` (the compositor
+            # takes a ScrollView's size from its region, not from its content), so do that
+            # directly: the log grows without moving anything else on screen.
+            self.set_reactive(EventLog.virtual_size, size)
+            self._scroll_update(size)
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif top is not None:
@@ -205,7 +212,14 @@ class EventLog(ScrollView, can_focus=True):
         return text
 
     def agent_style(self, agent_id: str) -> Style:
-        index = self._agent_colour.setdefault(agent_id, len(self._agent_colour) % AGENT_COLOURS)
+        index = self._agent_colour.get(agent_id)
+        if index is None:
+            # By the agent's place in the config, not by who speaks first: rows render when
+            # they come into view and the stream tail asks as tokens arrive, so "first" would
+            # depend on timing. Kept once given, so a reload never recolours an agent.
+            agents = list(self.model.agents)
+            place = agents.index(agent_id) if agent_id in agents else len(self._agent_colour)
+            index = self._agent_colour[agent_id] = place % AGENT_COLOURS
         return self._style(f"log--agent-{index}")
 
     def _height(self, number: int, line: LogLine, width: int) -> int:
@@ -267,13 +281,23 @@ class EventLog(ScrollView, can_focus=True):
 
 
 class StreamTail(Static):
-    """What agents are saying right now: the unfinished line of each live stream."""
+    """What agents are saying right now: the unfinished line of each live stream.
+
+    The tail's height is its number of lines, and a change of height lays the whole screen
+    out again. Under a flood that number flickers on every batch (a stream is empty for a
+    moment each time a line moves into the log), so while agents stream the tail grows at
+    once but shrinks only after `SHRINK_AFTER` seconds (its spare rows blank); it hides at
+    once when no stream is live.
+    """
+
+    SHRINK_AFTER = 1.0
 
     def __init__(self, model: WorkbenchModel, log: EventLog, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
         self.event_log = log
-        self._shown_rows = 0
+        self._rows = 0
+        self._resized_at = float("-inf")
 
     def on_events(self, events: list[Event]) -> None:
         self.sync()
@@ -282,11 +306,13 @@ class StreamTail(Static):
         log_filter = self.event_log.log_filter
         width = max(20, self.size.width - 2)
         lines: list[Text] = []
+        live = 0
         for stream in self.model.streams.values():
-            if not stream.text.strip():
-                continue
             probe = LogLine(0.0, "token", "", stream.agent_id, stream.run_id)
             if not log_filter.matches(probe):
+                continue
+            live += 1
+            if not stream.text.strip():
                 continue
             line = Text(no_wrap=True, overflow="ellipsis", end="")
             line.append(f"{stream.agent_id} ", self.event_log.agent_style(stream.agent_id))
@@ -297,8 +323,20 @@ class StreamTail(Static):
             line.append(f"◂ {body}▌")
             lines.append(line)
         lines = lines[-TAIL_LINES:]
-        self.display = bool(lines)
-        # The tail's height is its number of lines: only a change of that needs the screen
-        # laid out again, and new words arrive on every batch.
-        self.update(Text("\n").join(lines), layout=len(lines) != self._shown_rows)
-        self._shown_rows = len(lines)
+        rows = self._height(len(lines), live=live > 0)
+        lines += [Text(end="")] * (rows - len(lines))
+        self.display = rows > 0
+        self.update(Text("\n").join(lines), layout=rows != self._rows)
+        self._rows = rows
+
+    def _height(self, needed: int, *, live: bool) -> int:
+        now = time.monotonic()
+        if not live:
+            rows = 0
+        elif needed >= self._rows or now - self._resized_at >= self.SHRINK_AFTER:
+            rows = needed
+        else:
+            rows = self._rows
+        if rows != self._rows:
+            self._resized_at = now
+        return rows

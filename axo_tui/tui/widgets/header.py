@@ -69,6 +69,7 @@ class HeaderLine(Horizontal):
         self.model = model
         self.title = title
         self.show_times = show_times
+        self._shown: tuple[Text, str, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header-left")
@@ -92,10 +93,20 @@ class HeaderLine(Horizontal):
             f" · {provider_label(config)} · {runs} · {format_tokens(model.total_tokens)} tok"
             f" · {format_cost(model.total_cost)}",
         )
-        self.query_one("#header-left", Static).update(left)
         status = model.config_status
-        right = self.query_one("#header-right", Static)
-        right.update(config_status_text(status, show_times=self.show_times, now=time.time()) + " ")
-        # Colour lives in the stylesheet: `-ok` / `-error` classes.
-        right.set_class(status.ok, "-ok")
-        right.set_class(not status.ok, "-error")
+        right_text = config_status_text(status, show_times=self.show_times, now=time.time()) + " "
+        # Called on every batch of events, which mostly changes nothing here: an unchanged
+        # header costs no redraw.
+        shown = (left, right_text, status.ok)
+        if shown == self._shown:
+            return
+        previous, self._shown = self._shown, shown
+        if previous is None or previous[0] != left:
+            # A fixed-size cell (1fr, one row): its text never changes the layout.
+            self.query_one("#header-left", Static).update(left, layout=False)
+        if previous is None or previous[1:] != shown[1:]:
+            right = self.query_one("#header-right", Static)
+            right.update(right_text)  # sized to its text (width: auto): layout, rarely
+            # Colour lives in the stylesheet: `-ok` / `-error` classes.
+            right.set_class(status.ok, "-ok")
+            right.set_class(not status.ok, "-error")

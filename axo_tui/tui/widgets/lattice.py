@@ -20,6 +20,8 @@ from textual.widget import Widget
 from axo_tui.core.events import Event
 from axo_tui.tui.lattice_layout import LatticeLayout, compute_layout
 from axo_tui.tui.model import WorkbenchModel, format_tokens
+from axo_tui.tui.widgets.style_memo import StyleMemo
+from axo_tui.tui.widgets.throttle import Throttle
 
 PULSE_DOTS = 4
 STATUS_WIDTH = 12
@@ -62,9 +64,15 @@ class LatticeView(Widget):
         self.live = live
         self._layout = LatticeLayout()
         self._ticker: Timer | None = None
+        self._style = StyleMemo(self)
+        self._throttle = Throttle(self, self._refresh_if_changed, interval=1 / FPS)
+        self._drawn: tuple[object, ...] | None = None
+        """What the last frame showed (see `_picture`): a batch or a tick that changes
+        nothing on screen costs no redraw."""
         self.relayout()
 
     def on_mount(self) -> None:
+        self._style.watch_theme(self._restyle)
         self._ticker = self.set_interval(1 / FPS, self._tick, pause=True)
 
     # ------------------------------------------------------------------ updates
@@ -76,6 +84,7 @@ class LatticeView(Widget):
         self._layout = compute_layout(
             self.model.dependencies(), labels, min_column_width=STATUS_WIDTH
         )
+        self._drawn = None
         self.refresh(layout=True)
 
     @property
@@ -83,15 +92,41 @@ class LatticeView(Widget):
         return max(1, self._layout.height)
 
     def on_events(self, events: list[Event]) -> None:
-        """A batch arrived: redraw, and animate while something is pulsing."""
-        self.refresh()
+        """A batch arrived: redraw if it shows (at most FPS times a second, like the pulses'
+        animation), and animate while something is pulsing."""
+        self._throttle.request()
         if self.live and self._ticker is not None and self.model.any_pulse():
             self._ticker.resume()
 
     def _tick(self) -> None:
-        self.refresh()
+        self._throttle.request()
         if not self.model.any_pulse() and self._ticker is not None:
             self._ticker.pause()
+
+    def _refresh_if_changed(self) -> None:
+        if self._picture() != self._drawn:
+            self.refresh()
+
+    def _picture(self, now: float | None = None) -> tuple[object, ...]:
+        """Everything a frame shows, per node: its phase, its tokens, its pulse dots (edges
+        are hot exactly when their owners have dots)."""
+        now = self.model.clock() if now is None else now
+        picture: list[object] = []
+        for agent_id in self._layout.nodes:
+            view = self.model.agents.get(agent_id)
+            if view is not None:
+                level = self.model.pulse(agent_id, now)
+                picture += (view.phase, view.exec_tokens, pulse_bar(level))
+        return tuple(picture)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
+        self._drawn = None
+
+    def _restyle(self) -> None:
+        self._style.clear()
+        self.refresh()
 
     def on_click(self, event: Click) -> None:
         for node in self._layout.nodes.values():
@@ -109,11 +144,10 @@ class LatticeView(Widget):
     def render(self) -> Text:
         layout = self._layout
         if not layout.nodes:
-            return Text(
-                "no agents in this config", style=self.get_component_rich_style("lattice--meta")
-            )
+            return Text("no agents in this config", style=self._style("lattice--meta"))
         now = self.model.clock()
-        style = self.get_component_rich_style
+        self._drawn = self._picture(now)
+        style = self._style
         edge, hot = style("lattice--edge"), style("lattice--edge-hot")
         pulses = {agent_id: self.model.pulse(agent_id, now) for agent_id in layout.nodes}
         rows: list[list[tuple[str, Style]]] = [
