@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from axo_tui.core.budget import BudgetExceededError, ExecutionBudget
 from axo_tui.core.bus import EventBus
-from axo_tui.core.config.schema import AgentConfig, ProviderConfig
+from axo_tui.core.config.schema import AgentConfig, ProviderConfig, ProviderKind
 from axo_tui.core.events import (
     BudgetExceeded,
     RuntimeNotice,
@@ -126,12 +126,16 @@ class AgentRunner:
         recall = ""
         if memory is not None:
             recall = await memory.recall_section(agent, request.input, request.session_id)
-        messages: list[Message] = [Message("system", self._system(agent, recall)), *history, user]
+        # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
+        memory_tools = self._memory_tools(agent, resolved)
+        messages: list[Message] = [
+            Message("system", self._system(agent, recall, memory_tools)),
+            *history,
+            user,
+        ]
         new_messages: list[Message] = []
         budget = ExecutionBudget(agent.id, agent.token_budget)
         tools = self._tools.allowed(agent.tools)
-        # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
-        memory_tools = self._memory_tools(agent)
         tool_specs = tuple(tool.spec for tool in (*tools, *memory_tools.values()))
         outcome = TurnOutcome("")
         recent_calls: list[str] = []
@@ -146,7 +150,7 @@ class AgentRunner:
             for round_index in range(agent.max_tool_rounds + 1):
                 if round_index and memory is not None:
                     # A core memory edit in the last round shows in the next one.
-                    messages[0] = Message("system", self._system(agent, recall))
+                    messages[0] = Message("system", self._system(agent, recall, memory_tools))
                 sent_messages, sent_specs, window = await self._fit_request(
                     request, resolved, budget, messages, tool_specs, memory_tools
                 )
@@ -194,17 +198,26 @@ class AgentRunner:
             self._journal.append_session(request.session_id, agent.id, new_messages)
 
     # ----------------------------------------------------------------- memory
-    def _system(self, agent: AgentConfig, recall: str) -> str:
+    def _system(self, agent: AgentConfig, recall: str, memory_tools: dict[str, Tool]) -> str:
         memory = self._memory
         if memory is None:
             return system_prompt(agent)
-        sections = [memory.core_section(agent), memory.memory_note(), recall]
+        editable = any(name.startswith("core_memory_") for name in memory_tools)
+        note = memory.memory_note() if any(n.startswith("recall_") for n in memory_tools) else ""
+        sections = [memory.core_section(agent, editable=editable), note, recall]
         return system_prompt(agent, sections)
 
-    def _memory_tools(self, agent: AgentConfig) -> dict[str, Tool]:
+    def _memory_tools(self, agent: AgentConfig, resolved: ResolvedProvider) -> dict[str, Tool]:
         if self._memory is None:
             return {}
-        return {tool.name: tool for tool in self._memory.tools_for(agent)}
+        offered = {tool.name: tool for tool in self._memory.tools_for(agent)}
+        if resolved.config.kind is ProviderKind.LOCAL:
+            # The embedded 135M model cannot drive tools it was not asked to use: offering
+            # every agent the memory tools makes it answer worse (it talks about the tools).
+            # On `local`, an agent gets the memory tools it lists in `tools:`, and no others.
+            listed = set(agent.tools or ())
+            offered = {name: tool for name, tool in offered.items() if name in listed}
+        return offered
 
     def _log(self, request: TurnRequest, kind: str, **fields: Any) -> None:
         """Tier 2: everything a turn does goes to the agent's daily log as it happens."""

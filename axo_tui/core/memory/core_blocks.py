@@ -294,17 +294,21 @@ def _unknown_block(agent: AgentConfig, label: str) -> str:
     return f"no core memory block '{label}'; the blocks are: {labels}"
 
 
-def render_core_memory(blocks: list[CoreBlock]) -> str:
-    """The `<core_memory>` section of the system prompt."""
+def render_core_memory(blocks: list[CoreBlock], *, editable: bool = True) -> str:
+    """The `<core_memory>` section of the system prompt; `editable` when the agent has the
+    core_memory_* tools (the instructions would mislead a model that cannot call them)."""
     if not blocks:
         return ""
-    lines = [
-        "<core_memory>",
-        "Your core memory: always shown here, kept across sessions and restarts. Keep durable "
-        "facts in it (who the user is, preferences, decisions, project facts) with "
-        "core_memory_append {block, text}, core_memory_replace {block, old, new} or "
-        "core_memory_set {block, value}. Each block has a character limit.",
-    ]
+    lines = ["<core_memory>"]
+    if editable:
+        lines.append(
+            "Your core memory: always shown here, kept across sessions and restarts. Keep "
+            "durable facts in it (who the user is, preferences, decisions, project facts) with "
+            "core_memory_append {block, text}, core_memory_replace {block, old, new} or "
+            "core_memory_set {block, value}. Each block has a character limit."
+        )
+    else:
+        lines.append("Your core memory, kept across sessions:")
     for block in blocks:
         shared = " shared" if block.shared else ""
         about = f" {block.description}" if block.description else ""

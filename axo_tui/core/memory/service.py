@@ -106,8 +106,8 @@ class AgentMemory:
         names.extend(RECALL_TOOL_NAMES)
         return [tool for name in names if (tool := self.tools.get(name)) is not None]
 
-    def core_section(self, agent: AgentConfig) -> str:
-        return render_core_memory(self.core.blocks(agent))
+    def core_section(self, agent: AgentConfig, *, editable: bool = True) -> str:
+        return render_core_memory(self.core.blocks(agent), editable=editable)
 
     async def recall_section(self, agent: AgentConfig, query: str, session_id: str) -> str:
         """Memories relevant to `query` from earlier sessions, or "" (also when off)."""
