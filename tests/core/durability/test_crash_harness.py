@@ -135,12 +135,17 @@ def _trial(fake: FakeOpenAI, root: Path, baseline: dict[str, str], index: int) -
         if not reached:
             outcome.problems.append("the run never got to the kill point")
         time.sleep(pause)
-        outcome.killed = child.poll() is None
+        process_killed = child.poll() is None
         child.kill()  # SIGKILL: no finally blocks, no atexit, no flush
     finally:
         _, stderr = child.communicate(timeout=30)
-    if not outcome.killed and child.returncode != 0:
+    if not process_killed and child.returncode != 0:
         outcome.problems.append(f"the run failed on its own: {stderr.decode()[-2000:]}")
+    # A kill can land after the run finished, while the process is still shutting down: that
+    # run is complete and there is nothing to resume. "Killed mid-run" is what the journal
+    # says, not whether the process was still alive.
+    status_at_kill = _query(db_path, "SELECT status FROM runs WHERE id=?", (run_id,))
+    outcome.killed = process_killed and status_at_kill != [("completed",)]
 
     completed_at_kill = dict(
         _query(
