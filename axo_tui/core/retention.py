@@ -23,11 +23,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from axo_tui.core.checkpoints import CheckpointStore
+from axo_tui.core.env_overrides import apply_env_overrides
 from axo_tui.core.journal import Journal, JournalError
 
 log = logging.getLogger(__name__)
@@ -48,26 +49,13 @@ class RetentionPolicy:
         AXO_KEEP_CHECKPOINTS. A bad value is ignored with a warning rather than deleting
         more than intended."""
         env = os.environ if env is None else env
-        policy = cls()
-        fields = {
+        fields: dict[str, tuple[str, type[int] | type[float], float]] = {
             "AXO_KEEP_RUN_DAYS": ("run_days", float, 0),
             "AXO_KEEP_RUNS": ("max_runs", int, 0),
             "AXO_KEEP_EVENT_DAYS": ("event_days", float, 0),
             "AXO_KEEP_CHECKPOINTS": ("checkpoints_per_agent", int, 1),
         }
-        for name, (attr, kind, minimum) in fields.items():
-            text = env.get(name)
-            if text is None or not text.strip():
-                continue
-            try:
-                value = kind(text)
-                if value < minimum:
-                    raise ValueError(f"must be at least {minimum}")
-            except ValueError as exc:
-                log.warning("ignoring %s=%r: %s", name, text, exc)
-                continue
-            policy = replace(policy, **{attr: value})
-        return policy
+        return apply_env_overrides(cls(), env, fields)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 from axo_tui.core.agent import TurnRequest
 from axo_tui.core.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
+from axo_tui.core.env_overrides import apply_env_overrides
 from axo_tui.core.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -73,26 +74,13 @@ class SupervisionPolicy:
         AXO_RESTART_BACKOFF_SECS and AXO_RESTART_BACKOFF_CAP_SECS. A bad value is ignored
         with a warning: a typo in an environment variable must not stop the runtime."""
         env = os.environ if env is None else env
-        policy = cls()
-        fields = {
+        fields: dict[str, tuple[str, type[int] | type[float], float]] = {
             "AXO_CIRCUIT_FAILURES": ("failure_threshold", int, 1),
             "AXO_CIRCUIT_COOLDOWN_SECS": ("cooldown_secs", float, 0),
             "AXO_RESTART_BACKOFF_SECS": ("backoff_base_secs", float, 0),
             "AXO_RESTART_BACKOFF_CAP_SECS": ("backoff_cap_secs", float, 0),
         }
-        for name, (attr, kind, minimum) in fields.items():
-            text = env.get(name)
-            if text is None or not text.strip():
-                continue
-            try:
-                value = kind(text)
-                if value < minimum:
-                    raise ValueError(f"must be at least {minimum}")
-            except ValueError as exc:
-                log.warning("ignoring %s=%r: %s", name, text, exc)
-                continue
-            policy = replace(policy, **{attr: value})
-        return policy
+        return apply_env_overrides(cls(), env, fields)
 
 
 Notify = Callable[[str, str], None]
