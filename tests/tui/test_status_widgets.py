@@ -36,6 +36,28 @@ async def test_throttle_runs_at_once_then_once_per_interval(
         assert len(runs) == 3
 
 
+async def test_throttle_runs_with_the_first_request_after_the_interval(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    """A batch that comes after the interval redraws in its own frame, not on a timer."""
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        runs: list[float] = []
+        throttle = Throttle(
+            app.screen, lambda: runs.append(time.monotonic()), interval=0.1, grace=0.5
+        )
+        throttle.request()
+        throttle.request()
+        assert len(runs) == 1 and throttle.pending
+        await pilot.pause(0.12)
+        assert len(runs) == 1  # the fallback waits out the grace for a request
+        throttle.request()
+        assert len(runs) == 2 and not throttle.pending  # ran now; the fallback is off
+        await pilot.pause(0.6)
+        assert len(runs) == 2
+
+
 def count_calls(widget: Any, method: str) -> list[int]:
     """Count the calls of `widget.method` (wrapped on the instance)."""
     calls = [0]

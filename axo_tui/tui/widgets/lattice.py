@@ -7,6 +7,7 @@ decay moving; when everything is still the timer pauses, so an idle workbench co
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.style import Style
@@ -66,6 +67,7 @@ class LatticeView(Widget):
         self._ticker: Timer | None = None
         self._style = StyleMemo(self)
         self._throttle = Throttle(self, self._refresh_if_changed, interval=1 / FPS)
+        self._last_batch = float("-inf")
         self._drawn: tuple[object, ...] | None = None
         """What the last frame showed (see `_picture`): a batch or a tick that changes
         nothing on screen costs no redraw."""
@@ -94,12 +96,16 @@ class LatticeView(Widget):
     def on_events(self, events: list[Event]) -> None:
         """A batch arrived: redraw if it shows (at most FPS times a second, like the pulses'
         animation), and animate while something is pulsing."""
+        self._last_batch = time.monotonic()
         self._throttle.request()
         if self.live and self._ticker is not None and self.model.any_pulse():
             self._ticker.resume()
 
     def _tick(self) -> None:
-        self._throttle.request()
+        # While batches keep coming they drive the redraws (in their frames); the ticker
+        # only animates the fading in between, when the runtime is quiet.
+        if time.monotonic() - self._last_batch >= 1 / FPS:
+            self._throttle.request()
         if not self.model.any_pulse() and self._ticker is not None:
             self._ticker.pause()
 

@@ -4,8 +4,13 @@ Under a flood the bridge hands the widgets a batch every frame (~30 a second) an
 state really does change in most of them (an activation starts or ends every few frames).
 The log must take every line, but a status panel redrawn 30 times a second shows nothing a
 reader can follow, and redrawing costs: the agents table re-renders every cell on any update.
-So these widgets redraw at once after a quiet spell, and otherwise once at the end of the
-interval, from the state at that moment: never more than 100 ms behind.
+So these widgets redraw at once after a quiet spell, and otherwise with the first batch once
+the interval is over, from the state at that moment.
+
+Redrawing with a batch, not on a timer of its own, matters as much: every screen refresh
+costs the compositor a pass, and a panel on its own clock adds refreshes between the
+batches'. The timer is only the fallback for when no batch follows (the last state of a
+run), `GRACE` after the interval: never more than ~150 ms behind.
 """
 
 from __future__ import annotations
@@ -17,17 +22,26 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 INTERVAL = 0.1
+GRACE = 0.05
+"""How long after the interval the fallback timer waits for a batch to come and redraw."""
 
 
 class Throttle:
-    """`request()` runs `action` now, or once at the end of the current interval."""
+    """`request()` runs `action` now if the last run is `interval` old, otherwise later: with
+    the first request after that, or by a timer when none comes."""
 
     def __init__(
-        self, widget: Widget, action: Callable[[], None], *, interval: float = INTERVAL
+        self,
+        widget: Widget,
+        action: Callable[[], None],
+        *,
+        interval: float = INTERVAL,
+        grace: float = GRACE,
     ) -> None:
         self._widget = widget
         self._action = action
         self.interval = interval
+        self.grace = grace
         self._last = float("-inf")
         self._timer: Timer | None = None
 
@@ -36,15 +50,20 @@ class Throttle:
         return self._timer is not None
 
     def request(self) -> None:
-        if self._timer is not None:
-            return  # already due: that run will read the state this request is about
-        wait = self._last + self.interval - time.monotonic()
-        if wait <= 0:
-            self._run()
-        else:
-            self._timer = self._widget.set_timer(wait, self._run, name="throttle")
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._run(now)
+        elif self._timer is None:
+            wait = self._last + self.interval + self.grace - now
+            self._timer = self._widget.set_timer(wait, self._fire, name="throttle")
 
-    def _run(self) -> None:
+    def _fire(self) -> None:
         self._timer = None
-        self._last = time.monotonic()
+        self._run(time.monotonic())
+
+    def _run(self, now: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._last = now
         self._action()
