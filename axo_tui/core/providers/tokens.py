@@ -34,15 +34,32 @@ def _json_tokens(value: Any) -> int:
     return estimate_text_tokens(json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
-def estimate_tool_tokens(tools: tuple[ToolSpec, ...]) -> int:
-    """Tokens the tool definitions add to the prompt."""
-    return sum(
+_TOOL_CACHE: dict[int, tuple[ToolSpec, int]] = {}
+"""Estimate of each spec seen, by identity; the entry holds the spec, so its id is not reused.
+Specs are built once per tool (`Tool.spec` is cached) and their schemas are not edited in
+place, so re-serialising every schema on every call would only repeat the same answer."""
+_TOOL_CACHE_MAX = 4096
+
+
+def _tool_tokens(tool: ToolSpec) -> int:
+    entry = _TOOL_CACHE.get(id(tool))
+    if entry is not None and entry[0] is tool:
+        return entry[1]
+    tokens = (
         TOOL_OVERHEAD
         + estimate_text_tokens(tool.name)
         + estimate_text_tokens(tool.description)
         + _json_tokens(tool.parameters)
-        for tool in tools
     )
+    if len(_TOOL_CACHE) >= _TOOL_CACHE_MAX:
+        _TOOL_CACHE.clear()  # specs built on the fly (tests, plugins): never grow without end
+    _TOOL_CACHE[id(tool)] = (tool, tokens)
+    return tokens
+
+
+def estimate_tool_tokens(tools: tuple[ToolSpec, ...]) -> int:
+    """Tokens the tool definitions add to the prompt."""
+    return sum(_tool_tokens(tool) for tool in tools)
 
 
 def estimate_reply_tokens(text: str, tool_calls: tuple[ToolCall, ...] = ()) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,9 @@ class Tool:
     """Safe to run again after a crash: a resumed activation may repeat it."""
     timeout_secs: float = 30.0
 
-    @property
+    @functools.cached_property
     def spec(self) -> ToolSpec:
+        """Built once: the same object every call, so token estimates can be cached by it."""
         return ToolSpec(self.name, self.description, self.parameters)
 
 
