@@ -76,3 +76,43 @@ async def test_f_filters_the_log_to_one_agent(make_app: Callable[..., AxoApp]) -
         assert "planner" not in text and "critic" not in text
         assert "■ run #1 completed" in text  # run lines frame the agent's lines
         assert app.screen.query_one("#log-panel").border_title == "Log (researcher · all runs)"
+
+
+async def test_the_filter_dialog_opens_again_with_the_current_state(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    """The dialog is made once and reopened: each time it lists the runs as they are now
+    and highlights the log's current filter."""
+    from textual.widgets import OptionList
+
+    from axo_tui.tui.screens.log_filter import LogFilterScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape", "f")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, LogFilterScreen)
+        runs = dialog.query_one("#filter-runs", OptionList)
+        assert runs.option_count == 1  # "all runs"
+        await pilot.press("down", "down", "enter")  # researcher
+        await pilot.pause()
+        await pilot.press("r", *"go", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                bool(app.model.runs) and all(r.status != "running" for r in app.model.runs.values())
+            ),
+        )
+        await pilot.press("escape", "f")
+        await pilot.pause()
+        assert app.screen is dialog  # the same dialog, opened again
+        agents = dialog.query_one("#filter-agents", OptionList)
+        assert agents.highlighted == 2 and app.focused is agents
+        assert runs.option_count == 2 and "#1 workflow research" in str(
+            runs.get_option_at_index(1).prompt
+        )
+        await pilot.press("escape")  # cancel: the filter stays
+        await pilot.pause()
+        assert app.screen.query_one(EventLog).log_filter == LogFilter(agent_id="researcher")

@@ -37,6 +37,7 @@ class DevScreen(Screen[None]):
         self.bridge = bridge
         self.model = bridge.model
         self.settings = settings
+        self._filter_dialog: LogFilterScreen | None = None
 
     def compose(self) -> ComposeResult:
         model, settings = self.model, self.settings
@@ -120,13 +121,20 @@ class DevScreen(Screen[None]):
         self.query_one(EventLog).focus()
 
     def action_filter(self) -> None:
-        log = self.query_one(EventLog)
+        current = self.query_one(EventLog).log_filter
 
         def apply(chosen: LogFilter | None) -> None:
             if chosen is not None:
                 self.set_log_filter(chosen)
 
-        self.app.push_screen(LogFilterScreen(self.model, log.log_filter), apply)
+        dialog = self._filter_dialog
+        if dialog is None:
+            # Installed, so closing it keeps it for the next time (see LogFilterScreen).
+            dialog = self._filter_dialog = LogFilterScreen(self.model, current)
+            self.app.install_screen(dialog, f"log-filter-{id(self)}")
+        else:
+            dialog.reopen(current)
+        self.app.push_screen(dialog, apply)
 
     def set_log_filter(self, log_filter: LogFilter) -> None:
         self.query_one(EventLog).set_filter(log_filter)

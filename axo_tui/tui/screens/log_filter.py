@@ -18,6 +18,10 @@ RECENT_RUNS = 50
 
 
 class LogFilterScreen(ModalScreen[LogFilter | None]):
+    """Made once per workbench and opened again with `reopen`: composing a dialog (two
+    option lists, their styles, a layout) is most of what opening it costs, and under load
+    that was a keypress waiting 100 ms and more for the dialog to show."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "cancel"),
         Binding("a", "apply", "apply"),
@@ -29,21 +33,45 @@ class LogFilterScreen(ModalScreen[LogFilter | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="filter-dialog"):
+            yield Label("Filter the log", id="filter-title")
+            with Horizontal(id="filter-lists"):
+                yield OptionList(*self._agent_options(), id="filter-agents")
+                yield OptionList(*self._run_options(), id="filter-runs")
+            yield Label("tab switch list · enter apply · esc cancel", id="filter-help")
+
+    def on_mount(self) -> None:
+        self._select()
+
+    def reopen(self, current: LogFilter) -> None:
+        """Ready the dialog to be shown again: the agents and runs as they are now, the
+        log's current filter highlighted, the agent list focused."""
+        self.current = current
+        if not self.is_mounted:
+            return  # not shown yet: compose and on_mount do it
+        for selector, options in (
+            ("#filter-agents", self._agent_options()),
+            ("#filter-runs", self._run_options()),
+        ):
+            option_list = self.query_one(selector, OptionList)
+            option_list.clear_options()
+            option_list.add_options(options)
+        self._select()
+
+    def _agent_options(self) -> list[Option]:
         agents = [Option("all agents", id=ALL)]
         agents += [Option(view.name, id=agent_id) for agent_id, view in self.model.agents.items()]
+        return agents
+
+    def _run_options(self) -> list[Option]:
         runs = [Option("all runs", id=ALL)]
         for run in list(self.model.runs.values())[-RECENT_RUNS:][::-1]:
             runs.append(
                 Option(f"{run.label} {run.kind} {run.target} ({run.status})", id=run.run_id)
             )
-        with Vertical(id="filter-dialog"):
-            yield Label("Filter the log", id="filter-title")
-            with Horizontal(id="filter-lists"):
-                yield OptionList(*agents, id="filter-agents")
-                yield OptionList(*runs, id="filter-runs")
-            yield Label("tab switch list · enter apply · esc cancel", id="filter-help")
+        return runs
 
-    def on_mount(self) -> None:
+    def _select(self) -> None:
         self._highlight("#filter-agents", self.current.agent_id)
         self._highlight("#filter-runs", self.current.run_id)
         self.query_one("#filter-agents", OptionList).focus()
