@@ -7,7 +7,6 @@ them on its next turn.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -191,6 +190,8 @@ def search(
             await memory.aclose()
 
     try:
+        import asyncio  # here: `axo --help` must not pay for it
+
         hits = asyncio.run(run())
     except SemanticMemoryError as exc:
         output.error(str(exc))
