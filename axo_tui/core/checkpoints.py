@@ -5,11 +5,28 @@ kept. A checkpoint holds what the journal does not: the agent's behaviour state 
 failures, an open circuit), and a summary of its sessions and token totals, so a restarted
 agent, or `axo agents status` in another process, knows where it stood.
 
-Writes are atomic: a temp file in the same directory, fsync, rename over the final name,
-fsync of the directory. A reader therefore sees either the previous checkpoint or the new
-one, never half of one, even across a kill -9 or a power cut. Reading walks from the newest
-file down and falls back past any file that is damaged (truncated, garbage, the wrong agent),
-with a warning; a damaged store never blocks start-up.
+Writes are atomic: a temp file in the same directory, fsync, rename to the final name. A
+reader therefore sees either the previous checkpoint or the new one, never half of one, even
+across a kill -9 or a power cut. Reading walks from the newest file down and falls back past
+any file that is damaged (truncated, garbage, the wrong agent), with a warning; a damaged
+store never blocks start-up.
+
+What a kill -9 needs and what a power cut needs differ. A killed process loses nothing it
+handed to the kernel: the rename alone makes the new checkpoint visible and whole. A power
+cut can also lose what the kernel had not yet written: the file's data (hence the fsync
+before the rename: a name that survives always points at whole data) and the rename itself
+(a directory entry). The directory is fsynced when it is created, not after every write: a
+power cut may therefore lose the newest checkpoint's name and leave the previous one as the
+newest, the same loss the journal accepts (WAL with synchronous=NORMAL keeps every commit
+across a kill, and may lose the last ones to a power cut). On ext4 and XFS the next file
+fsync commits the metadata log, earlier renames included, so at most the newest is lost.
+This halves the fsync cost of a turn.
+
+Numbering and pruning do not list the directory on every write: the store remembers each
+agent's next number (listing once per agent and process, and again if the expected name is
+taken, e.g. by `axo agents restart` in another process) and removes the file that falls out
+of the last `keep` by its name. A full prune (stale temp files, leftovers of a crash between
+rename and prune) runs on the first write per agent and every PRUNE_SWEEP_EVERY writes.
 """
 
 from __future__ import annotations
@@ -29,6 +46,8 @@ CHECKPOINT_VERSION = 1
 DEFAULT_KEEP = 3
 MAX_SESSIONS = 32
 """Sessions remembered per agent (the most recent); run sessions would grow without end."""
+PRUNE_SWEEP_EVERY = 64
+"""Writes between full prunes (listing the directory); in between, one known file goes."""
 MAX_CHECKPOINT_BYTES = 1 << 20
 """A checkpoint is a few hundred bytes; anything this large is not one of ours."""
 
@@ -167,6 +186,9 @@ class CheckpointStore:
             raise ValueError("keep must be at least 1")
         self.root = root
         self.keep = keep
+        # agent -> (next number, writes until the next full prune). Callers serialise the
+        # writes of one agent (the supervisor holds a lock per agent).
+        self._next: dict[str, tuple[int, int]] = {}
 
     def agent_dir(self, agent_id: str) -> Path:
         # Config ids are already safe file names; quoting protects programmatic callers.
@@ -234,22 +256,45 @@ class CheckpointStore:
             CheckpointError: the directory or the disk refused; the previous checkpoint is
                 intact (the new one was never renamed into place).
         """
-        directory = self.agent_dir(checkpoint.agent_id)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CheckpointError(_explain(directory, exc, directory)) from exc
-        existing = self.files(checkpoint.agent_id)
-        seq = int(existing[-1].stem) + 1 if existing else 1
-        stamped = replace(checkpoint, seq=seq, written_at=time.time())
+        agent_id = checkpoint.agent_id
+        directory = self.agent_dir(agent_id)
+        known = self._next.get(agent_id)
+        if known is None:
+            try:
+                created = not directory.is_dir()
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CheckpointError(_explain(directory, exc, directory)) from exc
+            if created:
+                fsync_directory(directory.parent)  # the new directory's own name survives
+            known = (self._listed_next(agent_id), 0)
+        seq, until_sweep = known
+        # A checkpoint adopted from disk (written by another process) may be ahead of us.
+        seq = max(seq, checkpoint.seq + 1)
         path = directory / f"{seq:06d}.json"
+        if path.exists():  # another process wrote meanwhile: number from what is there
+            seq = max(seq, self._listed_next(agent_id))
+            path = directory / f"{seq:06d}.json"
+        stamped = replace(checkpoint, seq=seq, written_at=time.time())
         data = json.dumps(stamped.to_json(), indent=1, sort_keys=True).encode("utf-8")
         try:
-            atomic_write(path, data)
+            atomic_write(path, data, sync_directory=False)
         except OSError as exc:
+            if self._next.pop(agent_id, None) is not None and isinstance(exc, FileNotFoundError):
+                return self.write(checkpoint)  # the directory went (`axo gc`): make it again
             raise CheckpointError(_explain(path, exc, directory)) from exc
-        self.prune(checkpoint.agent_id)
+        if until_sweep <= 0:
+            self.prune(agent_id)
+            until_sweep = PRUNE_SWEEP_EVERY
+        else:
+            with contextlib.suppress(OSError):
+                (directory / f"{seq - self.keep:06d}.json").unlink(missing_ok=True)
+        self._next[agent_id] = (seq + 1, until_sweep - 1)
         return stamped
+
+    def _listed_next(self, agent_id: str) -> int:
+        existing = self.files(agent_id)
+        return int(existing[-1].stem) + 1 if existing else 1
 
     def prune(self, agent_id: str, keep: int | None = None, *, dry_run: bool = False) -> list[Path]:
         """Remove all but the newest `keep` checkpoints, and temp files a crash left behind.
@@ -270,9 +315,12 @@ class CheckpointStore:
         return doomed
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, sync_directory: bool = True) -> None:
     """Replace `path` with `data` so that any reader, after any crash, sees the old content
-    or the new, whole. Raises OSError (the temp file is removed; `path` is untouched)."""
+    or the new, whole. Raises OSError (the temp file is removed; `path` is untouched).
+
+    `sync_directory=False` skips the directory fsync: the rename is then certain across a
+    kill -9 but, after a power cut, may be undone (the old content is seen, whole)."""
     directory = path.parent
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -286,7 +334,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             Path(temp).unlink()
         raise
-    fsync_directory(directory)  # and the rename itself survives a power cut
+    if sync_directory:
+        fsync_directory(directory)  # and the rename itself survives a power cut
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -113,8 +113,9 @@ class Supervisor:
         self._clock = clock
         self._monotonic = monotonic
         self._health: dict[str, _Health] = {}
-        # Numbering a checkpoint and writing it must not interleave between threads.
-        self._write_lock = threading.Lock()
+        # Numbering a checkpoint and writing it must not interleave between threads; one lock
+        # per agent, so that the fsyncs of different agents (a fan-out) overlap.
+        self._write_locks: dict[str, threading.Lock] = {}
 
     # ------------------------------------------------------------------ state
     def restore(self, agent_ids: Iterable[str]) -> None:
@@ -243,7 +244,8 @@ class Supervisor:
         return updated
 
     def _write(self, checkpoint: AgentCheckpoint) -> AgentCheckpoint:
-        with self._write_lock:
+        lock = self._write_locks.setdefault(checkpoint.agent_id, threading.Lock())
+        with lock:
             return self.store.write(checkpoint)
 
     # ------------------------------------------------------------- operators

@@ -189,3 +189,33 @@ async def test_a_failed_checkpoint_write_warns_and_keeps_the_turn(
     assert result.ok and result.output == "ok"
     assert [p.read_bytes() for p in store.files("a")] == [kept]
     assert any("no space left" in w for w in warnings)
+
+
+def test_numbering_kept_in_memory_still_sees_other_writers_and_a_removed_directory(
+    tmp_path: Path,
+) -> None:
+    store = CheckpointStore(tmp_path)
+    write_n(store, "a", 2)
+    # Another process (`axo agents restart`) writes the next number behind our back.
+    other = CheckpointStore(tmp_path).write(AgentCheckpoint("a", activations=99))
+    assert other.seq == 3
+    mine = store.write(AgentCheckpoint("a", activations=3))
+    assert mine.seq == 4 and store.load("a").checkpoint == mine
+    assert CheckpointStore(tmp_path).load("a").checkpoint == mine
+    # `axo gc` removed the whole directory: the next write makes it again.
+    for path in store.files("a"):
+        path.unlink()
+    store.agent_dir("a").rmdir()
+    again = store.write(AgentCheckpoint("a", activations=4))
+    assert store.load("a").checkpoint == again
+
+
+def test_many_writes_keep_exactly_the_last_three(tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path)
+    (tmp_path / "a").mkdir()
+    stale = tmp_path / "a" / ".000001.json.x.tmp"
+    stale.write_text("{")
+    os.utime(stale, (1, 1))
+    write_n(store, "a", 150)  # past a full sweep (every PRUNE_SWEEP_EVERY writes)
+    assert [p.name for p in store.files("a")] == ["000148.json", "000149.json", "000150.json"]
+    assert not stale.exists()
