@@ -8,13 +8,19 @@ activation ids, so `recall_timeframe` (and a person with `grep`) can replay a da
 appended and flushed one by one: a crash loses at most the line being written, and a torn
 last line is skipped by the reader rather than failing the whole day.
 
+Each agent's day file stays open between entries (one `os.write` per line, no buffer to
+flush), reopened when the day changes or the file was removed under it (`forget`, `axo gc`),
+and closed with the runtime. At most MAX_OPEN_FILES are open at once.
+
 Days are local calendar days: "what did we do on Tuesday" means the user's Tuesday.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -29,6 +35,8 @@ MAX_OUTPUT_CHARS = 12_000
 """recall_timeframe's answer is cut here, with a note saying how to narrow it."""
 MAX_FIELD_CHARS = 2_000
 """One entry's text is cut here in the answer (the file keeps all of it)."""
+MAX_OPEN_FILES = 64
+"""Day files kept open (one per agent that logged lately); the oldest is closed beyond it."""
 
 
 class ActivityLogError(Exception):
@@ -53,6 +61,8 @@ class ActivityLog:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
+        self._open: dict[str, tuple[Path, int]] = {}
+        """agent -> (today's file, its descriptor), most recently used last."""
 
     def agent_dir(self, agent_id: str) -> Path:
         return self.root / quote(agent_id, safe="-_.")
@@ -69,11 +79,42 @@ class ActivityLog:
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when
         # another process (a second runtime) appends to the same file.
+        data = line.encode("utf-8")
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
-                handle.flush()
+            fd = self._fd(agent_id, path)
+            view = memoryview(data)
+            while view:  # a short write (a signal, a nearly full disk): write the rest
+                view = view[os.write(fd, view) :]
+
+    def _fd(self, agent_id: str, path: Path) -> int:
+        """The open descriptor of `path` for appending; the caller holds the lock."""
+        held = self._open.pop(agent_id, None)
+        if held is not None:
+            held_path, fd = held
+            try:
+                if held_path == path and os.fstat(fd).st_nlink > 0:
+                    self._open[agent_id] = held  # most recently used last
+                    return fd
+            except OSError:
+                pass
+            with contextlib.suppress(OSError):
+                os.close(fd)  # another day, or the file was deleted under us
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        self._open[agent_id] = (path, fd)
+        while len(self._open) > MAX_OPEN_FILES:
+            oldest = next(iter(self._open))
+            os.close(self._open.pop(oldest)[1])
+        return fd
+
+    def close(self, agent_id: str | None = None) -> None:
+        """Close the kept-open day files (of one agent, or all); the next entry reopens."""
+        with self._lock:
+            for key in [agent_id] if agent_id is not None else list(self._open):
+                held = self._open.pop(key, None)
+                if held is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(held[1])
 
     def read(self, agent_id: str, days: DayRange) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
@@ -107,6 +148,7 @@ class ActivityLog:
 
     def forget(self, agent_id: str, before: dt.date | None = None) -> int:
         """Delete the agent's logs (only days before `before` when given). Returns files."""
+        self.close(agent_id)
         if before is None:
             count = len(self.days(agent_id))
             shutil.rmtree(self.agent_dir(agent_id), ignore_errors=True)

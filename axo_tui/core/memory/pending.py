@@ -25,12 +25,26 @@ def new_memory_id() -> str:
     return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
 
 
+def _write_new(path: Path, data: bytes) -> None:
+    # Raw descriptors: one open, one write, one close (no text layer, no buffer).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 class PendingSpool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._made = False
 
     def put(self, entry: PendingMemory) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once per process; a directory removed later is made again below
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made = True
         document = {
             "id": entry.id,
             "agent_id": entry.agent_id,
@@ -42,7 +56,12 @@ class PendingSpool:
         temp = self.directory / f".{entry.id}.tmp"
         # temp + rename: a reader never sees half an entry. No fsync: the raw exchange is
         # already durable in the journal and the activity log; this is only a work queue.
-        temp.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        try:
+            _write_new(temp, data)
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_new(temp, data)
         os.replace(temp, final)  # noqa: PTH105 - temp is a Path; os.replace reads clearer here
 
     def remove(self, memory_id: str) -> None:

@@ -339,6 +339,7 @@ class AgentMemory:
         for worker in workers.values():
             worker.shutdown(wait=True)
         self.semantic.close()
+        self.log.close()
         # Ready to be used again (a runtime can be started after it was closed): what is
         # still queued is in the spool, and the next catch-up stores it.
         self._queue, self._mine, self._drain_task = [], set(), None

@@ -73,3 +73,25 @@ def test_forget_before_a_day_or_all(tmp_path: Path) -> None:
     assert log.forget("a", dt.date(2025, 3, 3)) == 2
     assert log.days("a") == [dt.date(2025, 3, 3)]
     assert log.forget("a") == 1 and log.days("a") == []
+
+
+def test_the_kept_open_day_file_follows_deletion_and_the_open_file_cap(tmp_path: Path) -> None:
+    import axo_tui.core.memory.activity_log as activity_log
+
+    log = ActivityLog(tmp_path)
+    today = dt.datetime.now().astimezone().date()
+    one_day = DayRange(today, today)
+    log.append("a", "user", content="one")
+    log.day_path("a", today).unlink()  # `axo gc` in another process, or a person
+    log.append("a", "user", content="two")
+    assert [e["content"] for e in log.read("a", one_day)] == ["two"]
+    log.forget("a")
+    log.append("a", "user", content="three")
+    assert [e["content"] for e in log.read("a", one_day)] == ["three"]
+    for index in range(activity_log.MAX_OPEN_FILES + 5):
+        log.append(f"agent{index}", "user", content="x")
+    assert len(log._open) == activity_log.MAX_OPEN_FILES
+    log.append("a", "assistant", content="four")  # closed by the cap: reopened
+    assert [e["content"] for e in log.read("a", one_day)] == ["three", "four"]
+    log.close()
+    assert log._open == {}
