@@ -85,6 +85,8 @@ class TurnOutcome:
     usage: Usage = field(default_factory=Usage)
     calls: int = 0
     tool_calls: int = 0
+    session_length: int | None = None
+    """Messages in the session after the turn (as the journal counted them on appending)."""
 
 
 CostEstimator = Callable[[ProviderConfig, str, Usage], float | None]
@@ -195,7 +197,9 @@ class AgentRunner:
             self._log(request, "error", content=str(exc), error=type(exc).__name__)
             raise
         finally:
-            self._journal.append_session(request.session_id, agent.id, new_messages)
+            outcome.session_length = self._journal.append_session(
+                request.session_id, agent.id, new_messages
+            )
 
     # ----------------------------------------------------------------- memory
     def _system(self, agent: AgentConfig, recall: str, memory_tools: dict[str, Tool]) -> str:

@@ -591,7 +591,13 @@ class Runtime:
             self._refresh_state(status)
             self.journal.finish_activation(request.activation_id, "completed", outcome.text)
             # Checkpointed before the completion is reported: whoever sees it may rely on it.
-            await self.supervisor.after_turn(request, self.journal, ok=True)
+            await self.supervisor.after_turn(
+                request,
+                self.journal,
+                ok=True,
+                usage=(outcome.usage.prompt_tokens, outcome.usage.completion_tokens),
+                session_length=outcome.session_length,
+            )
             self.bus.emit(
                 AgentCompleted,
                 run_id=request.run_id,

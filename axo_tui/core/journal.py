@@ -494,9 +494,11 @@ class Journal:
         ).fetchall()
         return [_message(*row) for row in rows]
 
-    def append_session(self, session_id: str, agent_id: str, messages: Sequence[Message]) -> None:
+    def append_session(self, session_id: str, agent_id: str, messages: Sequence[Message]) -> int:
+        """Append messages; returns the session's length after them (as `session_length`
+        would count it: messages are numbered without gaps from 0)."""
         if not messages:
-            return
+            return self.session_length(session_id)
         with self._transaction() as db:
             row = db.execute(
                 "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?",
@@ -522,6 +524,7 @@ class Journal:
                     for offset, message in enumerate(messages)
                 ],
             )
+        return start + len(messages)
 
     def session_length(self, session_id: str) -> int:
         row = self._db.execute(

@@ -18,6 +18,7 @@ Each agent is supervised on its own, so one agent's trouble never slows the othe
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import logging
 import os
@@ -93,6 +94,24 @@ class _Health:
     restart_due: float | None = None
     """Monotonic time from which the pending restart may happen; None when none is pending."""
     lock: asyncio.Lock | None = None
+
+
+_WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
+_WRITERS_LOCK = threading.Lock()
+CHECKPOINT_WRITERS = 32
+"""Threads writing checkpoints, shared by every runtime in the process. A checkpoint write is
+an fsync: waiting, not computing. The default executor (cores + 4 threads) would queue a
+fan-out's fsyncs; side by side, the file system commits them together."""
+
+
+def _writers() -> concurrent.futures.ThreadPoolExecutor:
+    global _WRITERS
+    with _WRITERS_LOCK:
+        if _WRITERS is None:
+            _WRITERS = concurrent.futures.ThreadPoolExecutor(
+                CHECKPOINT_WRITERS, thread_name_prefix="axo-checkpoint"
+            )
+        return _WRITERS
 
 
 class Supervisor:
@@ -193,12 +212,16 @@ class Supervisor:
         ok: bool,
         error: str | None = None,
         error_kind: str | None = None,
+        usage: tuple[int, int] | None = None,
+        session_length: int | None = None,
     ) -> AgentCheckpoint | None:
         """Checkpoint the agent after an activation and update its supervision state.
 
         Never raises for a write that fails: the turn's output is already in the journal, so
         a failed checkpoint is a warning (naming the file and the fix), not a lost turn.
-        Refusals by an open circuit are not turns and write nothing.
+        Refusals by an open circuit are not turns and write nothing. `usage` (prompt,
+        completion) and `session_length` are what the caller already knows of the turn; when
+        not given they are read back from the journal.
         """
         agent_id = request.agent.id
         if error_kind == "circuit_open":
@@ -208,7 +231,11 @@ class Supervisor:
             health.lock = asyncio.Lock()
         async with health.lock:  # concurrent turns of one agent: one checkpoint at a time
             previous = health.checkpoint
-            prompt, completion = journal.activation_tokens(request.activation_id)
+            prompt, completion = (
+                usage if usage is not None else journal.activation_tokens(request.activation_id)
+            )
+            if session_length is None:
+                session_length = journal.session_length(request.session_id)
             crashed = not ok and error_kind in CRASH_KINDS
             consecutive = 0 if ok else previous.consecutive_failures + int(crashed)
             open_until = previous.circuit_open_until if not ok and not crashed else None
@@ -219,9 +246,7 @@ class Supervisor:
                 activation_id=request.activation_id,
                 run_id=request.run_id,
                 session_id=request.session_id,
-                sessions=previous.with_session(
-                    request.session_id, journal.session_length(request.session_id)
-                ),
+                sessions=previous.with_session(request.session_id, session_length),
                 prompt_tokens=previous.prompt_tokens + prompt,
                 completion_tokens=previous.completion_tokens + completion,
                 activations=previous.activations + 1,
@@ -231,7 +256,8 @@ class Supervisor:
                 circuit_open_until=open_until,
             )
             try:
-                updated = await asyncio.to_thread(self._write, updated)
+                loop = asyncio.get_running_loop()
+                updated = await loop.run_in_executor(_writers(), self._write, updated)
             except CheckpointError as exc:
                 self._warn(agent_id, str(exc))
             health.checkpoint = updated
