@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
+
 from axo_tui.core.events import AgentActivated, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
@@ -101,3 +103,22 @@ async def test_tokens_alone_redraw_neither_the_table_nor_the_lattice(
         assert app.bridge.batches > batches
         assert cells[0] == 0
         assert refreshes[0] == 0  # the writer was at full activity already: same picture
+
+
+async def test_a_theme_change_recolours_the_agents_table(make_app: Callable[..., AxoApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(AgentsTable)
+
+        def status_style() -> object:
+            status = table.get_row("planner")[1]
+            assert isinstance(status, Text)
+            return status.style
+
+        assert status_style() == table.get_component_rich_style("agents--idle")
+        before = status_style()
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        await wait_until(pilot, lambda: status_style() != before, what="recoloured cells")
+        assert status_style() == table.get_component_rich_style("agents--idle")
