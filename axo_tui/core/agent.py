@@ -383,6 +383,17 @@ class AgentRunner:
         usage = completion.usage
         model = completion.model or resolved.model
         cost = self._estimate_cost(resolved.config, model, usage)
+        with self._journal.batch():  # the ledger row and its event: one commit
+            self._record_usage_rows(request, resolved, model, usage, cost)
+
+    def _record_usage_rows(
+        self,
+        request: TurnRequest,
+        resolved: ResolvedProvider,
+        model: str,
+        usage: Usage,
+        cost: float | None,
+    ) -> None:
         self._journal.record_usage(
             run_id=request.run_id,
             activation_id=request.activation_id,

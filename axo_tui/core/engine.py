@@ -539,22 +539,23 @@ class Runtime:
         status = self.status(agent_id)
         status.running += 1
         self._refresh_state(status)
-        self.journal.start_activation(
-            request.activation_id,
-            request.run_id or "",
-            agent_id,
-            trigger,
-            request.input,
-            session_id=request.session_id,
-        )
-        self.bus.emit(
-            AgentActivated,
-            run_id=request.run_id,
-            agent_id=agent_id,
-            activation_id=request.activation_id,
-            trigger=trigger,
-            input=request.input,
-        )
+        with self.journal.batch():  # the activation's row and its event: one commit
+            self.journal.start_activation(
+                request.activation_id,
+                request.run_id or "",
+                agent_id,
+                trigger,
+                request.input,
+                session_id=request.session_id,
+            )
+            self.bus.emit(
+                AgentActivated,
+                run_id=request.run_id,
+                agent_id=agent_id,
+                activation_id=request.activation_id,
+                trigger=trigger,
+                input=request.input,
+            )
         self.ambient.agent_activated(agent_id)
         error_kind = None
         try:

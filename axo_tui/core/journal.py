@@ -2,7 +2,8 @@
 
 WAL mode with `synchronous=NORMAL`: every committed transaction survives a killed process
 (only an OS crash can lose the last few), which is the durability the resume logic relies on.
-All access happens on the runtime's event-loop thread; each public method is one transaction.
+All access happens on the runtime's event-loop thread; each public method is one transaction,
+unless the caller groups several into one with `batch` (one commit instead of several).
 """
 
 from __future__ import annotations
@@ -168,6 +169,8 @@ class UsageRow:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._depth = 0
+        """Nesting of `batch` blocks; inside one, writes join its transaction."""
         _check_writable(path.parent)
         _check_header(path)
         try:
@@ -214,7 +217,47 @@ class Journal:
         return self._db
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction (one commit) for the writes of a synchronous stretch of code, such
+        as an activation's start and its event. Everything written in it is committed when
+        the block ends, also when it ends with an exception (as if each write had been its
+        own transaction). Never hold it across an await: other tasks' writes would join it,
+        and their "committed" would wait for this block's end."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        self._depth = 1
+        try:
+            yield
+        finally:
+            self._depth = 0
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise JournalError(f"{self.path}: write failed: {exc}") from exc
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._depth:  # inside a batch: a savepoint, committed with the batch
+            self._db.execute("SAVEPOINT axo_step")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK TO axo_step")
+                self._db.execute("RELEASE axo_step")
+                raise
+            self._db.execute("RELEASE axo_step")
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -18,6 +18,7 @@ from axo_tui.core.checkpoints import CheckpointStore
 from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.engine import Runtime
 from axo_tui.core.journal import Journal, JournalError
+from axo_tui.core.providers.base import Message
 from tests.core.runtime.builders import agent, make_config, scripted
 
 YAML = """
@@ -222,3 +223,29 @@ def test_a_read_only_data_directory_is_a_clear_error(shared_tmp: Path, with_jour
         db = sqlite3.connect(data / "axo.db")
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
         db.close()
+
+
+def test_a_batch_commits_its_writes_together_even_when_it_ends_in_an_error(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.db")
+    other = sqlite3.connect(tmp_path / "journal.db")
+    try:
+        with journal.batch():
+            journal.create_run("r1", "workflow", "w", "x")
+            journal.start_activation("a1", "r1", "a", "start", "x", session_id="s")
+            with journal.batch():  # nested: joins the outer transaction
+                length = journal.append_session("s", "a", [Message("user", "hi")])
+            # Not visible to another connection until the batch ends.
+            assert other.execute("SELECT COUNT(*) FROM activations").fetchone()[0] == 0
+        assert length == 1
+        assert other.execute("SELECT COUNT(*) FROM activations").fetchone()[0] == 1
+        with pytest.raises(RuntimeError), journal.batch():
+            journal.finish_activation("a1", "completed", "ok")
+            raise RuntimeError("a bug after the write")
+        assert [a.status for a in journal.activations("r1")] == ["completed"]
+        assert journal.append_session("s", "a", [Message("assistant", "yo")]) == 2
+        assert journal.session_length("s") == 2
+    finally:
+        other.close()
+        journal.close()
