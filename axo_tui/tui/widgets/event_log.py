@@ -92,6 +92,8 @@ class EventLog(ScrollView, can_focus=True):
         """Rendered lines, by (line number, width)."""
         self._base_style: Style | None = None
         """The widget's own style at the last frame (see `render_lines`)."""
+        self._frame: tuple[int, int, Style] | None = None
+        """Width, first row and style of the frame being rendered."""
 
     # ---------------------------------------------------------------- reading
     @property
@@ -253,12 +255,20 @@ class EventLog(ScrollView, can_focus=True):
         if base != self._base_style:
             self._forget_styles()
             self._base_style = base
-        return super().render_lines(crop)
+        # The same for every row of the frame; Textual computes them anew on each access.
+        self._frame = (self.scrollable_content_region.width, self.scroll_offset.y, base)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self._base_style or self.rich_style
-        index = self.scroll_offset.y + y
+        width, top, base = self._frame or (
+            self.scrollable_content_region.width,
+            self.scroll_offset.y,
+            self.rich_style,
+        )
+        index = top + y
         if 0 <= index < len(self._rows):
             number, line, part = self._rows[index]
             wrapped = self._wrap(number, line, self._width)
