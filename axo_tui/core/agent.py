@@ -353,7 +353,7 @@ class AgentRunner:
         completion: Completion | None = None
         async for chunk in resolved.provider.stream(chat):
             if isinstance(chunk, TextDelta):
-                if chunk.text:
+                if chunk.text and self._bus.wanted(TokenStreamed):
                     self._bus.emit(
                         TokenStreamed,
                         run_id=request.run_id,

@@ -224,6 +224,8 @@ class AmbientRouter:
         from axo_tui.core.lattice import Deposit
 
         assert isinstance(deposit, Deposit)
+        if not self._runtime.bus.wanted(LatticeSignal):
+            return  # not journaled: with no viewer attached, nobody would see it
         self._runtime.bus.emit(
             LatticeSignal,
             run_id=run_id,

@@ -142,6 +142,8 @@ class EventBus:
         self._clock = clock
         self._subscribers: list[Subscription] = []
         self._sinks: list[Sink] = []
+        self._journal_sinks: list[Sink] = []
+        """Sinks that take only `journaled` events (the journal)."""
         self._last_seq = 0
 
     @property
@@ -155,20 +157,33 @@ class EventBus:
         self.publish(event)
         return event
 
+    def wanted(self, event_type: type[Event]) -> bool:
+        """Whether an event of this type would reach anyone now. Callers may skip building
+        events nobody receives (token deltas, lattice deposits with no viewer attached)."""
+        if self._sinks or (event_type.journaled and self._journal_sinks):
+            return True
+        kind = event_type.kind
+        return any(s.kinds is None or kind in s.kinds for s in self._subscribers)
+
     def publish(self, event: Event) -> None:
         for sink in self._sinks:
             sink(event)
+        if event.journaled:
+            for sink in self._journal_sinks:
+                sink(event)
         for subscriber in self._subscribers:
             if subscriber.wants(event):
                 subscriber._offer(event)
 
-    def add_sink(self, sink: Sink) -> None:
-        """A synchronous consumer called inline on publish (the journal). Keep it fast."""
-        self._sinks.append(sink)
+    def add_sink(self, sink: Sink, *, journaled_only: bool = False) -> None:
+        """A synchronous consumer called inline on publish (the journal). Keep it fast.
+        `journaled_only`: it is given only the event types that are `journaled`."""
+        (self._journal_sinks if journaled_only else self._sinks).append(sink)
 
     def remove_sink(self, sink: Sink) -> None:
-        if sink in self._sinks:
-            self._sinks.remove(sink)
+        for sinks in (self._sinks, self._journal_sinks):
+            if sink in sinks:
+                sinks.remove(sink)
 
     def subscribe(
         self,

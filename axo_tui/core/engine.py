@@ -127,7 +127,7 @@ class Runtime:
         self._journal = Journal(self.state_dir / "axo.db")
         self._lease = OwnerLease.acquire(self.state_dir)
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
-        self.bus.add_sink(self._journal.record_event)
+        self.bus.add_sink(self._journal.record_event, journaled_only=True)
         self.supervisor.restore(agent.id for agent in self.config.agents)
         self._runner = AgentRunner(
             bus=self.bus,

@@ -106,3 +106,20 @@ async def test_async_iteration_wakes_on_publish() -> None:
         await asyncio.sleep(0)
         token(bus, text)
     assert await asyncio.wait_for(task, 1) == ["a", "b", "c"]
+
+
+def test_wanted_says_whether_anyone_would_receive_an_event_type() -> None:
+    from axo_tui.core.events import AgentCompleted
+
+    bus = EventBus()
+    journaled: list[str] = []
+    bus.add_sink(lambda event: journaled.append(event.kind), journaled_only=True)
+    assert bus.wanted(AgentCompleted) and not bus.wanted(LatticeSignal)
+    bus.emit(TokenStreamed, run_id=None, agent_id="a", activation_id="x", text="t")
+    assert journaled == []  # a journal-only sink is not given what is not journaled
+    status = bus.subscribe(kinds=["lattice.signal"])
+    assert bus.wanted(LatticeSignal) and not bus.wanted(TokenStreamed)
+    status.close()
+    everything: list[object] = []
+    bus.add_sink(everything.append)
+    assert bus.wanted(TokenStreamed)
