@@ -35,8 +35,9 @@ MAX_OUTPUT_CHARS = 12_000
 """recall_timeframe's answer is cut here, with a note saying how to narrow it."""
 MAX_FIELD_CHARS = 2_000
 """One entry's text is cut here in the answer (the file keeps all of it)."""
-MAX_OPEN_FILES = 64
-"""Day files kept open (one per agent that logged lately); the oldest is closed beyond it."""
+MAX_OPEN_FILES = 256
+"""Day files kept open (one per agent that logged lately; a 1 -> 100 -> 1 fan-out must fit,
+or every entry would reopen its file); the least recently used is closed beyond it."""
 
 
 class ActivityLogError(Exception):
