@@ -191,3 +191,21 @@ async def test_the_stream_tail_holds_its_height_while_agents_stream(
 def log_plain(app: AxoApp) -> str:
     log = app.screen.query_one(EventLog)
     return "\n".join(log.line_text(line).plain for line in log.shown_lines)
+
+
+async def test_a_new_buffer_is_shown_afresh(make_app: Callable[..., AxoApp]) -> None:
+    """Widths and renders are kept by line number; another buffer numbers other lines."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        log = await started(pilot, app)
+        add_lines(app, 30)
+        await pilot.pause()
+        assert screen_rows(log)[-1] == "writer ◂ line 29"
+        app.model.log = LogBuffer()
+        for index in range(30):
+            text = "word " * 40 + f"end{index}"
+            app.model.log.append(LogLine(0.0, "token", text, "critic", "r"))
+        log.sync()
+        await pilot.pause()
+        assert log.row_count == 60  # each new line wraps in two rows at this width
+        assert screen_rows(log)[-1].endswith("word end29")

@@ -83,6 +83,8 @@ class EventLog(ScrollView, can_focus=True):
         self.log_filter = LogFilter()
         self._style = StyleMemo(self)
         self._agent_colour: dict[str, int] = {}
+        self._buffer = model.log
+        """The buffer the rows and caches are numbered in."""
         self._rows: list[Row] = []
         self._cursor = 0
         """The number of the next buffer line to look at."""
@@ -90,6 +92,8 @@ class EventLog(ScrollView, can_focus=True):
         """The width the rows were wrapped at; 0 until the widget has a size."""
         self._wrapped: LRUCache[tuple[int, int], list[Strip]] = LRUCache(WRAP_CACHE)
         """Rendered lines, by (line number, width)."""
+        self._cells: dict[int, int] = {}
+        """Measured widths, by line number (see `_measure`)."""
         self._base_style: Style | None = None
         """The widget's own style at the last frame (see `render_lines`)."""
         self._frame: tuple[int, int, Style] | None = None
@@ -129,6 +133,9 @@ class EventLog(ScrollView, can_focus=True):
     def sync(self) -> None:
         """Take in the lines added to the model since the last sync."""
         buffer = self.model.log
+        if buffer is not self._buffer:
+            self._rebuild(follow=True)
+            return
         new = buffer.numbered(self._cursor)
         self._cursor = buffer.total
         if not self._width:
@@ -141,6 +148,12 @@ class EventLog(ScrollView, can_focus=True):
 
     def _rebuild(self, *, follow: bool, top: int | None = None) -> None:
         buffer = self.model.log
+        if buffer is not self._buffer:
+            # Another buffer (a model reset, a test): its numbers start over, so the widths
+            # and renders kept by line number belong to other lines.
+            self._buffer = buffer
+            self._cells.clear()
+            self._wrapped.clear()
         self._cursor = buffer.total
         self._rows = []
         if not self._width:
@@ -168,7 +181,14 @@ class EventLog(ScrollView, can_focus=True):
             return 0
         cut = bisect.bisect_left(rows, first, key=_row_number)
         del rows[:cut]
+        self._forget_measures(first)
         return cut
+
+    def _forget_measures(self, first: int) -> None:
+        """Drop the widths of lines the buffer no longer holds, now and then (a pass over
+        the dict, once it holds twice what the buffer can)."""
+        if len(self._cells) > 2 * max(1, len(self.model.log)):
+            self._cells = {n: c for n, c in self._cells.items() if n >= first}
 
     def _show(self, *, follow: bool, dropped: int = 0, top: int | None = None) -> None:
         size = Size(self._width, len(self._rows))
@@ -227,13 +247,25 @@ class EventLog(ScrollView, can_focus=True):
     def _height(self, number: int, line: LogLine, width: int) -> int:
         """Rows the line takes at `width`: one, unless it is too long or holds a line break
         or a tab; those (a few) are rendered to find out."""
-        agent = line.agent_id or ""
-        if line.text.isprintable() and agent.isprintable():
-            cells = cell_len(line.text) + cell_len(GLYPHS.get(line.style, ""))
-            cells += (cell_len(agent) + 1 if agent else 0) + (TIME_CELLS if self.show_times else 0)
-            if cells <= width:
-                return 1
+        cells = self._cells.get(number)
+        if cells is None:
+            cells = self._cells[number] = self._measure(line)
+        if 0 <= cells <= width:
+            return 1
         return len(self._wrap(number, line, width))
+
+    def _measure(self, line: LogLine) -> int:
+        """The line's width in cells if it is one plain line, else -1 (render to know).
+
+        Kept per line number: a filter change measures a full buffer again, and rich's own
+        cache of string widths holds fewer strings than the buffer has lines."""
+        agent = line.agent_id or ""
+        if not (line.text.isprintable() and agent.isprintable()):
+            return -1
+        cells = cell_len(line.text) + cell_len(GLYPHS.get(line.style, ""))
+        return (
+            cells + (cell_len(agent) + 1 if agent else 0) + (TIME_CELLS if self.show_times else 0)
+        )
 
     def _wrap(self, number: int, line: LogLine, width: int) -> list[Strip]:
         key = (number, width)
