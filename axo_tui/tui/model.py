@@ -187,6 +187,8 @@ class WorkbenchModel:
         self.config = config
         self.agents: dict[str, AgentView] = {}
         self.runs: dict[str, RunView] = {}
+        self._running: dict[str, None] = {}
+        """Ids of the runs still running, in start order."""
         self.log = LogBuffer()
         self.events: deque[Event] = deque(maxlen=EVENT_LIMIT)
         self.streams: dict[str, StreamBuffer] = {}
@@ -233,7 +235,9 @@ class WorkbenchModel:
         return run.label if run is not None else "-"
 
     def active_run_ids(self) -> list[str]:
-        return [run.run_id for run in self.runs.values() if run.status == "running"]
+        # Asked for every agent on every frame (the lattice's pulses); `runs` keeps every run
+        # of the session, so the running ones are tracked as they start and finish.
+        return list(self._running)
 
     # ------------------------------------------------------------------ folding
     def apply(self, events: Iterable[Event]) -> None:
@@ -282,6 +286,7 @@ class WorkbenchModel:
     # Handlers, one per event type; each keeps to one concern.
     def _on_run_started(self, event: RunStarted) -> None:
         number = len(self.runs) + 1
+        self._running[event.run_id or ""] = None
         self.runs[event.run_id or ""] = RunView(
             event.run_id or "", number, event.run_kind, event.target, event.input, event.ts
         )
@@ -304,6 +309,7 @@ class WorkbenchModel:
         if run is None:
             return
         run.status, run.output, run.error = event.status, event.output, event.error
+        self._running.pop(run.run_id, None)
         run.finished_at = event.ts
         for view in self.agents.values():
             if view.phase == "waiting" and not view.running:

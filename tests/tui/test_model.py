@@ -132,3 +132,20 @@ def test_a_reload_keeps_stats_of_agents_that_stay() -> None:
     model.sync_config(smaller)
     assert list(model.agents) == ["a", "c"]
     assert model.agents["a"].total_tokens == 42
+
+
+def test_running_runs_are_tracked_as_they_start_and_finish() -> None:
+    bus = EventBus()
+    model = WorkbenchModel(CONFIG)
+    model.apply(
+        [
+            bus.emit(RunStarted, run_id="r1", run_kind="workflow", target="flow", input=""),
+            bus.emit(RunStarted, run_id="r2", run_kind="agent", target="a", input=""),
+            bus.emit(RunStarted, run_id="r3", run_kind="agent", target="b", input=""),
+            bus.emit(RunCompleted, run_id="r2", status="failed", output="", error="boom"),
+        ]
+    )
+    assert model.active_run_ids() == ["r1", "r3"]
+    model.apply([bus.emit(RunCompleted, run_id="r1", status="completed", output="")])
+    assert model.active_run_ids() == ["r3"]
+    assert [run.status for run in model.runs.values()] == ["completed", "failed", "running"]
