@@ -101,7 +101,8 @@ class ActivityLog:
             with contextlib.suppress(OSError):
                 os.close(fd)  # another day, or the file was deleted under us
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags, 0o666)
         self._open[agent_id] = (path, fd)
         while len(self._open) > MAX_OPEN_FILES:
             oldest = next(iter(self._open))

@@ -27,7 +27,7 @@ def new_memory_id() -> str:
 
 def _write_new(path: Path, data: bytes) -> None:
     # Raw descriptors: one open, one write, one close (no text layer, no buffer).
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
     try:
         view = memoryview(data)
         while view:
