@@ -164,8 +164,12 @@ class EventLog(ScrollView, can_focus=True):
     def _add(self, lines: Iterable[tuple[int, LogLine]]) -> int:
         """Append the rows of the lines the filter lets through; returns how many."""
         rows, width, matches = self._rows, self._width, self.log_filter.matches
+        cells = self._cells
         before = len(rows)
         for number, line in lines:
+            # Measured whether shown or not: the next filter change then only looks up.
+            if number not in cells:
+                cells[number] = self._measure(line)
             if matches(line):
                 height = self._height(number, line, width)
                 if height == 1:
