@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,3 +202,13 @@ async def test_a_run_left_unfinished_by_a_crash_resumes_at_start_up(
     record = journal.get_run("19a0000000000deadbeef")
     journal.close()
     assert record is not None and record.status == "completed"
+
+
+async def test_start_up_objects_are_left_out_of_full_collections_while_it_runs(
+    make_app: Callable[..., AxoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await wait_until(pilot, lambda: gc.get_freeze_count() > 0, what="frozen start-up objects")
+    assert gc.get_freeze_count() == 0  # unfrozen on exit: nothing is kept from collection
