@@ -8,9 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from axo_tui.core.config.schema import ProviderConfig
 from axo_tui.core.providers.base import (
     ChatRequest,
     Completion,
@@ -134,12 +131,6 @@ class _Reply:
 class GeminiProvider(HttpProvider):
     default_base_url = DEFAULT_BASE_URL
     kind_label = "Gemini API"
-
-    def __init__(
-        self, cfg: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        super().__init__(cfg, transport=transport)
-        self._context_windows: dict[str, int | None] = {}
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.cfg.api_key} if self.cfg.api_key else {}

@@ -68,6 +68,8 @@ class HttpProvider:
         self._client = httpx.AsyncClient(
             transport=transport, timeout=http_timeout(cfg.timeout_secs)
         )
+        self._context_windows: dict[str, int | None] = {}
+        """What the endpoint said of each model's context length (asked once per model)."""
 
     # -- what subclasses customise ------------------------------------------------------------
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
-from axo_tui.core.config.schema import ProviderConfig
 from axo_tui.core.providers.base import (
     ChatRequest,
     Completion,
@@ -16,12 +13,16 @@ from axo_tui.core.providers.base import (
     StreamChunk,
     TextDelta,
     ToolCall,
-    ToolSpec,
     Usage,
 )
 from axo_tui.core.providers.httpbase import HttpProvider
 from axo_tui.core.providers.tokens import estimate_text_tokens
-from axo_tui.core.providers.wire import error_message, ndjson_objects, parse_tool_arguments
+from axo_tui.core.providers.wire import (
+    error_message,
+    function_tool,
+    ndjson_objects,
+    parse_tool_arguments,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
 
@@ -40,17 +41,6 @@ def message_to_ollama(message: Message) -> dict[str, Any]:
     return out
 
 
-def tool_to_ollama(tool: ToolSpec) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
-        },
-    }
-
-
 def build_chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
@@ -58,7 +48,7 @@ def build_chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
         "stream": True,
     }
     if request.tools:
-        body["tools"] = [tool_to_ollama(t) for t in request.tools]
+        body["tools"] = [function_tool(t) for t in request.tools]
     options: dict[str, Any] = {}
     if request.max_tokens is not None:
         options["num_predict"] = request.max_tokens
@@ -74,12 +64,6 @@ def build_chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
 class OllamaProvider(HttpProvider):
     default_base_url = DEFAULT_BASE_URL
     kind_label = "Ollama server (`ollama serve`)"
-
-    def __init__(
-        self, cfg: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        super().__init__(cfg, transport=transport)
-        self._context_windows: dict[str, int | None] = {}
 
     def auth_headers(self) -> dict[str, str]:
         # Plain Ollama needs no key; one behind an authenticating proxy (or ollama.com) does.

@@ -23,7 +23,6 @@ from axo_tui.core.providers.base import (
     StreamChunk,
     TextDelta,
     ToolCall,
-    ToolSpec,
     Usage,
 )
 from axo_tui.core.providers.httpbase import HttpProvider, join_versioned
@@ -32,6 +31,7 @@ from axo_tui.core.providers.tokens import estimate_reply_tokens
 from axo_tui.core.providers.wire import (
     decode_json,
     error_message,
+    function_tool,
     parse_tool_arguments,
     sse_events,
 )
@@ -64,17 +64,6 @@ def message_to_openai(message: Message) -> dict[str, Any]:
     return out
 
 
-def tool_to_openai(tool: ToolSpec) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
-        },
-    }
-
-
 def build_chat_body(
     request: ChatRequest,
     model: str,
@@ -91,7 +80,7 @@ def build_chat_body(
         # Without this, OpenAI's streamed replies carry no token counts at all.
         body["stream_options"] = {"include_usage": True}
     if request.tools:
-        body["tools"] = [tool_to_openai(t) for t in request.tools]
+        body["tools"] = [function_tool(t) for t in request.tools]
     if request.max_tokens is not None:
         body[max_tokens_field] = request.max_tokens
     if request.temperature is not None:
@@ -128,7 +117,6 @@ class OpenAIProvider(HttpProvider):
         self, cfg: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         super().__init__(cfg, transport=transport)
-        self._context_windows: dict[str, int | None] = {}
         self._send_stream_options = True
         # OpenAI's own API refuses `max_tokens` for its reasoning models and accepts
         # `max_completion_tokens` for all; compatible servers mostly know only `max_tokens`.

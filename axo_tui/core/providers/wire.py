@@ -11,7 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from axo_tui.core.providers.base import ProviderError
+from axo_tui.core.providers.base import ProviderError, ToolSpec
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,15 @@ def parse_tool_arguments(raw: str, *, tool: str, provider: str, url: str) -> dic
             url=url,
         )
     return arguments
+
+
+def function_tool(tool: ToolSpec) -> dict[str, Any]:
+    """A tool as OpenAI's `{"type": "function", ...}` object, which Ollama takes as is."""
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
