@@ -33,6 +33,7 @@ from axo_tui.core.events import (
     AgentSkipped,
     BudgetExceeded,
     ConfigReloaded,
+    Event,
     RunCompleted,
     RunStarted,
     RuntimeNotice,
@@ -112,6 +113,8 @@ class Runtime:
             ),
         )
         self._started = False
+        self._run_tasks: dict[str, asyncio.Task[Any]] = {}
+        """Live run id -> the task driving it (see `cancel_run`)."""
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Runtime:
@@ -128,6 +131,7 @@ class Runtime:
         self._lease = OwnerLease.acquire(self.state_dir)
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event, journaled_only=True)
+        self.bus.add_sink(self._track_run, journaled_only=True)
         self.supervisor.restore(agent.id for agent in self.config.agents)
         self._runner = AgentRunner(
             bus=self.bus,
@@ -477,6 +481,59 @@ class Runtime:
             return await resume_run(self, run_id)
         except RunResumeError as exc:
             raise RunError(str(exc)) from None
+
+    async def cancel_run(self, run_id: str) -> RunResult:
+        """Cancel a run this runtime is driving. Its task is cancelled, and with it the
+        run's in-flight activations, so no agent of the run starts afterwards. The run ends
+        `cancelled` (journaled, announced by RunCompleted, never resumed); its interrupted
+        activations are journaled `cancelled` and announced by AgentFailed (error_kind
+        `cancelled`). Raises RunError if the run is not live here."""
+        task = self._run_tasks.get(run_id)
+        record = self.journal.get_run(run_id)
+        if task is None or record is None or record.status != "running":
+            raise RunError(f"no run '{run_id}' is running in this process")
+        if record.kind == "consolidation" or task is asyncio.current_task():
+            # Those share their task with a longer job (the consolidation loop, the caller).
+            raise RunError(f"run {run_id} ({record.kind}) cannot be cancelled")
+        task.cancel()
+        await asyncio.wait({task}, timeout=10)
+        self._run_tasks.pop(run_id, None)
+        outputs, errors = {}, {}
+        activations = self.journal.activations(run_id)
+        for activation in activations:
+            if activation.status == "completed":
+                outputs[activation.agent_id] = activation.output or ""
+            elif activation.status == "running":
+                self.journal.finish_activation(activation.id, "cancelled", None, "cancelled")
+                errors[activation.agent_id] = "cancelled while running"
+                self.bus.emit(
+                    AgentFailed,
+                    run_id=run_id,
+                    agent_id=activation.agent_id,
+                    activation_id=activation.id,
+                    error="cancelled by the user",
+                    error_kind="cancelled",
+                )
+        return self._end_run(
+            run_id,
+            record.kind,
+            record.target,
+            "cancelled",
+            "",
+            outputs=outputs,
+            errors=errors,
+            activations=len(activations),
+        )
+
+    def _track_run(self, event: Event) -> None:
+        # A run is announced from the task that drives it, before its first await (fresh
+        # runs in `_begin_run`, resumed ones in `resume_run`).
+        if isinstance(event, RunStarted) and event.run_id:
+            task = asyncio.current_task()
+            if task is not None:
+                self._run_tasks[event.run_id] = task
+        elif isinstance(event, RunCompleted) and event.run_id:
+            self._run_tasks.pop(event.run_id, None)
 
     # ------------------------------------------------------- run bookkeeping
     def _begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
