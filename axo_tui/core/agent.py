@@ -154,7 +154,7 @@ class AgentRunner:
                     # A core memory edit in the last round shows in the next one.
                     messages[0] = Message("system", self._system(agent, recall, memory_tools))
                 sent_messages, sent_specs, window = await self._fit_request(
-                    request, resolved, budget, messages, tool_specs, memory_tools
+                    request, resolved, budget, messages, tool_specs, memory_tools, outcome
                 )
                 completion = await self._call(
                     request, resolved, budget, sent_messages, sent_specs, outcome, window
@@ -215,7 +215,7 @@ class AgentRunner:
         if self._memory is None:
             return {}
         offered = {tool.name: tool for tool in self._memory.tools_for(agent)}
-        if resolved.config.kind is ProviderKind.LOCAL:
+        if resolved.config.kind is ProviderKind.LOCAL and agent.memory.tools is None:
             # The embedded 135M model cannot drive tools it was not asked to use: offering
             # every agent the memory tools makes it answer worse (it talks about the tools).
             # On `local`, an agent gets the memory tools it lists in `tools:`, and no others.
@@ -243,6 +243,7 @@ class AgentRunner:
         messages: list[Message],
         tool_specs: tuple[ToolSpec, ...],
         memory_tools: dict[str, Tool],
+        outcome: TurnOutcome,
     ) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...], int | None]:
         """The request to send, and the model's context window when it matters.
 
@@ -253,23 +254,45 @@ class AgentRunner:
         agent = request.agent
         count = resolved.provider.count_tokens
         window = await self._window(resolved, count(tuple(messages), tool_specs))
-        hint = (
-            "Their full text is in your activity log (recall_timeframe {date}) and semantic "
-            "memory (recall_search {query})."
-            if self._memory is not None
-            else ""
-        )
 
-        def fit(candidate: tuple[Message, ...], specs: tuple[ToolSpec, ...]) -> tuple[Message, ...]:
+        async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
+            # A compaction summary: budget-checked and ledgered like any call of the turn.
+            completion = await self._call(
+                request,
+                resolved,
+                budget,
+                prompt,
+                (),
+                outcome,
+                window,
+                purpose="compaction",
+                reply_tokens=reply_tokens,
+            )
+            return completion.text
+
+        async def fit(
+            candidate: tuple[Message, ...], specs: tuple[ToolSpec, ...]
+        ) -> tuple[Message, ...]:
             if window is None:
                 return candidate
             reserve = min(agent.sampling.max_tokens or REPLY_RESERVE, window // 4)
-            compaction = compact(
-                candidate, specs, window=window, reserve=reserve, count=count, recall_hint=hint
+            if self._memory is None:
+                return compact(
+                    candidate, specs, window=window, reserve=reserve, count=count
+                ).messages
+            return await self._memory.compact(
+                agent,
+                request.session_id,
+                candidate,
+                specs,
+                window=window,
+                reserve=reserve,
+                count=count,
+                offered=memory_tools,
+                ask=ask,
             )
-            return compaction.messages
 
-        full = (fit(tuple(messages), tool_specs), tool_specs)
+        full = (await fit(tuple(messages), tool_specs), tool_specs)
         if self._memory is None:
             return (*full, window)
         wanted = agent.sampling.max_tokens
@@ -280,7 +303,7 @@ class AgentRunner:
             pass
         lean_specs = tuple(spec for spec in tool_specs if spec.name not in memory_tools)
         lean_system = Message("system", system_prompt(agent))
-        lean = (fit((lean_system, *messages[1:]), lean_specs), lean_specs)
+        lean = (await fit((lean_system, *messages[1:]), lean_specs), lean_specs)
         try:
             budget.check(count(*lean), wanted)
         except BudgetExceededError:
@@ -321,10 +344,15 @@ class AgentRunner:
         tool_specs: tuple,  # type: ignore[type-arg]
         outcome: TurnOutcome,
         window: int | None = None,
+        *,
+        purpose: str = "",
+        reply_tokens: int | None = None,
     ) -> Completion:
+        """One provider call. A `purpose` (housekeeping such as "compaction") is not
+        streamed as the agent's words and is sent as `<agent>#<purpose>`."""
         agent = request.agent
         prompt_tokens = resolved.provider.count_tokens(messages, tool_specs)
-        decision = budget.check(prompt_tokens, agent.sampling.max_tokens)
+        decision = budget.check(prompt_tokens, reply_tokens or agent.sampling.max_tokens)
         max_tokens = decision.max_tokens
         if window is not None:
             # Prompt and reply share the window: cap the reply when little room is left.
@@ -348,12 +376,12 @@ class AgentRunner:
             max_tokens=max_tokens,
             temperature=agent.sampling.temperature,
             top_p=agent.sampling.top_p,
-            agent_id=agent.id,
+            agent_id=f"{agent.id}#{purpose}" if purpose else agent.id,
         )
         completion: Completion | None = None
         async for chunk in resolved.provider.stream(chat):
             if isinstance(chunk, TextDelta):
-                if chunk.text and self._bus.wanted(TokenStreamed):
+                if chunk.text and not purpose and self._bus.wanted(TokenStreamed):
                     self._bus.emit(
                         TokenStreamed,
                         run_id=request.run_id,

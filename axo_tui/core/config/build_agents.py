@@ -10,7 +10,9 @@ from axo_tui.core.config.fields import Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     DEFAULT_CORE_BLOCKS,
+    MEMORY_TOOL_NAMES,
     AgentConfig,
+    CompactionSettings,
     CoreBlockSpec,
     LatticeSettings,
     MemorySettings,
@@ -24,7 +26,8 @@ from axo_tui.core.config.schema import (
     UpstreamFailurePolicy,
     WorkflowConfig,
 )
-from axo_tui.core.config.yaml_nodes import Map, Node, Seq
+from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
+from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq
 
 LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 MAX_BLOCK_LIMIT = 100_000
@@ -120,8 +123,49 @@ def _memory(agent: Section) -> MemorySettings:
             passive_inject=recall_section.boolean("passive_inject", True),
             top_k=recall_section.integer("top_k", 5, lo=1, hi=100),
             min_score=recall_section.number("min_score", 0.15, lo=0, hi=1),
+            share=recall_section.boolean("share", False),
         )
-    return MemorySettings(core_blocks=blocks, recall=recall)
+    compaction = CompactionSettings()
+    compaction_section = memory.section("compaction", keys.MEMORY_COMPACTION)
+    if compaction_section is not None:
+        compaction = CompactionSettings(summarise=compaction_section.boolean("summarise", True))
+    return MemorySettings(
+        core_blocks=blocks, recall=recall, tools=_memory_tools(memory), compaction=compaction
+    )
+
+
+def _memory_tools(memory: Section) -> tuple[str, ...] | None:
+    """`tools: true` (all, the default), `false` (none) or a list of memory tool names."""
+    node = memory.value_node("tools")
+    if node is None:
+        return None
+    expected = "true, false or a list of memory tool names"
+    hint = f"for example `tools: [recall_search]`; the memory tools are {one_of(MEMORY_TOOL_NAMES)}"
+    if isinstance(node, Scalar):
+        value, _ = memory.checker.expand(node, "tools")
+        if isinstance(value, bool):
+            return None if value else ()
+        memory.wrong_type("tools", node, expected, hint, value)
+        return None
+    if not isinstance(node, Seq):
+        memory.wrong_type("tools", node, expected, hint)
+        return None
+    chosen: list[str] = []
+    for name, item in memory.named_nodes("tools") or []:
+        if name not in MEMORY_TOOL_NAMES:
+            memory.checker.error(
+                item,
+                "invalid-choice",
+                f"`{name}` in `tools` of {memory.what} is not a memory tool",
+                join_hints(
+                    did_you_mean(name, MEMORY_TOOL_NAMES),
+                    f"the memory tools are {one_of(MEMORY_TOOL_NAMES)}; other tools go in "
+                    "the agent's own `tools:`",
+                ),
+            )
+        elif name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
 
 
 def _core_blocks(core: Section) -> tuple[CoreBlockSpec, ...]:

@@ -40,10 +40,11 @@ AGENT = (
 )
 TOKEN_BUDGET = ("per_call", "per_execution", "overflow_policy")
 SAMPLING = ("max_tokens", "temperature", "top_p")
-MEMORY = ("core", "recall")
+MEMORY = ("core", "recall", "tools", "compaction")
 MEMORY_CORE = ("blocks",)
 CORE_BLOCK = ("label", "limit", "description", "shared", "value")
-RECALL = ("passive_inject", "top_k", "min_score")
+RECALL = ("passive_inject", "top_k", "min_score", "share")
+MEMORY_COMPACTION = ("summarise",)
 LATTICE = ("threshold", "decay")
 WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations")
 SKILL = ("id", "name", "description", "emits", "reacts_to", "agents", "prompt")
@@ -83,6 +84,7 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "memory.core": MEMORY_CORE,
     "core block": CORE_BLOCK,
     "recall": RECALL,
+    "memory.compaction": MEMORY_COMPACTION,
     "lattice": LATTICE,
     "workflow": WORKFLOW,
     "skill": SKILL,

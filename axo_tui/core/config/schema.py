@@ -100,6 +100,16 @@ DEFAULT_CORE_BLOCKS: tuple[CoreBlockSpec, ...] = (
 )
 
 
+MEMORY_TOOL_NAMES = (
+    "core_memory_append",
+    "core_memory_replace",
+    "core_memory_set",
+    "recall_search",
+    "recall_timeframe",
+)
+"""The memory tools every agent gets unless `memory.tools` narrows them."""
+
+
 @dataclass(frozen=True)
 class RecallSettings:
     """Tier-4 semantic recall."""
@@ -107,12 +117,25 @@ class RecallSettings:
     passive_inject: bool = True
     top_k: int = 5
     min_score: float = 0.15
+    share: bool = False
+    """Store this agent's exchanges in the team's shared collection (every agent recalls them)
+    instead of its own."""
+
+
+@dataclass(frozen=True)
+class CompactionSettings:
+    summarise: bool = True
+    """Ask the agent's model to summarise the turns folded out of the context window (within
+    the token budget); False keeps the extractive note (first lines only, no extra call)."""
 
 
 @dataclass(frozen=True)
 class MemorySettings:
     core_blocks: tuple[CoreBlockSpec, ...] = DEFAULT_CORE_BLOCKS
     recall: RecallSettings = field(default_factory=RecallSettings)
+    tools: tuple[str, ...] | None = None
+    """The memory tools offered (a subset of MEMORY_TOOL_NAMES); None means all of them."""
+    compaction: CompactionSettings = field(default_factory=CompactionSettings)
 
 
 @dataclass(frozen=True)

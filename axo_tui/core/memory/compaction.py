@@ -12,8 +12,9 @@ overflow it, the request (never the stored transcript) is compacted, in this ord
 
 Turns are cut only at a user message, so a tool result never loses the assistant message
 that asked for it (providers reject such a request). The system prompt and the current turn
-are never dropped. The condensing is extractive (no extra model call): it costs nothing,
-cannot fail, and does not spend the token budget on housekeeping.
+are never dropped. The condensing here is extractive (no extra model call): it costs
+nothing and cannot fail. `summary` builds on it to have the agent's model summarise the
+folded turns when it can (within the token budget), and falls back to this note when not.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Compaction:
     """How many earlier messages were condensed into the note."""
     truncated: int = 0
     """How many tool results were cut."""
+    summarised: bool = False
+    """The condensed turns are a model-written summary (`summary`), not first lines."""
+    summary_problem: str = ""
+    """Why a model summary was wanted but not made (the note says it too)."""
 
     @property
     def changed(self) -> bool:
@@ -62,19 +67,9 @@ def compact(
     if count(current, tools) <= budget or len(current) < 3:
         return Compaction(current)
     system, body = current[0], list(current[1:])
-    turn_start = _last_user_index(body)
-    history, turn = body[:turn_start], body[turn_start:]
-
-    truncated = 0
-    for index, message in enumerate(history):
-        if message.role == "tool" and len(message.content) > OLD_TOOL_RESULT_CHARS:
-            cut = len(message.content) - OLD_TOOL_RESULT_CHARS
-            history[index] = replace(
-                message,
-                content=message.content[:OLD_TOOL_RESULT_CHARS]
-                + f"\n[{cut} more characters cut to fit the context window]",
-            )
-            truncated += 1
+    turn_start = last_user_index(body)
+    history, truncated = shorten_tool_results(body[:turn_start])
+    turn = body[turn_start:]
     candidate = (system, *history, *turn)
     if count(candidate, tools) <= budget:
         return Compaction(candidate, truncated=truncated)
@@ -84,7 +79,7 @@ def compact(
 
     def cut_at(start: int) -> tuple[Message, ...]:
         note = _note(history[:start], note_budget, count, recall_hint)
-        return (_with_note(system, note), *history[start:], *turn)
+        return (with_note(system, note), *history[start:], *turn)
 
     # Drop whole turns, oldest first, as few as will fit. Fewer dropped turns means a longer
     # request, so the smallest cut that fits is found by bisection: a few counts per call
@@ -103,19 +98,35 @@ def compact(
     # Even the current turn alone is too long: send the note and the turn; the provider or
     # the budget check reports what is still too large.
     if history:
-        system = _with_note(system, _note(history, note_budget, count, recall_hint))
+        system = with_note(system, _note(history, note_budget, count, recall_hint))
     kept_turn = _truncate_turn_tools(turn)
     cut = sum(1 for before, after in zip(turn, kept_turn, strict=True) if before is not after)
     return Compaction((system, *kept_turn), condensed=len(history), truncated=truncated + cut)
 
 
-def _with_note(system: Message, note: str) -> Message:
+def shorten_tool_results(history: list[Message]) -> tuple[list[Message], int]:
+    """Earlier turns' long tool results cut to a short head; and how many were cut."""
+    shortened, truncated = [], 0
+    for message in history:
+        if message.role == "tool" and len(message.content) > OLD_TOOL_RESULT_CHARS:
+            cut = len(message.content) - OLD_TOOL_RESULT_CHARS
+            message = replace(
+                message,
+                content=message.content[:OLD_TOOL_RESULT_CHARS]
+                + f"\n[{cut} more characters cut to fit the context window]",
+            )
+            truncated += 1
+        shortened.append(message)
+    return shortened, truncated
+
+
+def with_note(system: Message, note: str) -> Message:
     # In the system message rather than as a message of its own: some providers insist that
     # user and assistant messages alternate, and a note is not something the user said.
     return replace(system, content=f"{system.content}\n\n{note}")
 
 
-def _last_user_index(body: list[Message]) -> int:
+def last_user_index(body: list[Message]) -> int:
     for index in range(len(body) - 1, -1, -1):
         if body[index].role == "user":
             return index

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,9 +98,9 @@ class SemanticMemory:
         self._embedder_factory = embedder_factory
         self._client: Any = None
         self._collections: dict[str, Any] = {}
-        self._sessions: dict[str, tuple[int, set[str]]] = {}
+        self._sessions: dict[str, _Sessions] = {}
+        """collection -> what is known of the sessions in it; see `_other_sessions`."""
         self._known_names: tuple[float, set[str]] | None = None
-        """collection -> (count when read, session ids in it); see `_other_sessions`."""
         # chromadb's Python client is not documented as thread-safe; every call goes through
         # one lock (calls are milliseconds, so this costs nothing in practice).
         self._lock = threading.RLock()
@@ -235,6 +235,11 @@ class SemanticMemory:
                         for i in indexes
                     ],
                 )
+                keys = {
+                    _session_key(agent_id, str(entries[i].metadata.get("session_id", "")))
+                    for i in indexes
+                }
+                self._note_sessions(name, keys)
 
     # ------------------------------------------------------------------ read
     def search(
@@ -289,7 +294,9 @@ class SemanticMemory:
         if not self.exists() or k <= 0 or not query.strip():
             return []
         names = [collection_name(agent_id)] + ([SHARED_COLLECTION] if include_shared else [])
-        if exclude_session is not None and not self._other_sessions(names, exclude_session):
+        if exclude_session is not None and not self._other_sessions(
+            names, agent_id, exclude_session
+        ):
             # Nothing but this very session is stored (a fresh agent, one long run): skip the
             # forward pass, which is most of the cost of a recall.
             return []
@@ -315,32 +322,46 @@ class SemanticMemory:
             hit
             for hit in hits
             if hit.score >= min_score
-            and (exclude_session is None or hit.session_id != exclude_session)
+            # Only the caller's own session: another agent's shared memory from a session
+            # that happens to have the same name (`trip`, `main`) is news to this one.
+            and not (hit.session_id == exclude_session and hit.agent_id == agent_id)
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
 
-    def _other_sessions(self, names: list[str], session_id: str) -> bool:
-        """Whether any of the collections holds a memory from a session other than
-        `session_id`. The session ids are cached per collection and re-read only when its
-        count changed (another process may have written to it)."""
+    def _other_sessions(self, names: list[str], agent_id: str, session_id: str) -> bool:
+        """Whether any of the collections holds a memory that is not from this agent's
+        `session_id` (else a recall could only find what the conversation already holds).
+
+        Never reads a collection whole: at 100k memories that takes seconds (and chromadb
+        1.5 refuses it with "too many SQL variables"). A one-row filtered query answers it,
+        and its answer is cached: once two different (agent, session) pairs are known to be
+        in a collection, every caller has another one, for good (until `forget`); a "no" is
+        asked again only when the collection's count changed."""
+        wanted = _session_key(agent_id, session_id)
         with self._lock:
             existing = self._names()
             for name in names:
                 if name not in existing:
                     continue
+                seen = self._sessions.setdefault(name, _Sessions())
+                if seen.keys - {wanted}:
+                    return True
                 collection = self._collections.get(name)
                 if collection is None:
                     collection = self._open().get_collection(name, embedding_function=None)
                 count = int(collection.count())
-                cached = self._sessions.get(name)
-                if cached is None or cached[0] != count:
-                    metadatas = collection.get(include=["metadatas"])["metadatas"] or []
-                    sessions = {str((meta or {}).get("session_id", "")) for meta in metadatas}
-                    cached = self._sessions[name] = (count, sessions)
-                if cached[1] - {session_id}:
+                if seen.checked == (count, wanted):
+                    continue
+                seen.keys |= _other_keys(collection, agent_id, session_id)
+                seen.checked = (count, wanted)
+                if seen.keys - {wanted}:
                     return True
         return False
+
+    def _note_sessions(self, name: str, keys: set[str]) -> None:
+        """After this process stored into `name`: what it stored is known without asking."""
+        self._sessions.setdefault(name, _Sessions()).keys |= keys
 
     def count(self, agent_id: str, *, shared: bool = False) -> int:
         if not self.exists():
@@ -382,6 +403,33 @@ class SemanticMemory:
             close = getattr(client, "close", None)  # chromadb >= 1.4 releases the SQLite file
             if close is not None:
                 close()
+
+
+def _session_key(agent_id: str, session_id: str) -> str:
+    return f"{agent_id}\x00{session_id}"
+
+
+@dataclass
+class _Sessions:
+    """What `_other_sessions` knows of one collection."""
+
+    keys: set[str] = field(default_factory=set)
+    """(agent, session) pairs known to be stored in it."""
+    checked: tuple[int, str] | None = None
+    """(count, caller's pair) of the last query that found nothing else."""
+
+
+def _other_keys(collection: Any, agent_id: str, session_id: str) -> set[str]:
+    """The pair of one memory not from (agent_id, session_id), if there is one."""
+    found = collection.get(
+        where={"$or": [{"agent_id": {"$ne": agent_id}}, {"session_id": {"$ne": session_id}}]},
+        limit=1,
+        include=["metadatas"],
+    )
+    return {
+        _session_key(str(meta.get("agent_id", "")), str(meta.get("session_id", "")))
+        for meta in (m or {} for m in found.get("metadatas") or [])
+    }
 
 
 def _hits(result: Any, *, shared: bool) -> list[RecallHit]:

@@ -15,13 +15,14 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory.activity_log import ActivityLog
+from axo_tui.core.memory.compaction import Counter, compact
 from axo_tui.core.memory.consolidation import SESSION_PREFIX as CONSOLIDATION_SESSION
 from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
@@ -36,7 +37,9 @@ from axo_tui.core.memory.semantic import (
     SemanticMemory,
     SemanticMemoryError,
 )
+from axo_tui.core.memory.summary import Ask, Fit, SummaryStore, compact_with_summary
 from axo_tui.core.memory.tools import RECALL_TOOL_NAMES, memory_tools
+from axo_tui.core.providers.base import Message, ToolSpec
 from axo_tui.core.tools import Tool, ToolRegistry
 
 if TYPE_CHECKING:
@@ -55,6 +58,16 @@ DRAIN_BATCH = 16
 DRAIN_QUIET_SECS = 1.0
 DRAIN_MAX_DELAY_SECS = 10.0
 """Memories embedded per forward pass in the background (bounds how long closing waits)."""
+
+
+def compaction_hint(offered: Collection[str]) -> str:
+    """Where the text of compacted turns still is, naming only tools the agent has."""
+    places = []
+    if "recall_timeframe" in offered:
+        places.append("your activity log (recall_timeframe {date})")
+    if "recall_search" in offered:
+        places.append("semantic memory (recall_search {query})")
+    return f"Their full text is in {' and '.join(places)}." if places else ""
 
 
 class AgentMemory:
@@ -81,6 +94,8 @@ class AgentMemory:
             self.semantic = SemanticMemory(semantic_path, embedder=embedder)
         self.tools = ToolRegistry(memory_tools(self))
         self.spool = PendingSpool(state_dir / "memory" / "semantic-pending")
+        self.summaries = SummaryStore(state_dir / "memory" / "summaries")
+        self._summary_problems: set[tuple[str, str]] = set()
         self._queue: list[PendingMemory] = []
         self._drain_task: asyncio.Task[None] | None = None
         self._caught_up = False
@@ -104,6 +119,9 @@ class AgentMemory:
         """The memory tools this agent gets, whatever its `tools:` allow-list says."""
         names = list(CORE_TOOL_NAMES) if agent.memory.core_blocks else []
         names.extend(RECALL_TOOL_NAMES)
+        chosen = agent.memory.tools  # `memory.tools`: None offers them all
+        if chosen is not None:
+            names = [name for name in names if name in chosen]
         return [tool for name in names if (tool := self.tools.get(name)) is not None]
 
     def core_section(self, agent: AgentConfig, *, editable: bool = True) -> str:
@@ -143,6 +161,41 @@ class AgentMemory:
             "{date} or {from, to} (YYYY-MM-DD)."
         )
 
+    async def compact(
+        self,
+        agent: AgentConfig,
+        session_id: str,
+        messages: tuple[Message, ...],
+        specs: tuple[ToolSpec, ...],
+        *,
+        window: int,
+        reserve: int,
+        count: Counter,
+        offered: Collection[str],
+        ask: Ask | None,
+    ) -> tuple[Message, ...]:
+        """`messages` fitted to the context window (see `compaction` and `summary`): the
+        folded turns summarised by the agent's model through `ask` when it is given and
+        `memory.compaction.summarise` is on, else condensed to first lines."""
+        hint = compaction_hint(offered)
+        if ask is None or not agent.memory.compaction.summarise:
+            plain = compact(
+                messages, specs, window=window, reserve=reserve, count=count, recall_hint=hint
+            )
+            return plain.messages
+        fit = Fit(window, reserve, count, ask, self.summaries, session_id, agent.id, hint)
+        result = await compact_with_summary(messages, specs, fit)
+        problem = result.summary_problem
+        if problem and (session_id, problem) not in self._summary_problems:
+            # Once per session and reason: a long chat over its budget would say it every turn.
+            self._summary_problems.add((session_id, problem))
+            self._warn(
+                agent.id,
+                f"compaction of session {session_id!r} used first lines, not a model "
+                f"summary: {problem}",
+            )
+        return result.messages
+
     def record(self, agent_id: str, kind: str, **fields: Any) -> None:
         """Append to the activity log; a full disk must not fail the turn, only warn."""
         try:
@@ -159,7 +212,11 @@ class AgentMemory:
         session_id: str,
         run_id: str | None,
     ) -> None:
-        """Store a finished exchange for semantic recall: spooled now, embedded later."""
+        """Store a finished exchange for semantic recall: spooled now, embedded later.
+
+        With `memory.recall.share`, it goes to the team's collection instead of the agent's
+        own: every agent (this one included) recalls it, and it is stored once, so the
+        agent never gets the same memory twice from its two collections."""
         if self._semantic_problem is not None or not (user.strip() or reply.strip()):
             return
         if session_id.startswith(CONSOLIDATION_SESSION):
@@ -171,7 +228,8 @@ class AgentMemory:
             "day": dt.date.today().isoformat(),
             "kind": "exchange",
         }
-        self.remember(PendingMemory(new_memory_id(), agent.id, text, meta))
+        shared = agent.memory.recall.share
+        self.remember(PendingMemory(new_memory_id(), agent.id, text, meta, shared=shared))
 
     def remember(self, entry: PendingMemory) -> None:
         """Queue one memory for embedding (the spool keeps it if this process stops first)."""
