@@ -207,7 +207,7 @@ class AgentRunner:
         if memory is None:
             return system_prompt(agent)
         editable = any(name.startswith("core_memory_") for name in memory_tools)
-        note = memory.memory_note() if any(n.startswith("recall_") for n in memory_tools) else ""
+        note = memory.memory_note(memory_tools)
         sections = [memory.core_section(agent, editable=editable), note, recall]
         return system_prompt(agent, sections)
 

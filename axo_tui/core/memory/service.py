@@ -153,13 +153,19 @@ class AgentMemory:
         ]
         return "\n".join(lines)
 
-    def memory_note(self) -> str:
-        """Tells the agent what it can recall beyond this prompt."""
-        return (
-            "Older conversations are not in this prompt but are not lost: search them with "
-            "recall_search {query, k}, or read a day's activity with recall_timeframe "
-            "{date} or {from, to} (YYYY-MM-DD)."
-        )
+    def memory_note(self, offered: Collection[str] = RECALL_TOOL_NAMES) -> str:
+        """Tells the agent what it can recall beyond this prompt, with the recall tools it
+        has (`memory.tools` may leave one out: the note must not name a tool it lacks)."""
+        ways = []
+        if "recall_search" in offered:
+            ways.append("search them with recall_search {query, k}")
+        if "recall_timeframe" in offered:
+            ways.append(
+                "read a day's activity with recall_timeframe {date} or {from, to} (YYYY-MM-DD)"
+            )
+        if not ways:
+            return ""
+        return f"Older conversations are not in this prompt but are not lost: {', or '.join(ways)}."
 
     async def compact(
         self,
