@@ -22,9 +22,11 @@ from axo_tui.tui.commands import WorkbenchCommands
 from axo_tui.tui.crash import write_crash_report
 from axo_tui.tui.model import WorkbenchModel
 from axo_tui.tui.reload import ConfigReloader, load_project_config
+from axo_tui.tui.screens.cancel_run import CancelRunScreen
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
 from axo_tui.tui.screens.events import EventsScreen
+from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 
@@ -39,6 +41,7 @@ class AxoApp(App[None]):
         STYLES / "dev.tcss",
         STYLES / "chat.tcss",
         STYLES / "events.tcss",
+        STYLES / "memory.tcss",
     ]
     TITLE = "axo"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
@@ -129,8 +132,8 @@ class AxoApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # `axo chat` is the chat screen alone: no event inspector to switch to.
-        return not (self.mode == "chat" and action == "open_events")
+        # `axo chat` is the chat screen alone: no inspector or memory screen to switch to.
+        return not (self.mode == "chat" and action in ("open_events", "open_memory"))
 
     def action_open_chat(self) -> None:
         self.open_chat()
@@ -141,8 +144,17 @@ class AxoApp(App[None]):
     def action_open_events(self) -> None:
         self.open_events()
 
+    def action_open_memory(self) -> None:
+        self.open_memory()
+
+    def action_cancel_run(self) -> None:
+        self.confirm_cancel()
+
     def open_workbench(self) -> None:
-        while isinstance(self.screen, ChatScreen | EventsScreen) and len(self.screen_stack) > 2:
+        while (
+            isinstance(self.screen, ChatScreen | EventsScreen | MemoryScreen)
+            and len(self.screen_stack) > 2
+        ):
             self.pop_screen()
 
     def open_chat(self, agent_id: str | None = None) -> None:
@@ -166,6 +178,38 @@ class AxoApp(App[None]):
         if not self.is_screen_installed("events"):
             self.install_screen(EventsScreen(self.bridge), "events")
         self.push_screen("events")
+
+    def open_memory(self, agent_id: str | None = None) -> None:
+        """The memory screen, on `agent_id` (else the agent chosen in the agents panel)."""
+        if self.mode == "chat":
+            return
+        if agent_id is None and not isinstance(self.screen, MemoryScreen):
+            agent_id = self.get_screen("dev").query_one(AgentsTable).highlighted_agent
+        if not isinstance(self.screen, MemoryScreen):
+            self.open_workbench()
+            if not self.is_screen_installed("memory"):
+                self.install_screen(
+                    MemoryScreen(
+                        self.bridge, agent_id=agent_id, show_times=self.settings.show_times
+                    ),
+                    "memory",
+                )
+            self.push_screen("memory")
+        memory = self.get_screen("memory")
+        if agent_id is not None and isinstance(memory, MemoryScreen):
+            memory.show_agent(agent_id)
+
+    def confirm_cancel(self, run_id: str | None = None) -> None:
+        """Ask which run to cancel (`run_id` highlighted), then cancel it."""
+        if not self.model.running_count:
+            self.notify("no run is running", severity="information")
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                self.bridge.request_cancel(choice)
+
+        self.push_screen(CancelRunScreen(self.model, run_id), chosen)
 
     def prepare_run(self, kind: RunKind, target: str) -> None:
         """Choose `target` in the run bar and put the cursor in its input."""

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 FRAME_SECONDS = 1 / 30
 """How long the pump lets events accumulate after the first one: one frame at 30 fps."""
 RUNS_GROUP = "axo-runs"
+CANCEL_GROUP = "axo-cancel"
 
 RunKind = Literal["workflow", "skill", "agent", "chat", "signal"]
 
@@ -60,6 +61,8 @@ class RunOutcome:
     result: RunResult | None
     error: str | None = None
     """Why the run could not start (unknown target, an internal error)."""
+    cancelled: bool = False
+    """The user cancelled the run (`RuntimeBridge.cancel_run`); `result` is None."""
 
 
 async def _settle(worker: Worker[Any]) -> None:
@@ -93,6 +96,8 @@ class RuntimeBridge:
         while it waits out the frame); `flush` must deliver them first to keep order."""
         self.batches = 0
         """Batches published so far (tests and benchmarks read it)."""
+        self._cancelling: set[str] = set()
+        """Runs the user asked to cancel, until the runtime has ended them."""
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -193,6 +198,14 @@ class RuntimeBridge:
         self.runtime.bus.add_sink(claim)
         try:
             result = await self._call(request)
+        except asyncio.CancelledError:
+            if not (claimed and claimed[0] in self._cancelling):
+                raise  # the app is closing: let the worker end
+            # The user cancelled this run: the runtime records it once this task is done.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            outcome = RunOutcome(request, None, cancelled=True)
         except RunError as exc:
             outcome = RunOutcome(request, None, str(exc))
         except Exception as exc:  # the user sees a message, never a traceback
@@ -227,7 +240,34 @@ class RuntimeBridge:
             )
         return await runtime.run_agent(request.target, request.text)
 
+    def request_cancel(self, run_id: str) -> Worker[RunResult | None]:
+        """Cancel a run in the background (see `cancel_run`)."""
+        return self.app.run_worker(
+            self.cancel_run(run_id), name=f"cancel {run_id}", group=CANCEL_GROUP
+        )
+
+    async def cancel_run(self, run_id: str) -> RunResult | None:
+        """Stop a running run: its running agents are cancelled, the waiting ones never
+        start, and the journal records it `cancelled`. None (and a toast) if it cannot be."""
+        self._cancelling.add(run_id)
+        try:
+            result = await self.runtime.cancel_run(run_id)
+        except RunError as exc:
+            self.app.notify(str(exc), title="cannot cancel", severity="warning")
+            return None
+        finally:
+            self._cancelling.discard(run_id)
+        self.flush()  # the run's end reaches the widgets with the toast
+        run = self.model.runs.get(run_id)
+        what = f"{run.kind} {run.target}" if run is not None else result.target
+        self.app.notify(
+            f"{what}: cancelled", title=f"run {self.model.run_label(run_id)}", severity="warning"
+        )
+        return result
+
     def _announce(self, outcome: RunOutcome) -> None:
+        if outcome.cancelled:
+            return  # `cancel_run` says so once the runtime has recorded it
         if outcome.error is not None:
             self.app.notify(
                 outcome.error, title=f"cannot run {outcome.request.label}", severity="error"

@@ -66,12 +66,33 @@ def palette_actions(app: AxoApp) -> list[PaletteAction]:
         )
         for name in listened_signals(config)
     ]
+    if app.mode == "dev":
+        actions += [
+            PaletteAction(
+                f"Memory of {a.id}",
+                "core memory blocks and recent recalls",
+                partial(app.open_memory, a.id),
+            )
+            for a in config.agents
+        ]
+        actions += [
+            PaletteAction(
+                f"Cancel run {run.label} {run.kind} {run.target}",
+                "stop its agents; asks first",
+                partial(app.confirm_cancel, run.run_id),
+            )
+            for run in app.model.running_runs()[::-1]
+        ]
     actions += [
         PaletteAction("Open workbench", "the lattice, agents and log", app.open_workbench),
         PaletteAction("Open chat", "chat with an agent (Ctrl+T)", app.open_chat),
         PaletteAction(
             "Open event inspector", "recent events and token spend (Ctrl+E)", app.open_events
         ),
+        PaletteAction(
+            "Open memory", "core blocks and recent recalls per agent (m)", app.open_memory
+        ),
+        PaletteAction("Cancel a run", "pick a running run and stop it (x)", app.confirm_cancel),
         PaletteAction("Filter log", "show one agent or one run (f)", app.filter_log),
         PaletteAction("Reload config", "re-read axo.yaml now", app.reload_config),
         PaletteAction("Quit axo", "stop runs and leave", app.exit),

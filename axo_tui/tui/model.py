@@ -65,7 +65,8 @@ class AgentView:
     name: str
     budget: int | None = None
     phase: str = "idle"
-    """idle, waiting, running, done, failed or skipped: the latest run's view of this agent."""
+    """idle, waiting, running, done, failed, skipped or cancelled: the latest run's view of
+    this agent."""
     running: int = 0
     exec_tokens: int = 0
     """Tokens of the current activation, or of the last one when idle."""
@@ -241,6 +242,14 @@ class WorkbenchModel:
         # of the session, so the running ones are tracked as they start and finish.
         return list(self._running)
 
+    def running_runs(self) -> list[RunView]:
+        """The runs still going, oldest first."""
+        return [self.runs[run_id] for run_id in self._running if run_id in self.runs]
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
     # ------------------------------------------------------------------ folding
     def apply(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -317,9 +326,9 @@ class WorkbenchModel:
             if view.phase == "waiting" and not view.running:
                 view.phase = "idle"
         took = f" in {event.ts - run.started_at:.1f}s" if self.show_durations else ""
-        style = "run" if event.status == "completed" else "error"
+        style = {"completed": "run", "cancelled": "warn"}.get(event.status, "error")
         self._line(event, style, f"■ run #{run.number} {event.status}{took}")
-        if event.error and event.status != "completed":
+        if event.error and event.status not in ("completed", "cancelled"):
             self._line(event, "error", f"  {event.error}")
         for line in event.output.strip().splitlines():
             self._line(event, "output", f"  {line}")
@@ -375,6 +384,10 @@ class WorkbenchModel:
         self._line(event, "done", f"✓ done ({format_tokens(tokens)} tok)")
 
     def _on_failed(self, event: AgentFailed) -> None:
+        if event.error_kind == "cancelled":
+            self._finish_activation(event, event.activation_id, "cancelled")
+            self._line(event, "warn", "✗ cancelled")
+            return
         self._finish_activation(event, event.activation_id, "failed")
         view = self.agents.get(event.agent_id or "")
         if view is not None:

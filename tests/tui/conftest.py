@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +55,64 @@ providers:
 """
 
 
+SLOW_YAML = """\
+name: slow
+agents:
+  - id: slow
+    provider: scripted
+    tools: [wait]
+  - id: after
+    provider: scripted
+    depends_on: [slow]
+workflows:
+  - id: chain
+    agents: [slow, after]
+providers:
+  scripted:
+    replies:
+      slow:
+        - text: "Waiting on the world."
+          tool_calls: [{name: wait, arguments: {}}]
+          usage: {prompt: 300, completion: 20}
+        - "never reached"
+"""
+
+
+MEMORY_YAML = """\
+name: memory
+agents:
+  - id: scout
+    provider: scripted
+    memory:
+      core:
+        blocks:
+          - {label: persona, limit: 200, value: A careful scout., description: Who you are}
+          - {label: team, limit: 100, shared: true, description: Team conventions}
+  - id: keeper
+    provider: scripted
+    memory:
+      core:
+        blocks:
+          - {label: notes, limit: 50}
+          - {label: team, limit: 100, shared: true, description: Team conventions}
+  - id: plain
+    provider: scripted
+    memory:
+      core:
+        blocks: []
+providers:
+  scripted:
+    replies:
+      scout:
+        - text: "Let me look back."
+          tool_calls: [{name: recall_timeframe, arguments: {date: "TODAY"}}]
+        - "Done."
+        - text: "Noted."
+          tool_calls: [{name: core_memory_append, arguments: {block: team, text: "Ship on Fridays."}}]
+        - "Kept."
+"""
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A diamond workflow project; returns the config file."""
@@ -88,3 +147,20 @@ def make_app(project: Path) -> Callable[..., AxoApp]:
         )
 
     return make
+
+
+@pytest.fixture
+def slow_project(tmp_path: Path) -> Path:
+    config = tmp_path / "slow" / "axo.yaml"
+    config.parent.mkdir()
+    config.write_text(SLOW_YAML, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def memory_project(tmp_path: Path) -> Path:
+    config = tmp_path / "memory" / "axo.yaml"
+    config.parent.mkdir()
+    today = dt.date.today().isoformat()
+    config.write_text(MEMORY_YAML.replace("TODAY", today), encoding="utf-8")
+    return config

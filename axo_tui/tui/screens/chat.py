@@ -218,7 +218,9 @@ class ChatScreen(Screen[None]):
         self.query_one(
             "#chat-input", Input
         ).placeholder = "message (Enter to send), /help for commands"
-        if outcome.error is not None:
+        if outcome.cancelled:
+            self._say("✗ cancelled", "chat-error")
+        elif outcome.error is not None:
             self._say(f"✗ {outcome.error}", "chat-error")
         elif outcome.result is not None:
             result = outcome.result

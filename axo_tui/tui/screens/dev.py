@@ -28,6 +28,8 @@ class DevScreen(Screen[None]):
         Binding("ctrl+r", "focus_run", "run"),
         Binding("r", "focus_run", "run", show=False),
         Binding("f", "filter", "filter"),
+        Binding("m", "app.open_memory", "memory"),
+        Binding("x", "app.cancel_run", "cancel run"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]
@@ -38,6 +40,7 @@ class DevScreen(Screen[None]):
         self.model = bridge.model
         self.settings = settings
         self._filter_dialog: LogFilterScreen | None = None
+        self._running_shown = 0
 
     def compose(self) -> ComposeResult:
         model, settings = self.model, self.settings
@@ -72,6 +75,7 @@ class DevScreen(Screen[None]):
             self.query_one(StreamTail),
         )
         self._header = self.query_one(HeaderLine)
+        self._run_bar = self.query_one(RunBar)
         self.bridge.events.subscribe(self, self._on_events)
         self.bridge.config_changed.subscribe(self, self._on_config)
         self.query_one("#run-input", Input).focus()
@@ -83,6 +87,10 @@ class DevScreen(Screen[None]):
         for widget in self._feed:
             widget.on_events(events)
         self._header.update_text()
+        running = self.model.running_count
+        if running != self._running_shown:
+            self._running_shown = running
+            self._run_bar.show_running(running)
 
     def _on_config(self, status: ConfigStatus) -> None:
         if status.ok:

@@ -54,6 +54,7 @@ class AgentsTable(DataTable[Text | str]):
         "agents--done",
         "agents--failed",
         "agents--skipped",
+        "agents--cancelled",
         "agents--over",
         "agents--spark",
     }

@@ -29,7 +29,7 @@ STATUS_WIDTH = 12
 """Narrowest column: room under a node for "running 1.2k". Longer status lines are clipped
 to their column, never drawn over the edges in the gap."""
 FPS = 10
-PHASES = ("idle", "waiting", "running", "done", "failed", "skipped")
+PHASES = ("idle", "waiting", "running", "done", "failed", "skipped", "cancelled")
 
 
 def pulse_bar(level: float) -> str:

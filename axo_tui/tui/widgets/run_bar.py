@@ -65,6 +65,14 @@ class RunBar(Horizontal):
         run_input = Input(placeholder="input, then Enter", id="run-input")
         run_input.cursor_blink = self._blink
         yield run_input
+        yield Label("", id="run-status")
+
+    def show_running(self, count: int) -> None:
+        """How many runs are going (and how to stop one), at the right of the bar."""
+        status = self.query_one("#run-status", Label)
+        # A fixed-width cell: the text changes without a new layout of the screen.
+        status.update(f"● {count} running · x cancel" if count else "", layout=False)
+        status.set_class(count > 0, "-running")
 
     @property
     def target(self) -> Target | None:
