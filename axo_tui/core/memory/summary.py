@@ -49,8 +49,9 @@ SUMMARY_SHARE = 0.10
 """The summary may take this share of the context window (bounded below)."""
 SUMMARY_TOKENS = (64, 800)
 """Bounds of the summary's size in tokens, whatever the window."""
-SLACK = 0.35
-"""Share of the room left free after a new summary, so the next turns can reuse it."""
+SLACK = 0.5
+"""Share of the room for verbatim history left free after a new summary, so the next turns
+reuse it: with an 8k window that is a summary every 15-20 ordinary turns, not every turn."""
 MESSAGE_CHARS = 2000
 """A folded message is shown to the summariser up to this many characters."""
 MAX_CALLS = 4
@@ -161,7 +162,7 @@ async def compact_with_summary(
     history, truncated = shorten_tool_results(raw_history)
     budget = fit.window - fit.reserve
     cap = summary_tokens(fit.window)
-    starts = [i for i, m in enumerate(history) if m.role == "user"]
+    starts = [i for i, m in enumerate(history) if m.role == "user"] + [len(history)]
 
     def build(start: int, text: str) -> tuple[Message, ...]:
         note = summary_note(start, text, fit.hint)
@@ -178,17 +179,17 @@ async def compact_with_summary(
         if fit.count(reused, tools) <= budget:
             return Compaction(reused, condensed=cached.covers, truncated=truncated, summarised=True)
 
-    # Fold more, from where the summary so far ends: the fewest turns that leave SLACK of the
-    # room free with a full-size summary (or, failing that, that fit at all).
+    # Fold more, from where the summary so far ends: the fewest turns that, with a full-size
+    # summary, leave SLACK of the room for verbatim history free.
     done = cached.covers if cached is not None else 0
     options = [start for start in starts if start > done]
 
     def size(start: int) -> int:
         return fit.count(build(start, ""), tools) + cap
 
-    cut = _smallest_fitting(options, size, budget)
-    slack_cut = _smallest_fitting(options, size, int(budget * (1 - SLACK)))
-    cut = slack_cut if slack_cut is not None else cut
+    floor = size(options[-1]) if options else budget  # everything folded
+    target = budget - int(SLACK * max(0, budget - floor))
+    cut = _smallest_fitting(options, size, target)
     if cut is None:
         return plain  # even the current turn alone does not fit: compact handles that
     try:
