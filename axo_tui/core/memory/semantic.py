@@ -358,7 +358,9 @@ class SemanticMemory:
                 count = int(collection.count())
                 if seen.checked == (count, wanted):
                     continue
-                seen.keys |= _other_keys(collection, agent_id, session_id)
+                others = _other_keys(collection, agent_id, session_id)
+                # Nothing else but not empty: the caller's own pair is all there is.
+                seen.keys |= others or ({wanted} if count else set())
                 seen.checked = (count, wanted)
                 if seen.keys - {wanted}:
                     return True
@@ -398,6 +400,7 @@ class SemanticMemory:
             ids = list(doomed["ids"])
             if ids:
                 collection.delete(ids=ids)
+                self._sessions.pop(name, None)  # the sessions known to be in it may be gone
             return len(ids)
 
     def close(self) -> None:

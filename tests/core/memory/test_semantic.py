@@ -166,3 +166,46 @@ def test_a_collection_forgotten_by_another_process_is_not_fatal(tmp_path: Path) 
     running.add("a", ["a fresh start"])
     assert [h.text for h in running.search("a", "fresh start", 1)] == ["a fresh start"]
     running.close()
+
+
+def test_the_own_session_check_asks_one_row_and_remembers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether anything but the caller's session is stored is asked with a one-row query,
+    never by reading the collection whole (at 100k memories chromadb refuses that read)."""
+    import axo_tui.core.memory.semantic as semantic
+
+    path = tmp_path / "s"
+    writer = SemanticMemory(path, embedder=HashEmbedder())
+    writer.add("a", ["the boat is blue"], metadatas=[{"session_id": "s1"}])
+    writer.close()
+    asked: list[tuple[str, str]] = []
+    real = semantic._other_keys
+
+    def spy(collection: object, agent_id: str, session_id: str) -> set[str]:
+        asked.append((agent_id, session_id))
+        return real(collection, agent_id, session_id)
+
+    monkeypatch.setattr(semantic, "_other_keys", spy)
+    embedder = HashEmbedder()
+    store = SemanticMemory(path, embedder=embedder)
+    assert store.search("a", "boat colour", 3, exclude_session="s1") == []
+    assert embedder.calls == 0  # only its own session is stored: no forward pass at all
+    assert store.search("a", "boat colour", 3, exclude_session="s1") == []
+    assert len(asked) == 1  # the count did not change: the "no" is not asked again
+    store.add("a", ["the car is red"], metadatas=[{"session_id": "s2"}])
+    hits = store.search("a", "boat colour", 3, exclude_session="s2")
+    assert [hit.text for hit in hits] == ["the boat is blue"]
+    store.search("a", "boat", 3, exclude_session="s3")
+    assert len(asked) == 1  # two sessions are known: every caller has another one
+    store.close()
+
+
+def test_a_long_query_is_embedded_from_its_start_and_end() -> None:
+    from axo_tui.core.memory.semantic import QUERY_CHARS, query_text
+
+    assert query_text("  where is it?  ") == "where is it?"
+    long = "START " + "filler " * 200 + " the question at the END?"
+    embedded = query_text(long)
+    assert len(embedded) <= QUERY_CHARS + 5
+    assert embedded.startswith("START") and embedded.endswith("the question at the END?")
