@@ -192,9 +192,10 @@ def _replies(
     replies: list[tuple[str, tuple[ScriptedStep, ...]]] = []
     for agent, steps in node.entries:
         # A script shared between projects may name agents this config lacks: warn only.
-        registry.refer(
-            Reference("agent", agent.text, agent, "provider", provider, "replies", "warning")
-        )
+        # `pal#compaction` scripts pal's housekeeping calls (compaction summaries): the
+        # agent it names is `pal`.
+        named = agent.text.split("#", 1)[0]
+        registry.refer(Reference("agent", named, agent, "provider", provider, "replies", "warning"))
         replies.append((agent.text, _steps(section, steps, f"replies for `{agent.text}`")))
     return tuple(replies)
 

@@ -74,3 +74,19 @@ def test_bad_values_say_what_and_where(tmp_path: Path, memory: str, expected: st
     message = problem(tmp_path, memory)
     assert expected in message, message
     assert "axo.yaml:" in message
+
+
+def test_a_script_for_compaction_summaries_names_its_agent(tmp_path: Path) -> None:
+    text = """
+providers:
+  s:
+    kind: scripted
+    replies:
+      pal#compaction: ["A summary."]
+      nobody#compaction: ["A summary."]
+agents:
+  - {id: pal, provider: s}
+"""
+    config = load_config_text(text, tmp_path / "axo.yaml", environ={})
+    warnings = [w.render() for w in config.warnings]
+    assert len(warnings) == 1 and "nobody" in warnings[0]
