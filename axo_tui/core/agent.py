@@ -255,8 +255,12 @@ class AgentRunner:
         count = resolved.provider.count_tokens
         window = await self._window(resolved, count(tuple(messages), tool_specs))
 
-        async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
-            # A compaction summary: budget-checked and ledgered like any call of the turn.
+        async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
+            # A compaction summary: budget-checked and ledgered like any call of the turn,
+            # and only while `keep` tokens stay for the turn's own call (housekeeping must
+            # never be what makes a turn run out of budget).
+            after = ExecutionBudget(agent.id, agent.token_budget, spent=budget.spent + keep)
+            after.check(count(prompt, ()), reply_tokens)
             completion = await self._call(
                 request,
                 resolved,

@@ -41,9 +41,10 @@ from axo_tui.core.providers.base import Message, ToolSpec
 
 log = logging.getLogger(__name__)
 
-Ask = Callable[[tuple[Message, ...], int], Awaitable[str]]
-"""(request messages, reply token cap) -> the model's reply text. Raises when the call is
-refused or fails; the caller must run it through the budget check and the ledger."""
+Ask = Callable[[tuple[Message, ...], int, int], Awaitable[str]]
+"""(request messages, reply token cap, tokens to keep) -> the model's reply text. Raises when
+the call is refused or fails. The caller runs it through the budget check and the ledger,
+and refuses it unless the budget keeps `keep` tokens for the turn's own call after it."""
 
 SUMMARY_SHARE = 0.10
 """The summary may take this share of the context window (bounded below)."""
@@ -192,8 +193,11 @@ async def compact_with_summary(
     cut = _smallest_fitting(options, size, target)
     if cut is None:
         return plain  # even the current turn alone does not fit: compact handles that
+    keep = size(cut) + fit.reserve  # the turn's own call after the summary, with its reply
     try:
-        text = await summarise(raw_history[done:cut], cached.text if cached else "", fit, cap)
+        text = await summarise(
+            raw_history[done:cut], cached.text if cached else "", fit, cap, keep=keep
+        )
     except SummaryUnavailable as exc:
         return _extractive(messages, tools, fit, str(exc))
     summary = Summary(cut, fingerprint(raw_history[:cut]), text)
@@ -204,7 +208,9 @@ async def compact_with_summary(
     return Compaction(result, condensed=cut, truncated=truncated, summarised=True)
 
 
-async def summarise(folded: Sequence[Message], previous: str, fit: Fit, cap: int) -> str:
+async def summarise(
+    folded: Sequence[Message], previous: str, fit: Fit, cap: int, *, keep: int
+) -> str:
     """The summary so far updated with `folded`, in as many requests as the window needs
     (at most MAX_CALLS: an older backlog is skipped, and the summary says so)."""
     lines = [_line(message) for message in folded if message.content.strip() or message.tool_calls]
@@ -217,7 +223,7 @@ async def summarise(folded: Sequence[Message], previous: str, fit: Fit, cap: int
     text = previous
     for chunk in chunks:
         try:
-            reply = await fit.ask(_request(text, chunk, cap), cap)
+            reply = await fit.ask(_request(text, chunk, cap), cap, keep)
         except Exception as exc:  # the budget, the provider, anything: the note says so
             reason = str(exc).strip() or type(exc).__name__
             raise SummaryUnavailable(reason) from exc

@@ -117,6 +117,29 @@ async def test_a_failing_summary_falls_back_to_first_lines_and_says_so(tmp_path:
     assert len(fallbacks) == 1  # once per session and reason, not once a turn
 
 
+async def test_a_summary_never_costs_the_turn_its_budget(
+    tmp_path: Path, sent: list[ChatRequest]
+) -> None:
+    # per_execution holds the turn's own call but not a summary on top of it: the summary is
+    # refused (first lines instead) rather than the turn failing for want of budget.
+    provider = dataclasses.replace(scripted({"a#compaction": SUMMARIES}), context_window=WINDOW)
+    tight = AgentConfig(
+        "a",
+        provider="scripted",
+        memory=MemorySettings(recall=RecallSettings(passive_inject=False)),
+        token_budget=TokenBudget(per_execution=2000, overflow_policy=OverflowPolicy.ABORT),
+    )
+    config = make_config(tmp_path, [tight], providers=[provider])
+    async with Runtime(config) as rt:
+        for turn in range(30):
+            result = await rt.run_agent("a", said(turn), session_id="s")
+            assert result.status == "completed", result.errors
+    assert not [r for r in sent if r.agent_id == "a#compaction"]
+    system = sent[-1].messages[0].content
+    assert "No model summary this time (agent 'a': per_execution budget" in system
+    assert "- user: Turn " in system
+
+
 # --------------------------------------------------------------------- unit level
 def conversation(turns: int, words: int = 30) -> list[Message]:
     messages = [Message("system", "You are a test.")]
@@ -136,7 +159,7 @@ async def test_an_over_budget_summary_is_not_sent_and_the_note_says_why(tmp_path
     budget = ExecutionBudget("pal", TokenBudget(per_call=300, overflow_policy=OverflowPolicy.ABORT))
     asked: list[int] = []
 
-    async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
+    async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
         budget.check(estimate_prompt_tokens(prompt), reply_tokens)  # raises: over per_call
         asked.append(reply_tokens)
         return "never"
@@ -151,7 +174,7 @@ async def test_an_over_budget_summary_is_not_sent_and_the_note_says_why(tmp_path
 async def test_a_cached_summary_is_reused_and_a_changed_history_is_not(tmp_path: Path) -> None:
     calls: list[str] = []
 
-    async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
+    async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
         calls.append(prompt[-1].content)
         return f"summary {len(calls)}"
 
@@ -178,7 +201,7 @@ async def test_a_cached_summary_is_reused_and_a_changed_history_is_not(tmp_path:
 async def test_a_backlog_larger_than_the_window_is_summarised_in_chunks(tmp_path: Path) -> None:
     prompts: list[int] = []
 
-    async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
+    async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
         prompts.append(estimate_prompt_tokens(prompt) + reply_tokens)
         return f"part {len(prompts)}"
 
@@ -195,7 +218,7 @@ async def test_a_damaged_summary_file_is_ignored(tmp_path: Path) -> None:
     store.root.mkdir(parents=True)
     store.path("s").write_text("{not json")
 
-    async def ask(prompt: tuple[Message, ...], reply_tokens: int) -> str:
+    async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
         return "a fresh summary"
 
     fit = dataclasses.replace(fit_for(tmp_path, ask), store=store)
