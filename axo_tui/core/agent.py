@@ -474,6 +474,9 @@ class AgentRunner:
             tool=call.name,
             arguments=call.arguments,
         )
+        # The call is on record before it acts: a resume after a crash mid-tool reads it to
+        # refuse replaying a tool that is not idempotent.
+        await self._journal.durable()
         ok = True
         try:
             if call.name in memory_tools and self._memory is not None:

@@ -141,7 +141,7 @@ class AmbientRouter:
         errors = {r.agent_id: r.error or "failed" for _, r, _ in ordered if not r.ok}
         for agent_id in run.refused:
             errors.setdefault(agent_id, f"refused: run reached {run.guard} activations")
-        return self._runtime._end_run(
+        return await self._runtime._end_run(
             run.run_id,
             kind,
             target,

@@ -7,6 +7,7 @@ a run id, is journaled, streams through the bus and is held to the same budgets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -128,6 +129,8 @@ class Runtime:
         if self._started:
             return
         self._journal = Journal(self.state_dir / "axo.db")
+        with contextlib.suppress(RuntimeError):  # started outside a loop: commit per write
+            self._journal.group_commits(asyncio.get_running_loop())
         self._lease = OwnerLease.acquire(self.state_dir)
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event, journaled_only=True)
@@ -156,6 +159,7 @@ class Runtime:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.memory.aclose()  # exchanges still being embedded are stored first
+        await self.supervisor.settled()  # checkpoints written behind the last turns
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
@@ -327,7 +331,7 @@ class Runtime:
                 status = self.status(agent_id)
                 status.waiting = max(0, status.waiting - 1)
                 self._refresh_state(status)
-        return self._finish_workflow(run_id, workflow.id, state)
+        return await self._finish_workflow(run_id, workflow.id, state)
 
     async def _drive_workflow(
         self,
@@ -404,13 +408,15 @@ class Runtime:
             running[task] = agent_id
         return changed
 
-    def _finish_workflow(self, run_id: str, workflow_id: str, state: WorkflowRunState) -> RunResult:
+    async def _finish_workflow(
+        self, run_id: str, workflow_id: str, state: WorkflowRunState
+    ) -> RunResult:
         failed = state.in_state(NodeState.FAILED)
         skipped = state.in_state(NodeState.SKIPPED)
         status = "completed" if not failed and not skipped else "failed"
         output = state.final_output()
         errors = {agent: state.errors[agent] for agent in (*failed, *skipped)}
-        return self._end_run(
+        return await self._end_run(
             run_id,
             "workflow",
             workflow_id,
@@ -451,7 +457,7 @@ class Runtime:
         """The one activation of a single-turn run, and the run's end."""
         agent_id = request.agent.id
         result = await self._activate(request, trigger=trigger)
-        return self._end_run(
+        return await self._end_run(
             request.run_id or "",
             run_kind,
             agent_id,
@@ -514,7 +520,7 @@ class Runtime:
                     error="cancelled by the user",
                     error_kind="cancelled",
                 )
-        return self._end_run(
+        return await self._end_run(
             run_id,
             record.kind,
             record.target,
@@ -540,7 +546,7 @@ class Runtime:
         self.journal.create_run(run_id, kind, target, input_text, owner=self.owner)
         self.bus.emit(RunStarted, run_id=run_id, run_kind=kind, target=target, input=input_text)
 
-    def _end_run(
+    async def _end_run(
         self,
         run_id: str,
         kind: str,
@@ -557,6 +563,7 @@ class Runtime:
         errors = errors or {}
         error = "; ".join(f"{agent}: {message}" for agent, message in errors.items()) or None
         self.journal.finish_run(run_id, status, output, error=error, failed=failed, skipped=skipped)
+        await self.journal.durable()  # the end is committed before anyone hears of it
         self.bus.emit(
             RunCompleted,
             run_id=run_id,
@@ -648,6 +655,7 @@ class Runtime:
             status.tokens += outcome.usage.total
             self._refresh_state(status)
             self.journal.finish_activation(request.activation_id, "completed", outcome.text)
+            await self.journal.durable()  # a completion is committed before it is announced
             # Checkpointed before the completion is reported: whoever sees it may rely on it.
             await self.supervisor.after_turn(
                 request,
@@ -672,6 +680,7 @@ class Runtime:
         status.running -= 1
         status.last_error = error
         self.journal.finish_activation(request.activation_id, "failed", None, error)
+        await self.journal.durable()
         await self.supervisor.after_turn(
             request, self.journal, ok=False, error=error, error_kind=error_kind
         )

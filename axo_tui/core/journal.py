@@ -8,10 +8,13 @@ unless the caller groups several into one with `batch` (one commit instead of se
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +26,11 @@ from axo_tui.core.providers.base import Message, ToolCall
 
 SCHEMA_VERSION = 2
 """2 added runs.owner (which process runs it, for resume) and activations.session_id."""
+
+log = logging.getLogger(__name__)
+
+GROUP_MAX_DELAY_SECS = 0.05
+"""In group mode, the longest a write waits for its commit (see `Journal.group_commits`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -171,6 +179,12 @@ class Journal:
         self.path = path
         self._depth = 0
         """Nesting of `batch` blocks; inside one, writes join its transaction."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """Set by `group_commits`: the loop whose turns pace the commits."""
+        self._commit_handle: asyncio.Handle | _SoonHandle | None = None
+        """The scheduled commit: a timer (the latest moment) or, once a barrier waits, soon."""
+        self._waiters: list[asyncio.Future[None]] = []
+        self._key = os.path.realpath(path)
         _check_writable(path.parent)
         _check_header(path)
         try:
@@ -209,6 +223,11 @@ class Journal:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
+        self.commit_pending()
+        others = _JOURNALS.get(self._key)
+        if others is not None:
+            others.discard(self)
+        self._loop = None
         self._db.close()
 
     @property
@@ -216,13 +235,94 @@ class Journal:
         """The raw connection, for maintenance over the whole schema (`axo gc`)."""
         return self._db
 
+    # ------------------------------------------------------------ group commit
+    def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From now on, commit at durability points instead of once per write.
+
+        A commit (a WAL append of every page the transaction touched) cost more than the
+        rest of a workflow step, and a step writes a dozen rows at different moments: its
+        start, each call's usage, its transcript, its events, its end. In group mode the
+        first write opens a transaction and every write until the commit joins it. The
+        commit comes when someone needs it, `durable()`, awaited before anything is
+        announced to the world (an activation's completion, a run's end, a tool with side
+        effects about to run), and at the latest GROUP_MAX_DELAY_SECS after the first
+        write, so that other processes never wait long for the lock nor for new events.
+        The durability barriers of concurrent activations (a fan-out) share one commit.
+        A kill loses only writes nobody was told about: an activation whose start was not
+        committed is one a resume runs again anyway."""
+        self._loop = loop
+        _JOURNALS.setdefault(self._key, weakref.WeakSet()).add(self)
+
+    def _begin_group(self) -> None:
+        """Open the group transaction (and schedule its latest commit) unless one is open."""
+        if self._db.in_transaction:
+            return
+        _yield_write_lock(self)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        if self._loop is not None and self._commit_handle is None:
+            self._commit_handle = self._loop.call_later(GROUP_MAX_DELAY_SECS, self._commit_group)
+
+    def _commit_group(self) -> None:
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
+            self._commit_handle = None
+        waiters, self._waiters = self._waiters, []
+        error: JournalError | None = None
+        if self._db.in_transaction and not self._depth:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                error = JournalError(f"{self.path}: write failed: {exc}")
+                log.error("%s", error)
+        elif self._db.in_transaction:  # a batch is open right now (cannot span an await)
+            self._waiters = waiters
+            self._commit_soon()
+            return
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+    def _commit_soon(self) -> None:
+        """Commit at the loop's next turn: every barrier reached in this turn shares it."""
+        handle = self._commit_handle
+        if self._loop is None or isinstance(handle, _SoonHandle):
+            return
+        if handle is not None:
+            handle.cancel()
+        self._commit_handle = _SoonHandle(self._loop.call_soon(self._commit_group))
+
+    async def durable(self) -> None:
+        """Return once every write made so far is committed (at once outside group mode,
+        or when nothing is pending). Raises JournalError if that commit failed."""
+        if self._loop is None or not self._db.in_transaction:
+            return
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        self._commit_soon()
+        await waiter
+
+    def commit_pending(self) -> None:
+        """Commit the group transaction now (shutdown, or a caller that cannot await)."""
+        if self._loop is not None and self._db.in_transaction and not self._depth:
+            self._commit_group()
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """One transaction (one commit) for the writes of a synchronous stretch of code, such
         as an activation's start and its event. Everything written in it is committed when
         the block ends, also when it ends with an exception (as if each write had been its
         own transaction). Never hold it across an await: other tasks' writes would join it,
-        and their "committed" would wait for this block's end."""
+        and their "committed" would wait for this block's end. In group mode the writes
+        join the group transaction, committed at the loop's next turn."""
         if self._depth:
             self._depth += 1
             try:
@@ -230,6 +330,15 @@ class Journal:
             finally:
                 self._depth -= 1
             return
+        if self._loop is not None:
+            self._begin_group()
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+            return
+        _yield_write_lock(self)
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -248,7 +357,9 @@ class Journal:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        if self._depth:  # inside a batch: a savepoint, committed with the batch
+        if self._loop is not None:
+            self._begin_group()
+        if self._db.in_transaction:  # inside a batch or a group: a savepoint
             self._db.execute("SAVEPOINT axo_step")
             try:
                 yield self._db
@@ -258,6 +369,7 @@ class Journal:
                 raise
             self._db.execute("RELEASE axo_step")
             return
+        _yield_write_lock(self)
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -269,9 +381,13 @@ class Journal:
         except sqlite3.OperationalError as exc:
             raise JournalError(f"{self.path}: write failed: {exc}") from exc
 
-    def _write(self, sql: str, params: Sequence[Any]) -> None:
+    def _write(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
-            self._db.execute(sql, params)
+            if self._loop is not None:
+                self._begin_group()
+            elif not self._db.in_transaction:
+                _yield_write_lock(self)
+            return self._db.execute(sql, params)
         except sqlite3.OperationalError as exc:
             raise JournalError(f"{self.path}: write failed: {exc}") from exc
 
@@ -292,13 +408,10 @@ class Journal:
     def claim_run(self, run_id: str, previous_owner: str | None, owner: str) -> bool:
         """Take over a running run if it still belongs to `previous_owner`. Two processes
         resuming at once both try; SQLite serialises the updates and only one matches."""
-        try:
-            cursor = self._db.execute(
-                "UPDATE runs SET owner=? WHERE id=? AND status='running' AND owner IS ?",
-                (owner, run_id, previous_owner),
-            )
-        except sqlite3.OperationalError as exc:
-            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        cursor = self._write(
+            "UPDATE runs SET owner=? WHERE id=? AND status='running' AND owner IS ?",
+            (owner, run_id, previous_owner),
+        )
         return cursor.rowcount == 1
 
     def finish_run(
@@ -587,12 +700,9 @@ class Journal:
         """Drop the messages a session received at or after `since` (an interrupted turn's
         user message and partial reply), so the turn can run again without duplicating them.
         Returns how many were dropped."""
-        try:
-            cursor = self._db.execute(
-                "DELETE FROM session_messages WHERE session_id=? AND ts >= ?", (session_id, since)
-            )
-        except sqlite3.OperationalError as exc:
-            raise JournalError(f"{self.path}: write failed: {exc}") from exc
+        cursor = self._write(
+            "DELETE FROM session_messages WHERE session_id=? AND ts >= ?", (session_id, since)
+        )
         return cursor.rowcount
 
     def clear_session(self, session_id: str) -> None:
@@ -609,6 +719,39 @@ class Journal:
         else:
             rows = self._db.execute(sql.format(where="WHERE agent_id=?"), (agent_id,)).fetchall()
         return [(str(a), str(b), int(c), float(d)) for a, b, c, d in rows]
+
+
+@dataclass(frozen=True)
+class _SoonHandle:
+    """A commit scheduled for the loop's next turn (told apart from the latest-moment timer)."""
+
+    handle: asyncio.Handle
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+
+_JOURNALS: dict[str, weakref.WeakSet[Journal]] = {}
+"""Journals in group mode, by file: see `_yield_write_lock`."""
+
+
+def _yield_write_lock(journal: Journal) -> None:
+    """Commit now the group transaction another journal of this process holds on the same
+    file, when that journal runs on this thread. Its commit waits for our loop's next turn,
+    and we are that loop: waiting for the lock (busy_timeout) would only stall both. Other
+    processes and threads just wait: their loops commit on their own."""
+    others = _JOURNALS.get(journal._key)
+    if not others:
+        return
+    for other in list(others):
+        if other is journal or other._loop is None or not other._db.in_transaction:
+            continue
+        try:
+            same_thread = asyncio.get_running_loop() is other._loop
+        except RuntimeError:
+            same_thread = other._loop.is_running() is False
+        if same_thread:
+            other.commit_pending()
 
 
 def _check_writable(directory: Path) -> None:

@@ -181,7 +181,7 @@ async def resume_run(runtime: Runtime, run_id: str) -> RunResult:
         return await _resume_workflow(runtime, record, activations)
     if record.kind in TURN_KINDS:
         return await _resume_turn(runtime, record, activations)
-    return _give_up(
+    return await _give_up(
         runtime,
         record,
         activations,
@@ -230,7 +230,9 @@ async def _resume_workflow(
     try:
         workflow, agents, state = runtime._plan_workflow(record.target)
     except RunError as exc:
-        return _give_up(runtime, record, activations, f"the workflow cannot be resumed: {exc}")
+        return await _give_up(
+            runtime, record, activations, f"the workflow cannot be resumed: {exc}"
+        )
     for activation in activations:  # oldest first: a later attempt wins
         agent_id = activation.agent_id
         if activation.status == "running":
@@ -260,7 +262,7 @@ async def _resume_turn(
         # The turn ended but the run was not closed: close it with the journaled outcome.
         last = finished[-1]
         ok = last.status == "completed"
-        return runtime._end_run(
+        return await runtime._end_run(
             record.id,
             record.kind,
             record.target,
@@ -274,7 +276,7 @@ async def _resume_turn(
     try:
         agent = runtime._agent(record.target)
     except RunError as exc:
-        return _give_up(runtime, record, activations, f"the agent cannot run: {exc}")
+        return await _give_up(runtime, record, activations, f"the agent cannot run: {exc}")
     interrupted = [a for a in activations if a.status == "running"]
     session_id = f"run:{record.id}:{agent.id}"
     trigger = "resume"
@@ -284,7 +286,7 @@ async def _resume_turn(
         trigger = last.trigger
         roles = runtime.journal.session_roles_since(session_id, last.started_at)
         if roles.count("user") > 1:
-            return _give_up(
+            return await _give_up(
                 runtime,
                 record,
                 activations,
@@ -313,14 +315,14 @@ def _rewind(runtime: Runtime, activation: ActivationRecord, default_session: str
         log.info("rewound %d message(s) of %s for a rerun", dropped, session_id)
 
 
-def _give_up(
+async def _give_up(
     runtime: Runtime, record: RunRecord, activations: list[ActivationRecord], reason: str
 ) -> RunResult:
     for activation in activations:
         if activation.status == "running":
             _interrupt(runtime, activation, "not run again")
     completed = [a for a in activations if a.status == "completed"]
-    return runtime._end_run(
+    return await runtime._end_run(
         record.id,
         record.kind,
         record.target,

@@ -2,8 +2,9 @@
 
 Each agent is supervised on its own, so one agent's trouble never slows the others:
 
-* After every activation the agent's checkpoint is written (before the activation is reported
-  complete), carrying its failure count and circuit state across processes.
+* After every activation the agent's checkpoint is written, in the background (the journal,
+  committed before the completion is reported, is what resume relies on), carrying its failure
+  count and circuit state across processes. The agent's next activation waits for it.
 * An activation that fails like a crash (the provider failed after its retries, a tool loop, an
   internal error) schedules a *restart*: before the agent's next activation, wait out a backoff
   (1 s, 2 s, 4 s ... capped) and reload its state from its newest good checkpoint. Budget
@@ -93,7 +94,11 @@ class _Health:
     checkpoint: AgentCheckpoint
     restart_due: float | None = None
     """Monotonic time from which the pending restart may happen; None when none is pending."""
-    lock: asyncio.Lock | None = None
+    version: int = 0
+    """Bumped by every turn; `written` is the version last handed to the disk."""
+    written: int = 0
+    writer: asyncio.Future[None] | None = None
+    """The task writing this agent's checkpoint behind its turns, if one is running."""
 
 
 _WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
@@ -171,6 +176,8 @@ class Supervisor:
             CircuitOpenError: the agent is degraded.
         """
         health = self._get(agent_id)
+        if health.writer is not None and not health.writer.done():
+            await health.writer  # the previous turn's checkpoint is on disk before the next turn
         if health.checkpoint.degraded(self._clock()):
             # `axo agents restart` in another process closes the circuit on disk.
             on_disk = self.store.load(agent_id).checkpoint
@@ -227,47 +234,81 @@ class Supervisor:
         if error_kind == "circuit_open":
             return None
         health = self._get(agent_id)
-        if health.lock is None:
-            health.lock = asyncio.Lock()
-        async with health.lock:  # concurrent turns of one agent: one checkpoint at a time
-            previous = health.checkpoint
-            prompt, completion = (
-                usage if usage is not None else journal.activation_tokens(request.activation_id)
-            )
-            if session_length is None:
-                session_length = journal.session_length(request.session_id)
-            crashed = not ok and error_kind in CRASH_KINDS
-            consecutive = 0 if ok else previous.consecutive_failures + int(crashed)
-            open_until = previous.circuit_open_until if not ok and not crashed else None
-            if crashed and consecutive >= self.policy.failure_threshold:
-                open_until = self._clock() + self.policy.cooldown_secs
-            updated = replace(
-                previous,
-                activation_id=request.activation_id,
-                run_id=request.run_id,
-                session_id=request.session_id,
-                sessions=previous.with_session(request.session_id, session_length),
-                prompt_tokens=previous.prompt_tokens + prompt,
-                completion_tokens=previous.completion_tokens + completion,
-                activations=previous.activations + 1,
-                failures=previous.failures + int(not ok),
-                consecutive_failures=consecutive,
-                last_error=None if ok else error,
-                circuit_open_until=open_until,
-            )
-            try:
-                loop = asyncio.get_running_loop()
-                updated = await loop.run_in_executor(_writers(), self._write, updated)
-            except CheckpointError as exc:
-                self._warn(agent_id, str(exc))
-            health.checkpoint = updated
-            if crashed:
-                health.restart_due = self._monotonic() + self.policy.backoff(consecutive)
-            elif ok:
-                health.restart_due = None
+        previous = health.checkpoint
+        prompt, completion = (
+            usage if usage is not None else journal.activation_tokens(request.activation_id)
+        )
+        if session_length is None:
+            session_length = journal.session_length(request.session_id)
+        crashed = not ok and error_kind in CRASH_KINDS
+        consecutive = 0 if ok else previous.consecutive_failures + int(crashed)
+        open_until = previous.circuit_open_until if not ok and not crashed else None
+        if crashed and consecutive >= self.policy.failure_threshold:
+            open_until = self._clock() + self.policy.cooldown_secs
+        updated = replace(
+            previous,
+            activation_id=request.activation_id,
+            run_id=request.run_id,
+            session_id=request.session_id,
+            sessions=previous.with_session(request.session_id, session_length),
+            prompt_tokens=previous.prompt_tokens + prompt,
+            completion_tokens=previous.completion_tokens + completion,
+            activations=previous.activations + 1,
+            failures=previous.failures + int(not ok),
+            consecutive_failures=consecutive,
+            last_error=None if ok else error,
+            circuit_open_until=open_until,
+        )
+        health.checkpoint = updated
+        health.version += 1
+        self._schedule_write(agent_id, health)
+        if crashed:
+            health.restart_due = self._monotonic() + self.policy.backoff(consecutive)
+        elif ok:
+            health.restart_due = None
         if crashed and open_until is not None and previous.circuit_open_until != open_until:
             self._warn(agent_id, str(CircuitOpenError(agent_id, updated)))
         return updated
+
+    # ------------------------------------------------------------ the writes
+    # A checkpoint is written in the background, off the turn's path: its fsync took most
+    # of a short turn's time, and the completion does not need it (the journal, committed
+    # first, is what resume relies on). Writes of one agent are coalesced: while one is in
+    # flight, newer turns only update the state it writes next, so a fast agent never
+    # queues fsyncs. The agent's next activation waits for its pending write (`admit`),
+    # and `flush` (runtime close) for all of them.
+    def _schedule_write(self, agent_id: str, health: _Health) -> None:
+        if health.writer is None or health.writer.done():
+            health.writer = asyncio.ensure_future(self._write_behind(agent_id, health))
+
+    async def _write_behind(self, agent_id: str, health: _Health) -> None:
+        loop = asyncio.get_running_loop()
+        while health.written < health.version:
+            version = health.version
+            try:
+                written = await loop.run_in_executor(_writers(), self._write_current, health)
+            except CheckpointError as exc:
+                self._warn(agent_id, str(exc))
+                health.written = version  # reported; the next turn tries again
+                continue
+            health.written = max(health.written, version)
+            # The number the store gave it, also on a state that moved on meanwhile.
+            health.checkpoint = replace(health.checkpoint, seq=written.seq)
+
+    def _write_current(self, health: _Health) -> AgentCheckpoint:
+        """Write the agent's state as it is now (read under the agent's lock, so that of two
+        writes the later one always carries the newer state)."""
+        lock = self._write_locks.setdefault(health.checkpoint.agent_id, threading.Lock())
+        with lock:
+            return self.store.write(health.checkpoint)
+
+    async def settled(self, agent_id: str | None = None) -> None:
+        """Wait until the checkpoints written behind (of one agent, or all) are on disk."""
+        healths = [self._health.get(agent_id)] if agent_id is not None else self._health.values()
+        writers = [h.writer for h in healths if h is not None and h.writer is not None]
+        pending = [writer for writer in writers if not writer.done()]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _write(self, checkpoint: AgentCheckpoint) -> AgentCheckpoint:
         lock = self._write_locks.setdefault(checkpoint.agent_id, threading.Lock())
@@ -278,11 +319,25 @@ class Supervisor:
     def close_circuit(self, agent_id: str) -> tuple[AgentCheckpoint, AgentCheckpoint]:
         """`axo agents restart`: forget the failures, close the circuit, checkpoint it.
         Returns (before, after). Raises CheckpointError when the write fails."""
-        health = self._load(agent_id)  # from disk: another process may have written since
+        health = self._health.get(agent_id)
+        if health is None or health.written >= health.version:
+            # Nothing of ours is waiting to be written: the disk is the newest state (another
+            # process may have written since).
+            loaded = self._load(agent_id)
+            if health is not None:
+                health.checkpoint = loaded.checkpoint
+                self._health[agent_id] = health  # keep the writer and versions we track
+            else:
+                health = loaded
         before = health.checkpoint
-        after = replace(before, consecutive_failures=0, circuit_open_until=None, last_error=None)
-        after = self._write(after)
-        health.checkpoint, health.restart_due = after, None
+        health.checkpoint = replace(
+            before, consecutive_failures=0, circuit_open_until=None, last_error=None
+        )
+        health.version += 1
+        version = health.version
+        after = self._write_current(health)
+        health.written = max(health.written, version)
+        health.checkpoint, health.restart_due = replace(health.checkpoint, seq=after.seq), None
         return before, after
 
     def _warn(self, agent_id: str, message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from axo_tui.core.checkpoints import (
     CheckpointStore,
 )
 from axo_tui.core.engine import Runtime
-from axo_tui.core.events import AgentCompleted, Event
+from axo_tui.core.events import AgentCompleted, Event, UsageRecorded
 from tests.core.runtime.builders import agent, make_config, scripted
 
 
@@ -124,25 +125,39 @@ def test_a_file_in_place_of_the_directory_is_a_clear_error(tmp_path: Path) -> No
         store.write(AgentCheckpoint("a"))
 
 
-async def test_each_turn_is_checkpointed_before_it_is_reported(tmp_path: Path) -> None:
+async def test_each_turn_is_checkpointed_before_the_agents_next_turn(tmp_path: Path) -> None:
+    """Checkpoints are written behind the turn (the journal is committed before the
+    completion is reported), but an agent's next turn starts only once the previous turn's
+    checkpoint is on disk, and closing the runtime waits for the last one."""
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["one", "two"]})])
     store = CheckpointStore(tmp_path / ".axo" / "checkpoints")
-    seen_at_completion: list[AgentCheckpoint | None] = []
+    seen_at_start: list[AgentCheckpoint | None] = []
+    committed_at_completion: list[str] = []
 
     def on_event(event: Event) -> None:
-        if isinstance(event, AgentCompleted):  # inline, as the bus delivers it
-            seen_at_completion.append(store.load("a").checkpoint)
+        if isinstance(event, UsageRecorded):  # inline, after the turn's provider call
+            seen_at_start.append(store.load("a").checkpoint)
+        if isinstance(event, AgentCompleted):
+            with sqlite3.connect(tmp_path / ".axo" / "axo.db") as other:
+                row = other.execute(
+                    "SELECT status FROM activations WHERE id=?", (event.activation_id,)
+                ).fetchone()
+            committed_at_completion.append(row[0] if row else "missing")
 
     async with Runtime(config) as runtime:
         runtime.bus.add_sink(on_event)
         first = await runtime.run_agent("a", "hello", session_id="chat:x")
         await runtime.run_agent("a", "again", session_id="chat:x")
         tokens = runtime.journal.usage_report(group_by="agent")[0]
-    one, two = seen_at_completion
-    assert one is not None and one.run_id == first.run_id and one.activations == 1
-    assert two is not None and two.activations == 2
-    assert two.session_id == "chat:x" and two.sessions == {"chat:x": 4}
-    assert (two.prompt_tokens, two.completion_tokens) == (
+    assert committed_at_completion == ["completed", "completed"]  # seen by another process
+    before_first, before_second = seen_at_start
+    assert before_first is None
+    assert before_second is not None and before_second.run_id == first.run_id
+    assert before_second.activations == 1
+    last = store.load("a").checkpoint  # written by the time the runtime closed
+    assert last is not None and last.activations == 2
+    assert last.session_id == "chat:x" and last.sessions == {"chat:x": 4}
+    assert (last.prompt_tokens, last.completion_tokens) == (
         tokens.prompt_tokens,
         tokens.completion_tokens,
     )
@@ -174,6 +189,7 @@ async def test_a_failed_checkpoint_write_warns_and_keeps_the_turn(
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["ok"]})])
     async with Runtime(config) as runtime:
         await runtime.run_agent("a", "x")
+        await runtime.supervisor.settled("a")  # written behind the turn
         store = runtime.supervisor.store
         kept = store.files("a")[-1].read_bytes()
 
@@ -182,6 +198,7 @@ async def test_a_failed_checkpoint_write_warns_and_keeps_the_turn(
 
         monkeypatch.setattr(os, "write", no_space)
         result = await runtime.run_agent("a", "y")
+        await runtime.supervisor.settled("a")
         monkeypatch.undo()
         warnings = [
             e["message"] for e in runtime.journal.events() if e["kind"] == "runtime.warning"

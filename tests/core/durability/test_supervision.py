@@ -84,6 +84,7 @@ async def test_restart_from_another_process_reaches_a_live_runtime(
         for _ in range(3):
             await runtime.run_agent("flaky", "x")
         fake.failing.clear()
+        await runtime.supervisor.settled()  # the checkpoints are written behind the turns
         # What `axo agents restart flaky` does: it has only the checkpoint store.
         Supervisor(CheckpointStore(tmp_path / ".axo" / "checkpoints")).close_circuit("flaky")
         healed = await runtime.run_agent("flaky", "x")
