@@ -290,11 +290,13 @@ def forget(
     if not yes and not typer.confirm(f"Delete the {what}?", default=False):
         raise typer.Exit(1)
     days = memory.log.forget(agent.id, cutoff)
-    queued = 0
-    for entry in memory.spool.load():
-        if entry.agent_id == agent.id and (cutoff is None or entry.id < _spool_id(cutoff)):
-            memory.spool.remove(entry.id)
-            queued += 1
+    doomed = [
+        entry.id
+        for entry in memory.spool.load()
+        if entry.agent_id == agent.id and (cutoff is None or entry.id < _spool_id(cutoff))
+    ]
+    memory.spool.forget(doomed)  # for good: no later process may store them
+    queued = len(doomed)
     cutoff_ts = (
         None if cutoff is None else dt.datetime.combine(cutoff, dt.time()).astimezone().timestamp()
     )
