@@ -9,8 +9,9 @@ appended and flushed one by one: a crash loses at most the line being written, a
 last line is skipped by the reader rather than failing the whole day.
 
 Each agent's day file stays open between entries (one `os.write` per line, no buffer to
-flush), reopened when the day changes or the file was removed under it (`forget`, `axo gc`),
-and closed with the runtime. At most MAX_OPEN_FILES are open at once.
+flush), reopened when the day changes or the file was removed under it (`forget`, `axo gc`;
+checked at most once a second), and closed with the runtime. At most MAX_OPEN_FILES are open
+at once.
 
 Days are local calendar days: "what did we do on Tuesday" means the user's Tuesday.
 """
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,30 @@ MAX_FIELD_CHARS = 2_000
 MAX_OPEN_FILES = 256
 """Day files kept open (one per agent that logged lately; a 1 -> 100 -> 1 fan-out must fit,
 or every entry would reopen its file); the least recently used is closed beyond it."""
+
+
+REOPEN_CHECK_SECS = 1.0
+"""How often an open day file is checked for having been removed under us."""
+
+
+@dataclass
+class _OpenDay:
+    day: dt.date
+    fd: int
+    checked: float
+    """Monotonic time the file was last known to be linked."""
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_for(hour: int) -> dt.tzinfo:
+    # The local zone's offset, looked up once an hour (it changes with daylight saving).
+    zone = dt.datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def _local_zone() -> dt.tzinfo:
+    return _zone_for(int(time.time() // 3600))
 
 
 class ActivityLogError(Exception):
@@ -62,8 +89,8 @@ class ActivityLog:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
-        self._open: dict[str, tuple[Path, int]] = {}
-        """agent -> (today's file, its descriptor), most recently used last."""
+        self._open: dict[str, _OpenDay] = {}
+        """agent -> its open day file, most recently used last."""
 
     def agent_dir(self, agent_id: str) -> Path:
         return self.root / quote(agent_id, safe="-_.")
@@ -73,40 +100,52 @@ class ActivityLog:
 
     def append(self, agent_id: str, kind: str, **fields: Any) -> None:
         """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error)."""
-        now = dt.datetime.now().astimezone()
+        now = dt.datetime.now(_local_zone())
         entry = {"ts": now.isoformat(timespec="milliseconds"), "kind": kind, **fields}
-        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
-        path = self.day_path(agent_id, now.date())
+        data = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        day = now.date()
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when
         # another process (a second runtime) appends to the same file.
-        data = line.encode("utf-8")
         with self._lock:
-            fd = self._fd(agent_id, path)
+            fd = self._fd(agent_id, day)
             view = memoryview(data)
             while view:  # a short write (a signal, a nearly full disk): write the rest
                 view = view[os.write(fd, view) :]
 
-    def _fd(self, agent_id: str, path: Path) -> int:
-        """The open descriptor of `path` for appending; the caller holds the lock."""
+    def _fd(self, agent_id: str, day: dt.date) -> int:
+        """The open descriptor of the agent's file for `day`; the caller holds the lock.
+
+        Whether the file was removed under us (`axo memory forget`, `axo gc` in another
+        process) is checked at most every REOPEN_CHECK_SECS, not on every line: an fstat per
+        line was a fifth of a short turn's cost, and lines written in the same instant as
+        a forget are racing it anyway."""
         held = self._open.pop(agent_id, None)
+        now = time.monotonic()
         if held is not None:
-            held_path, fd = held
-            try:
-                if held_path == path and os.fstat(fd).st_nlink > 0:
+            if held.day == day:
+                try:
+                    alive = now - held.checked < REOPEN_CHECK_SECS or (
+                        os.fstat(held.fd).st_nlink > 0
+                    )
+                except OSError:
+                    alive = False
+                if alive:
+                    if now - held.checked >= REOPEN_CHECK_SECS:
+                        held.checked = now
                     self._open[agent_id] = held  # most recently used last
-                    return fd
-            except OSError:
-                pass
+                    return held.fd
             with contextlib.suppress(OSError):
-                os.close(fd)  # another day, or the file was deleted under us
+                os.close(held.fd)  # another day, or the file was deleted under us
+        path = self.day_path(agent_id, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags, 0o666)
-        self._open[agent_id] = (path, fd)
+        self._open[agent_id] = _OpenDay(day, fd, now)
         while len(self._open) > MAX_OPEN_FILES:
             oldest = next(iter(self._open))
-            os.close(self._open.pop(oldest)[1])
+            with contextlib.suppress(OSError):
+                os.close(self._open.pop(oldest).fd)
         return fd
 
     def close(self, agent_id: str | None = None) -> None:
@@ -116,7 +155,7 @@ class ActivityLog:
                 held = self._open.pop(key, None)
                 if held is not None:
                     with contextlib.suppress(OSError):
-                        os.close(held[1])
+                        os.close(held.fd)
 
     def read(self, agent_id: str, days: DayRange) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []

@@ -75,14 +75,19 @@ def test_forget_before_a_day_or_all(tmp_path: Path) -> None:
     assert log.forget("a") == 1 and log.days("a") == []
 
 
-def test_the_kept_open_day_file_follows_deletion_and_the_open_file_cap(tmp_path: Path) -> None:
+def test_the_kept_open_day_file_follows_deletion_and_the_open_file_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import axo_tui.core.memory.activity_log as activity_log
 
+    clock = [1000.0]
+    monkeypatch.setattr(activity_log.time, "monotonic", lambda: clock[0])
     log = ActivityLog(tmp_path)
     today = dt.datetime.now().astimezone().date()
     one_day = DayRange(today, today)
     log.append("a", "user", content="one")
     log.day_path("a", today).unlink()  # `axo gc` in another process, or a person
+    clock[0] += activity_log.REOPEN_CHECK_SECS  # noticed at the next check
     log.append("a", "user", content="two")
     assert [e["content"] for e in log.read("a", one_day)] == ["two"]
     log.forget("a")
