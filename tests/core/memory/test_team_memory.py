@@ -102,3 +102,23 @@ async def test_a_sharing_agents_exchanges_are_recalled_by_the_team(tmp_path: Pat
     assert "Bluebird" in scout_later.split("<recalled_memories>", 1)[1]
     # The scout's exchanges went to the team's collection only; the writer's to its own.
     assert counts == (0, 3, 3)
+
+
+async def test_a_shared_exchange_spooled_at_exit_reaches_the_team_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    llm = FakeLLM(scout_and_writer)
+    scout = AgentConfig(
+        "scout", provider="fake", memory=MemorySettings(recall=RecallSettings(share=True))
+    )
+    writer = AgentConfig("writer", provider="fake")
+    config = fake_config(tmp_path, scout, writer)
+    async with Runtime(config, transport=llm.transport()) as rt:
+        # Closed at once: the exchange is still waiting in the spool, not yet embedded.
+        await rt.run_agent("scout", "The launch code name is Bluebird.", session_id="trip")
+    async with Runtime(config, transport=llm.transport()) as rt:
+        await rt.run_agent("writer", "What is the launch code name?", session_id="w1")
+        shared = rt.memory.semantic.count("", shared=True)
+        own = rt.memory.semantic.count("scout")
+    assert "Bluebird" in system_of(llm.requests[-1]).split("<recalled_memories>", 1)[1]
+    assert (shared, own) == (1, 0)
