@@ -29,12 +29,7 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """The kind-specific fields, JSON-serialisable."""
-        base = {"seq", "ts", "run_id", "agent_id"}
-        return {
-            f.name: _jsonable(getattr(self, f.name))
-            for f in dataclasses.fields(self)
-            if f.name not in base
-        }
+        return {name: _jsonable(getattr(self, name)) for name in _payload_fields(type(self))}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +40,20 @@ class Event:
             "agent_id": self.agent_id,
             **self.payload(),
         }
+
+
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
+    # Looked up once per event class: `dataclasses.fields` on every event was a measurable
+    # share of a workflow step.
+    names = _PAYLOAD_FIELDS.get(cls)
+    if names is None:
+        base = {"seq", "ts", "run_id", "agent_id"}
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in base)
+        _PAYLOAD_FIELDS[cls] = names
+    return names
 
 
 def _jsonable(value: Any) -> Any:

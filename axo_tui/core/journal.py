@@ -29,6 +29,9 @@ SCHEMA_VERSION = 2
 
 log = logging.getLogger(__name__)
 
+_EVENT_ENCODER = json.JSONEncoder(default=str)
+"""Made once: `json.dumps` with an option builds an encoder per call."""
+
 GROUP_MAX_DELAY_SECS = 0.05
 """In group mode, the longest a write waits for its commit (see `Journal.group_commits`)."""
 
@@ -521,7 +524,7 @@ class Journal:
                 event.kind,
                 event.run_id,
                 event.agent_id,
-                json.dumps(event.payload(), default=str),
+                _EVENT_ENCODER.encode(event.payload()),
             ),
         )
 

@@ -43,6 +43,8 @@ MAX_OPEN_FILES = 256
 or every entry would reopen its file); the least recently used is closed beyond it."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+"""Made once: `json.dumps` with options builds an encoder per call."""
 REOPEN_CHECK_SECS = 1.0
 """How often an open day file is checked for having been removed under us."""
 
@@ -102,7 +104,7 @@ class ActivityLog:
         """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error)."""
         now = dt.datetime.now(_local_zone())
         entry = {"ts": now.isoformat(timespec="milliseconds"), "kind": kind, **fields}
-        data = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        data = (_ENCODER.encode(entry) + "\n").encode("utf-8")
         day = now.date()
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when

@@ -1,37 +1,40 @@
-"""Exchanges waiting to be embedded: a spool directory of small JSON-lines files.
+"""Exchanges waiting to be embedded: a spool directory of append-only JSON-lines files.
 
 Embedding costs tens to hundreds of milliseconds a text on a busy two-core machine, so it
 happens in the background, after the reply. The spool makes that safe: an exchange is first
-written here (cheap), then embedded and stored in chromadb, then dropped from here. A runtime
+written here (cheap), then embedded and stored in chromadb, then marked done here. A runtime
 that closes, or is killed, with a backlog loses nothing: the next process embeds the leftovers
 before it first recalls. Ids are stable, and chromadb writes are upserts, so an entry stored
 just before a crash and replayed after it is not duplicated.
 
-Entries put in the same turn of the event loop share one file (`<first id>.jsonl`, one entry
-per line), written at the loop's next turn: a 100-wide fan-out finishes a hundred exchanges
-at once, and a file each (create, write, rename) cost more than the rest of its steps. Outside
-an event loop, `put` writes at once. A file is removed when all of its entries are stored;
-`forget` rewrites it without the forgotten ones, so they never come back. Files are per
-process and never rewritten by another, so two processes never clobber each other's queue.
-Older spools (one `<id>.json` per entry) are still read.
+Each process appends to a file of its own (`<first id>.jsonl`), kept open: an entry is one
+line, written at once with one `write` (a file per entry cost a file creation, the dearest
+thing a short workflow step did). A stored or forgotten entry gets a tombstone line,
+`{"done": id}`, in the file that holds it, so neither a crash nor another process brings it
+back. A file goes as soon as every entry in it is done; a busy one is sealed after
+ROTATE_LINES lines and a new one started, so no file grows without end. O_APPEND keeps whole
+lines whole when two processes append to the same file. A torn last line (a kill mid-write)
+is skipped. Older spools (one `<id>.json` per entry) are still read.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
 import os
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from axo_tui.core.memory.semantic import PendingMemory
 
-log = logging.getLogger(__name__)
+ROTATE_LINES = 4096
+"""Lines after which this process starts a new spool file (the old one goes once done)."""
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def new_memory_id() -> str:
@@ -39,15 +42,12 @@ def new_memory_id() -> str:
     return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    # Raw descriptors: one open, one write, one close (no text layer, no buffer).
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+@dataclass
+class _SpoolFile:
+    path: Path
+    pending: set[str] = field(default_factory=set)
+    lines: int = 0
+    fd: int | None = None
 
 
 def _document(entry: PendingMemory) -> dict[str, Any]:
@@ -70,129 +70,127 @@ def _entry(document: Any) -> PendingMemory:
     )
 
 
+def _append(fd: int, document: dict[str, Any]) -> None:
+    view = memoryview((_ENCODER.encode(document) + "\n").encode("utf-8"))
+    while view:  # a short write (a signal, a nearly full disk): write the rest
+        view = view[os.write(fd, view) :]
+
+
 class PendingSpool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._made = False
-        self._buffer: list[PendingMemory] = []
-        """Put in this turn of the loop, written at the next."""
-        self._flush_scheduled = False
-        self._files: dict[Path, set[str]] = {}
-        """Spool file -> ids in it not yet stored (files this process wrote or loaded)."""
-        self._file_of: dict[str, Path] = {}
+        self._active: _SpoolFile | None = None
+        """The file this process appends new entries to."""
+        self._files: dict[Path, _SpoolFile] = {}
+        """Every spool file this process wrote or read, with its entries not yet done."""
+        self._file_of: dict[str, _SpoolFile] = {}
 
+    # ------------------------------------------------------------------ write
     def put(self, entry: PendingMemory) -> None:
-        """Queue `entry`; it is on disk by the loop's next turn (at once outside a loop).
-        Raises OSError when written at once and the disk refuses."""
-        self._buffer.append(entry)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush_soon)
+        """Spool `entry` now. Raises OSError when the disk refuses."""
+        active = self._active
+        if active is None or active.lines >= ROTATE_LINES:
+            active = self._start(entry.id)
+        assert active.fd is not None
+        _append(active.fd, _document(entry))
+        active.lines += 1
+        active.pending.add(entry.id)
+        self._file_of[entry.id] = active
 
-    def _flush_soon(self) -> None:
+    def _start(self, first_id: str) -> _SpoolFile:
+        previous = self._active
+        if previous is not None:
+            self._seal(previous)
+        path = self.directory / f"{first_id}.jsonl"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
         try:
-            self.flush()
-        except OSError as exc:
-            # Kept in memory and tried again with the next entry or at close; the exchange
-            # itself is safe in the journal and the activity log.
-            log.warning("%s: cannot spool memories for recall yet: %s", self.directory, exc)
-
-    def flush(self) -> None:
-        """Write what `put` buffered, as one file. Raises OSError (the entries stay buffered)."""
-        self._flush_scheduled = False
-        if not self._buffer:
-            return
-        entries = self._buffer
-        if not self._made:  # once per process; a directory removed later is made again below
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._made = True
-        path = self._write(f"{entries[0].id}.jsonl", entries)
-        self._buffer = []
-        ids = {entry.id for entry in entries}
-        self._files[path] = ids
-        for memory_id in ids:
-            self._file_of[memory_id] = path
-
-    def _write(self, name: str, entries: Iterable[PendingMemory]) -> Path:
-        final = self.directory / name
-        temp = self.directory / f".{name}.tmp"
-        # temp + rename: a reader never sees half a file. No fsync: the raw exchange is
-        # already durable in the journal and the activity log; this is only a work queue.
-        data = "".join(
-            json.dumps(_document(entry), ensure_ascii=False) + "\n" for entry in entries
-        ).encode("utf-8")
-        try:
-            _write_new(temp, data)
+            fd = os.open(path, flags, 0o600)
         except FileNotFoundError:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_new(temp, data)
-        os.replace(temp, final)  # noqa: PTH105 - temp is a Path; os.replace reads clearer here
-        return final
+            fd = os.open(path, flags, 0o600)
+        active = _SpoolFile(path, fd=fd)
+        self._files[path] = self._active = active
+        return active
+
+    def _seal(self, spool_file: _SpoolFile) -> None:
+        """No new entries go to `spool_file`; it goes once its entries are done."""
+        if self._active is spool_file:
+            self._active = None
+        if not spool_file.pending:
+            self._drop(spool_file)
+
+    def _drop(self, spool_file: _SpoolFile) -> None:
+        if spool_file.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(spool_file.fd)
+            spool_file.fd = None
+        spool_file.path.unlink(missing_ok=True)
+        self._files.pop(spool_file.path, None)
+        if self._active is spool_file:
+            self._active = None
 
     def remove(self, memory_id: str) -> None:
-        """`memory_id` is stored: its file goes once all of the file's entries are stored.
-        (Until then a crash replays it, harmlessly: storing is an upsert.)"""
-        self._buffer = [entry for entry in self._buffer if entry.id != memory_id]
-        path = self._file_of.pop(memory_id, None)
-        if path is None:
-            (self.directory / f"{memory_id}.json").unlink(missing_ok=True)  # an older spool
-            return
-        left = self._files.get(path)
-        if left is None:
-            return
-        left.discard(memory_id)
-        if not left:
-            del self._files[path]
-            path.unlink(missing_ok=True)
+        """`memory_id` is stored (or no longer wanted): it is never replayed."""
+        self.forget([memory_id])
 
     def forget(self, memory_ids: Iterable[str]) -> None:
-        """Drop entries for good (`axo memory forget`): their files are rewritten without
-        them, so no later process stores them."""
+        """Mark entries done for good, wherever they are spooled (`axo memory forget`)."""
         doomed = set(memory_ids)
-        self._buffer = [entry for entry in self._buffer if entry.id not in doomed]
-        for path in self._paths():
-            if path.suffix == ".json":
-                if path.stem in doomed:
-                    path.unlink(missing_ok=True)
-                continue
-            entries = self._read_file(path)
-            kept = [entry for entry in entries if entry.id not in doomed]
-            if len(kept) == len(entries):
-                continue
-            if kept:
-                self._write(path.name, kept)
-            else:
-                path.unlink(missing_ok=True)
-            left = self._files.get(path)
-            if left is not None:
-                left -= doomed
+        unknown = doomed - self._file_of.keys()
+        if unknown:
+            self.load()  # they may be in files this process has not read yet
         for memory_id in doomed:
-            self._file_of.pop(memory_id, None)
+            spool_file = self._file_of.pop(memory_id, None)
+            if spool_file is None:
+                (self.directory / f"{memory_id}.json").unlink(missing_ok=True)  # an older spool
+                continue
+            spool_file.pending.discard(memory_id)
+            if not spool_file.pending:
+                self._drop(spool_file)  # all done: the whole file goes (ours starts afresh)
+                continue
+            self._tombstone(spool_file, memory_id)
 
+    def _tombstone(self, spool_file: _SpoolFile, memory_id: str) -> None:
+        if spool_file.fd is None:
+            flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            try:
+                spool_file.fd = os.open(spool_file.path, flags)
+            except FileNotFoundError:
+                return  # removed meanwhile (another process finished it): nothing to mark
+        _append(spool_file.fd, {"done": memory_id})
+        spool_file.lines += 1
+
+    def close(self) -> None:
+        """Close the files; one whose entries are all done goes."""
+        for spool_file in list(self._files.values()):
+            if not spool_file.pending:
+                self._drop(spool_file)
+            elif spool_file.fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(spool_file.fd)
+                spool_file.fd = None
+        self._active = None
+
+    # ------------------------------------------------------------------- read
     def any(self) -> bool:
-        return bool(self._buffer) or bool(self._paths())
+        return any(spool_file.pending for spool_file in self._files.values()) or bool(self._paths())
 
     def load(self) -> list[PendingMemory]:
-        """Every readable entry, oldest first (buffered ones included); an unreadable file
-        or line is skipped, not fatal. Entries read are tracked, so that storing all of a
-        file's entries removes it."""
-        entries: list[PendingMemory] = []
+        """Every entry not done yet, oldest first; an unreadable file or line is skipped,
+        not fatal. What is read is tracked, so that finishing a file removes it."""
+        entries: dict[str, PendingMemory] = {}
         for path in self._paths():
-            found = self._read_file(path)
-            if path.suffix == ".jsonl" and found:
-                ids = {entry.id for entry in found}
-                self._files[path] = ids
-                for memory_id in ids:
-                    self._file_of[memory_id] = path
-            entries.extend(found)
-        entries.extend(self._buffer)
-        unique = {entry.id: entry for entry in entries}  # a file rewritten mid-read, a buffer
-        return sorted(unique.values(), key=lambda entry: entry.id)
+            found, done = self._read_file(path)
+            live = {memory_id: e for memory_id, e in found.items() if memory_id not in done}
+            if path.suffix == ".jsonl":
+                spool_file = self._files.get(path)
+                if spool_file is None:
+                    spool_file = self._files[path] = _SpoolFile(path, lines=len(found) + len(done))
+                spool_file.pending = set(live)
+                for memory_id in live:
+                    self._file_of[memory_id] = spool_file
+            entries.update(live)
+        return sorted(entries.values(), key=lambda entry: entry.id)
 
     def _paths(self) -> list[Path]:
         try:
@@ -205,14 +203,20 @@ class PendingSpool:
             return []
 
     @staticmethod
-    def _read_file(path: Path) -> list[PendingMemory]:
+    def _read_file(path: Path) -> tuple[dict[str, PendingMemory], set[str]]:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return []
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return {}, set()
         lines = [text] if path.suffix == ".json" else text.splitlines()
-        entries = []
+        found: dict[str, PendingMemory] = {}
+        done: set[str] = set()
         for line in lines:
             with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-                entries.append(_entry(json.loads(line)))
-        return entries
+                document = json.loads(line)
+                if "done" in document:
+                    done.add(str(document["done"]))
+                else:
+                    entry = _entry(document)
+                    found[entry.id] = entry
+        return found, done

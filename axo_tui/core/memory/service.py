@@ -402,10 +402,7 @@ class AgentMemory:
         workers, self._workers = self._workers, {}
         for worker in workers.values():
             worker.shutdown(wait=True)
-        try:
-            self.spool.flush()  # queued this very turn: the next process stores them
-        except OSError as exc:
-            log.warning("cannot spool the last memories for recall: %s", exc)
+        self.spool.close()  # what is still queued stays spooled for the next process
         self.semantic.close()
         self.log.close()
         # Ready to be used again (a runtime can be started after it was closed): what is

@@ -1,11 +1,14 @@
-"""The spool of exchanges waiting to be embedded: batched per loop turn, never lost."""
+"""The spool of exchanges waiting to be embedded: append-only, never lost, never replayed
+once done."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
+from axo_tui.core.memory import pending
 from axo_tui.core.memory.pending import PendingSpool, new_memory_id
 from axo_tui.core.memory.semantic import PendingMemory
 
@@ -18,73 +21,70 @@ def spool_files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
-async def test_entries_of_one_loop_turn_share_one_file_written_at_the_next(
-    tmp_path: Path,
-) -> None:
+def test_entries_go_to_one_open_file_and_are_on_disk_at_once(tmp_path: Path) -> None:
     spool = PendingSpool(tmp_path / "spool")
     entries = [memory(text=f"m{i}") for i in range(50)]
     for entry in entries:
         spool.put(entry)
-    assert spool_files(tmp_path / "spool") == []  # not yet: the loop has not turned
-    assert spool.load() == entries  # but already visible to this process
-    await asyncio.sleep(0)
     files = spool_files(tmp_path / "spool")
     assert files == [f"{entries[0].id}.jsonl"]
     lines = (tmp_path / "spool" / files[0]).read_text().splitlines()
     assert [json.loads(line)["text"] for line in lines] == [f"m{i}" for i in range(50)]
-    # Another process (a fresh spool on the same directory) sees every entry.
+    # Another process (a fresh spool on the same directory) sees every entry, as if this
+    # one had been killed right now.
     assert PendingSpool(tmp_path / "spool").load() == entries
 
 
-async def test_a_file_goes_only_once_every_entry_in_it_is_stored(tmp_path: Path) -> None:
+def test_done_entries_are_never_replayed_and_a_finished_file_goes(tmp_path: Path) -> None:
     spool = PendingSpool(tmp_path / "spool")
     first, second = memory(), memory()
     spool.put(first)
     spool.put(second)
-    await asyncio.sleep(0)
     spool.remove(first.id)
-    assert len(spool_files(tmp_path / "spool")) == 1  # `second` still needs it
-    assert PendingSpool(tmp_path / "spool").load() == [first, second]  # replay is harmless
+    assert PendingSpool(tmp_path / "spool").load() == [second]  # a tombstone, not a rewrite
     spool.remove(second.id)
     assert spool_files(tmp_path / "spool") == []
     assert not spool.any()
+    third = memory()
+    spool.put(third)  # a new file, started afresh
+    assert PendingSpool(tmp_path / "spool").load() == [third]
 
 
-async def test_leftovers_loaded_by_a_new_process_are_removed_as_they_are_stored(
-    tmp_path: Path,
-) -> None:
+def test_leftovers_of_a_killed_process_are_finished_by_the_next(tmp_path: Path) -> None:
     old = PendingSpool(tmp_path / "spool")
-    entries = [memory(), memory()]
+    entries = [memory(), memory(), memory()]
     for entry in entries:
         old.put(entry)
-    await asyncio.sleep(0)  # then the old process dies
+    old.remove(entries[0].id)  # then the old process dies
     new = PendingSpool(tmp_path / "spool")
-    for entry in new.load():
+    assert new.load() == entries[1:]
+    for entry in entries[1:]:
         new.remove(entry.id)
     assert spool_files(tmp_path / "spool") == []
 
 
-async def test_forget_rewrites_a_file_so_forgotten_entries_never_come_back(
-    tmp_path: Path,
-) -> None:
-    spool = PendingSpool(tmp_path / "spool")
-    mine, theirs, buffered = memory("a"), memory("b"), memory("a")
-    spool.put(mine)
-    spool.put(theirs)
-    await asyncio.sleep(0)
-    spool.put(buffered)  # not flushed yet
-    spool.forget([mine.id, buffered.id])
-    await asyncio.sleep(0)
+def test_forget_reaches_entries_in_files_not_read_yet(tmp_path: Path) -> None:
+    writer = PendingSpool(tmp_path / "spool")
+    mine, theirs = memory("a"), memory("b")
+    writer.put(mine)
+    writer.put(theirs)
+    PendingSpool(tmp_path / "spool").forget([mine.id])  # `axo memory forget`, elsewhere
     assert PendingSpool(tmp_path / "spool").load() == [theirs]
-    spool.remove(theirs.id)
-    assert spool_files(tmp_path / "spool") == []
 
 
-def test_outside_a_loop_an_entry_is_written_at_once(tmp_path: Path) -> None:
+def test_a_busy_file_is_sealed_and_goes_once_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pending, "ROTATE_LINES", 3)
     spool = PendingSpool(tmp_path / "spool")
-    entry = memory()
-    spool.put(entry)
-    assert PendingSpool(tmp_path / "spool").load() == [entry]
+    entries = [memory() for _ in range(5)]
+    for entry in entries:
+        spool.put(entry)
+    assert len(spool_files(tmp_path / "spool")) == 2
+    for entry in entries[:3]:
+        spool.remove(entry.id)
+    assert spool_files(tmp_path / "spool") == [f"{entries[3].id}.jsonl"]
+    assert PendingSpool(tmp_path / "spool").load() == entries[3:]
 
 
 def test_an_older_spool_of_one_file_per_entry_is_still_read_and_emptied(tmp_path: Path) -> None:
@@ -99,11 +99,26 @@ def test_an_older_spool_of_one_file_per_entry_is_still_read_and_emptied(tmp_path
     assert spool_files(directory) == []
 
 
-def test_damaged_lines_and_files_are_skipped_not_fatal(tmp_path: Path) -> None:
+def test_torn_lines_and_damaged_files_are_skipped_not_fatal(tmp_path: Path) -> None:
     directory = tmp_path / "spool"
     directory.mkdir()
     good = memory()
     line = json.dumps({"id": good.id, "agent_id": "a", "text": "x", "metadata": {"day": "d"}})
-    (directory / "1.jsonl").write_text(f"{line}\n{{half a line\n[1, 2]\n")
+    (directory / "1.jsonl").write_text(f'{line}\n[1, 2]\n{{"id": "torn", "agent_')
     (directory / "2.jsonl").write_bytes(b"\xff\xfe binary")
     assert PendingSpool(directory).load() == [good]
+
+
+def test_close_keeps_a_backlog_for_the_next_process_and_drops_a_finished_file(
+    tmp_path: Path,
+) -> None:
+    spool = PendingSpool(tmp_path / "spool")
+    kept = memory()
+    spool.put(kept)
+    spool.close()
+    assert PendingSpool(tmp_path / "spool").load() == [kept]
+    again = PendingSpool(tmp_path / "spool")
+    again.load()
+    again.remove(kept.id)
+    again.close()
+    assert spool_files(tmp_path / "spool") == []
