@@ -75,12 +75,18 @@ class CoreMemory:
         self.root = root
         self._notify = notify
         self._lock = threading.Lock()
+        self._cache: dict[Path, tuple[tuple[int, int, int], _Stored]] = {}
+        """Parsed files by path, with the file identity they were read from (`_load`)."""
+        self._paths: dict[str, Path] = {}
 
     # ------------------------------------------------------------------ paths
     def agent_path(self, agent_id: str) -> Path:
         # Quoting keeps any agent id a single, safe file name (ids are validated upstream,
         # but a path must never be built from an unchecked string).
-        return self.root / f"{quote(agent_id, safe='-_.')}.json"
+        path = self._paths.get(agent_id)
+        if path is None:
+            path = self._paths[agent_id] = self.root / f"{quote(agent_id, safe='-_.')}.json"
+        return path
 
     @property
     def shared_path(self) -> Path:
@@ -155,6 +161,7 @@ class CoreMemory:
         with self._lock, file_lock(path):
             if path.exists():
                 write_json_atomic(path, _document({}, agent.id))
+            self._cache.pop(path, None)
 
     def _edit(
         self, agent: AgentConfig, label: str, verb: str, change: Callable[[str], str]
@@ -167,7 +174,7 @@ class CoreMemory:
         # The lock spans read-modify-write so a concurrent `axo memory edit` (another process)
         # or a parallel activation of the same agent cannot lose an edit.
         with self._lock, file_lock(path):
-            stored = self._load(path, owner)
+            stored = self._load(path, owner, for_edit=True)
             current = _merge(spec, stored.blocks.get(label))
             new_value = change(current.value)
             # Shrinking is always allowed, so a block left over its limit by a config change
@@ -194,10 +201,26 @@ class CoreMemory:
                         "description": other.description,
                     }
             write_json_atomic(path, _document(stored.blocks, owner))
+            self._cache.pop(path, None)
         return _merge(spec, stored.blocks[label])
 
     # ------------------------------------------------------------------- load
-    def _load(self, path: Path, agent_id: str | None) -> _Stored:
+    def _load(self, path: Path, agent_id: str | None, *, for_edit: bool = False) -> _Stored:
+        """The blocks stored in `path`. Reads (every turn renders the blocks) come from a
+        cache checked against the file's identity (inode, size, mtime): an edit by another
+        process (`axo memory edit`) replaces the file, so it is seen at the next turn, and
+        an unchanged file is not read and parsed again. Edits always read the file."""
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return _Stored({})
+        except OSError as exc:
+            self._warn(agent_id, f"cannot read core memory {path}: {exc}; using the defaults")
+            return _Stored({})
+        identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = self._cache.get(path)
+        if not for_edit and cached is not None and cached[0] == identity:
+            return cached[1]
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -206,9 +229,13 @@ class CoreMemory:
             self._warn(agent_id, f"cannot read core memory {path}: {exc}; using the defaults")
             return _Stored({})
         try:
-            return _parse(raw)
+            stored = _parse(raw)
         except ValueError as problem:
+            self._cache.pop(path, None)
             return self._recover(path, agent_id, str(problem))
+        if not for_edit:  # an edit changes its copy in place: never cache that one
+            self._cache[path] = (identity, stored)
+        return stored
 
     def _recover(self, path: Path, agent_id: str | None, problem: str) -> _Stored:
         """A damaged file: keep it aside (nothing is deleted), fall back to the backup."""
