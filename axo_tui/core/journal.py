@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 _EVENT_ENCODER = json.JSONEncoder(default=str)
 """Made once: `json.dumps` with an option builds an encoder per call."""
 
+SESSION_INDEX_CACHE = 1024
+"""Sessions whose next message number the journal remembers."""
+
 GROUP_MAX_DELAY_SECS = 0.05
 """In group mode, the longest a write waits for its commit (see `Journal.group_commits`)."""
 
@@ -188,6 +191,8 @@ class Journal:
         """The scheduled commit: a timer (the latest moment) or, once a barrier waits, soon."""
         self._waiters: list[asyncio.Future[None]] = []
         self._key = os.path.realpath(path)
+        self._session_next: dict[str, int] = {}
+        """Next message number of recently appended sessions (see `_remember_next`)."""
         _check_writable(path.parent)
         _check_header(path)
         try:
@@ -651,6 +656,7 @@ class Journal:
             "WHERE session_id=? ORDER BY idx",
             (session_id,),
         ).fetchall()
+        self._remember_next(session_id, len(rows))  # numbered without gaps from 0
         return [_message(*row) for row in rows]
 
     def append_session(self, session_id: str, agent_id: str, messages: Sequence[Message]) -> int:
@@ -658,32 +664,39 @@ class Journal:
         would count it: messages are numbered without gaps from 0)."""
         if not messages:
             return self.session_length(session_id)
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?",
-                (session_id,),
-            ).fetchone()
-            start = int(row[0]) + 1
-            now = time.time()
-            db.executemany(
-                "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
-                "tool_calls, tool_call_id, name, ts) VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        session_id,
-                        start + offset,
-                        agent_id,
-                        message.role,
-                        message.content,
-                        _dump_tool_calls(message.tool_calls),
-                        message.tool_call_id,
-                        message.name,
-                        now,
-                    )
-                    for offset, message in enumerate(messages)
-                ],
-            )
+        known = self._session_next.pop(session_id, None)
+        try:
+            with self._transaction() as db:
+                start = known if known is not None else self._next_index(db, session_id)
+                db.executemany(
+                    _INSERT_MESSAGE, _message_rows(session_id, agent_id, start, messages)
+                )
+        except sqlite3.IntegrityError:
+            if known is None:
+                raise
+            # Another process appended to the session since we counted: count again.
+            with self._transaction() as db:
+                start = self._next_index(db, session_id)
+                db.executemany(
+                    _INSERT_MESSAGE, _message_rows(session_id, agent_id, start, messages)
+                )
+        self._remember_next(session_id, start + len(messages))
         return start + len(messages)
+
+    @staticmethod
+    def _next_index(db: sqlite3.Connection, session_id: str) -> int:
+        row = db.execute(
+            "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?",
+            (session_id,),
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def _remember_next(self, session_id: str, index: int) -> None:
+        """Remember a session's next message number (most recent sessions only): a turn
+        appends twice, and counting again each time was a query per append."""
+        self._session_next[session_id] = index
+        if len(self._session_next) > SESSION_INDEX_CACHE:
+            del self._session_next[next(iter(self._session_next))]
 
     def session_length(self, session_id: str) -> int:
         row = self._db.execute(
@@ -703,12 +716,14 @@ class Journal:
         """Drop the messages a session received at or after `since` (an interrupted turn's
         user message and partial reply), so the turn can run again without duplicating them.
         Returns how many were dropped."""
+        self._session_next.pop(session_id, None)
         cursor = self._write(
             "DELETE FROM session_messages WHERE session_id=? AND ts >= ?", (session_id, since)
         )
         return cursor.rowcount
 
     def clear_session(self, session_id: str) -> None:
+        self._session_next.pop(session_id, None)
         self._write("DELETE FROM session_messages WHERE session_id=?", (session_id,))
 
     def sessions(self, agent_id: str | None = None) -> list[tuple[str, str, int, float]]:
@@ -755,6 +770,32 @@ def _yield_write_lock(journal: Journal) -> None:
             same_thread = other._loop.is_running() is False
         if same_thread:
             other.commit_pending()
+
+
+_INSERT_MESSAGE = (
+    "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
+    "tool_calls, tool_call_id, name, ts) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _message_rows(
+    session_id: str, agent_id: str, start: int, messages: Sequence[Message]
+) -> list[tuple[Any, ...]]:
+    now = time.time()
+    return [
+        (
+            session_id,
+            start + offset,
+            agent_id,
+            message.role,
+            message.content,
+            _dump_tool_calls(message.tool_calls),
+            message.tool_call_id,
+            message.name,
+            now,
+        )
+        for offset, message in enumerate(messages)
+    ]
 
 
 def _check_writable(directory: Path) -> None:

@@ -1,0 +1,130 @@
+"""The journal's group commits: one commit for a burst of writes, durable at the barriers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from axo_tui.core import journal as journal_module
+from axo_tui.core.journal import Journal, JournalError
+from axo_tui.core.providers.base import Message
+
+
+def runs_seen_by_another_process(path: Path) -> int:
+    with sqlite3.connect(path) as other:
+        return int(other.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+
+async def test_writes_wait_for_a_barrier_and_share_one_commit(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+    commits = []
+    real_commit = journal._commit_group
+
+    def counting_commit() -> None:
+        commits.append(journal._db.in_transaction)
+        real_commit()
+
+    journal._commit_group = counting_commit  # type: ignore[method-assign]
+    try:
+        for index in range(20):
+            journal.create_run(f"r{index}", "workflow", "w", "x")
+        assert runs_seen_by_another_process(path) == 0  # not committed yet
+        await asyncio.gather(*(journal.durable() for _ in range(5)))  # five barriers, one commit
+        assert runs_seen_by_another_process(path) == 20
+        assert commits == [True]
+        await journal.durable()  # nothing pending: returns at once, commits nothing
+        assert commits == [True]
+    finally:
+        journal.close()
+
+
+async def test_a_write_nobody_waits_for_is_committed_within_the_delay(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        journal.create_run("r", "workflow", "w", "x")
+        started = time.monotonic()
+        while runs_seen_by_another_process(path) == 0:
+            assert time.monotonic() - started < 5, "never committed"
+            await asyncio.sleep(0.005)
+        assert time.monotonic() - started < journal_module.GROUP_MAX_DELAY_SECS + 1
+    finally:
+        journal.close()
+
+
+async def test_closing_commits_what_is_pending(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+    journal.create_run("r", "workflow", "w", "x")
+    journal.close()
+    assert runs_seen_by_another_process(path) == 1
+
+
+async def test_two_journals_of_one_process_on_one_file_never_deadlock(tmp_path: Path) -> None:
+    # Each holds its group transaction until the loop turns; a write through the other,
+    # on the same loop, would otherwise wait for a lock only this very loop can release.
+    path = tmp_path / "axo.db"
+    loop = asyncio.get_running_loop()
+    one, two = Journal(path), Journal(path)
+    one.group_commits(loop)
+    two.group_commits(loop)
+    try:
+        started = time.monotonic()
+        for index in range(10):
+            one.create_run(f"a{index}", "workflow", "w", "x")
+            two.create_run(f"b{index}", "workflow", "w", "x")
+        await asyncio.gather(one.durable(), two.durable())
+        assert time.monotonic() - started < 2  # no busy_timeout waits
+        assert runs_seen_by_another_process(path) == 20
+    finally:
+        one.close()
+        two.close()
+
+
+async def test_a_failed_commit_reaches_the_barrier_as_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+
+    class FailingCommit:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self._db = db
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._db.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._db, name)
+
+    real = journal._db
+    journal._db = FailingCommit(real)  # type: ignore[assignment]
+    try:
+        journal.create_run("r", "workflow", "w", "x")
+        with pytest.raises(JournalError, match=r"axo\.db: write failed: database or disk is full"):
+            await journal.durable()
+    finally:
+        journal._db = real
+        journal.close()
+
+
+def test_a_session_appended_by_another_process_keeps_its_numbering(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    mine, theirs = Journal(path), Journal(path)
+    try:
+        assert mine.load_session("chat:a:s") == []  # remembers: next message is number 0
+        theirs.append_session("chat:a:s", "a", [Message("user", "1"), Message("assistant", "2")])
+        assert mine.append_session("chat:a:s", "a", [Message("user", "3")]) == 3
+        assert [m.content for m in theirs.load_session("chat:a:s")] == ["1", "2", "3"]
+    finally:
+        mine.close()
+        theirs.close()
