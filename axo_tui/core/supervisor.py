@@ -4,7 +4,7 @@ Each agent is supervised on its own, so one agent's trouble never slows the othe
 
 * After every activation the agent's checkpoint is written, in the background (the journal,
   committed before the completion is reported, is what resume relies on), carrying its failure
-  count and circuit state across processes. The agent's next activation waits for it.
+  count and circuit state across processes. A restart waits for it.
 * An activation that fails like a crash (the provider failed after its retries, a tool loop, an
   internal error) schedules a *restart*: before the agent's next activation, wait out a backoff
   (1 s, 2 s, 4 s ... capped) and reload its state from its newest good checkpoint. Budget
@@ -97,16 +97,13 @@ class _Health:
     version: int = 0
     """Bumped by every turn; `written` is the version last handed to the disk."""
     written: int = 0
-    writer: asyncio.Future[None] | None = None
-    """The task writing this agent's checkpoint behind its turns, if one is running."""
 
 
 _WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
 _WRITERS_LOCK = threading.Lock()
-CHECKPOINT_WRITERS = 32
-"""Threads writing checkpoints, shared by every runtime in the process. A checkpoint write is
-an fsync: waiting, not computing. The default executor (cores + 4 threads) would queue a
-fan-out's fsyncs; side by side, the file system commits them together."""
+CHECKPOINT_WRITERS = 4
+"""Threads writing checkpoints, shared by every runtime in the process; each runtime's writer
+hands them one batch at a time (see `Supervisor._write_behind`)."""
 
 
 def _writers() -> concurrent.futures.ThreadPoolExecutor:
@@ -140,6 +137,9 @@ class Supervisor:
         # Numbering a checkpoint and writing it must not interleave between threads; one lock
         # per agent, so that the fsyncs of different agents (a fan-out) overlap.
         self._write_locks: dict[str, threading.Lock] = {}
+        self._dirty: dict[str, _Health] = {}
+        """Agents whose newest state waits for the next batch of checkpoint writes."""
+        self._writer: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ state
     def restore(self, agent_ids: Iterable[str]) -> None:
@@ -176,8 +176,8 @@ class Supervisor:
             CircuitOpenError: the agent is degraded.
         """
         health = self._get(agent_id)
-        if health.writer is not None and not health.writer.done():
-            await health.writer  # the previous turn's checkpoint is on disk before the next turn
+        if health.restart_due is not None and health.written < health.version:
+            await self.settled(agent_id)  # a restart reloads the checkpoint: it must be there
         if health.checkpoint.degraded(self._clock()):
             # `axo agents restart` in another process closes the circuit on disk.
             on_disk = self.store.load(agent_id).checkpoint
@@ -273,27 +273,39 @@ class Supervisor:
     # ------------------------------------------------------------ the writes
     # A checkpoint is written in the background, off the turn's path: its fsync took most
     # of a short turn's time, and the completion does not need it (the journal, committed
-    # first, is what resume relies on). Writes of one agent are coalesced: while one is in
-    # flight, newer turns only update the state it writes next, so a fast agent never
-    # queues fsyncs. The agent's next activation waits for its pending write (`admit`),
-    # and `flush` (runtime close) for all of them.
+    # first, is what resume relies on). One writer serves every agent: each batch is one
+    # hand-off to a thread, not one per turn, and writes of one agent are coalesced (while
+    # a batch is on disk, newer turns only update what the next batch writes), so a busy
+    # runtime never queues fsyncs. An agent that must restart from its checkpoint waits for
+    # its pending write (`admit`); closing waits for all of them (`settled`).
     def _schedule_write(self, agent_id: str, health: _Health) -> None:
-        if health.writer is None or health.writer.done():
-            health.writer = asyncio.ensure_future(self._write_behind(agent_id, health))
+        self._dirty[agent_id] = health
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_behind())
 
-    async def _write_behind(self, agent_id: str, health: _Health) -> None:
+    async def _write_behind(self) -> None:
         loop = asyncio.get_running_loop()
-        while health.written < health.version:
-            version = health.version
+        while self._dirty:
+            batch = [(health, health.version) for health in self._dirty.values()]
+            self._dirty.clear()
+            healths = [health for health, _ in batch]
+            results = await loop.run_in_executor(_writers(), self._write_batch, healths)
+            for (health, version), result in zip(batch, results, strict=True):
+                if isinstance(result, CheckpointError):
+                    self._warn(health.checkpoint.agent_id, str(result))  # next turn retries
+                else:
+                    # The number the store gave it, also on a state that moved on meanwhile.
+                    health.checkpoint = replace(health.checkpoint, seq=result.seq)
+                health.written = max(health.written, version)
+
+    def _write_batch(self, healths: list[_Health]) -> list[AgentCheckpoint | CheckpointError]:
+        results: list[AgentCheckpoint | CheckpointError] = []
+        for health in healths:
             try:
-                written = await loop.run_in_executor(_writers(), self._write_current, health)
+                results.append(self._write_current(health))
             except CheckpointError as exc:
-                self._warn(agent_id, str(exc))
-                health.written = version  # reported; the next turn tries again
-                continue
-            health.written = max(health.written, version)
-            # The number the store gave it, also on a state that moved on meanwhile.
-            health.checkpoint = replace(health.checkpoint, seq=written.seq)
+                results.append(exc)
+        return results
 
     def _write_current(self, health: _Health) -> AgentCheckpoint:
         """Write the agent's state as it is now (read under the agent's lock, so that of two
@@ -303,12 +315,14 @@ class Supervisor:
             return self.store.write(health.checkpoint)
 
     async def settled(self, agent_id: str | None = None) -> None:
-        """Wait until the checkpoints written behind (of one agent, or all) are on disk."""
-        healths = [self._health.get(agent_id)] if agent_id is not None else self._health.values()
-        writers = [h.writer for h in healths if h is not None and h.writer is not None]
-        pending = [writer for writer in writers if not writer.done()]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Wait until the checkpoints written behind the turns (of one agent, or all) are
+        on disk."""
+        while self._writer is not None and not self._writer.done():
+            if agent_id is not None:
+                health = self._health.get(agent_id)
+                if health is None or health.written >= health.version:
+                    return
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     def _write(self, checkpoint: AgentCheckpoint) -> AgentCheckpoint:
         lock = self._write_locks.setdefault(checkpoint.agent_id, threading.Lock())

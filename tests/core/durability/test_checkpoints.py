@@ -16,7 +16,7 @@ from axo_tui.core.checkpoints import (
     CheckpointStore,
 )
 from axo_tui.core.engine import Runtime
-from axo_tui.core.events import AgentCompleted, Event, UsageRecorded
+from axo_tui.core.events import AgentCompleted, Event
 from tests.core.runtime.builders import agent, make_config, scripted
 
 
@@ -125,19 +125,18 @@ def test_a_file_in_place_of_the_directory_is_a_clear_error(tmp_path: Path) -> No
         store.write(AgentCheckpoint("a"))
 
 
-async def test_each_turn_is_checkpointed_before_the_agents_next_turn(tmp_path: Path) -> None:
-    """Checkpoints are written behind the turn (the journal is committed before the
-    completion is reported), but an agent's next turn starts only once the previous turn's
-    checkpoint is on disk, and closing the runtime waits for the last one."""
+async def test_each_turn_is_checkpointed_behind_its_committed_completion(
+    tmp_path: Path,
+) -> None:
+    """Checkpoints are written behind the turn; the journal is committed before the
+    completion is reported (another process sees it), and closing the runtime waits for the
+    last checkpoint, which then covers every turn."""
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["one", "two"]})])
     store = CheckpointStore(tmp_path / ".axo" / "checkpoints")
-    seen_at_start: list[AgentCheckpoint | None] = []
     committed_at_completion: list[str] = []
 
     def on_event(event: Event) -> None:
-        if isinstance(event, UsageRecorded):  # inline, after the turn's provider call
-            seen_at_start.append(store.load("a").checkpoint)
-        if isinstance(event, AgentCompleted):
+        if isinstance(event, AgentCompleted):  # inline, as the bus delivers it
             with sqlite3.connect(tmp_path / ".axo" / "axo.db") as other:
                 row = other.execute(
                     "SELECT status FROM activations WHERE id=?", (event.activation_id,)
@@ -146,16 +145,12 @@ async def test_each_turn_is_checkpointed_before_the_agents_next_turn(tmp_path: P
 
     async with Runtime(config) as runtime:
         runtime.bus.add_sink(on_event)
-        first = await runtime.run_agent("a", "hello", session_id="chat:x")
-        await runtime.run_agent("a", "again", session_id="chat:x")
+        await runtime.run_agent("a", "hello", session_id="chat:x")
+        second = await runtime.run_agent("a", "again", session_id="chat:x")
         tokens = runtime.journal.usage_report(group_by="agent")[0]
-    assert committed_at_completion == ["completed", "completed"]  # seen by another process
-    before_first, before_second = seen_at_start
-    assert before_first is None
-    assert before_second is not None and before_second.run_id == first.run_id
-    assert before_second.activations == 1
+    assert committed_at_completion == ["completed", "completed"]
     last = store.load("a").checkpoint  # written by the time the runtime closed
-    assert last is not None and last.activations == 2
+    assert last is not None and last.activations == 2 and last.run_id == second.run_id
     assert last.session_id == "chat:x" and last.sessions == {"chat:x": 4}
     assert (last.prompt_tokens, last.completion_tokens) == (
         tokens.prompt_tokens,
