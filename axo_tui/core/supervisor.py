@@ -101,6 +101,8 @@ class _Health:
 
 _WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
 _WRITERS_LOCK = threading.Lock()
+CHECKPOINT_BATCH_SECS = 0.02
+"""How long the checkpoint writer gathers turns before it writes a batch."""
 CHECKPOINT_WRITERS = 4
 """Threads writing checkpoints, shared by every runtime in the process; each runtime's writer
 hands them one batch at a time (see `Supervisor._write_behind`)."""
@@ -274,10 +276,11 @@ class Supervisor:
     # A checkpoint is written in the background, off the turn's path: its fsync took most
     # of a short turn's time, and the completion does not need it (the journal, committed
     # first, is what resume relies on). One writer serves every agent: each batch is one
-    # hand-off to a thread, not one per turn, and writes of one agent are coalesced (while
-    # a batch is on disk, newer turns only update what the next batch writes), so a busy
-    # runtime never queues fsyncs. An agent that must restart from its checkpoint waits for
-    # its pending write (`admit`); closing waits for all of them (`settled`).
+    # hand-off to a thread (gathered over CHECKPOINT_BATCH_SECS), not one per turn, and
+    # writes of one agent are coalesced (while a batch is gathered or on disk, newer turns
+    # only update what the next batch writes), so a busy runtime never queues fsyncs. An
+    # agent that must restart from its checkpoint waits for its pending write (`admit`);
+    # closing waits for all of them (`settled`).
     def _schedule_write(self, agent_id: str, health: _Health) -> None:
         self._dirty[agent_id] = health
         if self._writer is None or self._writer.done():
@@ -286,6 +289,10 @@ class Supervisor:
     async def _write_behind(self) -> None:
         loop = asyncio.get_running_loop()
         while self._dirty:
+            # Gather the turns that end meanwhile into the same batch: each hand-off to a
+            # thread costs the turns GIL switches, a batch of one agent in a chain as much
+            # as a batch of a hundred.
+            await asyncio.sleep(CHECKPOINT_BATCH_SECS)
             batch = [(health, health.version) for health in self._dirty.values()]
             self._dirty.clear()
             healths = [health for health, _ in batch]
