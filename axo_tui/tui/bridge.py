@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 FRAME_SECONDS = 1 / 30
 """How long the pump lets events accumulate after the first one: one frame at 30 fps."""
+BUSY_FRAME_SECONDS = 1 / 15
+"""The same while events keep coming (the next one arrives within BUSY_GAP of a batch):
+each batch costs the screen a frame, and under a flood halving the frames halves what
+drawing takes from the keys, while streamed text still moves 15 times a second."""
+BUSY_GAP = 0.1
 RUNS_GROUP = "axo-runs"
 CANCEL_GROUP = "axo-cancel"
 
@@ -86,6 +92,8 @@ class RuntimeBridge:
         self.runtime = runtime
         self.model = model
         self.frame = frame
+        self.busy_frame = max(frame, BUSY_FRAME_SECONDS) if frame > 0 else 0.0
+        self._flushed_at = float("-inf")
         self.notify_runs = notify_runs
         self.events: Signal[list[Event]] = Signal(app, "runtime-events")
         self.config_changed: Signal[ConfigStatus] = Signal(app, "config-status")
@@ -140,8 +148,10 @@ class RuntimeBridge:
                 self._subscription = self._subscribe()
                 continue
             self._held.append(first)
-            await asyncio.sleep(self.frame)
+            busy = time.monotonic() - self._flushed_at < BUSY_GAP
+            await asyncio.sleep(self.busy_frame if busy else self.frame)
             self.flush()
+            self._flushed_at = time.monotonic()
 
     def flush(self) -> None:
         """Deliver everything received so far, now: one batch, in order."""

@@ -74,9 +74,9 @@ from axo_tui.core.events import (
 )
 from axo_tui.tui.app import AxoApp, build_app
 from axo_tui.tui.screens.dev import DevScreen
-from axo_tui.tui.screens.log_filter import LogFilterScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.event_log import EventLog
+from axo_tui.tui.widgets.log_filter import LogFilterDialog
 
 RATE = 2000
 SECONDS = 30.0
@@ -445,19 +445,28 @@ class KeyDriver:
         await self.press(
             "escape", "focus the log", lambda s: isinstance(s, DevScreen) and app.focused is log
         )
-        await self.press("f", "open the filter", lambda s: isinstance(s, LogFilterScreen))
-        dialog = app.screen
-        if not isinstance(dialog, LogFilterScreen):
+        dev = log.screen
+        dialog = dev.query_one(LogFilterDialog)
+        await self.press(
+            "f",
+            "open the filter",
+            lambda s: s is dev and dialog in s._compositor.visible_widgets,
+        )
+        if not dialog.is_open:
             return
         agents = dialog.query_one("#filter-agents", OptionList)
         start = agents.highlighted
         await self.press(
-            "down", "move in the filter", lambda s: s is dialog and agents.highlighted != start
+            "down", "move in the filter", lambda s: s is dev and agents.highlighted != start
         )
         await self.press(
             "enter",
             "apply the filter",
-            lambda s: isinstance(s, DevScreen) and log.log_filter != before,
+            lambda s: (
+                s is dev
+                and log.log_filter != before
+                and dialog not in s._compositor.visible_widgets
+            ),
         )
         await self.press(
             "r",

@@ -14,6 +14,7 @@ from axo_tui.core.events import (
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.model import LogFilter
 from axo_tui.tui.widgets.event_log import EventLog
+from axo_tui.tui.widgets.log_filter import LogFilterDialog
 
 from .helpers import wait_until
 
@@ -66,10 +67,13 @@ async def test_f_filters_the_log_to_one_agent(make_app: Callable[..., AxoApp]) -
         )
         await pilot.press("escape", "f")
         await pilot.pause()
-        assert app.screen.__class__.__name__ == "LogFilterScreen"
+        dialog = app.screen.query_one(LogFilterDialog)
+        assert dialog.is_open and dialog in app.screen._compositor.visible_widgets
         await pilot.press("down", "down", "enter")  # all agents, planner, researcher
         await pilot.pause()
+        assert not dialog.is_open
         log = app.screen.query_one(EventLog)
+        assert app.focused is log  # back where the user was
         assert log.log_filter == LogFilter(agent_id="researcher")
         text = "\n".join(log.line_text(line).plain for line in log.shown_lines)
         assert "researcher ◂ Facts about the plan" in text
@@ -82,19 +86,22 @@ async def test_the_filter_dialog_opens_again_with_the_current_state(
     make_app: Callable[..., AxoApp],
 ) -> None:
     """The dialog is made once and reopened: each time it lists the runs as they are now
-    and highlights the log's current filter."""
+    and highlights the log's current filter. Tab moves between its lists only; escape
+    closes it and keeps the filter."""
     from textual.widgets import OptionList
-
-    from axo_tui.tui.screens.log_filter import LogFilterScreen
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("escape", "f")
         await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, LogFilterScreen)
+        dialog = app.screen.query_one(LogFilterDialog)
+        assert dialog.is_open
         runs = dialog.query_one("#filter-runs", OptionList)
+        await pilot.press("tab")
+        assert app.focused is runs
+        await pilot.press("tab")
+        assert app.focused is dialog.query_one("#filter-agents", OptionList)
         assert runs.option_count == 1  # "all runs"
         await pilot.press("down", "down", "enter")  # researcher
         await pilot.pause()
@@ -107,7 +114,7 @@ async def test_the_filter_dialog_opens_again_with_the_current_state(
         )
         await pilot.press("escape", "f")
         await pilot.pause()
-        assert app.screen is dialog  # the same dialog, opened again
+        assert dialog.is_open  # the same dialog, opened again
         agents = dialog.query_one("#filter-agents", OptionList)
         assert agents.highlighted == 2 and app.focused is agents
         assert runs.option_count == 2 and "#1 workflow research" in str(
@@ -115,4 +122,11 @@ async def test_the_filter_dialog_opens_again_with_the_current_state(
         )
         await pilot.press("escape")  # cancel: the filter stays
         await pilot.pause()
+        assert not dialog.is_open
         assert app.screen.query_one(EventLog).log_filter == LogFilter(agent_id="researcher")
+        # Focus leaving the dialog (a click on the run bar) closes it too.
+        await pilot.press("f")
+        assert dialog.is_open
+        app.screen.query_one("#run-input").focus()
+        await pilot.pause()
+        assert not dialog.is_open

@@ -14,6 +14,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from axo_tui.tui.model import RunView, WorkbenchModel
+from axo_tui.tui.widgets.footer import QuietFocus
 
 INPUT_CHARS = 40
 
@@ -29,7 +30,7 @@ def run_title(run: RunView) -> str:
     return text
 
 
-class CancelRunScreen(ModalScreen[str | None]):
+class CancelRunScreen(QuietFocus, ModalScreen[str | None]):
     """The running runs, newest first (or the one asked for) highlighted; Enter cancels the
     highlighted run, Escape keeps everything running. Dismissed with the run id or None."""
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Markdown, Select, Static
+from textual.widgets import Input, Label, Markdown, Select, Static
 
 from axo_tui.core.events import (
     AgentFailed,
@@ -24,6 +24,7 @@ from axo_tui.tui.bridge import RunOutcome, RunRequest, RuntimeBridge
 from axo_tui.tui.chat_session import ChatState, is_slash, run_slash
 from axo_tui.tui.model import format_tokens
 from axo_tui.tui.settings import WorkbenchSettings
+from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 
 HISTORY_SHOWN = 200
 """Earlier messages of a session shown when it is opened."""
@@ -34,7 +35,7 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(QuietFocus, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back"),
         Binding("ctrl+n", "new_session", "new session"),
@@ -81,7 +82,7 @@ class ChatScreen(Screen[None]):
         )
         chat_input.cursor_blink = self.settings.animate
         yield chat_input
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.bridge.events.subscribe(self, self._on_events)

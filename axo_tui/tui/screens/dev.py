@@ -8,22 +8,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from axo_tui.core.events import Event
 from axo_tui.tui.bridge import RunKind, RunRequest, RuntimeBridge
 from axo_tui.tui.model import ConfigStatus, LogFilter
-from axo_tui.tui.screens.log_filter import LogFilterScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.event_log import EventLog, StreamTail
+from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 from axo_tui.tui.widgets.header import HeaderLine
 from axo_tui.tui.widgets.lattice import LatticeView
+from axo_tui.tui.widgets.log_filter import LogFilterDialog
 from axo_tui.tui.widgets.problems import ProblemsPanel
 from axo_tui.tui.widgets.run_bar import RunBar
 
 
-class DevScreen(Screen[None]):
+class DevScreen(QuietFocus, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "focus_run", "run"),
         Binding("r", "focus_run", "run", show=False),
@@ -39,7 +40,6 @@ class DevScreen(Screen[None]):
         self.bridge = bridge
         self.model = bridge.model
         self.settings = settings
-        self._filter_dialog: LogFilterScreen | None = None
         self._running_shown = 0
 
     def compose(self) -> ComposeResult:
@@ -56,7 +56,8 @@ class DevScreen(Screen[None]):
             yield log
             yield StreamTail(model, log, id="stream-tail")
         yield RunBar(model.config, blink=settings.animate)
-        yield Footer()
+        yield WorkbenchFooter()
+        yield LogFilterDialog(model, id="filter-dialog")
 
     def on_mount(self) -> None:
         lattice_panel = self.query_one("#lattice-panel")
@@ -129,20 +130,15 @@ class DevScreen(Screen[None]):
         self.query_one(EventLog).focus()
 
     def action_filter(self) -> None:
-        current = self.query_one(EventLog).log_filter
+        log = self.query_one(EventLog)
+        dialog = self.query_one(LogFilterDialog)
+        # Back to the log afterwards, or to wherever the focus was.
+        return_to = self.focused if self.focused is not None and not dialog.is_open else log
+        dialog.open(log.log_filter, return_to=return_to)
 
-        def apply(chosen: LogFilter | None) -> None:
-            if chosen is not None:
-                self.set_log_filter(chosen)
-
-        dialog = self._filter_dialog
-        if dialog is None:
-            # Installed, so closing it keeps it for the next time (see LogFilterScreen).
-            dialog = self._filter_dialog = LogFilterScreen(self.model, current)
-            self.app.install_screen(dialog, f"log-filter-{id(self)}")
-        else:
-            dialog.reopen(current)
-        self.app.push_screen(dialog, apply)
+    def on_log_filter_dialog_chosen(self, message: LogFilterDialog.Chosen) -> None:
+        if message.log_filter is not None:
+            self.set_log_filter(message.log_filter)
 
     def set_log_filter(self, log_filter: LogFilter) -> None:
         self.query_one(EventLog).set_filter(log_filter)

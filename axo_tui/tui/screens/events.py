@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from axo_tui.core.events import Event
 from axo_tui.tui.bridge import RuntimeBridge
 from axo_tui.tui.model import format_tokens
+from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 from axo_tui.tui.widgets.header import format_cost
 
 LIST_LIMIT = 1000
@@ -22,7 +23,7 @@ NOISY = frozenset({"token.streamed", "lattice.signal"})
 """Hidden unless asked for (`t`): one per token would bury everything else."""
 
 
-class EventsScreen(Screen[None]):
+class EventsScreen(QuietFocus, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("t", "toggle_noisy", "tokens on/off"),
@@ -42,7 +43,7 @@ class EventsScreen(Screen[None]):
                 with VerticalScroll(id="payload-panel"):
                     yield Static("select an event to see its payload", id="payload")
                 yield DataTable(id="spend", cursor_type="row")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one("#event-list").border_title = "Events"

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from axo_tui.core.config.schema import AgentConfig
@@ -23,6 +23,7 @@ from axo_tui.core.events import Event, RuntimeNotice, ToolResult
 from axo_tui.tui.bridge import RuntimeBridge
 from axo_tui.tui.memory_snapshot import Recall, RecallReader, file_stamp, recall_note
 from axo_tui.tui.model import ConfigStatus
+from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 from axo_tui.tui.widgets.memory import CoreBlocksView, RecallsView
 
 POLL_SECONDS = 1.0
@@ -33,7 +34,7 @@ MEMORY_TOOLS = ("core_memory_", "recall_")
 Stamp = tuple[tuple[int, int] | None, ...]
 
 
-class MemoryScreen(Screen[None]):
+class MemoryScreen(QuietFocus, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("left_square_bracket", "cycle_agent(-1)", "prev agent"),
@@ -65,7 +66,7 @@ class MemoryScreen(Screen[None]):
                     yield CoreBlocksView(id="core-blocks")
                 with VerticalScroll(id="recall-panel"):
                     yield RecallsView(show_times=self.show_times, id="recalls")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one("#memory-agents").border_title = "Agents"

@@ -57,16 +57,15 @@ class EventLog(ScrollView, can_focus=True):
     reader is looking at.
     """
 
-    # The look RichLog gave the log before it became a line-API widget.
+    # The look RichLog gave the log before it became a line-API widget, without its tint on
+    # focus: a tint changes every row's colours, so moving focus in or out would render every
+    # row on screen again. The log panel's border shows the focus instead.
     DEFAULT_CSS = """
     EventLog {
         background: $surface;
         color: $foreground;
         overflow-x: hidden;
         overflow-y: scroll;
-        &:focus {
-            background-tint: $foreground 5%;
-        }
     }
     """
 
@@ -314,8 +313,14 @@ class EventLog(ScrollView, can_focus=True):
 
     # ----------------------------------------------------------------- styles
     def notify_style_update(self) -> None:
+        # Called whenever the styles are applied again, which a focus change anywhere in
+        # the log panel does (`:focus-within`) without changing a colour of the log. What
+        # the rows are rendered with is checked where it matters, once per frame, in
+        # `render_lines` (the widget's style, which carries its and its ancestors'
+        # backgrounds), and a new theme is watched for: no need to drop the renders here.
         super().notify_style_update()
-        self._forget_styles()
+        if self.rich_style != self._base_style:
+            self._forget_styles()
 
     def _forget_styles(self) -> None:
         self._style.clear()

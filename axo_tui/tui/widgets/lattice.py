@@ -28,7 +28,7 @@ PULSE_DOTS = 4
 STATUS_WIDTH = 12
 """Narrowest column: room under a node for "running 1.2k". Longer status lines are clipped
 to their column, never drawn over the edges in the gap."""
-FPS = 10
+FPS = 5
 PHASES = ("idle", "waiting", "running", "done", "failed", "skipped", "cancelled")
 
 

@@ -10,7 +10,7 @@ the interval is over, from the state at that moment.
 Redrawing with a batch, not on a timer of its own, matters as much: every screen refresh
 costs the compositor a pass, and a panel on its own clock adds refreshes between the
 batches'. The timer is only the fallback for when no batch follows (the last state of a
-run), `GRACE` after the interval: never more than ~150 ms behind.
+run), `GRACE` after the interval: never more than ~250 ms behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from collections.abc import Callable
 from textual.timer import Timer
 from textual.widget import Widget
 
-INTERVAL = 0.1
+INTERVAL = 0.2
+"""Five redraws a second: under a flood the bridge delivers a batch every ~1/15 s, so a
+status panel redraws with every third batch, in the batch's own frame."""
 GRACE = 0.05
 """How long after the interval the fallback timer waits for a batch to come and redraw."""
 
