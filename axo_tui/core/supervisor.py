@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from axo_tui.core.agent import TurnRequest
 from axo_tui.core.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
@@ -97,6 +97,10 @@ class _Health:
     version: int = 0
     """Bumped by every turn; `written` is the version last handed to the disk."""
     written: int = 0
+    queue: list[tuple[int, AgentCheckpoint]] = field(default_factory=list)
+    """States of turns not yet handed to the writer, with their versions, oldest first."""
+    floor: int = 0
+    """States at or below this version are superseded (`close_circuit` wrote a newer one)."""
 
 
 _WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
@@ -263,6 +267,7 @@ class Supervisor:
         )
         health.checkpoint = updated
         health.version += 1
+        health.queue.append((health.version, updated))
         self._schedule_write(agent_id, health)
         if crashed:
             health.restart_due = self._monotonic() + self.policy.backoff(consecutive)
@@ -276,11 +281,9 @@ class Supervisor:
     # A checkpoint is written in the background, off the turn's path: its fsync took most
     # of a short turn's time, and the completion does not need it (the journal, committed
     # first, is what resume relies on). One writer serves every agent: each batch is one
-    # hand-off to a thread (gathered over CHECKPOINT_BATCH_SECS), not one per turn, and
-    # writes of one agent are coalesced (while a batch is gathered or on disk, newer turns
-    # only update what the next batch writes), so a busy runtime never queues fsyncs. An
-    # agent that must restart from its checkpoint waits for its pending write (`admit`);
-    # closing waits for all of them (`settled`).
+    # hand-off to a thread (gathered over CHECKPOINT_BATCH_SECS), not one per turn; each
+    # turn still gets its checkpoint, in order. An agent that must restart from its
+    # checkpoint waits for its pending writes (`admit`); closing waits for all (`settled`).
     def _schedule_write(self, agent_id: str, health: _Health) -> None:
         self._dirty[agent_id] = health
         if self._writer is None or self._writer.done():
@@ -293,32 +296,46 @@ class Supervisor:
             # thread costs the turns GIL switches, a batch of one agent in a chain as much
             # as a batch of a hundred.
             await asyncio.sleep(CHECKPOINT_BATCH_SECS)
-            batch = [(health, health.version) for health in self._dirty.values()]
+            batch = [(health, health.queue) for health in self._dirty.values()]
             self._dirty.clear()
-            healths = [health for health, _ in batch]
-            results = await loop.run_in_executor(_writers(), self._write_batch, healths)
-            for (health, version), result in zip(batch, results, strict=True):
+            for health, _ in batch:
+                health.queue = []
+            results = await loop.run_in_executor(_writers(), self._write_batch, batch)
+            for (health, states), result in zip(batch, results, strict=True):
                 if isinstance(result, CheckpointError):
                     self._warn(health.checkpoint.agent_id, str(result))  # next turn retries
-                else:
+                elif result is not None:
                     # The number the store gave it, also on a state that moved on meanwhile.
                     health.checkpoint = replace(health.checkpoint, seq=result.seq)
-                health.written = max(health.written, version)
+                health.written = max(health.written, states[-1][0])
 
-    def _write_batch(self, healths: list[_Health]) -> list[AgentCheckpoint | CheckpointError]:
-        results: list[AgentCheckpoint | CheckpointError] = []
-        for health in healths:
-            try:
-                results.append(self._write_current(health))
-            except CheckpointError as exc:
-                results.append(exc)
+    def _write_batch(
+        self, batch: list[tuple[_Health, list[tuple[int, AgentCheckpoint]]]]
+    ) -> list[AgentCheckpoint | CheckpointError | None]:
+        """Write each agent's queued states in order, one checkpoint per turn. Returns, per
+        agent, the last one written, the error that stopped it, or None (all superseded)."""
+        results: list[AgentCheckpoint | CheckpointError | None] = []
+        for health, states in batch:
+            last: AgentCheckpoint | CheckpointError | None = None
+            lock = self._write_locks.setdefault(health.checkpoint.agent_id, threading.Lock())
+            for version, state in states:
+                with lock:
+                    if version <= health.floor:
+                        continue  # `close_circuit` wrote a newer state meanwhile
+                    try:
+                        last = self.store.write(state)
+                    except CheckpointError as exc:
+                        last = exc
+                        break
+            results.append(last)
         return results
 
     def _write_current(self, health: _Health) -> AgentCheckpoint:
-        """Write the agent's state as it is now (read under the agent's lock, so that of two
-        writes the later one always carries the newer state)."""
+        """Write the agent's state as it is now, superseding every queued one."""
         lock = self._write_locks.setdefault(health.checkpoint.agent_id, threading.Lock())
         with lock:
+            health.floor = health.version
+            health.queue = []
             return self.store.write(health.checkpoint)
 
     async def settled(self, agent_id: str | None = None) -> None:
