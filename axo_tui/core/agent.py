@@ -109,6 +109,9 @@ class AgentRunner:
         self._memory = memory
         self._windows: dict[tuple[str, str, int | None], int | None] = {}
         self._lean_notice: str | None = None
+        self._last_count: (
+            tuple[tuple[Message, ...], tuple[ToolSpec, ...], ResolvedProvider, int] | None
+        ) = None
         self._journal = journal
         self._tools = tools
         self._project_dir = project_dir
@@ -252,8 +255,12 @@ class AgentRunner:
         tight token budget: memory is help, not the task, so a call that cannot carry it
         still goes out without it (with a notice) rather than failing the turn."""
         agent = request.agent
-        count = resolved.provider.count_tokens
-        window = await self._window(resolved, count(tuple(messages), tool_specs))
+
+        def count(candidate: tuple[Message, ...], specs: tuple[ToolSpec, ...]) -> int:
+            return self._count(resolved, candidate, specs)
+
+        as_sent = tuple(messages)
+        window = await self._window(resolved, count(as_sent, tool_specs))
 
         async def ask(prompt: tuple[Message, ...], reply_tokens: int, keep: int) -> str:
             # A compaction summary: budget-checked and ledgered like any call of the turn,
@@ -296,7 +303,7 @@ class AgentRunner:
                 ask=ask,
             )
 
-        full = (await fit(tuple(messages), tool_specs), tool_specs)
+        full = (await fit(as_sent, tool_specs), tool_specs)
         if self._memory is None:
             return (*full, window)
         wanted = agent.sampling.max_tokens
@@ -322,6 +329,21 @@ class AgentRunner:
                 "(raise token_budget to give the agent its memory)",
             )
         return (*lean, window)
+
+    def _count(
+        self,
+        resolved: ResolvedProvider,
+        messages: tuple[Message, ...],
+        specs: tuple[ToolSpec, ...],
+    ) -> int:
+        """The provider's token count, remembered for the request last counted: fitting a
+        request to the window and the budget, then sending it, counted it three times."""
+        last = self._last_count
+        if last is not None and last[0] is messages and last[1] is specs and last[2] is resolved:
+            return last[3]
+        tokens = resolved.provider.count_tokens(messages, specs)
+        self._last_count = (messages, specs, resolved, tokens)
+        return tokens
 
     async def _window(self, resolved: ResolvedProvider, prompt_tokens: int) -> int | None:
         """The model's context window, asked once per provider and model, and only once a
@@ -355,7 +377,7 @@ class AgentRunner:
         """One provider call. A `purpose` (housekeeping such as "compaction") is not
         streamed as the agent's words and is sent as `<agent>#<purpose>`."""
         agent = request.agent
-        prompt_tokens = resolved.provider.count_tokens(messages, tool_specs)
+        prompt_tokens = self._count(resolved, messages, tool_specs)
         decision = budget.check(prompt_tokens, reply_tokens or agent.sampling.max_tokens)
         max_tokens = decision.max_tokens
         if window is not None:

@@ -68,6 +68,10 @@ class _Stored:
     blocks: dict[str, dict[str, Any]]
 
 
+_MISSING = _Stored({})
+"""What reads get for a file that does not exist. Never changed in place."""
+
+
 class CoreMemory:
     """Core memory blocks of every agent in one state directory."""
 
@@ -78,6 +82,8 @@ class CoreMemory:
         self._cache: dict[Path, tuple[tuple[int, int, int], _Stored]] = {}
         """Parsed files by path, with the file identity they were read from (`_load`)."""
         self._paths: dict[str, Path] = {}
+        self._rendered: dict[str, tuple[AgentConfig, bool, _Stored, _Stored | None, str]] = {}
+        """The last rendering per agent, with what it was rendered from (`render`)."""
 
     # ------------------------------------------------------------------ paths
     def agent_path(self, agent_id: str) -> Path:
@@ -101,6 +107,28 @@ class CoreMemory:
             _merge(spec, (shared if spec.shared else own).blocks.get(spec.label))
             for spec in _specs(agent)
         ]
+
+    def render(self, agent: AgentConfig, *, editable: bool = True) -> str:
+        """`render_core_memory` of the agent's blocks, rendered again only when the agent's
+        config or a stored file changed (every turn renders it)."""
+        own = self._load(self.agent_path(agent.id), agent.id)
+        shared = self._load(self.shared_path, None) if _has_shared(agent) else None
+        memo = self._rendered.get(agent.id)
+        if (
+            memo is not None
+            and memo[0] is agent
+            and memo[1] == editable
+            and memo[2] is own
+            and memo[3] is shared
+        ):
+            return memo[4]
+        blocks = [
+            _merge(spec, ((shared or _Stored({})) if spec.shared else own).blocks.get(spec.label))
+            for spec in _specs(agent)
+        ]
+        text = render_core_memory(blocks, editable=editable)
+        self._rendered[agent.id] = (agent, editable, own, shared, text)
+        return text
 
     def all_blocks(self, agent: AgentConfig) -> list[CoreBlock]:
         """`blocks` plus the ones kept on disk whose config entry was removed."""
@@ -213,7 +241,9 @@ class CoreMemory:
         try:
             info = path.stat()
         except FileNotFoundError:
-            return _Stored({})
+            # One object for "no file" on reads, so that `render` can tell nothing changed;
+            # an edit gets its own, which it fills in.
+            return _Stored({}) if for_edit else _MISSING
         except OSError as exc:
             self._warn(agent_id, f"cannot read core memory {path}: {exc}; using the defaults")
             return _Stored({})

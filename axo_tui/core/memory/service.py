@@ -28,7 +28,6 @@ from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
     CoreMemory,
     Notify,
-    render_core_memory,
 )
 from axo_tui.core.memory.pending import PendingSpool, new_memory_id
 from axo_tui.core.memory.semantic import (
@@ -125,7 +124,7 @@ class AgentMemory:
         return [tool for name in names if (tool := self.tools.get(name)) is not None]
 
     def core_section(self, agent: AgentConfig, *, editable: bool = True) -> str:
-        return render_core_memory(self.core.blocks(agent), editable=editable)
+        return self.core.render(agent, editable=editable)
 
     async def recall_section(self, agent: AgentConfig, query: str, session_id: str) -> str:
         """Memories relevant to `query` from earlier sessions, or "" (also when off)."""

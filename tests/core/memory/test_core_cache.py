@@ -41,3 +41,15 @@ def test_an_edit_by_another_process_is_seen_at_the_next_read(tmp_path: Path) -> 
     assert values(mine, agent)["human"] == "likes tee"
     theirs.reset(agent)  # `axo memory forget --core`
     assert values(mine, agent)["human"] == AgentConfig(id="a").memory.core_blocks[1].value
+
+
+def test_the_rendered_section_follows_edits_and_config_changes(tmp_path: Path) -> None:
+    agent = AgentConfig(id="a")
+    store, other = CoreMemory(tmp_path / "core"), CoreMemory(tmp_path / "core")
+    first = store.render(agent)
+    assert store.render(agent) is first  # nothing changed: not rendered again
+    other.set(agent, "human", "likes tea")
+    assert "likes tea" in store.render(agent)
+    assert "core_memory_append" not in store.render(agent, editable=False)
+    renamed = AgentConfig(id="a", memory=agent.memory.__class__(core_blocks=()))
+    assert store.render(renamed) == ""
