@@ -66,6 +66,10 @@ def split_words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
+WORDS_PER_YIELD = 8
+"""Words streamed between two yields to the event loop."""
+
+
 class ScriptedProvider:
     """Replies from `ProviderConfig.script` / `.replies`; see the module docstring."""
 
@@ -111,9 +115,12 @@ class ScriptedProvider:
             )
             for index, (name, arguments) in enumerate(step.tool_calls)
         )
-        for word in split_words(text):
+        for index, word in enumerate(split_words(text)):
             yield TextDelta(word)
-            await asyncio.sleep(0)  # let other agents' streams interleave, as real ones do
+            if index % WORDS_PER_YIELD == 0:
+                # Let other agents' streams interleave, as real ones do; a real stream arrives
+                # in network reads of several tokens, not one loop turn per word.
+                await asyncio.sleep(0)
         prompt = step.usage_prompt
         if prompt is None:
             prompt = self.count_tokens(request.messages, request.tools)
