@@ -116,6 +116,30 @@ def test_disk_full_keeps_the_previous_checkpoint(
     assert loaded is not None and loaded.activations == 2
 
 
+def test_the_oldest_file_is_recycled_and_a_failed_write_keeps_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CheckpointStore(tmp_path)
+    write_n(store, "a", 3)
+    inode = (tmp_path / "a" / "000001.json").stat().st_ino
+    store.write(AgentCheckpoint("a", activations=4))
+    assert [p.name for p in store.files("a")] == ["000002.json", "000003.json", "000004.json"]
+    assert (tmp_path / "a" / "000004.json").stat().st_ino == inode  # reused, not created
+    newest = {p.name: p.read_bytes() for p in store.files("a")[1:]}
+
+    def no_space(fd: int, data: bytes | memoryview) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", no_space)
+    with pytest.raises(CheckpointError, match="no space left"):
+        store.write(AgentCheckpoint("a", activations=5))
+    monkeypatch.undo()
+    # The oldest, about to go anyway, served as the temp file; the two newest are intact.
+    assert {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()} == newest
+    loaded = store.load("a").checkpoint
+    assert loaded is not None and loaded.activations == 4 and not store.load("a").warnings
+
+
 def test_a_file_in_place_of_the_directory_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("not a directory")
     store = CheckpointStore(tmp_path)
