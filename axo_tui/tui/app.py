@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -121,6 +122,11 @@ class AxoApp(App[None]):
         gc.unfreeze()
         self.reloader.stop()
         await self.bridge.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.bridge.key_pressed()  # its frame before the next batch's
+        await super().on_event(event)
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual would print a full traceback with locals; a user gets one line and the

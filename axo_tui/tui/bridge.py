@@ -40,6 +40,10 @@ BUSY_FRAME_SECONDS = 1 / 15
 each batch costs the screen a frame, and under a flood halving the frames halves what
 drawing takes from the keys, while streamed text still moves 15 times a second."""
 BUSY_GAP = 0.1
+KEY_GRACE = 0.05
+"""After a keypress the next batch waits this long: the key's own frame (a dialog opening,
+the focus moving) is drawn first instead of queueing behind a batch's redraw. Events are
+only delivered later, never dropped."""
 RUNS_GROUP = "axo-runs"
 CANCEL_GROUP = "axo-cancel"
 
@@ -94,6 +98,7 @@ class RuntimeBridge:
         self.frame = frame
         self.busy_frame = max(frame, BUSY_FRAME_SECONDS) if frame > 0 else 0.0
         self._flushed_at = float("-inf")
+        self._key_at = float("-inf")
         self.notify_runs = notify_runs
         self.events: Signal[list[Event]] = Signal(app, "runtime-events")
         self.config_changed: Signal[ConfigStatus] = Signal(app, "config-status")
@@ -150,8 +155,16 @@ class RuntimeBridge:
             self._held.append(first)
             busy = time.monotonic() - self._flushed_at < BUSY_GAP
             await asyncio.sleep(self.busy_frame if busy else self.frame)
+            if self.frame > 0:
+                # A key pressed meanwhile goes first (see KEY_GRACE).
+                while (wait := self._key_at + KEY_GRACE - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
             self.flush()
             self._flushed_at = time.monotonic()
+
+    def key_pressed(self) -> None:
+        """The user pressed a key: hold the next batch back a moment (KEY_GRACE)."""
+        self._key_at = time.monotonic()
 
     def flush(self) -> None:
         """Deliver everything received so far, now: one batch, in order."""

@@ -67,6 +67,11 @@ def palette_actions(app: AxoApp) -> list[PaletteAction]:
         for name in listened_signals(config)
     ]
     if app.mode == "dev":
+        actions.append(
+            PaletteAction(
+                "Open memory", "core blocks and recent recalls per agent (m)", app.open_memory
+            )
+        )
         actions += [
             PaletteAction(
                 f"Memory of {a.id}",
@@ -88,9 +93,6 @@ def palette_actions(app: AxoApp) -> list[PaletteAction]:
         PaletteAction("Open chat", "chat with an agent (Ctrl+T)", app.open_chat),
         PaletteAction(
             "Open event inspector", "recent events and token spend (Ctrl+E)", app.open_events
-        ),
-        PaletteAction(
-            "Open memory", "core blocks and recent recalls per agent (m)", app.open_memory
         ),
         PaletteAction("Cancel a run", "pick a running run and stop it (x)", app.confirm_cancel),
         PaletteAction("Filter log", "show one agent or one run (f)", app.filter_log),

@@ -9,6 +9,7 @@ process, sleep-time consolidation); and coming back to the screen reloads it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -173,11 +174,16 @@ class MemoryScreen(QuietFocus, Screen[None]):
             exclusive=True,
             group="memory-recalls",
             name="read recalls",
+            exit_on_error=False,
         )
 
     def _read_recalls(self, agent_id: str, note: str) -> None:
-        recalls = self.reader.recent(agent_id)
-        self.app.call_from_thread(self._show_recalls, agent_id, recalls, note)
+        try:
+            recalls = self.reader.recent(agent_id)
+        except OSError as exc:  # an unreadable log directory: say so, keep the screen
+            recalls, note = [], f"cannot read the activity log: {exc}"
+        with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+            self.app.call_from_thread(self._show_recalls, agent_id, recalls, note)
 
     def _show_recalls(self, agent_id: str, recalls: list[Recall], note: str) -> None:
         if agent_id != self.agent_id or not self.is_mounted:
