@@ -130,3 +130,25 @@ async def test_the_filter_dialog_opens_again_with_the_current_state(
         app.screen.query_one("#run-input").focus()
         await pilot.pause()
         assert not dialog.is_open
+
+
+async def test_a_keypress_goes_before_the_next_batch(make_app: Callable[..., AxoApp]) -> None:
+    """Events that arrive just after a key wait KEY_GRACE, so the key's own frame is drawn
+    first; they are delivered then, all of them."""
+    import time
+
+    from axo_tui.core.events import RuntimeNotice
+    from axo_tui.tui.bridge import KEY_GRACE
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        before = app.bridge.batches
+        app.bridge.key_pressed()
+        pressed = time.monotonic()
+        for index in range(3):
+            app.bridge.runtime.bus.emit(RuntimeNotice, message=f"notice {index}")
+        await wait_until(pilot, lambda: app.bridge.batches > before, what="the batch")
+        assert time.monotonic() - pressed >= KEY_GRACE
+        texts = [line.text for line in app.model.log.since(0)]
+        assert [t for t in texts if "notice" in t] == [f"⚠ notice {i}" for i in range(3)]
