@@ -269,7 +269,8 @@ def forget(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete the agent's activity log and recall memories (all, or before a day).
+    """Delete the agent's activity log, recall memories and compaction summaries (all, or
+    before a day).
 
     Session transcripts stay in the journal (`axo gc` prunes old runs); shared memories and
     shared blocks belong to the team and are not touched."""
@@ -307,9 +308,12 @@ def forget(
         raise typer.Exit(1) from None
     finally:
         memory.semantic.close()
+    summaries = memory.summaries.forget(agent.id, before=cutoff_ts)
     if core:
         memory.core.reset(agent)
     summary = f"forgot {recalled + queued} recall memories and {days} days of activity log"
+    if summaries:
+        summary += f", {summaries} compaction summar{'y' if summaries == 1 else 'ies'}"
     output.print_line(summary + (", reset core blocks" if core else ""))
 
 

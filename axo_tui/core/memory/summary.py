@@ -128,6 +128,28 @@ class SummaryStore:
         except OSError as exc:  # kept in memory for this process; a full disk is not fatal
             log.warning("cannot save the compaction summary of %r: %s", session_id, exc)
 
+    def forget(self, agent_id: str, before: float | None = None) -> int:
+        """Delete the agent's summaries (only those last written before `before`, a Unix
+        time, when given): they hold the content of its conversations. Returns how many."""
+        removed = 0
+        try:
+            paths = list(self.root.glob("*.json"))
+        except OSError:
+            return 0
+        for path in paths:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+                if document.get("agent_id") != agent_id:
+                    continue
+                if before is not None and path.stat().st_mtime >= before:
+                    continue
+                path.unlink()
+            except (OSError, ValueError, AttributeError):
+                continue  # unreadable: not provably this agent's; `axo gc` keeps it too
+            self._cache.pop(str(document.get("session_id")), None)
+            removed += 1
+        return removed
+
 
 @dataclass(frozen=True)
 class Fit:
