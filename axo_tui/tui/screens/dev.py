@@ -23,6 +23,8 @@ from axo_tui.tui.widgets.log_filter import LogFilterDialog
 from axo_tui.tui.widgets.problems import ProblemsPanel
 from axo_tui.tui.widgets.run_bar import RunBar
 
+AGENTS_WIDTH = 44
+
 
 class DevScreen(QuietFocus, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,6 +114,11 @@ class DevScreen(QuietFocus, Screen[None]):
         agent_rows = len(self.model.agents) + 3
         cap = max(8, int(self.size.height * 0.6))
         self.query_one("#top").styles.height = max(6, min(cap, max(lattice_rows, agent_rows)))
+        # The agents panel is as wide as its table's fixed columns (and the border), at
+        # least AGENTS_WIDTH, at most 45% of the screen (beyond, the table is cropped).
+        table = self.query_one(AgentsTable).needed_width + 2
+        width = max(AGENTS_WIDTH, min(table, int(self.size.width * 0.45) or table))
+        self.query_one("#agents-panel").styles.width = width
 
     # ----------------------------------------------------------------- actions
     def on_run_bar_submitted(self, message: RunBar.Submitted) -> None:

@@ -10,13 +10,20 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from axo_tui.core.events import Event
-from axo_tui.tui.model import AgentView, WorkbenchModel, format_tokens
+from axo_tui.tui.model import HISTORY, AgentView, WorkbenchModel, format_tokens
 from axo_tui.tui.widgets.style_memo import StyleMemo
 from axo_tui.tui.widgets.throttle import Throttle
 
 SPARK = "▁▂▃▄▅▆▇█"
 BUDGET_WARN = 0.8
 """Tokens past this fraction of `per_execution` are shown as a warning."""
+# Fixed column widths: with widths measured from the cells, every "running" -> "done" or
+# "980" -> "1.2k/2.0k" resized the table, toggled its scrollbars and laid the whole screen
+# out again (about once a second under load), and the columns jumped about as they changed.
+STATUS_WIDTH = len("cancelled")
+TOKENS_WIDTH = len("1.2k/2.0k")
+SPEND_WIDTH = HISTORY
+CELL_PADDING = 1
 
 
 def sparkline(values: list[int]) -> str:
@@ -61,7 +68,13 @@ class AgentsTable(DataTable[Text | str]):
     COLUMNS = ("agent", "status", "tokens", "spend")
 
     def __init__(self, model: WorkbenchModel, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            zebra_stripes=False,
+            show_cursor=True,
+            cell_padding=CELL_PADDING,
+        )
         self.model = model
         self._style = StyleMemo(self)
         self._throttle = Throttle(self, self.update_rows)
@@ -87,13 +100,24 @@ class AgentsTable(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self._style.watch_theme(self._restyle)
-        for column in self.COLUMNS:
-            self.add_column(column, key=column)
         self.rebuild()
+
+    def column_widths(self) -> tuple[int, ...]:
+        names = [view.name for view in self.model.agents.values()]
+        name = max((len(n) for n in names), default=0)
+        return (max(len("agent"), name), STATUS_WIDTH, TOKENS_WIDTH, SPEND_WIDTH)
+
+    @property
+    def needed_width(self) -> int:
+        """Cells wide the table is, padding included."""
+        widths = self.column_widths()
+        return sum(widths) + 2 * CELL_PADDING * len(widths)
 
     def rebuild(self) -> None:
         """Rows for exactly the configured agents (after a reload some come, some go)."""
-        self.clear()
+        self.clear(columns=True)
+        for column, width in zip(self.COLUMNS, self.column_widths(), strict=True):
+            self.add_column(column, key=column, width=width)
         self._shown.clear()
         for agent_id, view in self.model.agents.items():
             self.add_row(*self._cells(view), key=agent_id)
@@ -114,7 +138,7 @@ class AgentsTable(DataTable[Text | str]):
                 continue
             self._shown[agent_id] = state
             for column, value in zip(self.COLUMNS, self._cells(view), strict=True):
-                self.update_cell(agent_id, column, value, update_width=True)
+                self.update_cell(agent_id, column, value)
 
     @staticmethod
     def _state(view: AgentView) -> tuple[object, ...]:
@@ -146,7 +170,7 @@ class AgentsTable(DataTable[Text | str]):
         style = self._style
         status = Text(view.phase, style=style(f"agents--{view.phase}"))
         if view.running > 1:
-            status.append(f" ×{view.running}")
+            status.append(f"×{view.running}")
         used = format_tokens(view.exec_tokens)
         if view.budget:
             tokens = Text(f"{used}/{format_tokens(view.budget)}")

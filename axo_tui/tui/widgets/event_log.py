@@ -341,7 +341,7 @@ class StreamTail(Static):
     once when no stream is live.
     """
 
-    SHRINK_AFTER = 1.0
+    SHRINK_AFTER = 3.0
 
     def __init__(self, model: WorkbenchModel, log: EventLog, *, id: str | None = None) -> None:
         super().__init__(id=id)
