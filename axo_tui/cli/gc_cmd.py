@@ -115,6 +115,7 @@ def gc(
         f"{verb} {report.runs} run(s), {report.activations} activation(s), "
         f"{report.events} event(s), {report.session_messages} session message(s), "
         f"{report.checkpoint_files} checkpoint file(s)"
+        + (f", {report.summaries} compaction summar(y/ies)" if report.summaries else "")
     )
     if report.bytes_freed is not None:
         output.print_line(

@@ -18,6 +18,7 @@ Then `wal_checkpoint(TRUNCATE)` and `VACUUM` return the freed pages to the file 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -66,6 +67,8 @@ class GcReport:
     events: int = 0
     session_messages: int = 0
     checkpoint_files: int = 0
+    summaries: int = 0
+    """Compaction summaries of sessions the journal no longer holds."""
     bytes_before: int = 0
     bytes_after: int | None = None
     """None for a dry run: nothing changed."""
@@ -84,6 +87,7 @@ class GcReport:
             "events": self.events,
             "session_messages": self.session_messages,
             "checkpoint_files": self.checkpoint_files,
+            "summaries": self.summaries,
             "bytes_before": self.bytes_before,
             "bytes_after": self.bytes_after,
             "bytes_freed": self.bytes_freed,
@@ -155,6 +159,7 @@ def collect_garbage(
             )
             if not dry_run:
                 db.execute(f"DELETE FROM runs WHERE id {in_doomed}")
+            stale = _stale_summaries(db, journal.path.parent / "memory" / "summaries")
             db.execute("DROP TABLE temp.doomed")
         except BaseException:
             db.execute("ROLLBACK")
@@ -166,12 +171,39 @@ def collect_garbage(
     for agent_id in agents:
         removed = store.prune(agent_id, policy.checkpoints_per_agent, dry_run=dry_run)
         report.checkpoint_files += len(removed)
+    report.summaries = len(stale)
     if dry_run:
         return report
+    for path in stale:
+        with contextlib.suppress(OSError):
+            path.unlink()
     _sweep_owner_files(journal.path.parent)
     report.note = _compact(db)
     report.bytes_after = _footprint(journal.path, store.root)
     return report
+
+
+def _stale_summaries(db: sqlite3.Connection, directory: Path) -> list[Path]:
+    """Compaction summaries (`memory/summaries/`) whose session has no message left in the
+    journal, or belongs to a run being deleted: they hold conversation content. Runs inside
+    the deleting transaction (it reads `temp.doomed`)."""
+    stale = []
+    with contextlib.suppress(OSError):
+        for path in directory.glob("*.json"):
+            try:
+                session_id = str(json.loads(path.read_text(encoding="utf-8"))["session_id"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not one of ours, or unreadable: left alone
+            # No message left, or (a dry run deletes nothing) a session of a doomed run.
+            row = db.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM session_messages WHERE session_id=:s) OR ("
+                f":s LIKE 'run:%' AND {_RUN_OF_SESSION.replace('session_id', ':s')} "
+                "IN (SELECT id FROM temp.doomed))",
+                {"s": session_id},
+            ).fetchone()
+            if row[0]:
+                stale.append(path)
+    return stale
 
 
 def _sweep_owner_files(state_dir: Path) -> None:

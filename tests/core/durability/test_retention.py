@@ -130,3 +130,25 @@ def test_cli_gc(tmp_path: Path) -> None:
     assert report["runs"] == 5 and report["bytes_freed"] > 0 and report["dry_run"] is False
     bad = runner.invoke(app, [*base, "gc", "--keep-days", "-1"])
     assert bad.exit_code == 2
+
+
+async def test_gc_deletes_the_summaries_of_sessions_it_deleted(tmp_path: Path) -> None:
+    from axo_tui.core.memory.summary import Summary, SummaryStore
+
+    ids = await populate(tmp_path)
+    data = tmp_path / ".axo"
+    summaries = SummaryStore(data / "memory" / "summaries")
+    summaries.put(f"run:{ids['old']}:a", "a", Summary(2, "f", "old run"))
+    summaries.put("chat:keep", "a", Summary(2, "f", "kept chat"))
+    (data / "memory" / "summaries" / "notes.json").write_text("not ours")
+    journal = Journal(data / "axo.db")
+    store = CheckpointStore(data / "checkpoints")
+    dry = collect_garbage(journal, store, RetentionPolicy(), dry_run=True)
+    assert dry.summaries == 1 and summaries.path(f"run:{ids['old']}:a").exists()
+    report = collect_garbage(journal, store, RetentionPolicy())
+    journal.close()
+    assert report.summaries == 1 and report.to_dict()["summaries"] == 1
+    fresh = SummaryStore(data / "memory" / "summaries")
+    assert fresh.get(f"run:{ids['old']}:a") is None
+    assert fresh.get("chat:keep") == Summary(2, "f", "kept chat")
+    assert (data / "memory" / "summaries" / "notes.json").exists()
