@@ -131,6 +131,8 @@ class AgentRunner:
         recall = ""
         if memory is not None:
             recall = await memory.recall_section(agent, request.input, request.session_id)
+            if recall:  # tier 2 records what the agent was reminded of, as it happens
+                self._log(request, "passive_recall", query=request.input[:200], content=recall)
         # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
         memory_tools = self._memory_tools(agent, resolved)
         messages: list[Message] = [

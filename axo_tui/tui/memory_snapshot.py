@@ -3,8 +3,8 @@ API. Imports no textual.
 
 Core memory blocks come from `CoreMemory.all_blocks` (the agent's own file and the team's
 shared one). Recent recalls come from the agent's daily activity log: every call of a
-`recall_*` tool and its result are logged there as they happen. What passive recall injects
-into a prompt each turn is not recorded anywhere, so it cannot be shown; the screen says so.
+`recall_*` tool and its result are logged there as they happen, and so is what passive
+recall injects into a prompt (`passive_recall` entries, shown as the tool "passive").
 
 Reading the activity log can mean reading a busy day's file: `recent_recalls` is plain file
 reading (no events, no shared state) so the screen runs it in a thread, and `RecallReader`
@@ -69,7 +69,7 @@ class Recall:
 def recall_note(passive_inject: bool, top_k: int, min_score: float) -> str:
     if not passive_inject:
         return "passive recall off"
-    return f"passive recall: top {top_k} above {min_score:g} each turn (not logged)"
+    return f"passive recall: top {top_k} above {min_score:g} each turn"
 
 
 def _is_recall(entry: dict[str, Any]) -> bool:
@@ -83,6 +83,19 @@ def recalls_from_entries(entries: list[dict[str, Any]]) -> list[Recall]:
     waiting: dict[tuple[object, str], list[int]] = {}
     for entry in entries:
         kind = entry.get("kind")
+        if kind == "passive_recall":  # injected into the prompt, no tool call
+            recalls.append(
+                Recall(
+                    ts=str(entry.get("ts", "")),
+                    tool="passive",
+                    arguments={"query": str(entry.get("query", ""))},
+                    ok=True,
+                    result=_hits(str(entry.get("content", "")))[:RESULT_CHARS],
+                    run_id=_text(entry.get("run_id")),
+                    session_id=_text(entry.get("session_id")),
+                )
+            )
+            continue
         if kind not in ("tool_call", "tool_result") or not _is_recall(entry):
             continue
         tool = str(entry.get("tool"))
@@ -115,6 +128,16 @@ def recalls_from_entries(entries: list[dict[str, Any]]) -> list[Recall]:
                 call.session_id,
             )
     return recalls
+
+
+def _hits(section: str) -> str:
+    """The recalled memories of a `<recalled_memories>` section, without its wrapping."""
+    lines = section.splitlines()
+    if lines and lines[0].startswith("<recalled_memories>"):
+        lines = lines[2:]  # the tag and the line that introduces the memories
+    if lines and lines[-1].startswith("</recalled_memories>"):
+        lines = lines[:-1]
+    return "\n".join(lines)
 
 
 def _text(value: object) -> str | None:

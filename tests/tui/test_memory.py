@@ -148,6 +148,26 @@ def test_recalls_pair_calls_with_their_results() -> None:
     assert isinstance(recalls[0], Recall)
 
 
+def test_passive_recalls_are_listed_with_the_memories_they_brought() -> None:
+    section = (
+        "<recalled_memories>\nFrom your earlier conversations (...):\n"
+        "- [2026-01-01] user: my dog is Biscuit\n</recalled_memories>"
+    )
+    entries = [
+        {
+            "ts": "2026-01-02T10:00:00.000+00:00",
+            "kind": "passive_recall",
+            "query": "what is my dog called?",
+            "content": section,
+            "session_id": "s3",
+        }
+    ]
+    (recall,) = recalls_from_entries(entries)
+    assert (recall.tool, recall.ok, recall.session_id) == ("passive", True, "s3")
+    assert recall.result == "- [2026-01-01] user: my dog is Biscuit"
+    assert recall.summary == '"what is my dog called?"'
+
+
 def test_usage_bar() -> None:
     assert usage_bar(0, 100, 10) == "▱" * 10
     assert usage_bar(1, 1000, 10) == "▰" + "▱" * 9

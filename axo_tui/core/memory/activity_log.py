@@ -101,7 +101,8 @@ class ActivityLog:
         return self.agent_dir(agent_id) / f"{day.isoformat()}.jsonl"
 
     def append(self, agent_id: str, kind: str, **fields: Any) -> None:
-        """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error)."""
+        """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error,
+        passive_recall)."""
         now = dt.datetime.now(_local_zone())
         entry = {"ts": now.isoformat(timespec="milliseconds"), "kind": kind, **fields}
         data = (_ENCODER.encode(entry) + "\n").encode("utf-8")
@@ -239,6 +240,8 @@ def _date(value: Any, name: str) -> dt.date:
 def render_entries(entries: list[dict[str, Any]], days: DayRange) -> str:
     """A compact, readable transcript for the model, cut at MAX_OUTPUT_CHARS with a note."""
     label = str(days.start) if days.start == days.end else f"{days.start} to {days.end}"
+    # What passive recall put in a prompt is a copy of older memories, not activity: left out.
+    entries = [entry for entry in entries if entry.get("kind") != "passive_recall"]
     if not entries:
         return f"no activity recorded for {label}"
     lines = [f"activity {label} ({len(entries)} entries):"]

@@ -146,8 +146,8 @@ class RecallsView(Static):
         text = Text(end="")
         if not recalls:
             text.append(
-                "no recalls logged yet: the agent has not called recall_search or "
-                "recall_timeframe in the last days",
+                "no recalls logged yet: nothing was recalled for the agent (passively or "
+                "with recall_search / recall_timeframe) in the last days",
                 style("recalls--note"),
             )
         for index, recall in enumerate(recalls):

@@ -5,11 +5,13 @@ embedded and comes back by meaning). Asserted on what the model was actually sen
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
 from axo_tui.core.engine import Runtime
+from axo_tui.core.memory.activity_log import ActivityLog, DayRange, render_entries
 from tests.core.memory.fake_llm import (
     FakeLLM,
     Reply,
@@ -68,6 +70,15 @@ async def test_a_fact_from_session_one_is_known_in_session_three(tmp_path: Path)
     assert {"core_memory_append", "recall_search", "recall_timeframe"} <= set(
         tool_names(name_request)
     )
+    # Tier 2 logged what passive recall put into that prompt, for the agent's question; the
+    # agent's own recall_timeframe leaves those copies out.
+    log = ActivityLog(tmp_path / ".axo" / "logs" / "daily")
+    today = DayRange(dt.date.today(), dt.date.today())
+    entries = log.read("pal", today)
+    passive = [e for e in entries if e["kind"] == "passive_recall"]
+    dog = [e for e in passive if e["query"] == "What is my dog called?"]
+    assert dog and "user: My dog is called Biscuit." in dog[0]["content"]
+    assert "passive_recall" not in render_entries(entries, today)
 
 
 async def test_passive_recall_can_be_switched_off(tmp_path: Path) -> None:
