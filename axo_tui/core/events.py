@@ -152,6 +152,8 @@ class BudgetExceeded(Event):
 class UsageRecorded(Event):
     kind: ClassVar[str] = "usage.recorded"
     transcript: ClassVar[bool] = False
+    journaled: ClassVar[bool] = False
+    """Not kept as an event: each one is a row of the token ledger, which the journal keeps."""
     provider: str
     model: str
     prompt_tokens: int
