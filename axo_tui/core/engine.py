@@ -116,6 +116,8 @@ class Runtime:
         self._started = False
         self._run_tasks: dict[str, asyncio.Task[Any]] = {}
         """Live run id -> the task driving it (see `cancel_run`)."""
+        self._in_flight = 0
+        """Activations running now: a commit no other one could share is made at once."""
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Runtime:
@@ -563,7 +565,8 @@ class Runtime:
         errors = errors or {}
         error = "; ".join(f"{agent}: {message}" for agent, message in errors.items()) or None
         self.journal.finish_run(run_id, status, output, error=error, failed=failed, skipped=skipped)
-        await self.journal.durable()  # the end is committed before anyone hears of it
+        # The end is committed before anyone hears of it.
+        await self.journal.durable(alone=self._in_flight == 0)
         self.bus.emit(
             RunCompleted,
             run_id=run_id,
@@ -599,6 +602,13 @@ class Runtime:
     async def _activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult:
         """Run one activation: journal it, stream it, classify its failure. Never raises
         for agent-level failures: one agent's failure must not stop the others."""
+        self._in_flight += 1
+        try:
+            return await self._run_activation(request, trigger)
+        finally:
+            self._in_flight -= 1
+
+    async def _run_activation(self, request: TurnRequest, trigger: str) -> ActivationResult:
         agent_id = request.agent.id
         status = self.status(agent_id)
         status.running += 1
@@ -655,7 +665,9 @@ class Runtime:
             status.tokens += outcome.usage.total
             self._refresh_state(status)
             self.journal.finish_activation(request.activation_id, "completed", outcome.text)
-            await self.journal.durable()  # a completion is committed before it is announced
+            # A completion is committed before it is announced (at once when no other
+            # activation could share the commit).
+            await self.journal.durable(alone=self._in_flight == 1)
             # Checkpointed before the completion is reported: whoever sees it may rely on it.
             await self.supervisor.after_turn(
                 request,
@@ -680,7 +692,7 @@ class Runtime:
         status.running -= 1
         status.last_error = error
         self.journal.finish_activation(request.activation_id, "failed", None, error)
-        await self.journal.durable()
+        await self.journal.durable(alone=self._in_flight == 1)
         await self.supervisor.after_turn(
             request, self.journal, ok=False, error=error, error_kind=error_kind
         )

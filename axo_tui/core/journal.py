@@ -273,7 +273,8 @@ class Journal:
         if self._loop is not None and self._commit_handle is None:
             self._commit_handle = self._loop.call_later(GROUP_MAX_DELAY_SECS, self._commit_group)
 
-    def _commit_group(self) -> None:
+    def _commit_group(self) -> JournalError | None:
+        """Commit the group now; its waiters learn the outcome. Returns the error, if any."""
         if self._commit_handle is not None:
             self._commit_handle.cancel()
             self._commit_handle = None
@@ -290,7 +291,7 @@ class Journal:
         elif self._db.in_transaction:  # a batch is open right now (cannot span an await)
             self._waiters = waiters
             self._commit_soon()
-            return
+            return None
         for waiter in waiters:
             if waiter.done():
                 continue
@@ -298,6 +299,7 @@ class Journal:
                 waiter.set_result(None)
             else:
                 waiter.set_exception(error)
+        return error
 
     def _commit_soon(self) -> None:
         """Commit at the loop's next turn: every barrier reached in this turn shares it."""
@@ -308,10 +310,18 @@ class Journal:
             handle.cancel()
         self._commit_handle = _SoonHandle(self._loop.call_soon(self._commit_group))
 
-    async def durable(self) -> None:
+    async def durable(self, *, alone: bool = False) -> None:
         """Return once every write made so far is committed (at once outside group mode,
-        or when nothing is pending). Raises JournalError if that commit failed."""
+        or when nothing is pending). Raises JournalError if that commit failed.
+
+        `alone`: the caller knows nothing else could share this commit (the only activation
+        in flight): commit now rather than at the loop's next turn, which saves that turn."""
         if self._loop is None or not self._db.in_transaction:
+            return
+        if alone and not self._depth:
+            error = self._commit_group()
+            if error is not None:
+                raise error
             return
         waiter = self._loop.create_future()
         self._waiters.append(waiter)

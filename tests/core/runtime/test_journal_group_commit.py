@@ -128,3 +128,32 @@ def test_a_session_appended_by_another_process_keeps_its_numbering(tmp_path: Pat
     finally:
         mine.close()
         theirs.close()
+
+
+async def test_a_barrier_alone_commits_at_once_and_reports_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        journal.create_run("r1", "workflow", "w", "x")
+        await journal.durable(alone=True)  # no loop turn needed: committed before it returns
+        assert runs_seen_by_another_process(path) == 1
+        journal.create_run("r2", "workflow", "w", "x")
+        real = journal._db
+
+        class FailingCommit:
+            def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+                if sql == "COMMIT":
+                    raise sqlite3.OperationalError("disk I/O error")
+                return real.execute(sql, *args)
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+        journal._db = FailingCommit()  # type: ignore[assignment]
+        with pytest.raises(JournalError, match="disk I/O error"):
+            await journal.durable(alone=True)
+        journal._db = real
+        assert runs_seen_by_another_process(path) == 1  # r2 was rolled back, r1 kept
+    finally:
+        journal.close()
