@@ -187,8 +187,9 @@ class Journal:
         """Nesting of `batch` blocks; inside one, writes join its transaction."""
         self._loop: asyncio.AbstractEventLoop | None = None
         """Set by `group_commits`: the loop whose turns pace the commits."""
-        self._commit_handle: asyncio.Handle | _SoonHandle | None = None
-        """The scheduled commit: a timer (the latest moment) or, once a barrier waits, soon."""
+        self._commit_handle: asyncio.Handle | None = None
+        """The scheduled commit: a TimerHandle (the latest moment) or, once a barrier waits,
+        a plain Handle (the loop's next turn)."""
         self._waiters: list[asyncio.Future[None]] = []
         self._key = os.path.realpath(path)
         self._session_next: dict[str, int] = {}
@@ -304,11 +305,13 @@ class Journal:
     def _commit_soon(self) -> None:
         """Commit at the loop's next turn: every barrier reached in this turn shares it."""
         handle = self._commit_handle
-        if self._loop is None or isinstance(handle, _SoonHandle):
-            return
+        if self._loop is None or (
+            handle is not None and not isinstance(handle, asyncio.TimerHandle)
+        ):
+            return  # already due at the next turn
         if handle is not None:
             handle.cancel()
-        self._commit_handle = _SoonHandle(self._loop.call_soon(self._commit_group))
+        self._commit_handle = self._loop.call_soon(self._commit_group)
 
     async def durable(self, *, alone: bool = False) -> None:
         """Return once every write made so far is committed (at once outside group mode,
@@ -749,16 +752,6 @@ class Journal:
         return [(str(a), str(b), int(c), float(d)) for a, b, c, d in rows]
 
 
-@dataclass(frozen=True)
-class _SoonHandle:
-    """A commit scheduled for the loop's next turn (told apart from the latest-moment timer)."""
-
-    handle: asyncio.Handle
-
-    def cancel(self) -> None:
-        self.handle.cancel()
-
-
 _JOURNALS: dict[str, weakref.WeakSet[Journal]] = {}
 """Journals in group mode, by file: see `_yield_write_lock`."""
 
@@ -776,8 +769,8 @@ def _yield_write_lock(journal: Journal) -> None:
             continue
         try:
             same_thread = asyncio.get_running_loop() is other._loop
-        except RuntimeError:
-            same_thread = other._loop.is_running() is False
+        except RuntimeError:  # no loop runs here: only a loop not running anywhere is ours
+            same_thread = not other._loop.is_running()
         if same_thread:
             other.commit_pending()
 

@@ -140,8 +140,8 @@ class Supervisor:
         self._clock = clock
         self._monotonic = monotonic
         self._health: dict[str, _Health] = {}
-        # Numbering a checkpoint and writing it must not interleave between threads; one lock
-        # per agent, so that the fsyncs of different agents (a fan-out) overlap.
+        # Numbering a checkpoint and writing it must not interleave between the writer thread
+        # and `close_circuit` (called on the loop); one lock per agent.
         self._write_locks: dict[str, threading.Lock] = {}
         self._dirty: dict[str, _Health] = {}
         """Agents whose newest state waits for the next batch of checkpoint writes."""
@@ -347,11 +347,6 @@ class Supervisor:
                 if health is None or health.written >= health.version:
                     return
             await asyncio.gather(self._writer, return_exceptions=True)
-
-    def _write(self, checkpoint: AgentCheckpoint) -> AgentCheckpoint:
-        lock = self._write_locks.setdefault(checkpoint.agent_id, threading.Lock())
-        with lock:
-            return self.store.write(checkpoint)
 
     # ------------------------------------------------------------- operators
     def close_circuit(self, agent_id: str) -> tuple[AgentCheckpoint, AgentCheckpoint]:

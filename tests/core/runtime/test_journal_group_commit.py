@@ -14,6 +14,22 @@ from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
 
 
+class FailingCommit:
+    """A connection whose COMMIT fails with `message`, as a full or failing disk's would."""
+
+    def __init__(self, db: sqlite3.Connection, message: str) -> None:
+        self._db = db
+        self._message = message
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError(self._message)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
 def runs_seen_by_another_process(path: Path) -> int:
     with sqlite3.connect(path) as other:
         return int(other.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
@@ -94,20 +110,8 @@ async def test_a_failed_commit_reaches_the_barrier_as_a_clear_error(tmp_path: Pa
     journal = Journal(path)
     journal.group_commits(asyncio.get_running_loop())
 
-    class FailingCommit:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self._db = db
-
-        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-            if sql == "COMMIT":
-                raise sqlite3.OperationalError("database or disk is full")
-            return self._db.execute(sql, *args)
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._db, name)
-
     real = journal._db
-    journal._db = FailingCommit(real)  # type: ignore[assignment]
+    journal._db = FailingCommit(real, "database or disk is full")  # type: ignore[assignment]
     try:
         journal.create_run("r", "workflow", "w", "x")
         with pytest.raises(JournalError, match=r"axo\.db: write failed: database or disk is full"):
@@ -140,17 +144,7 @@ async def test_a_barrier_alone_commits_at_once_and_reports_a_failure(tmp_path: P
         assert runs_seen_by_another_process(path) == 1
         journal.create_run("r2", "workflow", "w", "x")
         real = journal._db
-
-        class FailingCommit:
-            def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-                if sql == "COMMIT":
-                    raise sqlite3.OperationalError("disk I/O error")
-                return real.execute(sql, *args)
-
-            def __getattr__(self, name: str) -> object:
-                return getattr(real, name)
-
-        journal._db = FailingCommit()  # type: ignore[assignment]
+        journal._db = FailingCommit(real, "disk I/O error")  # type: ignore[assignment]
         with pytest.raises(JournalError, match="disk I/O error"):
             await journal.durable(alone=True)
         journal._db = real
