@@ -18,7 +18,6 @@ Then `wal_checkpoint(TRUNCATE)` and `VACUUM` return the freed pages to the file 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
@@ -187,22 +186,21 @@ def _stale_summaries(db: sqlite3.Connection, directory: Path) -> list[Path]:
     """Compaction summaries (`memory/summaries/`) whose session has no message left in the
     journal, or belongs to a run being deleted: they hold conversation content. Runs inside
     the deleting transaction (it reads `temp.doomed`)."""
+    from axo_tui.core.memory.summary import SummaryStore
+
     stale = []
-    with contextlib.suppress(OSError):
-        for path in directory.glob("*.json"):
-            try:
-                session_id = str(json.loads(path.read_text(encoding="utf-8"))["session_id"])
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # not one of ours, or unreadable: left alone
-            # No message left, or (a dry run deletes nothing) a session of a doomed run.
-            row = db.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM session_messages WHERE session_id=:s) OR ("
-                f":s LIKE 'run:%' AND {_RUN_OF_SESSION.replace('session_id', ':s')} "
-                "IN (SELECT id FROM temp.doomed))",
-                {"s": session_id},
-            ).fetchone()
-            if row[0]:
-                stale.append(path)
+    for path, document in SummaryStore(directory).stored():
+        if "session_id" not in document:
+            continue  # not one of ours: left alone
+        # No message left, or (a dry run deletes nothing) a session of a doomed run.
+        row = db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM session_messages WHERE session_id=:s) OR ("
+            f":s LIKE 'run:%' AND {_RUN_OF_SESSION.replace('session_id', ':s')} "
+            "IN (SELECT id FROM temp.doomed))",
+            {"s": str(document["session_id"])},
+        ).fetchone()
+        if row[0]:
+            stale.append(path)
     return stale
 
 

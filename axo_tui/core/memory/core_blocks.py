@@ -72,6 +72,13 @@ _MISSING = _Stored({})
 """What reads get for a file that does not exist. Never changed in place."""
 
 
+def _merged(agent: AgentConfig, own: _Stored, shared: _Stored) -> list[CoreBlock]:
+    return [
+        _merge(spec, (shared if spec.shared else own).blocks.get(spec.label))
+        for spec in _specs(agent)
+    ]
+
+
 class CoreMemory:
     """Core memory blocks of every agent in one state directory."""
 
@@ -82,7 +89,7 @@ class CoreMemory:
         self._cache: dict[Path, tuple[tuple[int, int, int], _Stored]] = {}
         """Parsed files by path, with the file identity they were read from (`_load`)."""
         self._paths: dict[str, Path] = {}
-        self._rendered: dict[str, tuple[AgentConfig, bool, _Stored, _Stored | None, str]] = {}
+        self._rendered: dict[str, tuple[AgentConfig, bool, _Stored, _Stored, str]] = {}
         """The last rendering per agent, with what it was rendered from (`render`)."""
 
     # ------------------------------------------------------------------ paths
@@ -101,18 +108,12 @@ class CoreMemory:
     # ------------------------------------------------------------------- read
     def blocks(self, agent: AgentConfig) -> list[CoreBlock]:
         """The agent's blocks in config order, with their current values."""
-        own = self._load(self.agent_path(agent.id), agent.id)
-        shared = self._load(self.shared_path, None) if _has_shared(agent) else _Stored({})
-        return [
-            _merge(spec, (shared if spec.shared else own).blocks.get(spec.label))
-            for spec in _specs(agent)
-        ]
+        return _merged(agent, *self._stored(agent))
 
     def render(self, agent: AgentConfig, *, editable: bool = True) -> str:
         """`render_core_memory` of the agent's blocks, rendered again only when the agent's
         config or a stored file changed (every turn renders it)."""
-        own = self._load(self.agent_path(agent.id), agent.id)
-        shared = self._load(self.shared_path, None) if _has_shared(agent) else None
+        own, shared = self._stored(agent)
         memo = self._rendered.get(agent.id)
         if (
             memo is not None
@@ -122,13 +123,16 @@ class CoreMemory:
             and memo[3] is shared
         ):
             return memo[4]
-        blocks = [
-            _merge(spec, ((shared or _Stored({})) if spec.shared else own).blocks.get(spec.label))
-            for spec in _specs(agent)
-        ]
-        text = render_core_memory(blocks, editable=editable)
+        text = render_core_memory(_merged(agent, own, shared), editable=editable)
         self._rendered[agent.id] = (agent, editable, own, shared, text)
         return text
+
+    def _stored(self, agent: AgentConfig) -> tuple[_Stored, _Stored]:
+        """The agent's own stored blocks and the team's (read only if it declares shared
+        ones). Unchanged files give the same objects (see `_load`)."""
+        own = self._load(self.agent_path(agent.id), agent.id)
+        shared = self._load(self.shared_path, None) if _has_shared(agent) else _MISSING
+        return own, shared
 
     def all_blocks(self, agent: AgentConfig) -> list[CoreBlock]:
         """`blocks` plus the ones kept on disk whose config entry was removed."""

@@ -84,6 +84,8 @@ class PendingSpool:
         self._files: dict[Path, _SpoolFile] = {}
         """Every spool file this process wrote or read, with its entries not yet done."""
         self._file_of: dict[str, _SpoolFile] = {}
+        self._legacy: set[str] = set()
+        """Ids read from older one-file-per-entry spools (`<id>.json`)."""
 
     # ------------------------------------------------------------------ write
     def put(self, entry: PendingMemory) -> None:
@@ -136,13 +138,14 @@ class PendingSpool:
     def forget(self, memory_ids: Iterable[str]) -> None:
         """Mark entries done for good, wherever they are spooled (`axo memory forget`)."""
         doomed = set(memory_ids)
-        unknown = doomed - self._file_of.keys()
+        unknown = doomed - self._file_of.keys() - self._legacy
         if unknown:
             self.load()  # they may be in files this process has not read yet
         for memory_id in doomed:
             spool_file = self._file_of.pop(memory_id, None)
             if spool_file is None:
                 (self.directory / f"{memory_id}.json").unlink(missing_ok=True)  # an older spool
+                self._legacy.discard(memory_id)
                 continue
             spool_file.pending.discard(memory_id)
             if not spool_file.pending:
@@ -182,7 +185,9 @@ class PendingSpool:
         for path in self._paths():
             found, done = self._read_file(path)
             live = {memory_id: e for memory_id, e in found.items() if memory_id not in done}
-            if path.suffix == ".jsonl":
+            if path.suffix == ".json":
+                self._legacy.update(live)
+            else:
                 spool_file = self._files.get(path)
                 if spool_file is None:
                     spool_file = self._files[path] = _SpoolFile(path, lines=len(found) + len(done))

@@ -24,9 +24,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from axo_tui.core.memory.compaction import (
     Compaction,
@@ -128,24 +129,34 @@ class SummaryStore:
         except OSError as exc:  # kept in memory for this process; a full disk is not fatal
             log.warning("cannot save the compaction summary of %r: %s", session_id, exc)
 
+    def stored(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """Every summary file with its document; unreadable ones are skipped (not provably
+        ours, so nobody deletes them on that basis)."""
+        try:
+            paths = sorted(self.root.glob("*.json"))
+        except OSError:
+            return
+        for path in paths:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(document, dict):
+                yield path, document
+
     def forget(self, agent_id: str, before: float | None = None) -> int:
         """Delete the agent's summaries (only those last written before `before`, a Unix
         time, when given): they hold the content of its conversations. Returns how many."""
         removed = 0
-        try:
-            paths = list(self.root.glob("*.json"))
-        except OSError:
-            return 0
-        for path in paths:
+        for path, document in self.stored():
+            if document.get("agent_id") != agent_id:
+                continue
             try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-                if document.get("agent_id") != agent_id:
-                    continue
                 if before is not None and path.stat().st_mtime >= before:
                     continue
                 path.unlink()
-            except (OSError, ValueError, AttributeError):
-                continue  # unreadable: not provably this agent's; `axo gc` keeps it too
+            except OSError:
+                continue
             self._cache.pop(str(document.get("session_id")), None)
             removed += 1
         return removed
