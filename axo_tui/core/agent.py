@@ -77,6 +77,9 @@ class TurnRequest:
     """A skill's prompt or a proactive trigger's instructions."""
     notes: tuple[str, ...] = ()
     """Extra lines for the model (an upstream failure under `on_upstream_failure: run`)."""
+    new_session: bool = False
+    """The session was named for this turn (a fresh run's): it is empty, so it is not read
+    back. Resumed runs and chats leave this False."""
 
 
 @dataclass
@@ -122,7 +125,11 @@ class AgentRunner:
     async def run(self, request: TurnRequest) -> TurnOutcome:
         agent = request.agent
         resolved = self._resolve_provider(agent)
-        history = self._journal.load_session(request.session_id)
+        if request.new_session:
+            history: list[Message] = []
+            self._journal.start_session(request.session_id)
+        else:
+            history = self._journal.load_session(request.session_id)
         user = Message("user", compose_user_message(request))
         # The user's message is saved before the call so a crash mid-turn never loses it.
         self._journal.append_session(request.session_id, agent.id, [user])

@@ -37,7 +37,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -83,6 +83,17 @@ class AgentCheckpoint:
     last_error: str | None = None
     circuit_open_until: float | None = None
     """Wall-clock time until which the agent is degraded and refuses activations."""
+
+    def evolve(self, **changes: Any) -> AgentCheckpoint:
+        """`dataclasses.replace` without its per-call look at the fields: this runs after
+        every turn, and replace cost more than the rest of the bookkeeping (there is no
+        __post_init__ to run)."""
+        unknown = changes.keys() - _FIELD_NAMES
+        if unknown:
+            raise TypeError(f"AgentCheckpoint has no field {', '.join(sorted(unknown))}")
+        clone = object.__new__(AgentCheckpoint)
+        clone.__dict__.update(self.__dict__, **changes)
+        return clone
 
     def degraded(self, now: float | None = None) -> bool:
         if self.circuit_open_until is None:
@@ -150,6 +161,9 @@ class AgentCheckpoint:
         while len(sessions) > MAX_SESSIONS:
             del sessions[next(iter(sessions))]
         return sessions
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(AgentCheckpoint))
 
 
 def _int(value: Any) -> int:
@@ -278,7 +292,7 @@ class CheckpointStore:
         if path.exists():  # another process wrote meanwhile: number from what is there
             seq = max(seq, self._listed_next(agent_id))
             path = directory / f"{seq:06d}.json"
-        stamped = replace(checkpoint, seq=seq, written_at=time.time())
+        stamped = checkpoint.evolve(seq=seq, written_at=time.time())
         # One line, sorted keys: the C encoder (an indent would take the pure-Python one, on
         # a writer thread that competes with the turns for the GIL). `jq` pretty-prints it.
         data = _ENCODER.encode(stamped.to_json()).encode("utf-8")

@@ -295,7 +295,9 @@ class Runtime:
         workflow, agents, state = self._plan_workflow(workflow_id)
         run_id = run_id or new_id()
         self._begin_run(run_id, "workflow", workflow.id, input_text)
-        return await self._continue_workflow(run_id, workflow, agents, state, input_text)
+        return await self._continue_workflow(
+            run_id, workflow, agents, state, input_text, fresh=True
+        )
 
     def _plan_workflow(
         self, workflow_id: str
@@ -320,14 +322,17 @@ class Runtime:
         agents: Mapping[str, AgentConfig],
         state: WorkflowRunState,
         input_text: str,
+        *,
+        fresh: bool = False,
     ) -> RunResult:
-        """Drive a run from `state` (fresh, or rebuilt from the journal by resume) to its end."""
+        """Drive a run from `state` (`fresh`, or rebuilt from the journal by resume) to its
+        end."""
         guard = workflow.max_activations or 4 * len(workflow.agents)
         pending = state.in_state(NodeState.PENDING)
         for agent_id in pending:
             self.status(agent_id).waiting += 1
         try:
-            await self._drive_workflow(run_id, state, agents, input_text, guard)
+            await self._drive_workflow(run_id, state, agents, input_text, guard, fresh)
         finally:
             for agent_id in pending:
                 status = self.status(agent_id)
@@ -342,11 +347,14 @@ class Runtime:
         agents: Mapping[str, AgentConfig],
         input_text: str,
         guard: int,
+        fresh: bool,
     ) -> None:
         running: dict[asyncio.Task[ActivationResult], str] = {}
         try:
             while not state.done:
-                launched = self._launch_ready(run_id, state, agents, input_text, guard, running)
+                launched = self._launch_ready(
+                    run_id, state, agents, input_text, guard, running, fresh
+                )
                 if not running:
                     if launched:
                         continue  # skips may have made more agents ready
@@ -373,8 +381,10 @@ class Runtime:
         input_text: str,
         guard: int,
         running: dict[asyncio.Task[ActivationResult], str],
+        fresh: bool,
     ) -> bool:
-        """Start every ready agent (or skip it). Returns whether anything changed."""
+        """Start every ready agent (or skip it). Returns whether anything changed. In a
+        `fresh` run every agent's session is new; a resumed one may hold an interrupted turn."""
         changed = False
         for agent_id in state.ready():
             changed = True
@@ -405,6 +415,7 @@ class Runtime:
                 run_id=run_id,
                 upstream=tuple(state.upstream_context(agent_id)),
                 notes=notes,
+                new_session=fresh,
             )
             task = asyncio.ensure_future(self._activate(request, trigger="workflow"))
             running[task] = agent_id
@@ -452,6 +463,7 @@ class Runtime:
             session_id=session_id or f"run:{run_id}:{agent_id}",
             run_id=run_id,
             task=task,
+            new_session=session_id is None,
         )
         return await self._agent_turn(run_kind, request, trigger=trigger)
 

@@ -9,6 +9,7 @@ unless the caller groups several into one with `batch` (one commit instead of se
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -672,26 +673,44 @@ class Journal:
         self._remember_next(session_id, len(rows))  # numbered without gaps from 0
         return [_message(*row) for row in rows]
 
+    def start_session(self, session_id: str) -> None:
+        """`session_id` is new and empty (the caller named it for a fresh run): its first
+        append numbers from 0 without counting. Were it not empty after all, that append
+        would collide, count again and still number correctly."""
+        self._remember_next(session_id, 0)
+
     def append_session(self, session_id: str, agent_id: str, messages: Sequence[Message]) -> int:
         """Append messages; returns the session's length after them (as `session_length`
-        would count it: messages are numbered without gaps from 0)."""
+        would count it: messages are numbered without gaps from 0).
+
+        One multi-row INSERT, atomic on its own: no savepoint around it (two statements more
+        per append, twice a turn). A number taken by another process since we counted fails
+        the whole statement and nothing else; we count again and retry."""
         if not messages:
             return self.session_length(session_id)
         known = self._session_next.pop(session_id, None)
-        try:
-            with self._transaction() as db:
-                start = known if known is not None else self._next_index(db, session_id)
-                db.executemany(
-                    _INSERT_MESSAGE, _message_rows(session_id, agent_id, start, messages)
-                )
-        except sqlite3.IntegrityError:
-            if known is None:
-                raise
-            # Another process appended to the session since we counted: count again.
-            with self._transaction() as db:
+        if len(messages) > _MESSAGES_PER_INSERT:
+            with self._transaction() as db:  # several statements: one transaction for them
                 start = self._next_index(db, session_id)
-                db.executemany(
-                    _INSERT_MESSAGE, _message_rows(session_id, agent_id, start, messages)
+                for first in range(0, len(messages), _MESSAGES_PER_INSERT):
+                    chunk = messages[first : first + _MESSAGES_PER_INSERT]
+                    db.execute(
+                        _insert_messages_sql(len(chunk)),
+                        _message_params(session_id, agent_id, start + first, chunk),
+                    )
+        else:
+            sql = _insert_messages_sql(len(messages))
+            for _ in range(_APPEND_TRIES):
+                start = known if known is not None else self._next_index(self._db, session_id)
+                try:
+                    self._write(sql, _message_params(session_id, agent_id, start, messages))
+                    break
+                except sqlite3.IntegrityError:
+                    known = None  # another process appended since we counted: count again
+            else:
+                raise JournalError(
+                    f"{self.path}: session {session_id!r} kept changing under this append "
+                    f"({_APPEND_TRIES} tries); is another process writing it?"
                 )
         self._remember_next(session_id, start + len(messages))
         return start + len(messages)
@@ -775,18 +794,27 @@ def _yield_write_lock(journal: Journal) -> None:
             other.commit_pending()
 
 
-_INSERT_MESSAGE = (
-    "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
-    "tool_calls, tool_call_id, name, ts) VALUES (?,?,?,?,?,?,?,?,?)"
-)
+_MESSAGES_PER_INSERT = 500
+"""Rows of one INSERT (9 parameters each: far below SQLite's 32,766-parameter limit)."""
+_APPEND_TRIES = 5
 
 
-def _message_rows(
+@functools.lru_cache(maxsize=64)
+def _insert_messages_sql(rows: int) -> str:
+    return (
+        "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
+        "tool_calls, tool_call_id, name, ts) VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * rows)
+    )
+
+
+def _message_params(
     session_id: str, agent_id: str, start: int, messages: Sequence[Message]
-) -> list[tuple[Any, ...]]:
+) -> list[Any]:
+    """The parameters of `_insert_messages_sql(len(messages))`, row after row."""
     now = time.time()
-    return [
-        (
+    params: list[Any] = []
+    for offset, message in enumerate(messages):
+        params += (
             session_id,
             start + offset,
             agent_id,
@@ -797,8 +825,7 @@ def _message_rows(
             message.name,
             now,
         )
-        for offset, message in enumerate(messages)
-    ]
+    return params
 
 
 def _check_writable(directory: Path) -> None:

@@ -251,8 +251,7 @@ class Supervisor:
         open_until = previous.circuit_open_until if not ok and not crashed else None
         if crashed and consecutive >= self.policy.failure_threshold:
             open_until = self._clock() + self.policy.cooldown_secs
-        updated = replace(
-            previous,
+        updated = previous.evolve(
             activation_id=request.activation_id,
             run_id=request.run_id,
             session_id=request.session_id,
@@ -306,7 +305,7 @@ class Supervisor:
                     self._warn(health.checkpoint.agent_id, str(result))  # next turn retries
                 elif result is not None:
                     # The number the store gave it, also on a state that moved on meanwhile.
-                    health.checkpoint = replace(health.checkpoint, seq=result.seq)
+                    health.checkpoint = health.checkpoint.evolve(seq=result.seq)
                 health.written = max(health.written, states[-1][0])
 
     def _write_batch(

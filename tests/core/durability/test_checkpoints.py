@@ -255,3 +255,13 @@ def test_many_writes_keep_exactly_the_last_three(tmp_path: Path) -> None:
     write_n(store, "a", 150)  # past a full sweep (every PRUNE_SWEEP_EVERY writes)
     assert [p.name for p in store.files("a")] == ["000148.json", "000149.json", "000150.json"]
     assert not stale.exists()
+
+
+def test_evolve_changes_only_what_it_is_given_and_refuses_unknown_fields() -> None:
+    before = AgentCheckpoint(agent_id="a", seq=4, sessions={"s": 2}, activations=3)
+    after = before.evolve(seq=5, activations=4)
+    assert (after.seq, after.activations, after.sessions) == (5, 4, {"s": 2})
+    assert (before.seq, before.activations) == (4, 3)  # the original is untouched
+    assert after == AgentCheckpoint(agent_id="a", seq=5, sessions={"s": 2}, activations=4)
+    with pytest.raises(TypeError, match="no field sequence"):
+        before.evolve(sequence=1)

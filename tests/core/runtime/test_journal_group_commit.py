@@ -151,3 +151,36 @@ async def test_a_barrier_alone_commits_at_once_and_reports_a_failure(tmp_path: P
         assert runs_seen_by_another_process(path) == 1  # r2 was rolled back, r1 kept
     finally:
         journal.close()
+
+
+async def test_a_failed_append_in_a_group_leaves_the_group_intact(tmp_path: Path) -> None:
+    # The append is one statement: a number taken meanwhile fails it alone, and the retry
+    # lands in the same group transaction as the writes before it.
+    path = tmp_path / "axo.db"
+    mine, theirs = Journal(path), Journal(path)
+    try:
+        assert mine.load_session("run:r:a") == []
+        theirs.append_session("run:r:a", "a", [Message("user", "earlier")])
+        mine.group_commits(asyncio.get_running_loop())
+        mine.create_run("r", "workflow", "w", "x")
+        assert (
+            mine.append_session("run:r:a", "a", [Message("user", "1"), Message("tool", "2")]) == 3
+        )
+        await mine.durable()
+        assert runs_seen_by_another_process(path) == 1
+        assert [m.content for m in theirs.load_session("run:r:a")] == ["earlier", "1", "2"]
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_long_append_is_numbered_without_gaps(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    try:
+        journal.append_session("s", "a", [Message("user", "first")])
+        many = [Message("assistant", str(n)) for n in range(1203)]  # several INSERTs
+        assert journal.append_session("s", "a", many) == 1204
+        loaded = journal.load_session("s")
+        assert [m.content for m in loaded] == ["first", *(str(n) for n in range(1203))]
+    finally:
+        journal.close()
