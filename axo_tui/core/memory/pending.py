@@ -11,7 +11,8 @@ Each process appends to a file of its own (`<first id>.jsonl`), kept open: an en
 line, written at once with one `write` (a file per entry cost a file creation, the dearest
 thing a short workflow step did). A stored or forgotten entry gets a tombstone line,
 `{"done": id}`, in the file that holds it, so neither a crash nor another process brings it
-back. A file goes as soon as every entry in it is done; a busy one is sealed after
+back. A file goes as soon as every entry in it is done (this process's own is emptied instead
+and kept for its next entries); a busy one is sealed after
 ROTATE_LINES lines and a new one started, so no file grows without end. O_APPEND keeps whole
 lines whole when two processes append to the same file. A torn last line (a kill mid-write)
 is skipped. Older spools (one `<id>.json` per entry) are still read.
@@ -121,6 +122,20 @@ class PendingSpool:
         if not spool_file.pending:
             self._drop(spool_file)
 
+    def _finish(self, spool_file: _SpoolFile) -> None:
+        """Every entry of `spool_file` is done. Ours is emptied and kept for the next entry:
+        creating a file is the dearest thing a short step does, and after every idle spell
+        (the background store caught up) the next turn would pay it again. Others go."""
+        if spool_file is self._active and spool_file.fd is not None:
+            try:
+                os.ftruncate(spool_file.fd, 0)  # O_APPEND: the next line lands at 0
+            except OSError:
+                self._drop(spool_file)
+                return
+            spool_file.lines = 0
+            return
+        self._drop(spool_file)
+
     def _drop(self, spool_file: _SpoolFile) -> None:
         if spool_file.fd is not None:
             with contextlib.suppress(OSError):
@@ -149,7 +164,7 @@ class PendingSpool:
                 continue
             spool_file.pending.discard(memory_id)
             if not spool_file.pending:
-                self._drop(spool_file)  # all done: the whole file goes (ours starts afresh)
+                self._finish(spool_file)
                 continue
             self._tombstone(spool_file, memory_id)
 
@@ -176,7 +191,11 @@ class PendingSpool:
 
     # ------------------------------------------------------------------- read
     def any(self) -> bool:
-        return any(spool_file.pending for spool_file in self._files.values()) or bool(self._paths())
+        """Whether any entry may be waiting: one of ours, or a file we have not read (our
+        own emptied file is not one)."""
+        if any(spool_file.pending for spool_file in self._files.values()):
+            return True
+        return any(path not in self._files for path in self._paths())
 
     def load(self) -> list[PendingMemory]:
         """Every entry not done yet, oldest first; an unreadable file or line is skipped,

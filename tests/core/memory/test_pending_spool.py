@@ -35,7 +35,7 @@ def test_entries_go_to_one_open_file_and_are_on_disk_at_once(tmp_path: Path) -> 
     assert PendingSpool(tmp_path / "spool").load() == entries
 
 
-def test_done_entries_are_never_replayed_and_a_finished_file_goes(tmp_path: Path) -> None:
+def test_done_entries_are_never_replayed_and_a_finished_file_is_emptied(tmp_path: Path) -> None:
     spool = PendingSpool(tmp_path / "spool")
     first, second = memory(), memory()
     spool.put(first)
@@ -43,11 +43,18 @@ def test_done_entries_are_never_replayed_and_a_finished_file_goes(tmp_path: Path
     spool.remove(first.id)
     assert PendingSpool(tmp_path / "spool").load() == [second]  # a tombstone, not a rewrite
     spool.remove(second.id)
-    assert spool_files(tmp_path / "spool") == []
+    # All done: our file is emptied and kept for the next entries (no file creation a turn).
+    [kept] = spool_files(tmp_path / "spool")
+    assert (tmp_path / "spool" / kept).stat().st_size == 0
     assert not spool.any()
+    assert PendingSpool(tmp_path / "spool").load() == []
     third = memory()
-    spool.put(third)  # a new file, started afresh
+    spool.put(third)  # into the same file, from its start
+    assert spool_files(tmp_path / "spool") == [kept]
     assert PendingSpool(tmp_path / "spool").load() == [third]
+    spool.remove(third.id)
+    spool.close()  # a clean close leaves no empty file behind
+    assert spool_files(tmp_path / "spool") == []
 
 
 def test_leftovers_of_a_killed_process_are_finished_by_the_next(tmp_path: Path) -> None:
