@@ -112,6 +112,8 @@ class AgentRunner:
         self._memory = memory
         self._windows: dict[tuple[str, str, int | None], int | None] = {}
         self._lean_notice: str | None = None
+        self._systems: dict[str, tuple[AgentConfig, dt.date, tuple[str, ...], str]] = {}
+        """Per agent: the last system prompt and what it was built from."""
         self._last_count: (
             tuple[tuple[Message, ...], tuple[ToolSpec, ...], ResolvedProvider, int] | None
         ) = None
@@ -219,9 +221,19 @@ class AgentRunner:
         if memory is None:
             return system_prompt(agent)
         editable = any(name.startswith("core_memory_") for name in memory_tools)
-        note = memory.memory_note(memory_tools)
-        sections = [memory.core_section(agent, editable=editable), note, recall]
-        return system_prompt(agent, sections)
+        sections = (
+            memory.core_section(agent, editable=editable),
+            memory.memory_note(memory_tools),
+            recall,
+        )
+        # Remembered per agent: most turns build the same prompt as the last one.
+        today = dt.date.today()
+        memo = self._systems.get(agent.id)
+        if memo is not None and memo[0] is agent and memo[1] == today and memo[2] == sections:
+            return memo[3]
+        text = system_prompt(agent, sections, today=today)
+        self._systems[agent.id] = (agent, today, sections, text)
+        return text
 
     def _memory_tools(self, agent: AgentConfig, resolved: ResolvedProvider) -> dict[str, Tool]:
         if self._memory is None:
@@ -559,11 +571,13 @@ def _guard_repetition(agent_id: str, call: ToolCall, recent: list[str]) -> None:
         )
 
 
-def system_prompt(agent: AgentConfig, sections: Iterable[str] = ()) -> str:
+def system_prompt(
+    agent: AgentConfig, sections: Iterable[str] = (), *, today: dt.date | None = None
+) -> str:
     """The agent's own prompt, who it is and today's date, then `sections` (its memory)."""
     parts = [agent.system_prompt.strip()] if agent.system_prompt.strip() else []
-    today = dt.date.today().isoformat()
-    parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {today}.')
+    date = (today or dt.date.today()).isoformat()
+    parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {date}.')
     parts.extend(section for section in sections if section)
     return "\n\n".join(parts)
 

@@ -69,6 +69,25 @@ def _local_zone() -> dt.tzinfo:
     return _zone_for(int(time.time() // 3600))
 
 
+_second: tuple[int, str, str, dt.date] = (-1, "", "", dt.date.min)
+"""The last whole second stamped: (epoch second, "YYYY-MM-DDTHH:MM:SS", "+HH:MM", day)."""
+
+
+def _stamp() -> tuple[str, dt.date]:
+    """The local ISO timestamp with milliseconds, as `datetime.isoformat`, and the local day.
+    Built from a per-second cache: a turn writes several lines within a second, and making
+    and formatting a zoned datetime each time was a measurable share of a short step."""
+    global _second
+    now = time.time()
+    second = int(now)
+    cached = _second
+    if cached[0] != second:
+        moment = dt.datetime.fromtimestamp(second, _local_zone())
+        text = moment.isoformat()
+        cached = _second = (second, text[:19], text[19:], moment.date())
+    return f"{cached[1]}.{int((now - second) * 1000):03d}{cached[2]}", cached[3]
+
+
 class ActivityLogError(Exception):
     """Bad dates or range; the message says what a valid request looks like."""
 
@@ -103,10 +122,9 @@ class ActivityLog:
     def append(self, agent_id: str, kind: str, **fields: Any) -> None:
         """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error,
         passive_recall)."""
-        now = dt.datetime.now(_local_zone())
-        entry = {"ts": now.isoformat(timespec="milliseconds"), "kind": kind, **fields}
+        stamp, day = _stamp()
+        entry = {"ts": stamp, "kind": kind, **fields}
         data = (_ENCODER.encode(entry) + "\n").encode("utf-8")
-        day = now.date()
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when
         # another process (a second runtime) appends to the same file.
@@ -123,20 +141,22 @@ class ActivityLog:
         process) is checked at most every REOPEN_CHECK_SECS, not on every line: an fstat per
         line was a fifth of a short turn's cost, and lines written in the same instant as
         a forget are racing it anyway."""
-        held = self._open.pop(agent_id, None)
         now = time.monotonic()
+        held = self._open.get(agent_id)
+        if held is not None and held.day == day and now - held.checked < REOPEN_CHECK_SECS:
+            # Recently opened or checked: no reordering either. The eviction order is by
+            # the last check, refreshed at least once a second for every file in use.
+            return held.fd
+        held = self._open.pop(agent_id, None)
         if held is not None:
-            if held.day == day:
+            if held.day == day:  # the check is due
                 try:
-                    alive = now - held.checked < REOPEN_CHECK_SECS or (
-                        os.fstat(held.fd).st_nlink > 0
-                    )
+                    alive = os.fstat(held.fd).st_nlink > 0
                 except OSError:
                     alive = False
                 if alive:
-                    if now - held.checked >= REOPEN_CHECK_SECS:
-                        held.checked = now
-                    self._open[agent_id] = held  # most recently used last
+                    held.checked = now
+                    self._open[agent_id] = held  # most recently checked last
                     return held.fd
             with contextlib.suppress(OSError):
                 os.close(held.fd)  # another day, or the file was deleted under us

@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def new_memory_id() -> str:
     """Sortable by creation time, unique across processes."""
-    return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+    return f"{time.time_ns():020d}-{os.urandom(6).hex()}"
 
 
 @dataclass
