@@ -24,7 +24,6 @@ from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
     ProviderConfig,
-    UpstreamFailurePolicy,
     WorkflowConfig,
 )
 from axo_tui.core.events import (
@@ -49,6 +48,7 @@ from axo_tui.core.runs import ActivationResult, RunResult, new_id
 from axo_tui.core.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
+from axo_tui.core.workflow_driver import WorkflowDriver
 
 log = logging.getLogger(__name__)
 
@@ -349,77 +349,24 @@ class Runtime:
         guard: int,
         fresh: bool,
     ) -> None:
-        running: dict[asyncio.Task[ActivationResult], str] = {}
-        try:
-            while not state.done:
-                launched = self._launch_ready(
-                    run_id, state, agents, input_text, guard, running, fresh
-                )
-                if not running:
-                    if launched:
-                        continue  # skips may have made more agents ready
-                    break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    agent_id = running.pop(task)
-                    result = task.result()
-                    if result.ok:
-                        state.mark_completed(agent_id, result.output)
-                    else:
-                        state.mark_failed(agent_id, result.error or "failed")
-        finally:
-            for task in running:
-                task.cancel()
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+        def on_skip(agent_id: str, reason: str) -> None:
+            self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
 
-    def _launch_ready(
-        self,
-        run_id: str,
-        state: WorkflowRunState,
-        agents: Mapping[str, AgentConfig],
-        input_text: str,
-        guard: int,
-        running: dict[asyncio.Task[ActivationResult], str],
-        fresh: bool,
-    ) -> bool:
-        """Start every ready agent (or skip it). Returns whether anything changed. In a
-        `fresh` run every agent's session is new; a resumed one may hold an interrupted turn."""
-        changed = False
-        for agent_id in state.ready():
-            changed = True
-            agent = agents[agent_id]
-            upstream_failed = state.failed_upstream(agent_id)
-            if upstream_failed and agent.on_upstream_failure is UpstreamFailurePolicy.SKIP:
-                reason = f"upstream {', '.join(upstream_failed)} did not complete"
-                state.mark_skipped(agent_id, reason)
-                self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
-                continue
-            if state.activations >= guard:
-                reason = f"run reached its limit of {guard} activations (max_activations)"
-                state.mark_skipped(agent_id, reason)
-                self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
-                continue
-            notes = tuple(
-                f"Note: upstream agent '{dep}' did not complete ({state.errors.get(dep, '')})."
-                for dep in upstream_failed
-            )
-            state.mark_running(agent_id)
+        def on_start(agent_id: str) -> None:
             status = self.status(agent_id)
             status.waiting = max(0, status.waiting - 1)
-            request = TurnRequest(
-                agent=agent,
-                input=input_text,
-                activation_id=new_id(),
-                session_id=f"run:{run_id}:{agent_id}",
-                run_id=run_id,
-                upstream=tuple(state.upstream_context(agent_id)),
-                notes=notes,
-                new_session=fresh,
-            )
-            task = asyncio.ensure_future(self._activate(request, trigger="workflow"))
-            running[task] = agent_id
-        return changed
+
+        await WorkflowDriver(
+            run_id=run_id,
+            state=state,
+            agents=agents,
+            input_text=input_text,
+            guard=guard,
+            fresh=fresh,
+            activate=lambda request: self._activate(request, trigger="workflow"),
+            on_skip=on_skip,
+            on_start=on_start,
+        ).drive()
 
     async def _finish_workflow(
         self, run_id: str, workflow_id: str, state: WorkflowRunState

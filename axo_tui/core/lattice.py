@@ -75,6 +75,14 @@ class WorkflowRunState:
     def __post_init__(self) -> None:
         for agent in self.agents:
             self.states.setdefault(agent, NodeState.PENDING)
+        self.order = {agent: index for index, agent in enumerate(self.agents)}
+        """Each agent's place in the declaration."""
+        dependents: dict[str, list[str]] = {agent: [] for agent in self.agents}
+        for agent in self.agents:
+            for dep in self.deps.get(agent, ()):
+                if dep in dependents:
+                    dependents[dep].append(agent)
+        self._dependents = dependents
 
     @property
     def sinks(self) -> tuple[str, ...]:
@@ -89,6 +97,16 @@ class WorkflowRunState:
             if self.states[agent] is NodeState.PENDING
             and all(self.states[dep] in FINISHED for dep in self.deps.get(agent, ()))
         ]
+
+    def is_ready(self, agent: str) -> bool:
+        return self.states[agent] is NodeState.PENDING and all(
+            self.states[dep] in FINISHED for dep in self.deps.get(agent, ())
+        )
+
+    def ready_after(self, finished: str) -> list[str]:
+        """The agents that `finished` ending made ready (its dependents only: checking every
+        agent after each completion made a wide fan-out quadratic)."""
+        return [agent for agent in self._dependents.get(finished, ()) if self.is_ready(agent)]
 
     def failed_upstream(self, agent: str) -> list[str]:
         return [
