@@ -114,6 +114,8 @@ class AgentRunner:
         self._lean_notice: str | None = None
         self._systems: dict[str, tuple[AgentConfig, dt.date, tuple[str, ...], str]] = {}
         """Per agent: the last system prompt and what it was built from."""
+        self._offered: dict[str, tuple[AgentConfig, ProviderKind, dict[str, Tool]]] = {}
+        """Per agent: the memory tools it was last offered, and for which config and kind."""
         self._last_count: (
             tuple[tuple[Message, ...], tuple[ToolSpec, ...], ResolvedProvider, int] | None
         ) = None
@@ -238,13 +240,18 @@ class AgentRunner:
     def _memory_tools(self, agent: AgentConfig, resolved: ResolvedProvider) -> dict[str, Tool]:
         if self._memory is None:
             return {}
+        kind = resolved.config.kind
+        memo = self._offered.get(agent.id)
+        if memo is not None and memo[0] is agent and memo[1] is kind:
+            return memo[2]  # the same agent config and provider kind: the same tools
         offered = {tool.name: tool for tool in self._memory.tools_for(agent)}
-        if resolved.config.kind is ProviderKind.LOCAL and agent.memory.tools is None:
+        if kind is ProviderKind.LOCAL and agent.memory.tools is None:
             # The embedded 135M model cannot drive tools it was not asked to use: offering
             # every agent the memory tools makes it answer worse (it talks about the tools).
             # On `local`, an agent gets the memory tools it lists in `tools:`, and no others.
             listed = set(agent.tools or ())
             offered = {name: tool for name, tool in offered.items() if name in listed}
+        self._offered[agent.id] = (agent, kind, offered)
         return offered
 
     def _log(self, request: TurnRequest, kind: str, **fields: Any) -> None:
