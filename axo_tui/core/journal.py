@@ -2,8 +2,10 @@
 
 WAL mode with `synchronous=NORMAL`: every committed transaction survives a killed process
 (only an OS crash can lose the last few), which is the durability the resume logic relies on.
-All access happens on the runtime's event-loop thread; each public method is one transaction,
-unless the caller groups several into one with `batch` (one commit instead of several).
+All calls come from one thread (the runtime's event loop); each public method is one
+transaction, unless the caller groups several into one with `batch` (one commit instead of
+several). In group mode (see `Journal.group_commits`) the hot-path writes and their commit run
+on a writer thread of the journal's own (`journal_writer`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ import sqlite3
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core import journal_writer
 from axo_tui.core.events import Event
 from axo_tui.core.providers.base import Message, ToolCall
 
@@ -192,6 +197,20 @@ class Journal:
         """The scheduled commit: a TimerHandle (the latest moment) or, once a barrier waits,
         a plain Handle (the loop's next turn)."""
         self._waiters: list[asyncio.Future[None]] = []
+        """Barriers waiting for the next commit."""
+        self._ops: list[journal_writer.Op] = []
+        """Group mode: writes queued for the next commit (see `_enqueue`)."""
+        self._writer = journal_writer.Writer()
+        self._flight: Future[set[str]] | None = None
+        """The commit running on the writer thread. While it runs, that thread alone uses
+        `_db` (this one waits for it first: `_sync`)."""
+        self._flight_waiters: list[asyncio.Future[None]] = []
+        self._again = False
+        """A commit was asked for while one was in flight: it starts when that one lands."""
+        self._yielding = False
+        """Inside `_yield_write_lock(self)`: the others must not wait for this one."""
+        self._direct = False
+        """The raw connection was handed out (`connection`): no more write-behind."""
         self._key = os.path.realpath(path)
         self._session_next: dict[str, int] = {}
         """Next message number of recently appended sessions (see `_remember_next`)."""
@@ -234,6 +253,7 @@ class Journal:
 
     def close(self) -> None:
         self.commit_pending()
+        self._writer.shutdown()
         others = _JOURNALS.get(self._key)
         if others is not None:
             others.discard(self)
@@ -242,7 +262,11 @@ class Journal:
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """The raw connection, for maintenance over the whole schema (`axo gc`)."""
+        """The raw connection, for maintenance over the whole schema (`axo gc`). Everything
+        pending is committed first: its user runs transactions of its own on it. From then
+        on the writer thread is not used: the caller may use the connection at any time."""
+        self.commit_pending()
+        self._direct = True
         return self._db
 
     # ------------------------------------------------------------ group commit
@@ -251,20 +275,60 @@ class Journal:
 
         A commit (a WAL append of every page the transaction touched) cost more than the
         rest of a workflow step, and a step writes a dozen rows at different moments: its
-        start, each call's usage, its transcript, its events, its end. In group mode the
-        first write opens a transaction and every write until the commit joins it. The
+        start, each call's usage, its transcript, its events, its end. In group mode those
+        writes are queued, and run with their commit on the journal's writer thread (SQLite
+        releases the GIL meanwhile: the loop's thread goes on with the runtime's work). The
         commit comes when someone needs it, `durable()`, awaited before anything is
         announced to the world (an activation's completion, a run's end, a tool with side
         effects about to run), and at the latest GROUP_MAX_DELAY_SECS after the first
         write, so that other processes never wait long for the lock nor for new events.
         The durability barriers of concurrent activations (a fan-out) share one commit.
+        Reads and the writes whose caller needs a result run on the loop's thread, after
+        the queued writes (`_sync`): they see every write made so far.
         A kill loses only writes nobody was told about: an activation whose start was not
         committed is one a resume runs again anyway."""
         self._loop = loop
         _JOURNALS.setdefault(self._key, weakref.WeakSet()).add(self)
 
+    def _enqueue(self, sql: str, params: Sequence[Any], session: str | None = None) -> None:
+        """A write whose caller needs no result: in group mode, queued for the writer thread
+        (`session`: it appends to that session, see `journal_writer.execute`)."""
+        if self._loop is None or self._direct:
+            self._write(sql, params)
+            return
+        self._ops.append((sql, params, session, False))
+        if self._commit_handle is None:
+            self._commit_handle = self._loop.call_later(GROUP_MAX_DELAY_SECS, self._commit_group)
+
+    def _sync(self) -> JournalError | None:
+        """Make `_db` this thread's and up to date: wait for the commit in flight, then run
+        the queued writes here, in the group transaction (the next commit takes it over), so
+        that what follows sees every write made so far. Every use of `_db` outside group
+        mode's queue starts here. Returns the error that lost writes on the way (their
+        waiters have it already), if any."""
+        error = None
+        flight = self._flight
+        if flight is not None:
+            # The flight may wait for the write lock held by another journal of this thread,
+            # whose commit waits for this thread: commit that one first.
+            _yield_write_lock(self)
+            wait_futures((flight,))
+            error = self._land(flight)
+            if self._again or self._waiters:
+                self._commit_soon()
+        if self._ops:
+            ops, self._ops = self._ops, []
+            try:
+                self._begin_group()
+                renumbered = journal_writer.execute(self._db, ops, self.path)
+            except (sqlite3.Error, JournalError) as exc:
+                return self._lose(exc)
+            self._forget_next(renumbered)
+        return error
+
     def _begin_group(self) -> None:
-        """Open the group transaction (and schedule its latest commit) unless one is open."""
+        """Open the group transaction on this thread (and schedule its latest commit) unless
+        one is open. Only after `_sync`: no flight may be using `_db`."""
         if self._db.in_transaction:
             return
         _yield_write_lock(self)
@@ -275,33 +339,84 @@ class Journal:
         if self._loop is not None and self._commit_handle is None:
             self._commit_handle = self._loop.call_later(GROUP_MAX_DELAY_SECS, self._commit_group)
 
-    def _commit_group(self) -> JournalError | None:
-        """Commit the group now; its waiters learn the outcome. Returns the error, if any."""
+    def _commit_group(self) -> None:
+        """Commit the group on the writer thread; its waiters learn the outcome when the
+        commit lands (`_landed`). One commit at a time: one asked for meanwhile follows."""
         if self._commit_handle is not None:
             self._commit_handle.cancel()
             self._commit_handle = None
-        waiters, self._waiters = self._waiters, []
-        error: JournalError | None = None
-        if self._db.in_transaction and not self._depth:
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                error = JournalError(f"{self.path}: write failed: {exc}")
-                log.error("%s", error)
-        elif self._db.in_transaction:  # a batch is open right now (cannot span an await)
-            self._waiters = waiters
+        if self._flight is not None:
+            self._again = True
+            return
+        if self._depth:  # a batch is open right now (cannot span an await): never half of it
             self._commit_soon()
+            return
+        if self._direct:
+            self._commit_now()
+            return
+        self._again = False
+        ops, self._ops = self._ops, []
+        waiters, self._waiters = self._waiters, []
+        if not ops and not self._db.in_transaction:
+            journal_writer.settle(waiters, None)
+            return
+        assert self._loop is not None
+        job = functools.partial(journal_writer.commit, self._connection, ops, self.path)
+        self._flight = self._writer.start(job, self._loop, self._landed)
+        self._flight_waiters = waiters
+
+    def _connection(self) -> sqlite3.Connection:
+        return self._db  # looked up when the writer thread runs (tests swap `_db`)
+
+    def _landed(self, flight: Future[set[str]]) -> None:
+        """On the loop: a commit came back from the writer thread. Starts the next one if a
+        barrier or the latest moment came meanwhile."""
+        self._land(flight)
+        if self._flight is None and (self._again or self._waiters):
+            self._commit_group()
+
+    def _land(self, flight: Future[set[str]]) -> JournalError | None:
+        """Take the outcome of a finished flight (once: `_sync` may have taken it first)."""
+        if flight is not self._flight:
             return None
-        for waiter in waiters:
-            if waiter.done():
-                continue
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
+        self._flight = None
+        waiters, self._flight_waiters = self._flight_waiters, []
+        try:
+            renumbered = flight.result()
+        except Exception as exc:
+            # Later waiters wait for every write made so far, those just lost included.
+            waiters += self._waiters
+            self._waiters = []
+            return self._lose(exc, waiters)
+        self._forget_next(renumbered)
+        journal_writer.settle(waiters, None)
+        return None
+
+    def _lose(
+        self, exc: BaseException, waiters: list[asyncio.Future[None]] | None = None
+    ) -> JournalError:
+        """Writes failed and their group is rolled back: tell the waiters (by default those of
+        the next commit), log, and recount the sessions whose appends the group held."""
+        journal_writer.rollback(self._db)
+        if isinstance(exc, JournalError | journal_writer.AppendConflict):
+            error = JournalError(str(exc))
+        else:
+            error = JournalError(f"{self.path}: write failed: {exc}")
+        log.error("%s", error)
+        if waiters is None:
+            waiters, self._waiters = self._waiters, []
+        journal_writer.settle(waiters, error)
+        # The remembered numbers counted the lost appends: a queued append recounts.
+        self._session_next.clear()
+        self._ops = [
+            (sql, params, session, session is not None) for sql, params, session, _ in self._ops
+        ]
         return error
+
+    def _forget_next(self, sessions: Iterable[str]) -> None:
+        """Sessions whose appends were renumbered: their next number is counted again."""
+        for session_id in sessions:
+            self._session_next.pop(session_id, None)
 
     def _commit_soon(self) -> None:
         """Commit at the loop's next turn: every barrier reached in this turn shares it."""
@@ -314,28 +429,48 @@ class Journal:
             handle.cancel()
         self._commit_handle = self._loop.call_soon(self._commit_group)
 
+    def _commit_now(self) -> JournalError | None:
+        """Commit every write made so far on this thread, now; returns the error, if any."""
+        error = self._sync()
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
+            self._commit_handle = None
+        self._again = False
+        if self._db.in_transaction:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                return self._lose(exc)
+        waiters, self._waiters = self._waiters, []
+        journal_writer.settle(waiters, None)
+        return error
+
     async def durable(self, *, alone: bool = False) -> None:
         """Return once every write made so far is committed (at once outside group mode,
         or when nothing is pending). Raises JournalError if that commit failed.
 
         `alone`: the caller knows nothing else could share this commit (the only activation
-        in flight): commit now rather than at the loop's next turn, which saves that turn."""
-        if self._loop is None or not self._db.in_transaction:
+        in flight): commit now, on this thread, rather than at the loop's next turn on the
+        writer thread, which saves that turn and the two thread hops."""
+        if self._loop is None or (
+            not self._ops and self._flight is None and not self._db.in_transaction
+        ):
             return
         if alone and not self._depth:
-            error = self._commit_group()
+            error = self._commit_now()
             if error is not None:
                 raise error
             return
         waiter = self._loop.create_future()
         self._waiters.append(waiter)
-        self._commit_soon()
+        if self._flight is None:  # otherwise its landing starts the next commit
+            self._commit_soon()
         await waiter
 
     def commit_pending(self) -> None:
-        """Commit the group transaction now (shutdown, or a caller that cannot await)."""
-        if self._loop is not None and self._db.in_transaction and not self._depth:
-            self._commit_group()
+        """Commit everything now (shutdown, or a caller that cannot await)."""
+        if self._loop is not None and not self._depth:
+            self._commit_now()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -344,7 +479,7 @@ class Journal:
         the block ends, also when it ends with an exception (as if each write had been its
         own transaction). Never hold it across an await: other tasks' writes would join it,
         and their "committed" would wait for this block's end. In group mode the writes
-        join the group transaction, committed at the loop's next turn."""
+        join the group, and no commit starts while the block is open."""
         if self._depth:
             self._depth += 1
             try:
@@ -353,7 +488,6 @@ class Journal:
                 self._depth -= 1
             return
         if self._loop is not None:
-            self._begin_group()
             self._depth = 1
             try:
                 yield
@@ -380,6 +514,7 @@ class Journal:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         if self._loop is not None:
+            self._sync()
             self._begin_group()
         if self._db.in_transaction:  # inside a batch or a group: a savepoint
             self._db.execute("SAVEPOINT axo_step")
@@ -404,8 +539,11 @@ class Journal:
             raise JournalError(f"{self.path}: write failed: {exc}") from exc
 
     def _write(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """A write executed now, on this thread (its caller needs the cursor, or no loop
+        paces commits)."""
         try:
             if self._loop is not None:
+                self._sync()
                 self._begin_group()
             elif not self._db.in_transaction:
                 _yield_write_lock(self)
@@ -417,13 +555,14 @@ class Journal:
     def create_run(
         self, run_id: str, kind: str, target: str, input_text: str, *, owner: str | None = None
     ) -> None:
-        self._write(
+        self._enqueue(
             "INSERT INTO runs (id, kind, target, input, status, created_at, owner) "
             "VALUES (?, ?, ?, ?, 'running', ?, ?)",
             (run_id, kind, target, input_text, time.time(), owner),
         )
 
     def run_owner(self, run_id: str) -> str | None:
+        self._sync()
         row = self._db.execute("SELECT owner FROM runs WHERE id=?", (run_id,)).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
@@ -446,7 +585,7 @@ class Journal:
         failed: Iterable[str] = (),
         skipped: Iterable[str] = (),
     ) -> None:
-        self._write(
+        self._enqueue(
             "UPDATE runs SET status=?, output=?, error=?, failed=?, skipped=?, finished_at=? "
             "WHERE id=?",
             (
@@ -461,6 +600,7 @@ class Journal:
         )
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        self._sync()
         row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             # Accept a unique prefix, as people copy the short id from a listing.
@@ -471,6 +611,7 @@ class Journal:
         return _run(row) if row is not None else None
 
     def list_runs(self, *, limit: int = 50, status: str | None = None) -> list[RunRecord]:
+        self._sync()
         if status is None:
             rows = self._db.execute(
                 "SELECT * FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
@@ -493,7 +634,7 @@ class Journal:
         *,
         session_id: str | None = None,
     ) -> None:
-        self._write(
+        self._enqueue(
             "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at,"
             " session_id) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
             (activation_id, run_id, agent_id, trigger, input_text, time.time(), session_id),
@@ -502,12 +643,13 @@ class Journal:
     def finish_activation(
         self, activation_id: str, status: str, output: str | None, error: str | None = None
     ) -> None:
-        self._write(
+        self._enqueue(
             "UPDATE activations SET status=?, output=?, error=?, finished_at=? WHERE id=?",
             (status, output, error, time.time(), activation_id),
         )
 
     def activations(self, run_id: str) -> list[ActivationRecord]:
+        self._sync()
         rows = self._db.execute(
             "SELECT id, run_id, agent_id, trigger, input, status, output, error, started_at, "
             "finished_at, session_id FROM activations WHERE run_id=? ORDER BY started_at, rowid",
@@ -517,6 +659,7 @@ class Journal:
 
     def agent_activity(self) -> dict[str, tuple[int, int, str, str | None, float]]:
         """Per agent: (activations, failures, last status, last error, last start time)."""
+        self._sync()
         rows = self._db.execute(
             "SELECT agent_id, COUNT(*), SUM(status = 'failed'), "
             "(SELECT status FROM activations a2 WHERE a2.agent_id = a.agent_id "
@@ -534,7 +677,7 @@ class Journal:
     def record_event(self, event: Event) -> None:
         if not event.journaled:
             return
-        self._write(
+        self._enqueue(
             "INSERT OR REPLACE INTO events (seq, ts, kind, run_id, agent_id, payload) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -548,6 +691,7 @@ class Journal:
         )
 
     def max_seq(self) -> int:
+        self._sync()
         row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
@@ -562,6 +706,7 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """Events after `after_seq`, oldest first: the first `limit`, or with `newest` the
         last `limit` of them."""
+        self._sync()
         sql = "SELECT seq, ts, kind, run_id, agent_id, payload FROM events WHERE seq > ?"
         params: list[Any] = [after_seq]
         if run_id is not None:
@@ -603,7 +748,7 @@ class Journal:
         cost_usd: float | None,
     ) -> None:
         now = time.time()
-        self._write(
+        self._enqueue(
             "INSERT INTO usage (ts, day, run_id, activation_id, agent_id, provider, model, "
             "prompt_tokens, completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
@@ -627,6 +772,7 @@ class Journal:
         run_id: str | None = None,
         since_day: str | None = None,
     ) -> list[UsageRow]:
+        self._sync()
         columns = {"agent": "agent_id", "run": "run_id", "day": "day", "model": "model"}
         if group_by not in columns:
             raise ValueError(f"group_by must be one of {sorted(columns)}")
@@ -650,6 +796,7 @@ class Journal:
 
     def activation_tokens(self, activation_id: str) -> tuple[int, int]:
         """(prompt, completion) tokens the ledger holds for one activation."""
+        self._sync()
         row = self._db.execute(
             "SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE activation_id=?",
             (activation_id,),
@@ -657,6 +804,7 @@ class Journal:
         return int(row[0] or 0), int(row[1] or 0)
 
     def activation_usage(self, activation_id: str) -> int:
+        self._sync()
         row = self._db.execute(
             "SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE activation_id=?",
             (activation_id,),
@@ -665,6 +813,7 @@ class Journal:
 
     # ------------------------------------------------------------- sessions
     def load_session(self, session_id: str) -> list[Message]:
+        self._sync()
         rows = self._db.execute(
             "SELECT role, content, tool_calls, tool_call_id, name FROM session_messages "
             "WHERE session_id=? ORDER BY idx",
@@ -685,13 +834,21 @@ class Journal:
 
         One multi-row INSERT, atomic on its own: no savepoint around it (two statements more
         per append, twice a turn). A number taken by another process since we counted fails
-        the whole statement and nothing else; we count again and retry."""
+        the whole statement and nothing else; we count again and retry. In group mode an
+        append whose first number is known is queued like the other writes; were its numbers
+        taken meanwhile, the writer renumbers it (and the length returned here fell short by
+        as many messages as the other process appended)."""
         if not messages:
             return self.session_length(session_id)
         known = self._session_next.pop(session_id, None)
-        if len(messages) > _MESSAGES_PER_INSERT:
+        queue = self._loop is not None and not self._direct
+        if known is not None and queue and len(messages) <= _MESSAGES_PER_INSERT:
+            params = _message_params(session_id, agent_id, known, messages)
+            self._enqueue(_insert_messages_sql(len(messages)), params, session_id)
+            start = known
+        elif len(messages) > _MESSAGES_PER_INSERT:
             with self._transaction() as db:  # several statements: one transaction for them
-                start = self._next_index(db, session_id)
+                start = journal_writer.next_index(db, session_id)
                 for first in range(0, len(messages), _MESSAGES_PER_INSERT):
                     chunk = messages[first : first + _MESSAGES_PER_INSERT]
                     db.execute(
@@ -700,8 +857,11 @@ class Journal:
                     )
         else:
             sql = _insert_messages_sql(len(messages))
-            for _ in range(_APPEND_TRIES):
-                start = known if known is not None else self._next_index(self._db, session_id)
+            self._sync()
+            for _ in range(journal_writer.APPEND_TRIES):
+                start = (
+                    known if known is not None else journal_writer.next_index(self._db, session_id)
+                )
                 try:
                     self._write(sql, _message_params(session_id, agent_id, start, messages))
                     break
@@ -710,18 +870,10 @@ class Journal:
             else:
                 raise JournalError(
                     f"{self.path}: session {session_id!r} kept changing under this append "
-                    f"({_APPEND_TRIES} tries); is another process writing it?"
+                    f"({journal_writer.APPEND_TRIES} tries); is another process writing it?"
                 )
         self._remember_next(session_id, start + len(messages))
         return start + len(messages)
-
-    @staticmethod
-    def _next_index(db: sqlite3.Connection, session_id: str) -> int:
-        row = db.execute(
-            "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?",
-            (session_id,),
-        ).fetchone()
-        return int(row[0]) + 1
 
     def _remember_next(self, session_id: str, index: int) -> None:
         """Remember a session's next message number (most recent sessions only): a turn
@@ -731,6 +883,7 @@ class Journal:
             del self._session_next[next(iter(self._session_next))]
 
     def session_length(self, session_id: str) -> int:
+        self._sync()
         row = self._db.execute(
             "SELECT COUNT(*) FROM session_messages WHERE session_id=?", (session_id,)
         ).fetchone()
@@ -738,6 +891,7 @@ class Journal:
 
     def session_roles_since(self, session_id: str, since: float) -> list[str]:
         """The roles of the messages a session received at or after `since`, in order."""
+        self._sync()
         rows = self._db.execute(
             "SELECT role FROM session_messages WHERE session_id=? AND ts >= ? ORDER BY idx",
             (session_id, since),
@@ -760,6 +914,7 @@ class Journal:
 
     def sessions(self, agent_id: str | None = None) -> list[tuple[str, str, int, float]]:
         """(session id, agent id, message count, last activity) for each session."""
+        self._sync()
         sql = (
             "SELECT session_id, agent_id, COUNT(*), MAX(ts) FROM session_messages "
             "{where} GROUP BY session_id ORDER BY MAX(ts) DESC"
@@ -776,27 +931,38 @@ _JOURNALS: dict[str, weakref.WeakSet[Journal]] = {}
 
 
 def _yield_write_lock(journal: Journal) -> None:
-    """Commit now the group transaction another journal of this process holds on the same
-    file, when that journal runs on this thread. Its commit waits for our loop's next turn,
-    and we are that loop: waiting for the lock (busy_timeout) would only stall both. Other
-    processes and threads just wait: their loops commit on their own."""
+    """Commit now what the other journals of this process on the same file have pending,
+    when they run on this thread, before this thread waits for the write lock or for a writer
+    thread that may wait for it. Their commits wait for our loop's next turn, and we are that
+    loop: waiting (busy_timeout) would only stall both. (So a journal of this thread also
+    sees, once it writes, what they wrote before.) Other processes and threads just wait:
+    their loops commit on their own."""
     others = _JOURNALS.get(journal._key)
-    if not others:
+    if not others or (len(others) == 1 and journal in others):
         return
-    for other in list(others):
-        if other is journal or other._loop is None or not other._db.in_transaction:
-            continue
-        try:
-            same_thread = asyncio.get_running_loop() is other._loop
-        except RuntimeError:  # no loop runs here: only a loop not running anywhere is ours
-            same_thread = not other._loop.is_running()
-        if same_thread:
+    mine = [other for other in list(others) if _yields_to(journal, other)]
+    yielding, journal._yielding = journal._yielding, True
+    try:
+        # Those holding the lock here first: the flights of the others may wait for it.
+        for other in sorted(mine, key=lambda other: other._flight is not None):
             other.commit_pending()
+    finally:
+        journal._yielding = yielding
+
+
+def _yields_to(journal: Journal, other: Journal) -> bool:
+    """`other` runs on this thread and can commit now. One yielding itself holds no lock
+    here (it is about to wait) and is already committing the others."""
+    if other is journal or other._loop is None or other._depth or other._yielding:
+        return False
+    try:
+        return asyncio.get_running_loop() is other._loop
+    except RuntimeError:  # no loop runs here: only a loop not running anywhere is ours
+        return not other._loop.is_running()
 
 
 _MESSAGES_PER_INSERT = 500
 """Rows of one INSERT (9 parameters each: far below SQLite's 32,766-parameter limit)."""
-_APPEND_TRIES = 5
 
 
 @functools.lru_cache(maxsize=64)

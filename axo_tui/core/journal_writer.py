@@ -1,0 +1,143 @@
+"""The journal's writer thread: in group mode, queued writes run and commit off the loop.
+
+SQLite releases the GIL while it steps a statement, so writes executed and committed on a
+thread of their own free the event loop's thread for the rest of the runtime's work (on two
+cores, about a fifth of a fan-out's time per activation). `Journal` decides what is queued and
+when a commit starts (see `Journal._commit_group` and `Journal._sync`); this module holds what
+runs on the thread and how its outcome gets back to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+Op = tuple[str, Sequence[Any], str | None, bool]
+"""A queued write: SQL and parameters, then for a session append its session id and whether
+its message numbers must be counted again before it runs (otherwise None, False)."""
+
+MESSAGE_COLUMNS = 9
+"""Parameters per row of a session append; the message number is the second."""
+APPEND_TRIES = 5
+
+
+class AppendConflict(sqlite3.IntegrityError):
+    """A session append kept finding its numbers taken (another process writing it)."""
+
+
+def execute(db: sqlite3.Connection, ops: Sequence[Op], path: Path) -> set[str]:
+    """Run queued writes in `db`'s open transaction, in order. Returns the sessions whose
+    appends were numbered again: their numbers were taken since they were counted (another
+    process appended), or their count was lost with a failed commit."""
+    renumbered: set[str] = set()
+    for sql, params, session, recount in ops:
+        if session is None:
+            db.execute(sql, params)
+            continue
+        if recount:
+            params = renumber(params, next_index(db, session))
+            renumbered.add(session)
+        for _ in range(APPEND_TRIES):
+            try:
+                db.execute(sql, params)  # one statement: a collision fails it alone
+                break
+            except sqlite3.IntegrityError:
+                params = renumber(params, next_index(db, session))
+                renumbered.add(session)
+        else:
+            raise AppendConflict(
+                f"{path}: session {session!r} kept changing under this append "
+                f"({APPEND_TRIES} tries); is another process writing it?"
+            )
+    return renumbered
+
+
+def commit(connection: Callable[[], sqlite3.Connection], ops: Sequence[Op], path: Path) -> set[str]:
+    """The writer thread's job: `ops` and COMMIT, all or nothing. Joins the transaction the
+    loop's thread left open (writes it had to run itself, see `Journal._sync`), if any.
+    `connection` is asked for the connection now, not when the job was queued."""
+    db = connection()
+    try:
+        if not db.in_transaction:
+            db.execute("BEGIN IMMEDIATE")
+        renumbered = execute(db, ops, path)
+        db.execute("COMMIT")
+    except BaseException:
+        rollback(db)
+        raise
+    return renumbered
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any; the error that led here is the one to report."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def next_index(db: sqlite3.Connection, session_id: str) -> int:
+    row = db.execute(
+        "SELECT COALESCE(MAX(idx), -1) FROM session_messages WHERE session_id=?", (session_id,)
+    ).fetchone()
+    return int(row[0]) + 1
+
+
+def renumber(params: Sequence[Any], start: int) -> list[Any]:
+    """A session append's parameters with its messages numbered from `start`."""
+    params = list(params)
+    for row in range(len(params) // MESSAGE_COLUMNS):
+        params[row * MESSAGE_COLUMNS + 1] = start + row
+    return params
+
+
+def settle(waiters: Sequence[asyncio.Future[None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
+
+
+class Writer:
+    """One journal's writer thread, started at its first commit: one commit at a time (the
+    journal never starts a second before the first has landed)."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+
+    def start(
+        self,
+        job: Callable[[], set[str]],
+        loop: asyncio.AbstractEventLoop,
+        landed: Callable[[Future[set[str]]], None],
+    ) -> Future[set[str]]:
+        """Run `job` on the thread; `landed(flight)` then runs on `loop`."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="axo-journal")
+        flight = self._executor.submit(job)
+        flight.add_done_callback(functools.partial(_deliver, loop, landed))
+        return flight
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+
+def _deliver(
+    loop: asyncio.AbstractEventLoop,
+    landed: Callable[[Future[set[str]]], None],
+    flight: Future[set[str]],
+) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: the journal's next use lands it
+        loop.call_soon_threadsafe(landed, flight)
