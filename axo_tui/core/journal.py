@@ -456,7 +456,9 @@ class Journal:
             not self._ops and self._flight is None and not self._db.in_transaction
         ):
             return
-        if alone and not self._depth:
+        if alone and not self._depth and self._flight is None:
+            # (With a commit in flight, waiting for it would block the loop; its landing
+            # starts the next one, which this barrier joins.)
             error = self._commit_now()
             if error is not None:
                 raise error

@@ -83,6 +83,9 @@ class WorkflowRunState:
                 if dep in dependents:
                     dependents[dep].append(agent)
         self._dependents = dependents
+        self._unfinished: dict[str, int] | None = None
+        """Per agent, its dependencies not finished yet; counted at first use (resume sets
+        `states` directly after construction), then kept by the mark_* methods."""
 
     @property
     def sinks(self) -> tuple[str, ...]:
@@ -99,9 +102,24 @@ class WorkflowRunState:
         ]
 
     def is_ready(self, agent: str) -> bool:
-        return self.states[agent] is NodeState.PENDING and all(
-            self.states[dep] in FINISHED for dep in self.deps.get(agent, ())
-        )
+        if self.states[agent] is not NodeState.PENDING:
+            return False
+        unfinished = self._unfinished
+        if unfinished is None:
+            unfinished = self._unfinished = {
+                name: sum(1 for dep in self.deps.get(name, ()) if self.states[dep] not in FINISHED)
+                for name in self.agents
+            }
+        # A count, not a scan of the dependencies: a join after a wide fan-out is asked
+        # once per finished branch, and scanning made that quadratic.
+        return unfinished[agent] == 0
+
+    def _finish(self, agent: str, state: NodeState) -> None:
+        was = self.states[agent]
+        self.states[agent] = state
+        if self._unfinished is not None and was not in FINISHED:
+            for dependent in self._dependents.get(agent, ()):
+                self._unfinished[dependent] -= 1
 
     def ready_after(self, finished: str) -> list[str]:
         """The agents that `finished` ending made ready (its dependents only: checking every
@@ -122,15 +140,15 @@ class WorkflowRunState:
         self.activations += 1
 
     def mark_completed(self, agent: str, output: str) -> None:
-        self.states[agent] = NodeState.COMPLETED
+        self._finish(agent, NodeState.COMPLETED)
         self.outputs[agent] = output
 
     def mark_failed(self, agent: str, error: str) -> None:
-        self.states[agent] = NodeState.FAILED
+        self._finish(agent, NodeState.FAILED)
         self.errors[agent] = error
 
     def mark_skipped(self, agent: str, reason: str) -> None:
-        self.states[agent] = NodeState.SKIPPED
+        self._finish(agent, NodeState.SKIPPED)
         self.errors[agent] = reason
 
     @property

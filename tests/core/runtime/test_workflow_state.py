@@ -34,3 +34,21 @@ def test_a_state_rebuilt_by_resume_answers_from_its_restored_states() -> None:
     state.mark_running("c")
     state.mark_completed("c", "C")
     assert state.ready_after("c") == ["d"]
+
+
+def test_a_join_becomes_ready_with_its_last_branch_whatever_the_order() -> None:
+    branches = tuple(f"w{i}" for i in range(50))
+    deps: dict[str, tuple[str, ...]] = {"root": (), "join": branches}
+    deps.update(dict.fromkeys(branches, ("root",)))
+    state = WorkflowRunState(("root", *branches, "join"), deps)
+    state.mark_running("root")
+    state.mark_completed("root", "")
+    assert state.ready_after("root") == list(branches)
+    for branch in reversed(branches[1:]):
+        state.mark_running(branch)
+        state.mark_completed(branch, "")
+        assert state.ready_after(branch) == []
+    state.mark_running("w0")
+    state.mark_skipped("w0", "skipped")  # a skip finishes a branch too
+    state.mark_failed("w0", "counted once")  # a second mark does not count twice
+    assert state.ready_after("w0") == ["join"]
