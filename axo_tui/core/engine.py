@@ -293,6 +293,10 @@ class Runtime:
         self, workflow_id: str, input_text: str, *, run_id: str | None = None
     ) -> RunResult:
         workflow, agents, state = self._plan_workflow(workflow_id)
+        if run_id is not None and self.journal.get_run(run_id) is not None:
+            # Checked here: the run's row is written behind, and a duplicate found at the
+            # commit would fail the writes of every run sharing it.
+            raise RunError(f"run '{run_id}' exists already; give a new id or none")
         run_id = run_id or new_id()
         self._begin_run(run_id, "workflow", workflow.id, input_text)
         return await self._continue_workflow(

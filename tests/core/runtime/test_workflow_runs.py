@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
 from axo_tui.core.engine import Runtime
 from axo_tui.core.events import AgentActivated, AgentCompleted, Event
@@ -231,3 +233,20 @@ async def test_a_new_state_dir_is_private(tmp_path: Path) -> None:
     async with Runtime(config):
         pass
     assert (tmp_path / ".axo").stat().st_mode & 0o777 == 0o700
+
+
+async def test_a_reused_run_id_is_refused_and_other_runs_go_on(tmp_path: Path) -> None:
+    from axo_tui.core.engine import RunError
+
+    config = make_config(
+        tmp_path, [agent("a"), agent("b", "a")], workflows=[WorkflowConfig("w", ("a", "b"))]
+    )
+    async with Runtime(config) as rt:
+        first = await rt.run_workflow("w", "x", run_id="mine")
+        other = asyncio.ensure_future(rt.run_workflow("w", "y"))
+        with pytest.raises(RunError, match="run 'mine' exists already"):
+            await rt.run_workflow("w", "z", run_id="mine")
+        assert (await other).ok  # its writes were not caught in a failed commit
+        assert first.ok
+        record = rt.journal.get_run("mine")
+        assert record is not None and record.input == "x"
