@@ -59,7 +59,7 @@ def _no_checkpoints() -> None:
 def _no_commit_barrier() -> None:
     from axo_tui.core import journal
 
-    async def no_wait(self: Any) -> None:
+    async def no_wait(self: Any, *, alone: bool = False) -> None:
         return None
 
     journal.Journal.durable = no_wait  # type: ignore[method-assign]
