@@ -331,28 +331,10 @@ class Runtime:
     ) -> RunResult:
         """Drive a run from `state` (`fresh`, or rebuilt from the journal by resume) to its
         end."""
-        guard = workflow.max_activations or 4 * len(workflow.agents)
         pending = state.in_state(NodeState.PENDING)
         for agent_id in pending:
             self.status(agent_id).waiting += 1
-        try:
-            await self._drive_workflow(run_id, state, agents, input_text, guard, fresh)
-        finally:
-            for agent_id in pending:
-                status = self.status(agent_id)
-                status.waiting = max(0, status.waiting - 1)
-                self._refresh_state(status)
-        return await self._finish_workflow(run_id, workflow.id, state)
 
-    async def _drive_workflow(
-        self,
-        run_id: str,
-        state: WorkflowRunState,
-        agents: Mapping[str, AgentConfig],
-        input_text: str,
-        guard: int,
-        fresh: bool,
-    ) -> None:
         def on_skip(agent_id: str, reason: str) -> None:
             self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
 
@@ -360,17 +342,25 @@ class Runtime:
             status = self.status(agent_id)
             status.waiting = max(0, status.waiting - 1)
 
-        await WorkflowDriver(
+        driver = WorkflowDriver(
             run_id=run_id,
             state=state,
             agents=agents,
             input_text=input_text,
-            guard=guard,
+            guard=workflow.max_activations or 4 * len(workflow.agents),
             fresh=fresh,
             activate=lambda request: self._activate(request, trigger="workflow"),
             on_skip=on_skip,
             on_start=on_start,
-        ).drive()
+        )
+        try:
+            await driver.drive()
+        finally:
+            for agent_id in pending:
+                status = self.status(agent_id)
+                status.waiting = max(0, status.waiting - 1)
+                self._refresh_state(status)
+        return await self._finish_workflow(run_id, workflow.id, state)
 
     async def _finish_workflow(
         self, run_id: str, workflow_id: str, state: WorkflowRunState

@@ -89,17 +89,11 @@ class WorkflowRunState:
 
     @property
     def sinks(self) -> tuple[str, ...]:
-        depended_on = {dep for agent in self.agents for dep in self.deps.get(agent, ())}
-        return tuple(agent for agent in self.agents if agent not in depended_on)
+        return tuple(agent for agent in self.agents if not self._dependents[agent])
 
     def ready(self) -> list[str]:
         """Pending agents whose dependencies have all finished in this run."""
-        return [
-            agent
-            for agent in self.agents
-            if self.states[agent] is NodeState.PENDING
-            and all(self.states[dep] in FINISHED for dep in self.deps.get(agent, ()))
-        ]
+        return [agent for agent in self.agents if self.is_ready(agent)]
 
     def is_ready(self, agent: str) -> bool:
         if self.states[agent] is not NodeState.PENDING:
