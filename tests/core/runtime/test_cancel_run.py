@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from axo_tui.core.engine import RunError, Runtime
 from axo_tui.core.events import AgentFailed, Event, RunCompleted, RunStarted
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.core.runtime.builders import agent, make_config, scripted, step, until
 
 
 def slow_tools(entered: list[str]) -> ToolRegistry:
@@ -30,13 +29,6 @@ def slow_tools(entered: list[str]) -> ToolRegistry:
 
     tool = Tool("wait", "Wait.", {"type": "object", "properties": {}}, wait)
     return ToolRegistry([*BUILTIN_TOOLS, tool])
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 def run_id_of(events: list[Event]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 
@@ -12,27 +11,7 @@ import pytest
 from axo_tui.core import journal as journal_module
 from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
-
-
-class FailingCommit:
-    """A connection whose COMMIT fails with `message`, as a full or failing disk's would."""
-
-    def __init__(self, db: sqlite3.Connection, message: str) -> None:
-        self._db = db
-        self._message = message
-
-    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-        if sql == "COMMIT":
-            raise sqlite3.OperationalError(self._message)
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._db, name)
-
-
-def runs_seen_by_another_process(path: Path) -> int:
-    with sqlite3.connect(path) as other:
-        return int(other.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+from tests.core.runtime.journal_fakes import FailingCommit, runs_seen_by_another_process
 
 
 async def test_writes_wait_for_a_barrier_and_share_one_commit(tmp_path: Path) -> None:
@@ -50,9 +29,9 @@ async def test_writes_wait_for_a_barrier_and_share_one_commit(tmp_path: Path) ->
     try:
         for index in range(20):
             journal.create_run(f"r{index}", "workflow", "w", "x")
-        assert runs_seen_by_another_process(path) == 0  # not committed yet
+        assert runs_seen_by_another_process(path) == set()  # not committed yet
         await asyncio.gather(*(journal.durable() for _ in range(5)))  # five barriers, one commit
-        assert runs_seen_by_another_process(path) == 20
+        assert len(runs_seen_by_another_process(path)) == 20
         assert commits == [True]
         await journal.durable()  # nothing pending: returns at once, commits nothing
         assert commits == [True]
@@ -67,7 +46,7 @@ async def test_a_write_nobody_waits_for_is_committed_within_the_delay(tmp_path: 
     try:
         journal.create_run("r", "workflow", "w", "x")
         started = time.monotonic()
-        while runs_seen_by_another_process(path) == 0:
+        while runs_seen_by_another_process(path) == set():
             assert time.monotonic() - started < 5, "never committed"
             await asyncio.sleep(0.005)
         assert time.monotonic() - started < journal_module.GROUP_MAX_DELAY_SECS + 1
@@ -81,7 +60,7 @@ async def test_closing_commits_what_is_pending(tmp_path: Path) -> None:
     journal.group_commits(asyncio.get_running_loop())
     journal.create_run("r", "workflow", "w", "x")
     journal.close()
-    assert runs_seen_by_another_process(path) == 1
+    assert len(runs_seen_by_another_process(path)) == 1
 
 
 async def test_two_journals_of_one_process_on_one_file_never_deadlock(tmp_path: Path) -> None:
@@ -99,7 +78,7 @@ async def test_two_journals_of_one_process_on_one_file_never_deadlock(tmp_path: 
             two.create_run(f"b{index}", "workflow", "w", "x")
         await asyncio.gather(one.durable(), two.durable())
         assert time.monotonic() - started < 2  # no busy_timeout waits
-        assert runs_seen_by_another_process(path) == 20
+        assert len(runs_seen_by_another_process(path)) == 20
     finally:
         one.close()
         two.close()
@@ -141,14 +120,14 @@ async def test_a_barrier_alone_commits_at_once_and_reports_a_failure(tmp_path: P
     try:
         journal.create_run("r1", "workflow", "w", "x")
         await journal.durable(alone=True)  # no loop turn needed: committed before it returns
-        assert runs_seen_by_another_process(path) == 1
+        assert len(runs_seen_by_another_process(path)) == 1
         journal.create_run("r2", "workflow", "w", "x")
         real = journal._db
         journal._db = FailingCommit(real, "disk I/O error")  # type: ignore[assignment]
         with pytest.raises(JournalError, match="disk I/O error"):
             await journal.durable(alone=True)
         journal._db = real
-        assert runs_seen_by_another_process(path) == 1  # r2 was rolled back, r1 kept
+        assert len(runs_seen_by_another_process(path)) == 1  # r2 was rolled back, r1 kept
     finally:
         journal.close()
 
@@ -168,7 +147,7 @@ async def test_a_failed_append_in_a_group_leaves_the_group_intact(tmp_path: Path
         mine.append_session("run:r:a", "a", [Message("user", "1"), Message("tool", "2")])
         await mine.durable()
         assert mine.session_length("run:r:a") == 3
-        assert runs_seen_by_another_process(path) == 1
+        assert len(runs_seen_by_another_process(path)) == 1
         assert [m.content for m in theirs.load_session("run:r:a")] == ["earlier", "1", "2"]
     finally:
         mine.close()

@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from axo_tui.core import journal_writer
 from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from tests.core.runtime.builders import until
+from tests.core.runtime.journal_fakes import FailingCommit, runs_seen_by_another_process
 
 Commit = Callable[[Callable[[], sqlite3.Connection], Sequence[journal_writer.Op], Path], set[str]]
 """The type of `journal_writer.commit`, the writer thread's job."""
@@ -57,33 +58,6 @@ def flights(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flights]:
     recorder = Flights()
     monkeypatch.setattr(journal_writer, "commit", recorder.wrap(journal_writer.commit))
     yield recorder
-
-
-class FailingCommit:
-    """A connection whose COMMIT fails, as a full disk's would."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        if sql == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._db, name)
-
-
-def runs_seen_by_another_process(path: Path) -> set[str]:
-    with sqlite3.connect(path) as other:
-        return {str(row[0]) for row in other.execute("SELECT id FROM runs")}
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < 5, "never happened"
-        await asyncio.sleep(0.001)
 
 
 async def test_reads_see_every_write_at_once_and_others_after_the_barrier(
