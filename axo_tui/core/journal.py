@@ -544,14 +544,19 @@ class Journal:
         """A write executed now, on this thread (its caller needs the cursor, or no loop
         paces commits)."""
         try:
-            if self._loop is not None:
-                self._sync()
-                self._begin_group()
-            elif not self._db.in_transaction:
-                _yield_write_lock(self)
-            return self._db.execute(sql, params)
+            return self._writable().execute(sql, params)
         except sqlite3.OperationalError as exc:
             raise JournalError(f"{self.path}: write failed: {exc}") from exc
+
+    def _writable(self) -> sqlite3.Connection:
+        """`_db`, ready for a write on this thread: in group mode after the queued writes and
+        inside the group transaction; otherwise with no other journal of ours holding the lock."""
+        if self._loop is not None:
+            self._sync()
+            self._begin_group()
+        elif not self._db.in_transaction:
+            _yield_write_lock(self)
+        return self._db
 
     # ----------------------------------------------------------------- runs
     def create_run(
@@ -858,22 +863,23 @@ class Journal:
                         _message_params(session_id, agent_id, start + first, chunk),
                     )
         else:
-            sql = _insert_messages_sql(len(messages))
-            self._sync()
-            for _ in range(journal_writer.APPEND_TRIES):
-                start = (
-                    known if known is not None else journal_writer.next_index(self._db, session_id)
+            start = known if known is not None else 0
+            params = _message_params(session_id, agent_id, start, messages)
+            try:
+                renumbered = journal_writer.append(
+                    self._writable(),
+                    _insert_messages_sql(len(messages)),
+                    params,
+                    session_id,
+                    self.path,
+                    recount=known is None,
                 )
-                try:
-                    self._write(sql, _message_params(session_id, agent_id, start, messages))
-                    break
-                except sqlite3.IntegrityError:
-                    known = None  # another process appended since we counted: count again
-            else:
-                raise JournalError(
-                    f"{self.path}: session {session_id!r} kept changing under this append "
-                    f"({journal_writer.APPEND_TRIES} tries); is another process writing it?"
-                )
+            except journal_writer.AppendConflict as exc:
+                raise JournalError(str(exc)) from None
+            except sqlite3.OperationalError as exc:
+                raise JournalError(f"{self.path}: write failed: {exc}") from exc
+            if renumbered is not None:
+                start = renumbered
         self._remember_next(session_id, start + len(messages))
         return start + len(messages)
 

@@ -39,22 +39,8 @@ def execute(db: sqlite3.Connection, ops: Sequence[Op], path: Path) -> set[str]:
     for sql, params, session, recount in ops:
         if session is None:
             db.execute(sql, params)
-            continue
-        if recount:
-            params = renumber(params, next_index(db, session))
+        elif append(db, sql, params, session, path, recount=recount) is not None:
             renumbered.add(session)
-        for _ in range(APPEND_TRIES):
-            try:
-                db.execute(sql, params)  # one statement: a collision fails it alone
-                break
-            except sqlite3.IntegrityError:
-                params = renumber(params, next_index(db, session))
-                renumbered.add(session)
-        else:
-            raise AppendConflict(
-                f"{path}: session {session!r} kept changing under this append "
-                f"({APPEND_TRIES} tries); is another process writing it?"
-            )
     return renumbered
 
 
@@ -81,6 +67,35 @@ def rollback(db: sqlite3.Connection) -> None:
             db.execute("ROLLBACK")
     except sqlite3.Error:
         pass
+
+
+def append(
+    db: sqlite3.Connection,
+    sql: str,
+    params: Sequence[Any],
+    session: str,
+    path: Path,
+    *,
+    recount: bool,
+) -> int | None:
+    """Run one session append: one statement, so a collision fails it alone. It is numbered
+    again when `recount` says so, or when its numbers were taken since they were counted
+    (another process appended). Returns its new first number, or None if it kept its own."""
+    start = None
+    if recount:
+        start = next_index(db, session)
+        params = renumber(params, start)
+    for _ in range(APPEND_TRIES):
+        try:
+            db.execute(sql, params)
+            return start
+        except sqlite3.IntegrityError:
+            start = next_index(db, session)
+            params = renumber(params, start)
+    raise AppendConflict(
+        f"{path}: session {session!r} kept changing under this append "
+        f"({APPEND_TRIES} tries); is another process writing it?"
+    )
 
 
 def next_index(db: sqlite3.Connection, session_id: str) -> int:
