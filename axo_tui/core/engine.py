@@ -331,16 +331,23 @@ class Runtime:
     ) -> RunResult:
         """Drive a run from `state` (`fresh`, or rebuilt from the journal by resume) to its
         end."""
-        pending = state.in_state(NodeState.PENDING)
-        for agent_id in pending:
+        # This run's share of each agent's `waiting` count: given back once per agent, when
+        # the agent starts, is skipped or the run ends without it (another run of the same
+        # workflow may be waiting on the same agent at the same time).
+        waiting = set(state.in_state(NodeState.PENDING))
+        for agent_id in waiting:
             self.status(agent_id).waiting += 1
 
-        def on_skip(agent_id: str, reason: str) -> None:
-            self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
+        def stop_waiting(agent_id: str) -> None:
+            if agent_id in waiting:
+                waiting.discard(agent_id)
+                status = self.status(agent_id)
+                status.waiting = max(0, status.waiting - 1)
+                self._refresh_state(status)
 
-        def on_start(agent_id: str) -> None:
-            status = self.status(agent_id)
-            status.waiting = max(0, status.waiting - 1)
+        def on_skip(agent_id: str, reason: str) -> None:
+            stop_waiting(agent_id)
+            self.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
 
         driver = WorkflowDriver(
             run_id=run_id,
@@ -351,15 +358,13 @@ class Runtime:
             fresh=fresh,
             activate=lambda request: self._activate(request, trigger="workflow"),
             on_skip=on_skip,
-            on_start=on_start,
+            on_start=stop_waiting,
         )
         try:
             await driver.drive()
         finally:
-            for agent_id in pending:
-                status = self.status(agent_id)
-                status.waiting = max(0, status.waiting - 1)
-                self._refresh_state(status)
+            for agent_id in list(waiting):
+                stop_waiting(agent_id)
         return await self._finish_workflow(run_id, workflow.id, state)
 
     async def _finish_workflow(

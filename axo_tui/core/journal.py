@@ -810,14 +810,6 @@ class Journal:
         ).fetchone()
         return int(row[0] or 0), int(row[1] or 0)
 
-    def activation_usage(self, activation_id: str) -> int:
-        self._sync()
-        row = self._db.execute(
-            "SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE activation_id=?",
-            (activation_id,),
-        ).fetchone()
-        return int(row[0] or 0)
-
     # ------------------------------------------------------------- sessions
     def load_session(self, session_id: str) -> list[Message]:
         self._sync()
