@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from axo_tui.core import jsonfast
+
 CHECKPOINT_VERSION = 1
 DEFAULT_KEEP = 3
 MAX_SESSIONS = 32
@@ -50,9 +52,6 @@ PRUNE_SWEEP_EVERY = 64
 """Writes between full prunes (listing the directory); in between, one known file goes."""
 MAX_CHECKPOINT_BYTES = 1 << 20
 """A checkpoint is a few hundred bytes; anything this large is not one of ours."""
-
-
-_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 class CheckpointError(Exception):
@@ -293,9 +292,9 @@ class CheckpointStore:
             seq = max(seq, self._listed_next(agent_id))
             path = directory / f"{seq:06d}.json"
         stamped = checkpoint.evolve(seq=seq, written_at=time.time())
-        # One line, sorted keys: the C encoder (an indent would take the pure-Python one, on
-        # a writer thread that competes with the turns for the GIL). `jq` pretty-prints it.
-        data = _ENCODER.encode(stamped.to_json()).encode("utf-8")
+        # One line, sorted keys, by orjson: this runs on a writer thread that competes with
+        # the turns for the GIL, so the cheapest encoder wins. `jq` pretty-prints it.
+        data = jsonfast.dumps_bytes(stamped.to_json(), sort_keys=True)
         # The file that falls out of the last `keep` becomes the new one's temp file: creating
         # a file cost the kernel more than the rest of the write (fsync included).
         doomed = None if until_sweep <= 0 else directory / f"{seq - self.keep:06d}.json"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core import journal_writer
+from axo_tui.core import journal_writer, jsonfast
 from axo_tui.core.events import Event
 from axo_tui.core.providers.base import Message, ToolCall
 
@@ -34,9 +34,6 @@ SCHEMA_VERSION = 2
 """2 added runs.owner (which process runs it, for resume) and activations.session_id."""
 
 log = logging.getLogger(__name__)
-
-_EVENT_ENCODER = json.JSONEncoder(default=str)
-"""Made once: `json.dumps` with an option builds an encoder per call."""
 
 SESSION_INDEX_CACHE = 1024
 """Sessions whose next message number the journal remembers."""
@@ -693,7 +690,7 @@ class Journal:
                 event.kind,
                 event.run_id,
                 event.agent_id,
-                _EVENT_ENCODER.encode(event.payload()),
+                jsonfast.dumps(event.payload()),
             ),
         )
 
@@ -1080,7 +1077,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
 def _dump_tool_calls(calls: tuple[ToolCall, ...]) -> str | None:
     if not calls:
         return None
-    return json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls])
+    return jsonfast.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls])
 
 
 def _message(

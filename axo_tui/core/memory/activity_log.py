@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from axo_tui.core import jsonfast
+
 MAX_DAYS = 31
 """The widest range `recall_timeframe` reads: a month, so one call cannot flood a prompt."""
 MAX_OUTPUT_CHARS = 12_000
@@ -43,8 +45,6 @@ MAX_OPEN_FILES = 256
 or every entry would reopen its file); the least recently used is closed beyond it."""
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
-"""Made once: `json.dumps` with options builds an encoder per call."""
 REOPEN_CHECK_SECS = 1.0
 """How often an open day file is checked for having been removed under us."""
 
@@ -124,7 +124,7 @@ class ActivityLog:
         passive_recall)."""
         stamp, day = _stamp()
         entry = {"ts": stamp, "kind": kind, **fields}
-        data = (_ENCODER.encode(entry) + "\n").encode("utf-8")
+        data = jsonfast.line(entry)
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when
         # another process (a second runtime) appends to the same file.

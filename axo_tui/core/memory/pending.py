@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core import jsonfast
 from axo_tui.core.memory.semantic import PendingMemory
 
 ROTATE_LINES = 4096
 """Lines after which this process starts a new spool file (the old one goes once done)."""
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def new_memory_id() -> str:
@@ -71,7 +70,7 @@ def _entry(document: Any) -> PendingMemory:
 
 
 def _append(fd: int, document: dict[str, Any]) -> None:
-    view = memoryview((_ENCODER.encode(document) + "\n").encode("utf-8"))
+    view = memoryview(jsonfast.line(document))
     while view:  # a short write (a signal, a nearly full disk): write the rest
         view = view[os.write(fd, view) :]
 

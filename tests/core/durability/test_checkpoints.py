@@ -27,6 +27,14 @@ def write_n(store: CheckpointStore, agent_id: str, n: int) -> list[AgentCheckpoi
     ]
 
 
+def with_field(raw: bytes, name: str, value: object) -> bytes:
+    """The checkpoint file with one field changed (it must be there to change)."""
+    document = json.loads(raw)
+    assert name in document
+    document[name] = value
+    return json.dumps(document).encode()
+
+
 def test_round_trip_numbering_and_keep_three(tmp_path: Path) -> None:
     store = CheckpointStore(tmp_path)
     written = write_n(store, "a", 5)
@@ -57,10 +65,8 @@ def test_numbers_sort_numerically_past_six_digits(tmp_path: Path) -> None:
         pytest.param(lambda raw: os.urandom(200), id="garbage"),
         pytest.param(lambda raw: b"[1, 2, 3]", id="not-an-object"),
         pytest.param(lambda raw: raw.replace(b'"a"', b'"zz"'), id="another-agent"),
-        pytest.param(lambda raw: raw.replace(b'"version": 1', b'"version": 9'), id="version"),
-        pytest.param(
-            lambda raw: raw.replace(b'"activations": 3', b'"activations": -3'), id="mistyped"
-        ),
+        pytest.param(lambda raw: with_field(raw, "version", 9), id="version"),
+        pytest.param(lambda raw: with_field(raw, "activations", -3), id="mistyped"),
     ],
 )
 def test_damaged_newest_falls_back_to_the_previous_with_a_warning(
