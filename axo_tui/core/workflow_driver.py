@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from axo_tui.core.agent import TurnRequest
 from axo_tui.core.config.schema import AgentConfig, UpstreamFailurePolicy
@@ -45,7 +46,7 @@ class WorkflowDriver:
         self._on_skip = on_skip
         self._on_start = on_start
         self.running: dict[str, asyncio.Task[ActivationResult]] = {}
-        self._idle: asyncio.Future[asyncio.Task[ActivationResult] | None] | None = None
+        self._idle: asyncio.Future[asyncio.Task[Any] | None] | None = None
 
     async def drive(self) -> None:
         """Run until nothing runs and nothing more can start. An activation that ends
@@ -111,9 +112,7 @@ class WorkflowDriver:
             notes=notes,
             new_session=self.fresh,
         )
-        task = asyncio.ensure_future(self._step(request))
-        task.add_done_callback(self._watch)
-        self.running[agent_id] = task
+        self.running[agent_id] = asyncio.ensure_future(self._step(request))
         return True
 
     def _skip(self, agent_id: str, reason: str) -> None:
@@ -121,7 +120,14 @@ class WorkflowDriver:
         self._on_skip(agent_id, reason)
 
     async def _step(self, request: TurnRequest) -> ActivationResult:
-        result = await self._activate(request)
+        try:
+            result = await self._activate(request)
+        except BaseException:
+            # Raised instead of returning (cancelled, a journal failure): ends the drive.
+            # Told from here rather than by a done-callback on every task, which cost each
+            # activation a callback and a loop turn.
+            self._broken(asyncio.current_task())
+            raise
         agent_id = request.agent.id
         # Still in the activation's task: its dependents start in this same loop turn.
         self.running.pop(agent_id, None)
@@ -132,9 +138,6 @@ class WorkflowDriver:
         self._advance(self.state.ready_after(agent_id))
         return result
 
-    def _watch(self, task: asyncio.Task[ActivationResult]) -> None:
-        """An activation that raised instead of returning ends the drive."""
-        if self._idle is None or self._idle.done():
-            return
-        if task.cancelled() or task.exception() is not None:
+    def _broken(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None and self._idle is not None and not self._idle.done():
             self._idle.set_result(task)

@@ -7,6 +7,7 @@ are optional with defaults. Every default here is the documented default in docs
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -327,11 +328,17 @@ class Config:
     def state_dir(self) -> Path:
         return self.data_dir if self.data_dir is not None else self.project_dir / ".axo"
 
-    def agent(self, agent_id: str) -> AgentConfig:
+    @functools.cached_property
+    def _agents_by_id(self) -> dict[str, AgentConfig]:
+        # Built at first use (the config is frozen): a workflow run looks up each of its
+        # agents, and a scan per lookup made planning a wide workflow quadratic.
+        found: dict[str, AgentConfig] = {}
         for agent in self.agents:
-            if agent.id == agent_id:
-                return agent
-        raise KeyError(agent_id)
+            found.setdefault(agent.id, agent)  # the first wins, as the scan did
+        return found
+
+    def agent(self, agent_id: str) -> AgentConfig:
+        return self._agents_by_id[agent_id]
 
     def workflow(self, workflow_id: str) -> WorkflowConfig:
         for workflow in self.workflows:

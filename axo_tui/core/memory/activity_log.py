@@ -26,7 +26,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,9 +122,12 @@ class ActivityLog:
     def append(self, agent_id: str, kind: str, **fields: Any) -> None:
         """Write one entry now (`kind`: user, assistant, tool_call, tool_result, error,
         passive_recall)."""
+        self.write(agent_id, kind, fields)
+
+    def write(self, agent_id: str, kind: str, fields: Mapping[str, Any]) -> None:
+        """As `append`, with the fields given as a mapping (the turn builds it once)."""
         stamp, day = _stamp()
-        entry = {"ts": stamp, "kind": kind, **fields}
-        data = jsonfast.line(entry)
+        data = jsonfast.line({"ts": stamp, "kind": kind, **fields})
         # One lock for the process: two activations of one agent must not interleave bytes
         # within a line. O_APPEND makes each whole-line write land at the end even when
         # another process (a second runtime) appends to the same file.

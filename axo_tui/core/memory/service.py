@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -201,10 +201,10 @@ class AgentMemory:
             )
         return result.messages
 
-    def record(self, agent_id: str, kind: str, **fields: Any) -> None:
+    def record(self, agent_id: str, kind: str, fields: Mapping[str, Any]) -> None:
         """Append to the activity log; a full disk must not fail the turn, only warn."""
         try:
-            self.log.append(agent_id, kind, **fields)
+            self.log.write(agent_id, kind, fields)
         except OSError as exc:
             self._warn(agent_id, f"cannot write the activity log: {exc}")
 
