@@ -211,6 +211,10 @@ class Journal:
         self._key = os.path.realpath(path)
         self._session_next: dict[str, int] = {}
         """Next message number of recently appended sessions (see `_remember_next`)."""
+        self._run_tokens: dict[str, list[int]] = {}
+        """Prompt and completion tokens of the runs created through this journal, added up
+        as their usage is recorded, until the run finishes: the end of every run reads its
+        usage, and a ledger query there waited for the queued writes first."""
         _check_writable(path.parent)
         _check_header(path)
         try:
@@ -403,8 +407,10 @@ class Journal:
         if waiters is None:
             waiters, self._waiters = self._waiters, []
         journal_writer.settle(waiters, error)
-        # The remembered numbers counted the lost appends: a queued append recounts.
+        # The remembered numbers counted the lost appends: a queued append recounts, and a
+        # run's usage is read back from what the ledger really holds.
         self._session_next.clear()
+        self._run_tokens.clear()
         self._ops = [
             (sql, params, session, session is not None) for sql, params, session, _ in self._ops
         ]
@@ -564,6 +570,7 @@ class Journal:
             "VALUES (?, ?, ?, ?, 'running', ?, ?)",
             (run_id, kind, target, input_text, time.time(), owner),
         )
+        self._run_tokens[run_id] = [0, 0]
 
     def run_owner(self, run_id: str) -> str | None:
         self._sync()
@@ -602,6 +609,7 @@ class Journal:
                 run_id,
             ),
         )
+        self._run_tokens.pop(run_id, None)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         self._sync()
@@ -752,6 +760,10 @@ class Journal:
         cost_usd: float | None,
     ) -> None:
         now = time.time()
+        totals = self._run_tokens.get(run_id) if run_id is not None else None
+        if totals is not None:
+            totals[0] += prompt_tokens
+            totals[1] += completion_tokens
         self._enqueue(
             "INSERT INTO usage (ts, day, run_id, activation_id, agent_id, provider, model, "
             "prompt_tokens, completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -768,6 +780,18 @@ class Journal:
                 cost_usd,
             ),
         )
+
+    def run_tokens(self, run_id: str) -> tuple[int, int]:
+        """(prompt, completion) tokens the ledger holds for one run."""
+        totals = self._run_tokens.get(run_id)
+        if totals is not None:
+            return totals[0], totals[1]
+        self._sync()
+        row = self._db.execute(
+            "SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE run_id=?",
+            (run_id,),
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def usage_report(
         self,

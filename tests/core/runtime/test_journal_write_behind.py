@@ -326,3 +326,58 @@ async def test_a_failed_commit_does_not_leave_gaps_in_a_session(
     finally:
         journal._db = real
         journal.close()
+
+
+def usage(journal: Journal, run_id: str, prompt: int, completion: int) -> None:
+    journal.record_usage(
+        run_id=run_id,
+        activation_id=None,
+        agent_id="agent",
+        provider="p",
+        model="m",
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=None,
+    )
+
+
+async def test_a_runs_tokens_are_the_ledgers_before_and_after_it_finishes(tmp_path: Path) -> None:
+    path = tmp_path / "axo.db"
+    journal = Journal(path)
+    journal.group_commits(asyncio.get_running_loop())
+    other = Journal(path)  # another process: it did not create the run
+    try:
+        journal.create_run("r", "workflow", "w", "x")
+        usage(journal, "r", 3, 4)
+        usage(journal, "r", 10, 1)
+        usage(journal, "elsewhere", 100, 100)
+        assert journal.run_tokens("r") == (13, 5)
+        await journal.durable()
+        assert other.run_tokens("r") == (13, 5)  # read from the ledger
+        journal.finish_run("r", "completed", "done")
+        assert journal.run_tokens("r") == (13, 5)
+        assert journal.run_tokens("unknown") == (0, 0)
+    finally:
+        other.close()
+        journal.close()
+
+
+async def test_after_a_failed_commit_a_runs_tokens_are_what_the_ledger_kept(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    journal.group_commits(asyncio.get_running_loop())
+    real = journal._db
+    try:
+        journal.create_run("r", "workflow", "w", "x")
+        usage(journal, "r", 1, 2)
+        await journal.durable()
+        usage(journal, "r", 3, 4)
+        journal._db = FailingCommit(real)  # type: ignore[assignment]
+        with pytest.raises(JournalError):
+            await journal.durable()
+        journal._db = real
+        assert journal.run_tokens("r") == (1, 2)  # the lost row is not counted
+    finally:
+        journal._db = real
+        journal.close()
