@@ -155,7 +155,8 @@ class AgentCheckpoint:
 
     def with_session(self, session_id: str, length: int) -> dict[str, int]:
         """`sessions` with this session moved to the newest end, capped."""
-        sessions = {k: v for k, v in self.sessions.items() if k != session_id}
+        sessions = dict(self.sessions)  # copied in C, then the one entry moved
+        sessions.pop(session_id, None)
         sessions[session_id] = length
         while len(sessions) > MAX_SESSIONS:
             del sessions[next(iter(sessions))]

@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -242,6 +243,10 @@ class CoreMemory:
         cache checked against the file's identity (inode, size, mtime): an edit by another
         process (`axo memory edit`) replaces the file, so it is seen at the next turn, and
         an unchanged file is not read and parsed again. Edits always read the file."""
+        if not for_edit and not os.access(path, os.F_OK):
+            # Most agents never write core memory: asked without raising, as a failed
+            # `stat` costs a FileNotFoundError on every turn.
+            return _MISSING
         try:
             info = path.stat()
         except FileNotFoundError:
