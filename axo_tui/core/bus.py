@@ -162,6 +162,8 @@ class EventBus:
         events nobody receives (token deltas, lattice deposits with no viewer attached)."""
         if self._sinks or (event_type.journaled and self._journal_sinks):
             return True
+        if not self._subscribers:
+            return False
         kind = event_type.kind
         return any(s.kinds is None or kind in s.kinds for s in self._subscribers)
 

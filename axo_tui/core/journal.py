@@ -11,6 +11,7 @@ on a writer thread of the journal's own (`journal_writer`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -477,28 +478,19 @@ class Journal:
         if self._loop is not None and not self._depth:
             self._commit_now()
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> contextlib.AbstractContextManager[None]:
         """One transaction (one commit) for the writes of a synchronous stretch of code, such
         as an activation's start and its event. Everything written in it is committed when
         the block ends, also when it ends with an exception (as if each write had been its
         own transaction). Never hold it across an await: other tasks' writes would join it,
         and their "committed" would wait for this block's end. In group mode the writes
         join the group, and no commit starts while the block is open."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        if self._loop is not None:
-            self._depth = 1
-            try:
-                yield
-            finally:
-                self._depth = 0
-            return
+        if self._depth or self._loop is not None:
+            return _Nested(self)  # twice a turn: a class, not a generator, is the cheap one
+        return self._own_transaction()
+
+    @contextmanager
+    def _own_transaction(self) -> Iterator[None]:
         _yield_write_lock(self)
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -1096,6 +1088,21 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         created,
         finished,
     )
+
+
+class _Nested:
+    """A batch inside another, or in group mode: it only holds back the group's commit."""
+
+    __slots__ = ("_journal",)
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def __enter__(self) -> None:
+        self._journal._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._journal._depth -= 1
 
 
 def _dump_tool_calls(calls: tuple[ToolCall, ...]) -> str | None:

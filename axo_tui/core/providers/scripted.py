@@ -99,22 +99,25 @@ class ScriptedProvider:
         step = self._next_step(agent)
         turn = self._calls.get(agent, 0)
         self._calls[agent] = turn + 1
-        last_input = _last_content(request.messages, "user")
-        values = {
-            "input": last_input,
-            "last_tool_result": _last_content(request.messages, "tool"),
-        }
         if step is None:
+            last_input = _last_content(request.messages, "user")
             step = ScriptedStep(text=f"[{request.agent_id or self.name}] {last_input[:ECHO_LIMIT]}")
-        text = _fill(step.text, values)
-        tool_calls = tuple(
-            ToolCall(
-                id=f"call_{agent or 'scripted'}_{turn}_{index}",
-                name=name,
-                arguments=_fill_arguments(arguments, values),
+        text = step.text
+        tool_calls: tuple[ToolCall, ...] = ()
+        if "{" in text or step.tool_calls:  # placeholders to fill in
+            values = {
+                "input": _last_content(request.messages, "user"),
+                "last_tool_result": _last_content(request.messages, "tool"),
+            }
+            text = _fill(text, values)
+            tool_calls = tuple(
+                ToolCall(
+                    id=f"call_{agent or 'scripted'}_{turn}_{index}",
+                    name=name,
+                    arguments=_fill_arguments(arguments, values),
+                )
+                for index, (name, arguments) in enumerate(step.tool_calls)
             )
-            for index, (name, arguments) in enumerate(step.tool_calls)
-        )
         for index, word in enumerate(split_words(text)):
             yield TextDelta(word)
             if index % WORDS_PER_YIELD == 0:
