@@ -157,13 +157,7 @@ class AgentRunner:
         tool_specs = tuple(tool.spec for tool in (*tools, *memory_tools.values()))
         outcome = TurnOutcome("")
         recent_calls: list[str] = []
-        context = ToolContext(
-            agent_id=agent.id,
-            run_id=request.run_id,
-            project_dir=self._project_dir,
-            emit_signal=self._signal_emitter(agent.id, request.run_id),
-            extras={"agent": agent, "session_id": request.session_id},
-        )
+        context: ToolContext | None = None  # made at the first tool call: most turns make none
         try:
             for round_index in range(agent.max_tool_rounds + 1):
                 if round_index and memory is not None:
@@ -199,6 +193,14 @@ class AgentRunner:
                     raise ToolLoopError(
                         f"agent '{agent.id}' still wanted tools after {agent.max_tool_rounds} "
                         "rounds (max_tool_rounds); stopping the turn"
+                    )
+                if context is None:
+                    context = ToolContext(
+                        agent_id=agent.id,
+                        run_id=request.run_id,
+                        project_dir=self._project_dir,
+                        emit_signal=self._signal_emitter(agent.id, request.run_id),
+                        extras={"agent": agent, "session_id": request.session_id},
                     )
                 for call in completion.tool_calls:
                     _guard_repetition(agent.id, call, recent_calls)

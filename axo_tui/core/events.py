@@ -29,7 +29,11 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """The kind-specific fields, JSON-serialisable."""
-        return {name: _jsonable(getattr(self, name)) for name in _payload_fields(type(self))}
+        payload = {name: getattr(self, name) for name in _payload_fields(type(self))}
+        for name, value in payload.items():
+            if isinstance(value, tuple):
+                payload[name] = _jsonable(value)
+        return payload
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -761,7 +761,7 @@ class Journal:
             "prompt_tokens, completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 now,
-                time.strftime("%Y-%m-%d", time.localtime(now)),
+                _local_day(now),
                 run_id,
                 activation_id,
                 agent_id,
@@ -1088,6 +1088,20 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         created,
         finished,
     )
+
+
+_day_cache: tuple[int, str] = (-1, "")
+"""The last whole second asked of `_local_day`, and its day."""
+
+
+def _local_day(now: float) -> str:
+    """The local day (YYYY-MM-DD) of a timestamp; remembered for the second, as every call
+    of a turn asks within the same one."""
+    global _day_cache
+    second = int(now)
+    if _day_cache[0] != second:
+        _day_cache = (second, time.strftime("%Y-%m-%d", time.localtime(second)))
+    return _day_cache[1]
 
 
 class _Nested:
