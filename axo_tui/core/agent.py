@@ -259,12 +259,13 @@ class AgentRunner:
     def _log(self, request: TurnRequest, kind: str, **fields: Any) -> None:
         """Tier 2: everything a turn does goes to the agent's daily log as it happens."""
         if self._memory is not None:
-            ids = {
+            entry = {
                 "run_id": request.run_id,
                 "session_id": request.session_id,
                 "activation_id": request.activation_id,
+                **fields,
             }
-            self._memory.record(request.agent.id, kind, {**ids, **fields})
+            self._memory.record(request.agent.id, kind, entry)
 
     async def _fit_request(
         self,

@@ -778,12 +778,7 @@ class Journal:
         totals = self._run_tokens.get(run_id)
         if totals is not None:
             return totals[0], totals[1]
-        self._sync()
-        row = self._db.execute(
-            "SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE run_id=?",
-            (run_id,),
-        ).fetchone()
-        return int(row[0] or 0), int(row[1] or 0)
+        return self._ledger_tokens("run_id", run_id)
 
     def usage_report(
         self,
@@ -816,10 +811,15 @@ class Journal:
 
     def activation_tokens(self, activation_id: str) -> tuple[int, int]:
         """(prompt, completion) tokens the ledger holds for one activation."""
+        return self._ledger_tokens("activation_id", activation_id)
+
+    def _ledger_tokens(self, column: str, value: str) -> tuple[int, int]:
+        """(prompt, completion) tokens of the ledger rows whose `column` (a name of ours,
+        never a caller's string) holds `value`."""
         self._sync()
         row = self._db.execute(
-            "SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE activation_id=?",
-            (activation_id,),
+            f"SELECT SUM(prompt_tokens), SUM(completion_tokens) FROM usage WHERE {column}=?",
+            (value,),
         ).fetchone()
         return int(row[0] or 0), int(row[1] or 0)
 
