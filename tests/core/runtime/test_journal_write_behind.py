@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -54,6 +54,18 @@ class Flights:
 
 
 @pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
+    """A journal in group mode on the test's loop; closed after the test, on its real
+    connection again should the test have swapped in a failing one."""
+    grouped = Journal(tmp_path / "axo.db")
+    grouped.group_commits(asyncio.get_running_loop())
+    real = grouped._db
+    yield grouped
+    grouped._db = real
+    grouped.close()
+
+
+@pytest.fixture
 def flights(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flights]:
     recorder = Flights()
     monkeypatch.setattr(journal_writer, "commit", recorder.wrap(journal_writer.commit))
@@ -61,147 +73,121 @@ def flights(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flights]:
 
 
 async def test_reads_see_every_write_at_once_and_others_after_the_barrier(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        journal.create_run("r", "workflow", "w", "x")
-        journal.start_activation("a1", "r", "agent", "input", "x", session_id="s")
-        journal.start_session("s")
-        journal.append_session("s", "agent", [Message("user", "hi")])
-        journal.record_usage(
-            run_id="r",
-            activation_id="a1",
-            agent_id="agent",
-            provider="p",
-            model="m",
-            prompt_tokens=3,
-            completion_tokens=4,
-            cost_usd=None,
-        )
-        journal.finish_activation("a1", "completed", "done")
-        # Read back at once, with no loop turn in between: the queued writes run first.
-        run = journal.get_run("r")
-        assert run is not None and run.status == "running"
-        assert [a.status for a in journal.activations("r")] == ["completed"]
-        assert journal.activation_tokens("a1") == (3, 4)
-        assert [m.content for m in journal.load_session("s")] == ["hi"]
-        assert runs_seen_by_another_process(path) == set()  # not committed yet
+    path = journal.path
+    journal.create_run("r", "workflow", "w", "x")
+    journal.start_activation("a1", "r", "agent", "input", "x", session_id="s")
+    journal.start_session("s")
+    journal.append_session("s", "agent", [Message("user", "hi")])
+    journal.record_usage(
+        run_id="r",
+        activation_id="a1",
+        agent_id="agent",
+        provider="p",
+        model="m",
+        prompt_tokens=3,
+        completion_tokens=4,
+        cost_usd=None,
+    )
+    journal.finish_activation("a1", "completed", "done")
+    # Read back at once, with no loop turn in between: the queued writes run first.
+    run = journal.get_run("r")
+    assert run is not None and run.status == "running"
+    assert [a.status for a in journal.activations("r")] == ["completed"]
+    assert journal.activation_tokens("a1") == (3, 4)
+    assert [m.content for m in journal.load_session("s")] == ["hi"]
+    assert runs_seen_by_another_process(path) == set()  # not committed yet
 
-        journal.finish_run("r", "completed", "done")
-        assert journal.append_session("s", "agent", [Message("assistant", "hello")]) == 2
-        await journal.durable()
-        assert runs_seen_by_another_process(path) == {"r"}
-        with sqlite3.connect(path) as other:
-            status = other.execute("SELECT status FROM runs").fetchone()[0]
-            contents = other.execute("SELECT content FROM session_messages ORDER BY idx")
-            assert status == "completed"
-            assert [row[0] for row in contents] == ["hi", "hello"]
-        assert flights.threads and all(name.startswith("axo-journal") for name in flights.threads)
-    finally:
-        journal.close()
+    journal.finish_run("r", "completed", "done")
+    assert journal.append_session("s", "agent", [Message("assistant", "hello")]) == 2
+    await journal.durable()
+    assert runs_seen_by_another_process(path) == {"r"}
+    with sqlite3.connect(path) as other:
+        status = other.execute("SELECT status FROM runs").fetchone()[0]
+        contents = other.execute("SELECT content FROM session_messages ORDER BY idx")
+        assert status == "completed"
+        assert [row[0] for row in contents] == ["hi", "hello"]
+    assert flights.threads and all(name.startswith("axo-journal") for name in flights.threads)
 
 
 async def test_a_read_while_a_commit_is_in_flight_waits_for_it(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        journal.create_run("r1", "workflow", "w", "x")
-        flights.hold()
-        barrier = asyncio.create_task(journal.durable())
-        await until(lambda: bool(flights.ops))  # the writer thread holds the commit
-        journal.create_run("r2", "workflow", "w", "x")
-        threading.Timer(0.05, flights.release).start()
-        assert {run.id for run in journal.list_runs()} == {"r1", "r2"}
-        await asyncio.wait_for(barrier, 5)
-        await journal.durable()
-        assert runs_seen_by_another_process(path) == {"r1", "r2"}
-    finally:
-        journal.close()
+    path = journal.path
+    journal.create_run("r1", "workflow", "w", "x")
+    flights.hold()
+    barrier = asyncio.create_task(journal.durable())
+    await until(lambda: bool(flights.ops))  # the writer thread holds the commit
+    journal.create_run("r2", "workflow", "w", "x")
+    threading.Timer(0.05, flights.release).start()
+    assert {run.id for run in journal.list_runs()} == {"r1", "r2"}
+    await asyncio.wait_for(barrier, 5)
+    await journal.durable()
+    assert runs_seen_by_another_process(path) == {"r1", "r2"}
 
 
 async def test_barriers_share_one_commit_and_later_writes_take_the_next(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        for index in range(5):
-            journal.create_run(f"r{index}", "workflow", "w", "x")
-        flights.hold()
-        first = [asyncio.create_task(journal.durable()) for _ in range(3)]
-        await until(lambda: bool(flights.ops))
-        journal.create_run("r5", "workflow", "w", "x")
-        journal.create_run("r6", "workflow", "w", "x")
-        later = [asyncio.create_task(journal.durable()) for _ in range(2)]
-        await asyncio.sleep(0.02)
-        assert not any(task.done() for task in first + later)  # the commit is still held
-        flights.release()
-        await asyncio.wait_for(asyncio.gather(*first), 5)
-        assert len(runs_seen_by_another_process(path)) >= 5
-        await asyncio.wait_for(asyncio.gather(*later), 5)
-        assert runs_seen_by_another_process(path) == {f"r{index}" for index in range(7)}
-        assert flights.ops == [5, 2]  # five barriers, two commits: the second after the first
-    finally:
-        journal.close()
+    path = journal.path
+    for index in range(5):
+        journal.create_run(f"r{index}", "workflow", "w", "x")
+    flights.hold()
+    first = [asyncio.create_task(journal.durable()) for _ in range(3)]
+    await until(lambda: bool(flights.ops))
+    journal.create_run("r5", "workflow", "w", "x")
+    journal.create_run("r6", "workflow", "w", "x")
+    later = [asyncio.create_task(journal.durable()) for _ in range(2)]
+    await asyncio.sleep(0.02)
+    assert not any(task.done() for task in first + later)  # the commit is still held
+    flights.release()
+    await asyncio.wait_for(asyncio.gather(*first), 5)
+    assert len(runs_seen_by_another_process(path)) >= 5
+    await asyncio.wait_for(asyncio.gather(*later), 5)
+    assert runs_seen_by_another_process(path) == {f"r{index}" for index in range(7)}
+    assert flights.ops == [5, 2]  # five barriers, two commits: the second after the first
 
 
 async def test_a_barrier_alone_commits_without_the_writer_thread(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
+    path = journal.path
     loop = asyncio.get_running_loop()
-    journal.group_commits(loop)
-    try:
-        journal.create_run("r", "workflow", "w", "x")
-        journal.start_activation("a", "r", "agent", "input", "x")
-        turns: list[int] = []
-        loop.call_soon(turns.append, 1)
-        await journal.durable(alone=True)
-        assert turns == []  # returned without letting the loop turn
-        assert flights.ops == []
-        assert runs_seen_by_another_process(path) == {"r"}
-    finally:
-        journal.close()
+    journal.create_run("r", "workflow", "w", "x")
+    journal.start_activation("a", "r", "agent", "input", "x")
+    turns: list[int] = []
+    loop.call_soon(turns.append, 1)
+    await journal.durable(alone=True)
+    assert turns == []  # returned without letting the loop turn
+    assert flights.ops == []
+    assert runs_seen_by_another_process(path) == {"r"}
 
 
 async def test_a_failed_commit_reaches_every_waiter_and_the_journal_goes_on(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
+    path = journal.path
     real = journal._db
-    try:
-        journal._db = FailingCommit(real)  # type: ignore[assignment]
-        journal.create_run("lost", "workflow", "w", "x")
-        flights.hold()
-        barriers = [asyncio.create_task(journal.durable()) for _ in range(3)]
-        await until(lambda: bool(flights.ops))
-        # Reached while the failing commit is in flight: it waits for the lost write too.
-        barriers.append(asyncio.create_task(journal.durable()))
-        await asyncio.sleep(0)
-        flights.release()
-        outcomes = await asyncio.wait_for(asyncio.gather(*barriers, return_exceptions=True), 5)
-        assert len(outcomes) == 4
-        for outcome in outcomes:
-            assert isinstance(outcome, JournalError)
-            assert str(outcome) == f"{path}: write failed: database or disk is full"
-        journal._db = real
-        journal.create_run("kept", "workflow", "w", "x")
-        await asyncio.wait_for(journal.durable(), 5)
-        assert runs_seen_by_another_process(path) == {"kept"}
-        assert journal.get_run("lost") is None  # rolled back, not left in a transaction
-    finally:
-        journal._db = real
-        journal.close()
+    journal._db = FailingCommit(real)  # type: ignore[assignment]
+    journal.create_run("lost", "workflow", "w", "x")
+    flights.hold()
+    barriers = [asyncio.create_task(journal.durable()) for _ in range(3)]
+    await until(lambda: bool(flights.ops))
+    # Reached while the failing commit is in flight: it waits for the lost write too.
+    barriers.append(asyncio.create_task(journal.durable()))
+    await asyncio.sleep(0)
+    flights.release()
+    outcomes = await asyncio.wait_for(asyncio.gather(*barriers, return_exceptions=True), 5)
+    assert len(outcomes) == 4
+    for outcome in outcomes:
+        assert isinstance(outcome, JournalError)
+        assert str(outcome) == f"{path}: write failed: database or disk is full"
+    journal._db = real
+    journal.create_run("kept", "workflow", "w", "x")
+    await asyncio.wait_for(journal.durable(), 5)
+    assert runs_seen_by_another_process(path) == {"kept"}
+    assert journal.get_run("lost") is None  # rolled back, not left in a transaction
 
 
 async def test_two_journals_on_one_file_interleave_without_deadlock(tmp_path: Path) -> None:
@@ -297,35 +283,29 @@ async def test_a_queued_append_that_collides_is_renumbered_not_lost(
 
 
 async def test_a_failed_commit_does_not_leave_gaps_in_a_session(
-    tmp_path: Path, flights: Flights
+    journal: Journal, flights: Flights
 ) -> None:
     # The lost append had advanced the remembered number; the next one counts again.
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
+    path = journal.path
     real = journal._db
-    try:
-        journal.start_session("s")
-        journal.append_session("s", "a", [Message("user", "kept")])
-        await journal.durable()
-        journal.append_session("s", "a", [Message("user", "lost")])
-        journal._db = FailingCommit(real)  # type: ignore[assignment]
-        flights.hold()
-        barrier = asyncio.create_task(journal.durable())
-        await until(lambda: len(flights.ops) == 2)
-        journal.append_session("s", "a", [Message("user", "queued meanwhile")])
-        flights.release()
-        with pytest.raises(JournalError):
-            await asyncio.wait_for(barrier, 5)
-        journal._db = real
-        journal.append_session("s", "a", [Message("user", "after")])
-        await asyncio.wait_for(journal.durable(), 5)
-        with sqlite3.connect(path) as other:
-            rows = other.execute("SELECT idx, content FROM session_messages ORDER BY idx")
-            assert list(rows) == [(0, "kept"), (1, "queued meanwhile"), (2, "after")]
-    finally:
-        journal._db = real
-        journal.close()
+    journal.start_session("s")
+    journal.append_session("s", "a", [Message("user", "kept")])
+    await journal.durable()
+    journal.append_session("s", "a", [Message("user", "lost")])
+    journal._db = FailingCommit(real)  # type: ignore[assignment]
+    flights.hold()
+    barrier = asyncio.create_task(journal.durable())
+    await until(lambda: len(flights.ops) == 2)
+    journal.append_session("s", "a", [Message("user", "queued meanwhile")])
+    flights.release()
+    with pytest.raises(JournalError):
+        await asyncio.wait_for(barrier, 5)
+    journal._db = real
+    journal.append_session("s", "a", [Message("user", "after")])
+    await asyncio.wait_for(journal.durable(), 5)
+    with sqlite3.connect(path) as other:
+        rows = other.execute("SELECT idx, content FROM session_messages ORDER BY idx")
+        assert list(rows) == [(0, "kept"), (1, "queued meanwhile"), (2, "after")]
 
 
 def usage(journal: Journal, run_id: str, prompt: int, completion: int) -> None:
@@ -341,11 +321,10 @@ def usage(journal: Journal, run_id: str, prompt: int, completion: int) -> None:
     )
 
 
-async def test_a_runs_tokens_are_the_ledgers_before_and_after_it_finishes(tmp_path: Path) -> None:
-    path = tmp_path / "axo.db"
-    journal = Journal(path)
-    journal.group_commits(asyncio.get_running_loop())
-    other = Journal(path)  # another process: it did not create the run
+async def test_a_runs_tokens_are_the_ledgers_before_and_after_it_finishes(
+    journal: Journal,
+) -> None:
+    other = Journal(journal.path)  # another process: it did not create the run
     try:
         journal.create_run("r", "workflow", "w", "x")
         usage(journal, "r", 3, 4)
@@ -359,25 +338,18 @@ async def test_a_runs_tokens_are_the_ledgers_before_and_after_it_finishes(tmp_pa
         assert journal.run_tokens("unknown") == (0, 0)
     finally:
         other.close()
-        journal.close()
 
 
 async def test_after_a_failed_commit_a_runs_tokens_are_what_the_ledger_kept(
-    tmp_path: Path,
+    journal: Journal,
 ) -> None:
-    journal = Journal(tmp_path / "axo.db")
-    journal.group_commits(asyncio.get_running_loop())
     real = journal._db
-    try:
-        journal.create_run("r", "workflow", "w", "x")
-        usage(journal, "r", 1, 2)
+    journal.create_run("r", "workflow", "w", "x")
+    usage(journal, "r", 1, 2)
+    await journal.durable()
+    usage(journal, "r", 3, 4)
+    journal._db = FailingCommit(real)  # type: ignore[assignment]
+    with pytest.raises(JournalError):
         await journal.durable()
-        usage(journal, "r", 3, 4)
-        journal._db = FailingCommit(real)  # type: ignore[assignment]
-        with pytest.raises(JournalError):
-            await journal.durable()
-        journal._db = real
-        assert journal.run_tokens("r") == (1, 2)  # the lost row is not counted
-    finally:
-        journal._db = real
-        journal.close()
+    journal._db = real
+    assert journal.run_tokens("r") == (1, 2)  # the lost row is not counted
