@@ -41,7 +41,7 @@ def _no_events() -> None:
 def _no_activity_log() -> None:
     from axo_tui.core.memory import activity_log
 
-    activity_log.ActivityLog.append = lambda self, *a, **k: None  # type: ignore[method-assign]
+    activity_log.ActivityLog.write = lambda self, *a: None  # type: ignore[method-assign]
 
 
 def _no_recall_spool() -> None:

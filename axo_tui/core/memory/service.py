@@ -201,6 +201,14 @@ class AgentMemory:
             )
         return result.messages
 
+    def defer_log_writes(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write activity-log lines at the loop's next turn, gathered (`ActivityLog.defer`);
+        until `aclose`."""
+        self.log.defer(
+            loop,
+            lambda agent_id, exc: self._warn(agent_id, f"cannot write the activity log: {exc}"),
+        )
+
     def record(self, agent_id: str, kind: str, fields: Mapping[str, Any]) -> None:
         """Append to the activity log; a full disk must not fail the turn, only warn."""
         try:
