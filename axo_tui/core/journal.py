@@ -198,6 +198,9 @@ class Journal:
         """Barriers waiting for the next commit."""
         self._ops: list[journal_writer.Op] = []
         """Group mode: writes queued for the next commit (see `_enqueue`)."""
+        self._queued_starts: dict[str, list[Any]] = {}
+        """Activation id -> the row of its start while that is queued (in `_ops`): its end
+        is written into it, one INSERT instead of an INSERT and an UPDATE."""
         self._writer = journal_writer.Writer()
         self._flight: Future[set[str]] | None = None
         """The commit running on the writer thread. While it runs, that thread alone uses
@@ -221,7 +224,11 @@ class Journal:
         try:
             # The state dir holds transcripts and usage: private to its owner (DESIGN §4).
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Room for the multi-row INSERTs of group commits (up to 64 row counts a table)
+            # next to the other statements: compiling one again costs more than running it.
+            self._db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, cached_statements=512
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
@@ -320,6 +327,7 @@ class Journal:
                 self._commit_soon()
         if self._ops:
             ops, self._ops = self._ops, []
+            self._queued_starts.clear()
             try:
                 self._begin_group()
                 renumbered = journal_writer.execute(self._db, ops, self.path)
@@ -358,6 +366,7 @@ class Journal:
             return
         self._again = False
         ops, self._ops = self._ops, []
+        self._queued_starts.clear()
         waiters, self._waiters = self._waiters, []
         if not ops and not self._db.in_transaction:
             journal_writer.settle(waiters, None)
@@ -638,15 +647,19 @@ class Journal:
         *,
         session_id: str | None = None,
     ) -> None:
-        self._enqueue(
-            "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at,"
-            " session_id) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
-            (activation_id, run_id, agent_id, trigger, input_text, time.time(), session_id),
-        )
+        row = [activation_id, run_id, agent_id, trigger, input_text, "running", time.time()]
+        row += (session_id, None, None, None)
+        self._enqueue(_INSERT_ACTIVATION, row)
+        if self._loop is not None and not self._direct:
+            self._queued_starts[activation_id] = row
 
     def finish_activation(
         self, activation_id: str, status: str, output: str | None, error: str | None = None
     ) -> None:
+        row = self._queued_starts.pop(activation_id, None)
+        if row is not None:  # its start is still queued: one row with the outcome in it
+            row[5], row[8:] = status, (output, error, time.time())
+            return
         self._enqueue(
             "UPDATE activations SET status=?, output=?, error=?, finished_at=? WHERE id=?",
             (status, output, error, time.time(), activation_id),
@@ -973,6 +986,11 @@ def _yields_to(journal: Journal, other: Journal) -> bool:
     except RuntimeError:  # no loop runs here: only a loop not running anywhere is ours
         return not other._loop.is_running()
 
+
+_INSERT_ACTIVATION = (
+    "INSERT INTO activations (id, run_id, agent_id, trigger, input, status, started_at, "
+    "session_id, output, error, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 _MESSAGES_PER_INSERT = 500
 """Rows of one INSERT (9 parameters each: far below SQLite's 32,766-parameter limit)."""
