@@ -30,6 +30,7 @@ from typing import Any
 from axo_tui.core import journal_writer, jsonfast
 from axo_tui.core.events import Event
 from axo_tui.core.providers.base import Message, ToolCall
+from axo_tui.core.wal_checkpoints import Checkpointer
 
 SCHEMA_VERSION = 2
 """2 added runs.owner (which process runs it, for resume) and activations.session_id."""
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 SESSION_INDEX_CACHE = 1024
 """Sessions whose next message number the journal remembers."""
+
+SQLITE_AUTOCHECKPOINT_PAGES = 1000
+"""SQLite's default; group mode checkpoints in the background instead (`wal_checkpoints`)."""
 
 GROUP_MAX_DELAY_SECS = 0.05
 """In group mode, the longest a write waits for its commit (see `Journal.group_commits`)."""
@@ -202,6 +206,8 @@ class Journal:
         """Activation id -> the row of its start while that is queued (in `_ops`): its end
         is written into it, one INSERT instead of an INSERT and an UPDATE."""
         self._writer = journal_writer.Writer()
+        self._checkpoints: Checkpointer | None = None
+        """Group mode: the WAL's checkpoints, off the commits' path (`wal_checkpoints`)."""
         self._flight: Future[set[str]] | None = None
         """The commit running on the writer thread. While it runs, that thread alone uses
         `_db` (this one waits for it first: `_sync`)."""
@@ -263,6 +269,7 @@ class Journal:
     def close(self) -> None:
         self.commit_pending()
         self._writer.shutdown()
+        self._stop_checkpoints()
         others = _JOURNALS.get(self._key)
         if others is not None:
             others.discard(self)
@@ -276,7 +283,15 @@ class Journal:
         on the writer thread is not used: the caller may use the connection at any time."""
         self.commit_pending()
         self._direct = True
+        self._stop_checkpoints()
         return self._db
+
+    def _stop_checkpoints(self) -> None:
+        """Back to SQLite's automatic checkpoints, once the background one has finished."""
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
+            self._db.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
 
     # ------------------------------------------------------------ group commit
     def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -298,6 +313,9 @@ class Journal:
         committed is one a resume runs again anyway."""
         self._loop = loop
         _JOURNALS.setdefault(self._key, weakref.WeakSet()).add(self)
+        if self._checkpoints is None and not self._direct:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpoints = Checkpointer(self.path)
 
     def _enqueue(self, sql: str, params: Sequence[Any], session: str | None = None) -> None:
         """A write whose caller needs no result: in group mode, queued for the writer thread
@@ -401,6 +419,8 @@ class Journal:
             return self._lose(exc, waiters)
         self._forget_next(renumbered)
         journal_writer.settle(waiters, None)
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
         return None
 
     def _lose(
@@ -454,6 +474,8 @@ class Journal:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 return self._lose(exc)
+            if self._checkpoints is not None:
+                self._checkpoints.committed()
         waiters, self._waiters = self._waiters, []
         journal_writer.settle(waiters, None)
         return error

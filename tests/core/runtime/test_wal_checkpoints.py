@@ -1,0 +1,61 @@
+"""A journal in group mode checkpoints its WAL in the background, not inside a commit."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from pathlib import Path
+
+from axo_tui.core import wal_checkpoints
+from axo_tui.core.journal import SQLITE_AUTOCHECKPOINT_PAGES, Journal
+from tests.core.runtime.builders import until
+
+RUN_IDS = itertools.count()
+
+
+def autocheckpoint(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+async def commit_rows(journal: Journal, commits: int) -> None:
+    for _ in range(commits):
+        journal.create_run(f"r{next(RUN_IDS)}", "workflow", "w", "x" * 4000)  # over a page
+        await asyncio.wait_for(journal.durable(), 5)
+
+
+async def test_the_wal_is_copied_back_by_the_checkpoint_thread_every_few_commits(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        assert autocheckpoint(journal._db) == 0  # commits never checkpoint themselves
+        database = tmp_path / "axo.db"
+        size = database.stat().st_size
+        await commit_rows(journal, wal_checkpoints.CHECKPOINT_EVERY - 1)
+        assert database.stat().st_size == size  # everything still in the WAL
+        await commit_rows(journal, 1)
+        await until(lambda: database.stat().st_size > size + 10 * 4096)
+        runs = journal.list_runs(limit=100)
+        assert len(runs) == wal_checkpoints.CHECKPOINT_EVERY
+    finally:
+        journal.close()
+
+
+async def test_the_raw_connection_gets_sqlites_own_checkpoints_back(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        await commit_rows(journal, 2)
+        assert autocheckpoint(journal.connection) == SQLITE_AUTOCHECKPOINT_PAGES
+    finally:
+        journal.close()
+
+
+def test_a_journal_outside_group_mode_keeps_sqlites_checkpoints(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    try:
+        assert autocheckpoint(journal._db) == SQLITE_AUTOCHECKPOINT_PAGES
+    finally:
+        journal.close()
