@@ -153,7 +153,7 @@ class Runtime:
         with contextlib.suppress(RuntimeError):  # started outside a loop: write at once
             loop = asyncio.get_running_loop()
             self._journal.group_commits(loop)
-            self.memory.defer_log_writes(loop)
+            self.memory.defer_writes(loop)
         self._lease = OwnerLease.acquire(self.state_dir)
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event, journaled_only=True)

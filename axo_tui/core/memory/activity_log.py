@@ -9,9 +9,8 @@ appended whole (one `os.write` each, or each agent's lines of a moment together)
 line from a crash is skipped by the reader rather than failing the whole day.
 
 Inside a runtime (`defer`), the lines made during one turn of the event loop are written at
-its next turn, each agent's in one write: a short step made two writes, its user line and its
-reply, and a fan-out of a hundred agents two hundred. A killed process loses at most the lines
-of the loop turn it died in; a reader in this process always sees every line (`flush` first).
+its next turn, each agent's in one write (`deferred_lines`). A reader in this process always
+sees every line (`flush` first).
 
 Each agent's day file stays open between entries (one `os.write` per line, no buffer to
 flush), reopened when the day changes or the file was removed under it (`forget`, `axo gc`;
@@ -39,6 +38,7 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core import jsonfast
+from axo_tui.core.memory.deferred_lines import DeferredLines
 
 MAX_DAYS = 31
 """The widest range `recall_timeframe` reads: a month, so one call cannot flood a prompt."""
@@ -94,6 +94,10 @@ def _stamp() -> tuple[str, dt.date]:
     return f"{cached[1]}.{int((now - second) * 1000):03d}{cached[2]}", cached[3]
 
 
+def _raise(agent_id: str, exc: OSError) -> None:
+    raise exc
+
+
 class ActivityLogError(Exception):
     """Bad dates or range; the message says what a valid request looks like."""
 
@@ -118,40 +122,23 @@ class ActivityLog:
         self._lock = threading.Lock()
         self._open: dict[str, _OpenDay] = {}
         """agent -> its open day file, most recently used last."""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread = 0
-        self._on_error: Callable[[str, OSError], None] | None = None
-        self._queued: list[tuple[str, dt.date, bytes]] = []
-        """Deferred mode: lines made this loop turn, in order, for `flush`."""
-        self._flush_handle: asyncio.TimerHandle | None = None
+        self._on_error: Callable[[str, OSError], None] = _raise
+        self._deferred = DeferredLines[tuple[str, dt.date]](
+            self._write_day, lambda key, exc: self._on_error(key[0], exc)
+        )
 
     def defer(
         self, loop: asyncio.AbstractEventLoop, on_error: Callable[[str, OSError], None]
     ) -> None:
         """From now on, write the lines made on `loop`'s thread at the loop's next turn (see
-        the module's docstring). `on_error(agent_id, error)` hears of a write that failed
-        then: nobody is waiting for it any more."""
-        self._loop = loop
-        self._loop_thread = threading.get_ident()
+        the module's docstring), until `close()`. `on_error(agent_id, error)` hears of a
+        write that failed then."""
         self._on_error = on_error
+        self._deferred.start(loop)
 
     def flush(self) -> None:
-        """Write every deferred line now, each agent's lines of a day in one write."""
-        with self._lock:
-            queued, self._queued = self._queued, []
-            if self._flush_handle is not None:
-                self._flush_handle.cancel()
-                self._flush_handle = None
-            grouped: dict[tuple[str, dt.date], list[bytes]] = {}
-            for agent_id, day, data in queued:
-                grouped.setdefault((agent_id, day), []).append(data)
-            for (agent_id, day), lines in grouped.items():
-                try:
-                    self._write_now(agent_id, day, b"".join(lines))
-                except OSError as exc:
-                    if self._on_error is None:
-                        raise
-                    self._on_error(agent_id, exc)
+        """Write every deferred line now."""
+        self._deferred.flush()
 
     def agent_dir(self, agent_id: str) -> Path:
         return self.root / quote(agent_id, safe="-_.")
@@ -168,28 +155,19 @@ class ActivityLog:
         """As `append`, with the fields given as a mapping (the turn builds it once)."""
         stamp, day = _stamp()
         data = jsonfast.line({"ts": stamp, "kind": kind, **fields})
-        loop = self._loop
-        if loop is not None and threading.get_ident() == self._loop_thread:
-            with self._lock:
-                self._queued.append((agent_id, day, data))
-                if self._flush_handle is None:
-                    # A timer, not call_soon: it runs after the callbacks already due at the
-                    # next turn, the journal's group commit among them, so these writes
-                    # overlap that commit on the journal's writer thread.
-                    self._flush_handle = loop.call_later(0, self.flush)
-            return
-        self.flush()  # this line must follow every line made before it
-        with self._lock:
-            self._write_now(agent_id, day, data)
+        if not self._deferred.add((agent_id, day), data):
+            self.flush()  # this line must follow every line made before it
+            self._write_day((agent_id, day), data)
 
-    def _write_now(self, agent_id: str, day: dt.date, data: bytes) -> None:
-        """One write of whole lines; the caller holds the lock. One lock for the process: two
+    def _write_day(self, key: tuple[str, dt.date], data: bytes) -> None:
+        """One write of whole lines to an agent's day file. One lock for the process: two
         activations of one agent must not interleave bytes within a line. O_APPEND makes each
         write land at the end even when another process (a second runtime) appends too."""
-        fd = self._fd(agent_id, day)
-        view = memoryview(data)
-        while view:  # a short write (a signal, a nearly full disk): write the rest
-            view = view[os.write(fd, view) :]
+        with self._lock:
+            fd = self._fd(*key)
+            view = memoryview(data)
+            while view:  # a short write (a signal, a nearly full disk): write the rest
+                view = view[os.write(fd, view) :]
 
     def _fd(self, agent_id: str, day: dt.date) -> int:
         """The open descriptor of the agent's file for `day`; the caller holds the lock.
@@ -232,9 +210,10 @@ class ActivityLog:
         """Close the kept-open day files (of one agent, or all), after writing the deferred
         lines; the next entry reopens. Closing them all also ends the deferral: the loop may
         be about to close."""
-        self.flush()
         if agent_id is None:
-            self._loop = None
+            self._deferred.stop()
+        else:
+            self.flush()
         with self._lock:
             for key in [agent_id] if agent_id is not None else list(self._open):
                 held = self._open.pop(key, None)

@@ -16,21 +16,27 @@ and kept for its next entries); a busy one is sealed after
 ROTATE_LINES lines and a new one started, so no file grows without end. O_APPEND keeps whole
 lines whole when two processes append to the same file. A torn last line (a kill mid-write)
 is skipped. Older spools (one `<id>.json` per entry) are still read.
+
+Inside a runtime (`defer`), the entries of one turn of the event loop are written at its next
+turn, in one write (`deferred_lines`); what reads or marks the spool writes them first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from axo_tui.core import jsonfast
+from axo_tui.core.memory.deferred_lines import DeferredLines
 from axo_tui.core.memory.semantic import PendingMemory
+from axo_tui.core.runs import random_hex
 
 ROTATE_LINES = 4096
 """Lines after which this process starts a new spool file (the old one goes once done)."""
@@ -38,10 +44,10 @@ ROTATE_LINES = 4096
 
 def new_memory_id() -> str:
     """Sortable by creation time, unique across processes."""
-    return f"{time.time_ns():020d}-{os.urandom(6).hex()}"
+    return f"{time.time_ns():020d}-{random_hex(6)}"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a key of the deferred lines
 class _SpoolFile:
     path: Path
     pending: set[str] = field(default_factory=set)
@@ -69,10 +75,14 @@ def _entry(document: Any) -> PendingMemory:
     )
 
 
-def _append(fd: int, document: dict[str, Any]) -> None:
-    view = memoryview(jsonfast.line(document))
+def _append(fd: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:  # a short write (a signal, a nearly full disk): write the rest
         view = view[os.write(fd, view) :]
+
+
+def _raise_error(exc: OSError) -> None:
+    raise exc
 
 
 class PendingSpool:
@@ -85,6 +95,26 @@ class PendingSpool:
         self._file_of: dict[str, _SpoolFile] = {}
         self._legacy: set[str] = set()
         """Ids read from older one-file-per-entry spools (`<id>.json`)."""
+        self._on_error: Callable[[OSError], None] = _raise_error
+        self._deferred = DeferredLines[_SpoolFile](
+            self._write_to, lambda spool_file, exc: self._on_error(exc)
+        )
+
+    def defer(self, loop: asyncio.AbstractEventLoop, on_error: Callable[[OSError], None]) -> None:
+        """From now on, write the entries put on `loop`'s thread at the loop's next turn (see
+        the module's docstring), until `close()`. `on_error` hears of a write that failed
+        then (its entries are still queued for storing, only not kept across a restart)."""
+        self._on_error = on_error
+        self._deferred.start(loop)
+
+    def flush(self) -> None:
+        """Write the deferred entries now."""
+        self._deferred.flush()
+
+    @staticmethod
+    def _write_to(spool_file: _SpoolFile, data: bytes) -> None:
+        if spool_file.fd is not None:  # (closed meanwhile: the entries stay in memory only)
+            _append(spool_file.fd, data)
 
     # ------------------------------------------------------------------ write
     def put(self, entry: PendingMemory) -> None:
@@ -93,7 +123,10 @@ class PendingSpool:
         if active is None or active.lines >= ROTATE_LINES:
             active = self._start(entry.id)
         assert active.fd is not None
-        _append(active.fd, _document(entry))
+        data = jsonfast.line(_document(entry))
+        if not self._deferred.add(active, data):
+            self.flush()
+            _append(active.fd, data)
         active.lines += 1
         active.pending.add(entry.id)
         self._file_of[entry.id] = active
@@ -150,6 +183,7 @@ class PendingSpool:
 
     def forget(self, memory_ids: Iterable[str]) -> None:
         """Mark entries done for good, wherever they are spooled (`axo memory forget`)."""
+        self.flush()  # a mark follows its entry
         doomed = set(memory_ids)
         unknown = doomed - self._file_of.keys() - self._legacy
         if unknown:
@@ -173,11 +207,12 @@ class PendingSpool:
                 spool_file.fd = os.open(spool_file.path, flags)
             except FileNotFoundError:
                 return  # removed meanwhile (another process finished it): nothing to mark
-        _append(spool_file.fd, {"done": memory_id})
+        _append(spool_file.fd, jsonfast.line({"done": memory_id}))
         spool_file.lines += 1
 
     def close(self) -> None:
         """Close the files; one whose entries are all done goes."""
+        self._deferred.stop()
         for spool_file in list(self._files.values()):
             if not spool_file.pending:
                 self._drop(spool_file)
@@ -198,6 +233,7 @@ class PendingSpool:
     def load(self) -> list[PendingMemory]:
         """Every entry not done yet, oldest first; an unreadable file or line is skipped,
         not fatal. What is read is tracked, so that finishing a file removes it."""
+        self.flush()
         entries: dict[str, PendingMemory] = {}
         for path in self._paths():
             found, done = self._read_file(path)

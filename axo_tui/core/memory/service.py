@@ -201,12 +201,18 @@ class AgentMemory:
             )
         return result.messages
 
-    def defer_log_writes(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Write activity-log lines at the loop's next turn, gathered (`ActivityLog.defer`);
-        until `aclose`."""
+    def defer_writes(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write activity-log lines and spooled memories at the loop's next turn, gathered
+        (`deferred_lines`); until `aclose`."""
         self.log.defer(
             loop,
             lambda agent_id, exc: self._warn(agent_id, f"cannot write the activity log: {exc}"),
+        )
+        self.spool.defer(
+            loop,
+            lambda exc: self._warn(
+                None, f"cannot spool memories for recall (kept in memory): {exc}"
+            ),
         )
 
     def record(self, agent_id: str, kind: str, fields: Mapping[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""Deferred activity-log writes inside a runtime: lines of one loop turn, written at the next,
-each agent's in one write, never lost to a reader, a closed loop or a failing disk."""
+"""Deferred writes inside a runtime (activity log, recall spool): the lines of one loop turn are
+written at the next, each file's in one write, never lost to a reader, a close or a failing
+disk."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core.memory import activity_log
+from axo_tui.core.memory import pending
 from axo_tui.core.memory.activity_log import ActivityLog, DayRange
+from axo_tui.core.memory.pending import PendingSpool, new_memory_id
+from axo_tui.core.memory.semantic import PendingMemory
 
 TODAY = dt.date.today()
 
@@ -31,8 +34,13 @@ def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         writes.append(fd)
         return real(fd, data)
 
-    monkeypatch.setattr(activity_log.os, "write", counting)
+    monkeypatch.setattr(os, "write", counting)
     return writes
+
+
+async def _next_loop_turn() -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 async def test_a_loop_turns_lines_land_at_the_next_turn_one_write_per_agent(
@@ -45,8 +53,7 @@ async def test_a_loop_turns_lines_land_at_the_next_turn_one_write_per_agent(
         log.append(agent, "user", content=f"question to {agent}")
         log.append(agent, "assistant", content=f"answer from {agent}")
     assert _lines(log, "a") == [] and writes == []  # nothing written within the turn
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await _next_loop_turn()
     assert len(writes) == 2  # one per agent, both lines in it
     for agent in ("a", "b"):
         kinds = [line.split('"kind":"')[1].split('"')[0] for line in _lines(log, agent)]
@@ -95,9 +102,74 @@ async def test_a_failed_deferred_write_is_reported_and_other_agents_still_writte
     (tmp_path / "blocked").write_text("a file where the agent's directory should be")
     log.append("blocked", "user", content="lost")
     log.append("fine", "user", content="kept")
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await _next_loop_turn()
     assert [agent for agent, _ in failures] == ["blocked"]
     assert "blocked" in failures[0][1]
     assert len(_lines(log, "fine")) == 1
     log.close()
+
+
+def _memory(text: str) -> PendingMemory:
+    return PendingMemory(id=new_memory_id(), agent_id="a", text=text, metadata={})
+
+
+def _spooled(directory: Path) -> list[str]:
+    return [
+        line for path in sorted(directory.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
+
+
+async def test_spooled_memories_of_a_loop_turn_are_one_write_at_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = PendingSpool(tmp_path)
+    spool.defer(asyncio.get_running_loop(), lambda exc: None)
+    writes = _count_writes(monkeypatch)
+    entries = [_memory(f"m{index}") for index in range(3)]
+    for entry in entries:
+        spool.put(entry)
+    assert writes == [] and _spooled(tmp_path) == []
+    await _next_loop_turn()
+    assert len(writes) == 1
+    lines = _spooled(tmp_path)
+    assert len(lines) == 3
+    assert [line.count(entry.id) for line, entry in zip(lines, entries, strict=True)] == [1] * 3
+    assert PendingSpool(tmp_path).load() == entries  # what another process would replay
+    spool.close()
+
+
+async def test_the_spool_writes_queued_entries_before_reading_marking_or_closing(
+    tmp_path: Path,
+) -> None:
+    spool = PendingSpool(tmp_path)
+    spool.defer(asyncio.get_running_loop(), lambda exc: None)
+    first, second, third = _memory("1"), _memory("2"), _memory("3")
+    spool.put(first)
+    assert spool.load() == [first]
+    spool.put(second)
+    spool.remove(first.id)  # its mark comes after the line of `second`, written first
+    lines = _spooled(tmp_path)
+    assert second.id in lines[-2] and lines[-1] == f'{{"done":"{first.id}"}}'
+    spool.put(third)
+    spool.close()
+    assert PendingSpool(tmp_path).load() == [second, third]
+    spool.put(_memory("after close"))  # written at once
+    assert len(PendingSpool(tmp_path).load()) == 3
+
+
+async def test_a_failed_deferred_spool_write_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = PendingSpool(tmp_path)
+    failures: list[str] = []
+    spool.defer(asyncio.get_running_loop(), lambda exc: failures.append(str(exc)))
+    spool.put(_memory("kept in memory only"))
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pending.os, "write", full)
+    await _next_loop_turn()
+    assert failures == ["[Errno 28] No space left on device"]
+    monkeypatch.undo()
+    spool.close()

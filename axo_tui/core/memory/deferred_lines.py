@@ -1,0 +1,81 @@
+"""Lines for append-only files, gathered during one turn of the event loop and written at its
+next turn, each file's lines in one write.
+
+A short workflow step appended three lines to files on the loop's thread (its user line and
+reply to the activity log, its exchange to the recall spool), each a system call of a few
+microseconds; a fan-out of a hundred agents made three hundred in a row. Gathered, they are one
+write per file, and they run at the next turn: after the callbacks due then, the journal's
+group commit among them, so they overlap that commit on the journal's writer thread. A killed
+process loses at most the lines of the loop turn it died in, the window the journal's group
+commit has too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+class DeferredLines(Generic[Key]):
+    """Lines per file key, written by `write(key, data)` at the loop's next turn (or when
+    `flush` is called). `on_error(key, error)` hears of a write that failed then: nobody
+    waits for it any more. Thread-safe; only the loop's own thread defers."""
+
+    def __init__(
+        self,
+        write: Callable[[Key, bytes], None],
+        on_error: Callable[[Key, OSError], None],
+    ) -> None:
+        self._write = write
+        self._on_error = on_error
+        self._lock = threading.RLock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+        self._queued: dict[Key, list[bytes]] = {}
+        """Lines not yet written, per file, in order (dicts keep the files' order too)."""
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Defer the lines added on `loop`'s thread (the caller's) from now on."""
+        self._loop = loop
+        self._thread = threading.get_ident()
+
+    def stop(self) -> None:
+        """Write what is queued; from now on every line is written at once."""
+        self.flush()
+        self._loop = None
+
+    def add(self, key: Key, data: bytes) -> bool:
+        """Queue `data` for `key`'s file. False if lines are not deferred here (not started,
+        or another thread): the caller writes it now, after `flush`, to keep the order."""
+        loop = self._loop
+        if loop is None or threading.get_ident() != self._thread:
+            return False
+        with self._lock:
+            lines = self._queued.get(key)
+            if lines is None:
+                self._queued[key] = [data]
+            else:
+                lines.append(data)
+            if self._handle is None:
+                # A timer, not call_soon: it runs after the callbacks already due at the next
+                # turn (the journal's group commit among them), so the writes overlap it.
+                self._handle = loop.call_later(0, self.flush)
+        return True
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        with self._lock:
+            queued, self._queued = self._queued, {}
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            for key, lines in queued.items():
+                try:
+                    self._write(key, b"".join(lines))
+                except OSError as exc:
+                    self._on_error(key, exc)
