@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from axo_tui.core import localday
 from axo_tui.core.budget import BudgetExceededError, ExecutionBudget
 from axo_tui.core.bus import EventBus
 from axo_tui.core.config.schema import AgentConfig, ProviderConfig, ProviderKind
@@ -231,7 +232,7 @@ class AgentRunner:
             recall,
         )
         # Remembered per agent: most turns build the same prompt as the last one.
-        today = dt.date.today()
+        today = localday.today()
         memo = self._systems.get(agent.id)
         if memo is not None and memo[0] is agent and memo[1] == today and memo[2] == sections:
             return memo[3]
@@ -487,16 +488,17 @@ class AgentRunner:
             completion_tokens=usage.completion_tokens,
             cost_usd=cost,
         )
-        self._bus.emit(
-            UsageRecorded,
-            run_id=request.run_id,
-            agent_id=request.agent.id,
-            provider=resolved.config.name,
-            model=model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=cost,
-        )
+        if self._bus.wanted(UsageRecorded):  # (not journaled: the ledger row is the record)
+            self._bus.emit(
+                UsageRecorded,
+                run_id=request.run_id,
+                agent_id=request.agent.id,
+                provider=resolved.config.name,
+                model=model,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=cost,
+            )
         per_call = request.agent.token_budget.per_call
         if per_call is not None and usage.total > per_call:
             # Only reachable under `warn` (abort caps max_tokens) or when a provider

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core import journal_writer, jsonfast
+from axo_tui.core import journal_writer, jsonfast, localday
 from axo_tui.core.events import Event
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.wal_checkpoints import Checkpointer
@@ -796,7 +796,7 @@ class Journal:
             "prompt_tokens, completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 now,
-                _local_day(now),
+                localday.day_of(now),
                 run_id,
                 activation_id,
                 agent_id,
@@ -1128,20 +1128,6 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         created,
         finished,
     )
-
-
-_day_cache: tuple[int, str] = (-1, "")
-"""The last whole second asked of `_local_day`, and its day."""
-
-
-def _local_day(now: float) -> str:
-    """The local day (YYYY-MM-DD) of a timestamp; remembered for the second, as every call
-    of a turn asks within the same one."""
-    global _day_cache
-    second = int(now)
-    if _day_cache[0] != second:
-        _day_cache = (second, time.strftime("%Y-%m-%d", time.localtime(second)))
-    return _day_cache[1]
 
 
 class _Nested:

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from axo_tui.core import localday
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory.activity_log import ActivityLog
 from axo_tui.core.memory.compaction import Counter, compact
@@ -244,7 +245,7 @@ class AgentMemory:
         meta: dict[str, str | float | int | bool] = {
             "session_id": session_id,
             "run_id": run_id or "",
-            "day": dt.date.today().isoformat(),
+            "day": localday.day_of(time.time()),
             "kind": "exchange",
         }
         shared = agent.memory.recall.share
