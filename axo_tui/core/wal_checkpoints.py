@@ -4,10 +4,12 @@ SQLite copies the WAL back into the database file once it reaches 1,000 pages, i
 commit that crossed the mark, with two fsyncs: 5 to 10 ms that the commit's waiters (the
 activations at their durability barrier) spent waiting, every sixteenth fan-out or so. A
 journal in group mode turns that off for its own connection and asks for a PASSIVE
-checkpoint here instead, every CHECKPOINT_EVERY commits: it runs on another connection
-while commits go on (it copies what was committed when it started, writers are not blocked)
-and the WAL starts over at the next commit once everything is copied. Other processes keep
-SQLite's automatic checkpoints; the last connection to close checkpoints what is left.
+checkpoint here instead, every so many commits: it runs on another connection while commits
+go on (it copies what was committed when it started, writers are not blocked) and the WAL
+starts over at the next commit once everything is copied. How many commits apart adapts to
+what each checkpoint finds, so that one copies about TARGET_FRAMES pages, as SQLite's own
+would (a fan-out's commit writes some 60 pages, a chain step's under 10). Other processes
+keep SQLite's automatic checkpoints; the last connection to close checkpoints what is left.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = 16
-"""Commits between two checkpoints: a 1 -> 100 -> 1 fan-out's commit writes about 60 pages,
-so about SQLite's own 1,000-page mark; smaller commits checkpoint a smaller WAL."""
+TARGET_FRAMES = 1000
+"""Pages a checkpoint should find in the WAL: SQLite's own mark (wal_autocheckpoint)."""
+FIRST_EVERY = 16
+"""Commits before the first checkpoint, then adapted within [MIN_EVERY, MAX_EVERY]."""
+MIN_EVERY = 4
+MAX_EVERY = 1024
 
 
 class Checkpointer:
@@ -34,12 +39,14 @@ class Checkpointer:
         """Opened and used on the thread only."""
         self._running: Future[None] | None = None
         self._commits = 0
+        self.every = FIRST_EVERY
+        """Commits between two checkpoints; set by the checkpoint thread as it learns."""
 
     def committed(self) -> None:
-        """A commit landed: start a checkpoint every CHECKPOINT_EVERY of them, unless the
-        last one is still running (the next commit asks again)."""
+        """A commit landed: start a checkpoint every `every` of them, unless the last one is
+        still running (the next commit asks again)."""
         self._commits += 1
-        if self._commits < CHECKPOINT_EVERY:
+        if self._commits < self.every:
             return
         if self._running is not None and not self._running.done():
             return
@@ -53,11 +60,18 @@ class Checkpointer:
             if self._db is None:
                 self._db = sqlite3.connect(self._path, isolation_level=None)
                 self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _busy, frames, _copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:
             # Nothing is lost: the WAL holds every commit, and the next checkpoint (or the
             # last connection to close) copies it.
             log.warning("%s: WAL checkpoint failed (tried again later): %s", self._path, exc)
+            return
+        # Twice as far apart when it found less than half the target, half as far when more
+        # than twice: steps of two settle fast and never swing on one odd commit.
+        if frames * 2 < TARGET_FRAMES:
+            self.every = min(MAX_EVERY, self.every * 2)
+        elif frames > TARGET_FRAMES * 2:
+            self.every = max(MIN_EVERY, self.every // 2)
 
     def close(self) -> None:
         """Wait for the checkpoint running, if any, and close the thread's connection."""

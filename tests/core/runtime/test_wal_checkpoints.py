@@ -18,9 +18,9 @@ def autocheckpoint(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
 
 
-async def commit_rows(journal: Journal, commits: int) -> None:
+async def commit_rows(journal: Journal, commits: int, size: int = 4000) -> None:
     for _ in range(commits):
-        journal.create_run(f"r{next(RUN_IDS)}", "workflow", "w", "x" * 4000)  # over a page
+        journal.create_run(f"r{next(RUN_IDS)}", "workflow", "w", "x" * size)  # size > a page
         await asyncio.wait_for(journal.durable(), 5)
 
 
@@ -33,12 +33,12 @@ async def test_the_wal_is_copied_back_by_the_checkpoint_thread_every_few_commits
         assert autocheckpoint(journal._db) == 0  # commits never checkpoint themselves
         database = tmp_path / "axo.db"
         size = database.stat().st_size
-        await commit_rows(journal, wal_checkpoints.CHECKPOINT_EVERY - 1)
+        await commit_rows(journal, wal_checkpoints.FIRST_EVERY - 1)
         assert database.stat().st_size == size  # everything still in the WAL
         await commit_rows(journal, 1)
         await until(lambda: database.stat().st_size > size + 10 * 4096)
         runs = journal.list_runs(limit=100)
-        assert len(runs) == wal_checkpoints.CHECKPOINT_EVERY
+        assert len(runs) == wal_checkpoints.FIRST_EVERY
     finally:
         journal.close()
 
@@ -57,5 +57,31 @@ def test_a_journal_outside_group_mode_keeps_sqlites_checkpoints(tmp_path: Path) 
     journal = Journal(tmp_path / "axo.db")
     try:
         assert autocheckpoint(journal._db) == SQLITE_AUTOCHECKPOINT_PAGES
+    finally:
+        journal.close()
+
+
+async def test_checkpoints_move_apart_while_they_find_little_to_copy(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        checkpoints = journal._checkpoints
+        assert checkpoints is not None
+        await commit_rows(journal, wal_checkpoints.FIRST_EVERY)
+        # A few pages a commit, far below the target: the next checkpoint comes later.
+        await until(lambda: checkpoints.every == 2 * wal_checkpoints.FIRST_EVERY)
+    finally:
+        journal.close()
+
+
+async def test_checkpoints_come_closer_when_they_find_a_big_wal(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "axo.db")
+    journal.group_commits(asyncio.get_running_loop())
+    try:
+        checkpoints = journal._checkpoints
+        assert checkpoints is not None
+        # About 200 pages a commit: sixteen of them are three times the target.
+        await commit_rows(journal, wal_checkpoints.FIRST_EVERY, size=800_000)
+        await until(lambda: checkpoints.every == wal_checkpoints.FIRST_EVERY // 2)
     finally:
         journal.close()
