@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from axo_tui.core import journal_writer
 from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from tests.core.runtime.builders import until
 
 
 @pytest.fixture
@@ -156,3 +159,33 @@ async def test_a_row_breaking_a_constraint_fails_the_commit_and_nothing_else(
     with sqlite3.connect(journal.path) as other:
         ids = [row[0] for row in other.execute("SELECT id FROM activations ORDER BY id")]
     assert ids == ["a", "c"]  # the failed commit's rows are all gone, later ones kept
+
+
+async def test_an_end_finds_its_start_queued_behind_a_commit_that_failed(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The failed commit's rows are lost; a start queued while it ran is kept, and its end
+    # still goes into that queued row.
+    gate = threading.Event()
+    real_commit = journal_writer.commit
+
+    def held_then_failing(*args: Any) -> set[str]:
+        assert gate.wait(5)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(journal_writer, "commit", held_then_failing)
+    journal.create_run("r", "workflow", "w", "in")
+    journal.start_activation("lost", "r", "agent", "workflow", "in")
+    barrier = asyncio.ensure_future(journal.durable())
+    await until(lambda: journal._flight is not None)
+    journal.start_activation("kept", "r", "agent", "workflow", "in")
+    gate.set()
+    with pytest.raises(JournalError, match="disk is full"):
+        await asyncio.wait_for(barrier, 5)
+    monkeypatch.setattr(journal_writer, "commit", real_commit)
+    statements = trace(journal)
+    journal.finish_activation("kept", "completed", "done")
+    await commit(journal)
+    assert not any(s.startswith("UPDATE") for s in statements)
+    rows = journal._db.execute("SELECT id, status, output FROM activations").fetchall()
+    assert rows == [("kept", "completed", "done")]
