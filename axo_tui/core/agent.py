@@ -478,27 +478,18 @@ class AgentRunner:
         usage: Usage,
         cost: float | None,
     ) -> None:
-        self._journal.record_usage(
-            run_id=request.run_id,
-            activation_id=request.activation_id,
-            agent_id=request.agent.id,
-            provider=resolved.config.name,
-            model=model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=cost,
-        )
+        row: dict[str, Any] = {
+            "run_id": request.run_id,
+            "agent_id": request.agent.id,
+            "provider": resolved.config.name,
+            "model": model,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cost_usd": cost,
+        }
+        self._journal.record_usage(activation_id=request.activation_id, **row)
         if self._bus.wanted(UsageRecorded):  # (not journaled: the ledger row is the record)
-            self._bus.emit(
-                UsageRecorded,
-                run_id=request.run_id,
-                agent_id=request.agent.id,
-                provider=resolved.config.name,
-                model=model,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cost_usd=cost,
-            )
+            self._bus.emit(UsageRecorded, **row)
         per_call = request.agent.token_budget.per_call
         if per_call is not None and usage.total > per_call:
             # Only reachable under `warn` (abort caps max_tokens) or when a provider

@@ -7,7 +7,6 @@ import asyncio
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,7 @@ from axo_tui.core import journal_writer
 from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
 from tests.core.runtime.builders import until
-
-
-@pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
-    grouped = Journal(tmp_path / "axo.db")
-    grouped.group_commits(asyncio.get_running_loop())
-    yield grouped
-    grouped.close()
+from tests.core.runtime.journal_fakes import record_usage
 
 
 def trace(journal: Journal) -> list[str]:
@@ -46,19 +38,6 @@ async def commit(journal: Journal) -> None:
     await asyncio.wait_for(journal.durable(), 5)
 
 
-def usage_row(journal: Journal, run_id: str, activation_id: str) -> None:
-    journal.record_usage(
-        run_id=run_id,
-        activation_id=activation_id,
-        agent_id="a",
-        provider="scripted",
-        model="m",
-        prompt_tokens=3,
-        completion_tokens=2,
-        cost_usd=None,
-    )
-
-
 async def test_queued_inserts_become_one_statement_per_table_and_activation_one_row(
     journal: Journal,
 ) -> None:
@@ -67,7 +46,7 @@ async def test_queued_inserts_become_one_statement_per_table_and_activation_one_
     statements = trace(journal)
     for index in range(3):
         journal.start_activation(f"a{index}", "r", f"agent{index}", "workflow", "in")
-        usage_row(journal, "r", f"a{index}")
+        record_usage(journal, "r", activation_id=f"a{index}")
         journal.finish_activation(f"a{index}", "completed", f"out {index}")
     await commit(journal)
     assert sorted(s for s in statements if s not in ("BEGIN IMMEDIATE", "COMMIT")) == [
@@ -108,7 +87,7 @@ async def test_a_statement_holds_at_most_its_share_of_rows(journal: Journal) -> 
     statements = trace(journal)
     journal.create_run("r", "workflow", "w", "in")
     for index in range(150):
-        usage_row(journal, "r", f"a{index}")
+        record_usage(journal, "r", activation_id=f"a{index}")
     await commit(journal)
     limit = journal_writer.ROWS_PER_STATEMENT
     assert [s for s in statements if s.startswith("INSERT INTO usage")] == [

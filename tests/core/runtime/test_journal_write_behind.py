@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,11 @@ from axo_tui.core import journal_writer
 from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
 from tests.core.runtime.builders import until
-from tests.core.runtime.journal_fakes import FailingCommit, runs_seen_by_another_process
+from tests.core.runtime.journal_fakes import (
+    FailingCommit,
+    record_usage,
+    runs_seen_by_another_process,
+)
 
 Commit = Callable[[Callable[[], sqlite3.Connection], Sequence[journal_writer.Op], Path], set[str]]
 """The type of `journal_writer.commit`, the writer thread's job."""
@@ -51,18 +55,6 @@ class Flights:
             return real(connection, ops, path)
 
         return commit
-
-
-@pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
-    """A journal in group mode on the test's loop; closed after the test, on its real
-    connection again should the test have swapped in a failing one."""
-    grouped = Journal(tmp_path / "axo.db")
-    grouped.group_commits(asyncio.get_running_loop())
-    real = grouped._db
-    yield grouped
-    grouped._db = real
-    grouped.close()
 
 
 @pytest.fixture
@@ -308,28 +300,15 @@ async def test_a_failed_commit_does_not_leave_gaps_in_a_session(
         assert list(rows) == [(0, "kept"), (1, "queued meanwhile"), (2, "after")]
 
 
-def usage(journal: Journal, run_id: str, prompt: int, completion: int) -> None:
-    journal.record_usage(
-        run_id=run_id,
-        activation_id=None,
-        agent_id="agent",
-        provider="p",
-        model="m",
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cost_usd=None,
-    )
-
-
 async def test_a_runs_tokens_are_the_ledgers_before_and_after_it_finishes(
     journal: Journal,
 ) -> None:
     other = Journal(journal.path)  # another process: it did not create the run
     try:
         journal.create_run("r", "workflow", "w", "x")
-        usage(journal, "r", 3, 4)
-        usage(journal, "r", 10, 1)
-        usage(journal, "elsewhere", 100, 100)
+        record_usage(journal, "r", 3, 4)
+        record_usage(journal, "r", 10, 1)
+        record_usage(journal, "elsewhere", 100, 100)
         assert journal.run_tokens("r") == (13, 5)
         await journal.durable()
         assert other.run_tokens("r") == (13, 5)  # read from the ledger
@@ -345,9 +324,9 @@ async def test_after_a_failed_commit_a_runs_tokens_are_what_the_ledger_kept(
 ) -> None:
     real = journal._db
     journal.create_run("r", "workflow", "w", "x")
-    usage(journal, "r", 1, 2)
+    record_usage(journal, "r", 1, 2)
     await journal.durable()
-    usage(journal, "r", 3, 4)
+    record_usage(journal, "r", 3, 4)
     journal._db = FailingCommit(real)  # type: ignore[assignment]
     with pytest.raises(JournalError):
         await journal.durable()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from axo_tui.core import wal_checkpoints
 from axo_tui.core.journal import SQLITE_AUTOCHECKPOINT_PAGES, Journal
+from axo_tui.core.wal_checkpoints import Checkpointer
 from tests.core.runtime.builders import until
 
 RUN_IDS = itertools.count()
@@ -18,6 +19,11 @@ def autocheckpoint(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
 
 
+def checkpointer(journal: Journal) -> Checkpointer:
+    assert journal._checkpoints is not None
+    return journal._checkpoints
+
+
 async def commit_rows(journal: Journal, commits: int, size: int = 4000) -> None:
     for _ in range(commits):
         journal.create_run(f"r{next(RUN_IDS)}", "workflow", "w", "x" * size)  # size > a page
@@ -25,32 +31,21 @@ async def commit_rows(journal: Journal, commits: int, size: int = 4000) -> None:
 
 
 async def test_the_wal_is_copied_back_by_the_checkpoint_thread_every_few_commits(
-    tmp_path: Path,
+    journal: Journal,
 ) -> None:
-    journal = Journal(tmp_path / "axo.db")
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        assert autocheckpoint(journal._db) == 0  # commits never checkpoint themselves
-        database = tmp_path / "axo.db"
-        size = database.stat().st_size
-        await commit_rows(journal, wal_checkpoints.FIRST_EVERY - 1)
-        assert database.stat().st_size == size  # everything still in the WAL
-        await commit_rows(journal, 1)
-        await until(lambda: database.stat().st_size > size + 10 * 4096)
-        runs = journal.list_runs(limit=100)
-        assert len(runs) == wal_checkpoints.FIRST_EVERY
-    finally:
-        journal.close()
+    assert autocheckpoint(journal._db) == 0  # commits never checkpoint themselves
+    database = journal.path
+    size = database.stat().st_size
+    await commit_rows(journal, wal_checkpoints.FIRST_EVERY - 1)
+    assert database.stat().st_size == size  # everything still in the WAL
+    await commit_rows(journal, 1)
+    await until(lambda: database.stat().st_size > size + 10 * 4096)
+    assert len(journal.list_runs(limit=100)) == wal_checkpoints.FIRST_EVERY
 
 
-async def test_the_raw_connection_gets_sqlites_own_checkpoints_back(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "axo.db")
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        await commit_rows(journal, 2)
-        assert autocheckpoint(journal.connection) == SQLITE_AUTOCHECKPOINT_PAGES
-    finally:
-        journal.close()
+async def test_the_raw_connection_gets_sqlites_own_checkpoints_back(journal: Journal) -> None:
+    await commit_rows(journal, 2)
+    assert autocheckpoint(journal.connection) == SQLITE_AUTOCHECKPOINT_PAGES
 
 
 def test_a_journal_outside_group_mode_keeps_sqlites_checkpoints(tmp_path: Path) -> None:
@@ -61,27 +56,13 @@ def test_a_journal_outside_group_mode_keeps_sqlites_checkpoints(tmp_path: Path) 
         journal.close()
 
 
-async def test_checkpoints_move_apart_while_they_find_little_to_copy(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "axo.db")
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        checkpoints = journal._checkpoints
-        assert checkpoints is not None
-        await commit_rows(journal, wal_checkpoints.FIRST_EVERY)
-        # A few pages a commit, far below the target: the next checkpoint comes later.
-        await until(lambda: checkpoints.every == 2 * wal_checkpoints.FIRST_EVERY)
-    finally:
-        journal.close()
+async def test_checkpoints_move_apart_while_they_find_little_to_copy(journal: Journal) -> None:
+    await commit_rows(journal, wal_checkpoints.FIRST_EVERY)
+    # A few pages a commit, far below the target: the next checkpoint comes later.
+    await until(lambda: checkpointer(journal).every == 2 * wal_checkpoints.FIRST_EVERY)
 
 
-async def test_checkpoints_come_closer_when_they_find_a_big_wal(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "axo.db")
-    journal.group_commits(asyncio.get_running_loop())
-    try:
-        checkpoints = journal._checkpoints
-        assert checkpoints is not None
-        # About 200 pages a commit: sixteen of them are three times the target.
-        await commit_rows(journal, wal_checkpoints.FIRST_EVERY, size=800_000)
-        await until(lambda: checkpoints.every == wal_checkpoints.FIRST_EVERY // 2)
-    finally:
-        journal.close()
+async def test_checkpoints_come_closer_when_they_find_a_big_wal(journal: Journal) -> None:
+    # About 200 pages a commit: sixteen of them are three times the target.
+    await commit_rows(journal, wal_checkpoints.FIRST_EVERY, size=800_000)
+    await until(lambda: checkpointer(journal).every == wal_checkpoints.FIRST_EVERY // 2)
