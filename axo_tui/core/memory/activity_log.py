@@ -94,10 +94,6 @@ def _stamp() -> tuple[str, dt.date]:
     return f"{cached[1]}.{int((now - second) * 1000):03d}{cached[2]}", cached[3]
 
 
-def _raise(agent_id: str, exc: OSError) -> None:
-    raise exc
-
-
 class ActivityLogError(Exception):
     """Bad dates or range; the message says what a valid request looks like."""
 
@@ -122,10 +118,7 @@ class ActivityLog:
         self._lock = threading.Lock()
         self._open: dict[str, _OpenDay] = {}
         """agent -> its open day file, most recently used last."""
-        self._on_error: Callable[[str, OSError], None] = _raise
-        self._deferred = DeferredLines[tuple[str, dt.date]](
-            self._write_day, lambda key, exc: self._on_error(key[0], exc)
-        )
+        self._deferred = DeferredLines[tuple[str, dt.date]](self._write_day)
 
     def defer(
         self, loop: asyncio.AbstractEventLoop, on_error: Callable[[str, OSError], None]
@@ -133,8 +126,7 @@ class ActivityLog:
         """From now on, write the lines made on `loop`'s thread at the loop's next turn (see
         the module's docstring), until `close()`. `on_error(agent_id, error)` hears of a
         write that failed then."""
-        self._on_error = on_error
-        self._deferred.start(loop)
+        self._deferred.start(loop, lambda key, exc: on_error(key[0], exc))
 
     def flush(self) -> None:
         """Write every deferred line now."""

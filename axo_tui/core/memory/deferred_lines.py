@@ -4,10 +4,8 @@ next turn, each file's lines in one write.
 A short workflow step appended three lines to files on the loop's thread (its user line and
 reply to the activity log, its exchange to the recall spool), each a system call of a few
 microseconds; a fan-out of a hundred agents made three hundred in a row. Gathered, they are one
-write per file, and they run at the next turn: after the callbacks due then, the journal's
-group commit among them, so they overlap that commit on the journal's writer thread. A killed
-process loses at most the lines of the loop turn it died in, the window the journal's group
-commit has too.
+write per file. A killed process loses at most the lines of the loop turn it died in, the
+window the journal's group commit has too.
 """
 
 from __future__ import annotations
@@ -22,16 +20,11 @@ Key = TypeVar("Key", bound=Hashable)
 
 class DeferredLines(Generic[Key]):
     """Lines per file key, written by `write(key, data)` at the loop's next turn (or when
-    `flush` is called). `on_error(key, error)` hears of a write that failed then: nobody
-    waits for it any more. Thread-safe; only the loop's own thread defers."""
+    `flush` is called). Thread-safe; only the loop's own thread defers."""
 
-    def __init__(
-        self,
-        write: Callable[[Key, bytes], None],
-        on_error: Callable[[Key, OSError], None],
-    ) -> None:
+    def __init__(self, write: Callable[[Key, bytes], None]) -> None:
         self._write = write
-        self._on_error = on_error
+        self._on_error: Callable[[Key, OSError], None] | None = None
         self._lock = threading.RLock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
@@ -39,8 +32,13 @@ class DeferredLines(Generic[Key]):
         """Lines not yet written, per file, in order (dicts keep the files' order too)."""
         self._handle: asyncio.TimerHandle | None = None
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Defer the lines added on `loop`'s thread (the caller's) from now on."""
+    def start(
+        self, loop: asyncio.AbstractEventLoop, on_error: Callable[[Key, OSError], None]
+    ) -> None:
+        """Defer the lines added on `loop`'s thread (the caller's) from now on.
+        `on_error(key, error)` hears of a deferred write that failed: nobody waits for it
+        any more. (Lines written at once raise to their caller instead.)"""
+        self._on_error = on_error
         self._loop = loop
         self._thread = threading.get_ident()
 
@@ -63,7 +61,8 @@ class DeferredLines(Generic[Key]):
                 lines.append(data)
             if self._handle is None:
                 # A timer, not call_soon: it runs after the callbacks already due at the next
-                # turn (the journal's group commit among them), so the writes overlap it.
+                # turn, so a turn that awaited once (a stream's first read) is gathered whole
+                # (in a fan-out: one write per agent instead of two).
                 self._handle = loop.call_later(0, self.flush)
         return True
 
@@ -78,4 +77,5 @@ class DeferredLines(Generic[Key]):
                 try:
                     self._write(key, b"".join(lines))
                 except OSError as exc:
+                    assert self._on_error is not None  # lines are queued only once started
                     self._on_error(key, exc)

@@ -81,10 +81,6 @@ def _append(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _raise_error(exc: OSError) -> None:
-    raise exc
-
-
 class PendingSpool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -95,17 +91,13 @@ class PendingSpool:
         self._file_of: dict[str, _SpoolFile] = {}
         self._legacy: set[str] = set()
         """Ids read from older one-file-per-entry spools (`<id>.json`)."""
-        self._on_error: Callable[[OSError], None] = _raise_error
-        self._deferred = DeferredLines[_SpoolFile](
-            self._write_to, lambda spool_file, exc: self._on_error(exc)
-        )
+        self._deferred = DeferredLines[_SpoolFile](self._write_to)
 
     def defer(self, loop: asyncio.AbstractEventLoop, on_error: Callable[[OSError], None]) -> None:
         """From now on, write the entries put on `loop`'s thread at the loop's next turn (see
         the module's docstring), until `close()`. `on_error` hears of a write that failed
         then (its entries are still queued for storing, only not kept across a restart)."""
-        self._on_error = on_error
-        self._deferred.start(loop)
+        self._deferred.start(loop, lambda spool_file, exc: on_error(exc))
 
     def flush(self) -> None:
         """Write the deferred entries now."""

@@ -205,10 +205,7 @@ class AgentMemory:
     def defer_writes(self, loop: asyncio.AbstractEventLoop) -> None:
         """Write activity-log lines and spooled memories at the loop's next turn, gathered
         (`deferred_lines`); until `aclose`."""
-        self.log.defer(
-            loop,
-            lambda agent_id, exc: self._warn(agent_id, f"cannot write the activity log: {exc}"),
-        )
+        self.log.defer(loop, self._log_write_failed)
         self.spool.defer(
             loop,
             lambda exc: self._warn(
@@ -221,7 +218,10 @@ class AgentMemory:
         try:
             self.log.write(agent_id, kind, fields)
         except OSError as exc:
-            self._warn(agent_id, f"cannot write the activity log: {exc}")
+            self._log_write_failed(agent_id, exc)
+
+    def _log_write_failed(self, agent_id: str, exc: OSError) -> None:
+        self._warn(agent_id, f"cannot write the activity log: {exc}")
 
     def remember_exchange(
         self,
