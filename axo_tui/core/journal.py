@@ -344,8 +344,7 @@ class Journal:
             if self._again or self._waiters:
                 self._commit_soon()
         if self._ops:
-            ops, self._ops = self._ops, []
-            self._queued_starts.clear()
+            ops = self._take_ops()
             try:
                 self._begin_group()
                 renumbered = journal_writer.execute(self._db, ops, self.path)
@@ -383,8 +382,7 @@ class Journal:
             self._commit_now()
             return
         self._again = False
-        ops, self._ops = self._ops, []
-        self._queued_starts.clear()
+        ops = self._take_ops()
         waiters, self._waiters = self._waiters, []
         if not ops and not self._db.in_transaction:
             journal_writer.settle(waiters, None)
@@ -393,6 +391,13 @@ class Journal:
         job = functools.partial(journal_writer.commit, self._connection, ops, self.path)
         self._flight = self._writer.start(job, self._loop, self._landed)
         self._flight_waiters = waiters
+
+    def _take_ops(self) -> list[journal_writer.Op]:
+        """The queued writes, handed over to be run: a queued start taken with them can no
+        longer take its activation's end."""
+        ops, self._ops = self._ops, []
+        self._queued_starts.clear()
+        return ops
 
     def _connection(self) -> sqlite3.Connection:
         return self._db  # looked up when the writer thread runs (tests swap `_db`)
@@ -1018,11 +1023,12 @@ _MESSAGES_PER_INSERT = 500
 """Rows of one INSERT (9 parameters each: far below SQLite's 32,766-parameter limit)."""
 
 
-@functools.lru_cache(maxsize=64)
 def _insert_messages_sql(rows: int) -> str:
-    return (
+    return journal_writer.rows_sql(
         "INSERT INTO session_messages (session_id, idx, agent_id, role, content, "
-        "tool_calls, tool_call_id, name, ts) VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * rows)
+        "tool_calls, tool_call_id, name, ts)",
+        "(?,?,?,?,?,?,?,?,?)",
+        rows,
     )
 
 

@@ -93,7 +93,7 @@ def _run_gathered(
                 continue
             params = [value for op in chunk for value in op[1]]
             try:
-                db.execute(_rows_sql(head, row, rows), params)
+                db.execute(rows_sql(head, row, rows), params)
             except sqlite3.IntegrityError:
                 for op in chunk:
                     _run_one(db, op, path, renumbered)
@@ -112,7 +112,8 @@ def _insert_shape(sql: str) -> tuple[str, str] | None:
 
 
 @functools.lru_cache(maxsize=512)
-def _rows_sql(head: str, row: str, rows: int) -> str:
+def rows_sql(head: str, row: str, rows: int) -> str:
+    """`head VALUES row,row,...`: one INSERT of `rows` rows."""
     return f"{head} VALUES {','.join([row] * rows)}"
 
 

@@ -72,16 +72,7 @@ async def test_reads_see_every_write_at_once_and_others_after_the_barrier(
     journal.start_activation("a1", "r", "agent", "input", "x", session_id="s")
     journal.start_session("s")
     journal.append_session("s", "agent", [Message("user", "hi")])
-    journal.record_usage(
-        run_id="r",
-        activation_id="a1",
-        agent_id="agent",
-        provider="p",
-        model="m",
-        prompt_tokens=3,
-        completion_tokens=4,
-        cost_usd=None,
-    )
+    record_usage(journal, "r", 3, 4, activation_id="a1")
     journal.finish_activation("a1", "completed", "done")
     # Read back at once, with no loop turn in between: the queued writes run first.
     run = journal.get_run("r")
