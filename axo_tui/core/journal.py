@@ -196,8 +196,12 @@ class Journal:
         self._loop: asyncio.AbstractEventLoop | None = None
         """Set by `group_commits`: the loop whose turns pace the commits."""
         self._commit_handle: asyncio.Handle | None = None
-        """The scheduled commit: a TimerHandle (the latest moment) or, once a barrier waits,
-        a plain Handle (the loop's next turn)."""
+        """The scheduled commit: at the latest moment, or, once a barrier waits, at the
+        loop's next turn (`_commit_soon_due`)."""
+        self._commit_soon_due = False
+        """Whether `_commit_handle` is due at the loop's next turn. Kept apart rather than
+        told by the handle's class: other loops (uvloop) have timer classes of their own,
+        and a barrier taken for due soon waited out the latest moment, 50 ms."""
         self._waiters: list[asyncio.Future[None]] = []
         """Barriers waiting for the next commit."""
         self._ops: list[journal_writer.Op] = []
@@ -372,6 +376,7 @@ class Journal:
         if self._commit_handle is not None:
             self._commit_handle.cancel()
             self._commit_handle = None
+            self._commit_soon_due = False
         if self._flight is not None:
             self._again = True
             return
@@ -458,14 +463,12 @@ class Journal:
 
     def _commit_soon(self) -> None:
         """Commit at the loop's next turn: every barrier reached in this turn shares it."""
-        handle = self._commit_handle
-        if self._loop is None or (
-            handle is not None and not isinstance(handle, asyncio.TimerHandle)
-        ):
-            return  # already due at the next turn
-        if handle is not None:
-            handle.cancel()
+        if self._loop is None or self._commit_soon_due:
+            return
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
         self._commit_handle = self._loop.call_soon(self._commit_group)
+        self._commit_soon_due = True
 
     def _commit_now(self) -> JournalError | None:
         """Commit every write made so far on this thread, now; returns the error, if any."""
@@ -473,6 +476,7 @@ class Journal:
         if self._commit_handle is not None:
             self._commit_handle.cancel()
             self._commit_handle = None
+            self._commit_soon_due = False
         self._again = False
         if self._db.in_transaction:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,42 @@ def test_a_long_append_is_numbered_without_gaps(tmp_path: Path) -> None:
         assert [m.content for m in loaded] == ["first", *(str(n) for n in range(1203))]
     finally:
         journal.close()
+
+
+class _ForeignTimer:
+    """A timer handle of another loop implementation (uvloop has its own class)."""
+
+    def __init__(self, handle: asyncio.TimerHandle) -> None:
+        self._handle = handle
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+class _LoopWithForeignTimers(asyncio.SelectorEventLoop):
+    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        return _ForeignTimer(super().call_later(delay, callback, *args, context=context))
+
+
+def test_a_barrier_commits_at_the_next_turn_on_a_loop_with_its_own_timer_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The latest moment is put out of reach: only the barrier's own commit can end the wait.
+    monkeypatch.setattr(journal_module, "GROUP_MAX_DELAY_SECS", 3600.0)
+    path = tmp_path / "axo.db"
+
+    async def scenario() -> None:
+        journal = Journal(path)
+        journal.group_commits(asyncio.get_running_loop())
+        try:
+            journal.create_run("r", "workflow", "w", "x")  # schedules the latest moment
+            await asyncio.wait_for(asyncio.gather(journal.durable(), journal.durable()), 10)
+            assert runs_seen_by_another_process(path) == {"r"}
+        finally:
+            journal.close()
+
+    loop = _LoopWithForeignTimers()
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
