@@ -97,7 +97,7 @@ class Settings:
 
 FULL = Settings(
     budget=0.3,
-    runs=7,
+    runs=15,
     many=12,
     batch=10,
     rounds=2,
