@@ -101,7 +101,7 @@ FULL = Settings(
     many=12,
     batch=10,
     rounds=2,
-    phase_budget=40.0,
+    phase_budget=75.0,
     recall_runs=3,
     recall_budget=30.0,
 )
