@@ -6,6 +6,7 @@ serves in-process tests and `axo` subprocesses); nothing here touches the intern
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -19,7 +20,14 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core.doctor import CheckResult, DoctorOptions, DoctorReport, Status, run_doctor_async
+from axo_tui.core.doctor import (
+    CheckResult,
+    DoctorOptions,
+    DoctorReport,
+    Status,
+    run_doctor,
+    run_doctor_async,
+)
 from axo_tui.core.doctor.model import ok
 
 SECRET = "sk-ant-doctor-test-9f8e7d6c5b4a"
@@ -460,3 +468,32 @@ async def test_deep_runs_the_engines(tmp_path: Path) -> None:
         assert model.message.startswith("answered ")
     # Loading chromadb, llama.cpp and the embedder contacted nothing.
     assert check(report, "egress").message == "no network connections were made"
+
+
+def test_egress_sees_the_checks_connections_when_the_process_runs_uvloop(
+    tmp_path: Path, ollama: FakeModelServer
+) -> None:
+    # uvloop opens its sockets in C, out of sight of the audit hook: the doctor must still
+    # see where its checks connected, whether it is awaited on such a loop or run with
+    # uvloop's policy installed.
+    uvloop = pytest.importorskip("uvloop")
+    path = write_project(
+        tmp_path, providers=f"  ollama: {{base_url: 'http://localhost:{ollama.port}'}}\n"
+    )
+    options = DoctorOptions(config=path, search_dir=tmp_path, network_timeout=1.5)
+
+    async def awaited() -> DoctorReport:
+        assert not isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)
+        return await run_doctor_async(options)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        on_uvloop = runner.run(awaited())
+    policy = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        with_uvloop_policy = run_doctor(options)
+    finally:
+        asyncio.set_event_loop_policy(policy)
+    for report in (on_uvloop, with_uvloop_policy):
+        assert check(report, "provider:ollama").status is Status.OK
+        assert f"localhost:{ollama.port}" in check(report, "egress").message

@@ -27,13 +27,25 @@ Pending = Awaitable[Sequence[CheckResult]]
 
 
 def run_doctor(options: DoctorOptions, *, extra_checks: Sequence[ExtraCheck] = ()) -> DoctorReport:
-    """Run the doctor to completion (starts and closes its own event loop)."""
-    return asyncio.run(run_doctor_async(options, extra_checks=extra_checks))
+    """Run the doctor to completion (starts and closes its own event loop: asyncio's own,
+    whatever loop policy the process installed, see `run_doctor_async`)."""
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        return runner.run(run_doctor_async(options, extra_checks=extra_checks))
 
 
 async def run_doctor_async(
     options: DoctorOptions, *, extra_checks: Sequence[ExtraCheck] = ()
 ) -> DoctorReport:
+    """Run the doctor on the running loop, or, when that loop is not asyncio's own, on an
+    asyncio loop of its own on a worker thread: the egress audit sees the sockets Python's
+    `socket` module opens, and other loops (uvloop) open theirs in C, where it sees nothing.
+    It would then report "no network connections" for checks that did connect."""
+    if not isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop):
+        return await asyncio.to_thread(run_doctor, options, extra_checks=extra_checks)
+    return await _run_checks(options, extra_checks)
+
+
+async def _run_checks(options: DoctorOptions, extra_checks: Sequence[ExtraCheck]) -> DoctorReport:
     started = time.perf_counter()
     allowed: list[egress.Endpoint] = []
     quiet_names: list[str] = []
