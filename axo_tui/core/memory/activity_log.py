@@ -147,9 +147,7 @@ class ActivityLog:
         """As `append`, with the fields given as a mapping (the turn builds it once)."""
         stamp, day = _stamp()
         data = jsonfast.line({"ts": stamp, "kind": kind, **fields})
-        if not self._deferred.add((agent_id, day), data):
-            self.flush()  # this line must follow every line made before it
-            self._write_day((agent_id, day), data)
+        self._deferred.write((agent_id, day), data)
 
     def _write_day(self, key: tuple[str, dt.date], data: bytes) -> None:
         """One write of whole lines to an agent's day file. One lock for the process: two

@@ -19,8 +19,9 @@ Key = TypeVar("Key", bound=Hashable)
 
 
 class DeferredLines(Generic[Key]):
-    """Lines per file key, written by `write(key, data)` at the loop's next turn (or when
-    `flush` is called). Thread-safe; only the loop's own thread defers."""
+    """Lines per file key, handed to the `write(key, data)` given at construction at the
+    loop's next turn (or when `flush` is called). Thread-safe; only the loop's own thread
+    defers."""
 
     def __init__(self, write: Callable[[Key, bytes], None]) -> None:
         self._write = write
@@ -47,12 +48,14 @@ class DeferredLines(Generic[Key]):
         self.flush()
         self._loop = None
 
-    def add(self, key: Key, data: bytes) -> bool:
-        """Queue `data` for `key`'s file. False if lines are not deferred here (not started,
-        or another thread): the caller writes it now, after `flush`, to keep the order."""
+    def write(self, key: Key, data: bytes) -> None:
+        """Queue `data` for `key`'s file; where lines are not deferred (not started, or
+        another thread), write it now, after the queued lines, and raise what that raises."""
         loop = self._loop
         if loop is None or threading.get_ident() != self._thread:
-            return False
+            self.flush()  # a line follows every line made before it
+            self._write(key, data)
+            return
         with self._lock:
             lines = self._queued.get(key)
             if lines is None:
@@ -64,7 +67,6 @@ class DeferredLines(Generic[Key]):
                 # turn, so a turn that awaited once (a stream's first read) is gathered whole
                 # (in a fan-out: one write per agent instead of two).
                 self._handle = loop.call_later(0, self.flush)
-        return True
 
     def flush(self) -> None:
         """Write every queued line now."""

@@ -115,10 +115,7 @@ class PendingSpool:
         if active is None or active.lines >= ROTATE_LINES:
             active = self._start(entry.id)
         assert active.fd is not None
-        data = jsonfast.line(_document(entry))
-        if not self._deferred.add(active, data):
-            self.flush()
-            _append(active.fd, data)
+        self._deferred.write(active, jsonfast.line(_document(entry)))
         active.lines += 1
         active.pending.add(entry.id)
         self._file_of[entry.id] = active
