@@ -373,10 +373,7 @@ class Journal:
     def _commit_group(self) -> None:
         """Commit the group on the writer thread; its waiters learn the outcome when the
         commit lands (`_landed`). One commit at a time: one asked for meanwhile follows."""
-        if self._commit_handle is not None:
-            self._commit_handle.cancel()
-            self._commit_handle = None
-            self._commit_soon_due = False
+        self._unschedule_commit()
         if self._flight is not None:
             self._again = True
             return
@@ -465,18 +462,21 @@ class Journal:
         """Commit at the loop's next turn: every barrier reached in this turn shares it."""
         if self._loop is None or self._commit_soon_due:
             return
-        if self._commit_handle is not None:
-            self._commit_handle.cancel()
+        self._unschedule_commit()
         self._commit_handle = self._loop.call_soon(self._commit_group)
         self._commit_soon_due = True
 
-    def _commit_now(self) -> JournalError | None:
-        """Commit every write made so far on this thread, now; returns the error, if any."""
-        error = self._sync()
+    def _unschedule_commit(self) -> None:
+        """Cancel the scheduled commit, if any (latest moment or next turn)."""
         if self._commit_handle is not None:
             self._commit_handle.cancel()
             self._commit_handle = None
             self._commit_soon_due = False
+
+    def _commit_now(self) -> JournalError | None:
+        """Commit every write made so far on this thread, now; returns the error, if any."""
+        error = self._sync()
+        self._unschedule_commit()
         self._again = False
         if self._db.in_transaction:
             try:
