@@ -328,8 +328,56 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Problem]]:
     except ComposeAbort as abort:
         return None, [*found, abort.problem]
     except yaml.YAMLError as error:
+        if _is_library_depth_limit(error):
+            return None, [*found, _depth_problem_before(error, text, file)]
         return None, [*found, _syntax_problem(error, text, file)]
     return root, found
+
+
+def _is_library_depth_limit(error: yaml.YAMLError) -> bool:
+    # PyYAML >= 6.0.4 caps nesting itself (at 1000) while scanning ahead of the parser, so
+    # on deep flow text its error can arrive before our own, lower limit is reached.
+    return isinstance(error, yaml.MarkedYAMLError) and "nesting depth" in (error.problem or "")
+
+
+def _depth_problem_before(error: yaml.YAMLError, text: str, file: str) -> Problem:
+    """Our `too-deep` problem, found by composing only the text before the library's limit.
+
+    The cut text holds the same opening brackets in the same places, so our limit fires
+    where it would have had the library not scanned ahead.
+    """
+    mark = error.problem_mark if isinstance(error, yaml.MarkedYAMLError) else None
+    if mark is not None:
+        cut = _offset(text, mark.line, mark.column)
+        found: list[Problem] = []
+        try:
+            _Composer(text[:cut], file, found).run()
+        except ComposeAbort as abort:
+            if abort.problem.code == "too-deep":
+                return abort.problem
+        except yaml.YAMLError:
+            pass
+    line, column = _position(mark)
+    return Problem(
+        file,
+        line,
+        column,
+        f"values are nested more than {MAX_DEPTH} levels deep",
+        "a config never needs this much nesting; is this the right file?",
+        "error",
+        "too-deep",
+    )
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The index of a 0-based (line, column) mark in `text`."""
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline < 0:
+            return len(text)
+        start = newline + 1
+    return min(start + column, len(text))
 
 
 def _position(mark: Mark | None) -> tuple[int, int]:

@@ -56,6 +56,17 @@ def test_deep_flow_nesting_is_refused(tmp_path: Path) -> None:
     assert f"more than {MAX_DEPTH} levels" in problem.message
 
 
+def test_deep_flow_nesting_below_the_first_line_is_refused_where_it_passes_the_limit(
+    tmp_path: Path,
+) -> None:
+    # Whichever limit fires first (ours at 64, PyYAML's own at 1000 while it scans ahead),
+    # the problem is ours and points where our limit was passed.
+    text = "agents:\n  - id: a\n    tools: " + "[" * 5_000 + "]" * 5_000 + "\n"
+    problem = only(text_error(text, tmp_path).problems, "too-deep")
+    open_above = 3  # the top mapping, the agents list and the agent's mapping
+    assert (problem.line, problem.column) == (3, len("    tools: ") + MAX_DEPTH - open_above + 1)
+
+
 def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
     text = "".join("  " * level + f"k{level}:\n" for level in range(500))
     problem = only(text_error(text, tmp_path).problems, "too-deep")
