@@ -2,7 +2,9 @@
 
 Plain mode (`--plain`, or whenever stdin is not a terminal) reads one message per line and
 streams the reply to stdout, so `echo hi | axo chat -a helper` works in scripts. Tool calls
-and errors go to stderr, keeping stdout to the replies.
+and errors go to stderr, keeping stdout to the replies. Everything shown comes from a model,
+a tool or the journal: it is written through `output.write`, which neutralises terminal
+controls.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ async def plain_chat(config: Config, data_dir: Path | None, agent: str, session:
                 continue
             if is_slash(text):
                 reply = run_slash(text, state, runtime)
-                print(reply.text, file=sys.stderr if reply.error else sys.stdout, flush=True)
+                output.write(reply.text + "\n", stream=sys.stderr if reply.error else sys.stdout)
                 if reply.quit:
                     break
                 continue
@@ -156,25 +158,22 @@ async def plain_turn(
             elif event.run_id != run_id:
                 continue
             elif isinstance(event, TokenStreamed):
-                out.write(event.text)
-                out.flush()
+                output.write(event.text, stream=out)
                 streamed = True
             elif isinstance(event, ToolCalled):
                 _break_line(out, streamed)
-                print(
-                    f"▸ tool {event.tool} {json.dumps(event.arguments)[:200]}", file=err, flush=True
-                )
+                arguments = json.dumps(event.arguments)[:200]
+                output.write(f"▸ tool {event.tool} {arguments}\n", stream=err)
             elif isinstance(event, ToolResult):
-                print(
-                    f"◂ {event.tool} → {' '.join(event.result.split())[:200]}", file=err, flush=True
-                )
+                returned = " ".join(event.result.split())[:200]
+                output.write(f"◂ {event.tool} → {returned}\n", stream=err)
             elif isinstance(event, AgentFailed):
                 _break_line(out, streamed)
-                print(f"error: {event.error}", file=err, flush=True)
+                output.write(f"error: {event.error}\n", stream=err)
             elif isinstance(event, BudgetExceeded) and event.policy == "abort":
-                print(
-                    f"budget {event.limit}: needs {event.requested}, allowed {event.allowed}",
-                    file=err,
+                output.write(
+                    f"budget {event.limit}: needs {event.requested}, allowed {event.allowed}\n",
+                    stream=err,
                 )
             elif isinstance(event, RunCompleted):
                 return
@@ -187,7 +186,7 @@ async def plain_turn(
     except RunError as exc:
         printer.cancel()
         subscription.close()
-        print(f"error: {exc}", file=err, flush=True)
+        output.write(f"error: {exc}\n", stream=err)
         return False
     try:
         # RunCompleted was published before run_agent returned: the printer ends promptly.
@@ -198,7 +197,7 @@ async def plain_turn(
         subscription.close()
     state.record_turn(result.usage.total)
     if result.ok and not streamed and result.output:
-        out.write(result.output)  # a provider that does not stream
+        output.write(result.output, stream=out)  # a provider that does not stream
         streamed = True
     if streamed:
         out.write("\n")

@@ -17,6 +17,7 @@ import typer
 from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import data_dir, load_project
+from axo_tui.core.terminal_text import terminal_json
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
@@ -103,7 +104,7 @@ def show(ctx: typer.Context, agent_id: AgentArg, as_json: JsonOption = False) ->
             "activity_days": [day.isoformat() for day in days],
             "sessions": [{"id": s, "messages": n, "last": ts} for s, n, ts in sessions],
         }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(terminal_json(document, indent=2))
         return
     output.print_line(f"core memory of {agent.id}", style="bold")
     if not blocks:
@@ -207,7 +208,7 @@ def search(
             }
             for h in hits
         ]
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(terminal_json(rows, indent=2))
         return
     if not hits:
         output.print_line(f"no memories of {agent.id} match {query!r}", stderr=True)

@@ -6,6 +6,10 @@ clean for data such as `--json`.
 
 Consoles are built per call rather than cached: rich decides "is this a terminal?" when a
 Console is created, and tests (CliRunner) swap `sys.stdout` between invocations.
+
+Everything printed here, except `--json` documents, goes through
+`axo_tui.core.terminal_text.neutralise`: model replies, tool results and what the journal and
+memory stored from them must never reach the terminal as escape sequences.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import os
 import sys
 import traceback
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from axo_tui.core.terminal_text import neutralise
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,10 +62,18 @@ def console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
 
 
 def print_line(text: str, *, style: str | None = None, stderr: bool = False) -> None:
-    """Print one line of plain text (no markup interpretation)."""
+    """Print one line of plain text (no markup interpretation, controls neutralised)."""
     from rich.text import Text
 
-    console(stderr=stderr, soft_wrap=True).print(Text(text, style=style or ""))
+    console(stderr=stderr, soft_wrap=True).print(Text(neutralise(text), style=style or ""))
+
+
+def write(text: str, *, stream: TextIO | None = None) -> None:
+    """Write text as it is (no newline added, no styling) with its controls neutralised, and
+    flush: for replies streamed token by token. `stream` defaults to stdout."""
+    out = stream or sys.stdout
+    out.write(neutralise(text))
+    out.flush()
 
 
 def error(message: str, *, hint: str | None = None) -> None:
@@ -67,9 +81,9 @@ def error(message: str, *, hint: str | None = None) -> None:
     from rich.text import Text
 
     err = console(stderr=True, soft_wrap=True)
-    err.print(Text.assemble(("error", "bold red"), ": ", message))
+    err.print(Text.assemble(("error", "bold red"), ": ", neutralise(message)))
     if hint:
-        err.print(Text.assemble("  ", ("hint", "bold cyan"), ": ", hint))
+        err.print(Text.assemble("  ", ("hint", "bold cyan"), ": ", neutralise(hint)))
 
 
 def warning(message: str, *, hint: str | None = None) -> None:
@@ -77,9 +91,9 @@ def warning(message: str, *, hint: str | None = None) -> None:
     from rich.text import Text
 
     err = console(stderr=True, soft_wrap=True)
-    err.print(Text.assemble(("warning", "bold yellow"), ": ", message))
+    err.print(Text.assemble(("warning", "bold yellow"), ": ", neutralise(message)))
     if hint:
-        err.print(Text.assemble("  ", ("hint", "bold cyan"), ": ", hint))
+        err.print(Text.assemble("  ", ("hint", "bold cyan"), ": ", neutralise(hint)))
 
 
 def _severity_name(problem: ProblemLike) -> str:
@@ -110,15 +124,15 @@ def render_problems(problems: Iterable[ProblemLike], *, stderr: bool = True) -> 
         severity = _severity_name(problem)
         out.print(
             Text.assemble(
-                (format_location(problem), "bold"),
+                (neutralise(format_location(problem)), "bold"),
                 ": ",
                 (severity, styles.get(severity, "bold")),
                 ": ",
-                problem.message,
+                neutralise(problem.message),
             )
         )
         for hint_line in (problem.hint or "").splitlines():
-            out.print(Text.assemble("    ", ("hint", "cyan"), ": ", hint_line))
+            out.print(Text.assemble("    ", ("hint", "cyan"), ": ", neutralise(hint_line)))
 
 
 def debug_enabled() -> bool:

@@ -1,4 +1,7 @@
-"""How a run is shown on the terminal: streamed tokens, the result, or JSON."""
+"""How a run is shown on the terminal: streamed tokens, the result, or JSON.
+
+Replies, tool names and errors come from models and providers: written through `output`,
+which neutralises their terminal controls (the JSON keeps them exactly, escaped)."""
 
 from __future__ import annotations
 
@@ -23,17 +26,16 @@ async def stream_run_events(subscription: Subscription) -> None:
         if isinstance(event, TokenStreamed):
             if event.agent_id != speaker:
                 speaker = event.agent_id
-                sys.stdout.write(f"\n[{speaker}] ")
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+                output.write(f"\n[{speaker}] ")
+            output.write(event.text)
         elif isinstance(event, ToolCalled):
-            sys.stdout.write(f"\n  ▸ {event.tool} {json.dumps(event.arguments)}\n")
+            output.write(f"\n  ▸ {event.tool} {json.dumps(event.arguments)}\n")
             speaker = None
         elif isinstance(event, AgentFailed):
-            sys.stdout.write(f"\n[{event.agent_id}] failed: {event.error}\n")
+            output.write(f"\n[{event.agent_id}] failed: {event.error}\n")
             speaker = None
         elif isinstance(event, AgentSkipped):
-            sys.stdout.write(f"\n[{event.agent_id}] skipped: {event.reason}\n")
+            output.write(f"\n[{event.agent_id}] skipped: {event.reason}\n")
             speaker = None
 
 
@@ -44,7 +46,7 @@ def print_result(result: RunResult, *, as_json: bool, streamed: bool = False) ->
     if streamed:
         sys.stdout.write("\n\n")
     else:
-        print(result.output)
+        output.write(result.output + "\n")
     summary = (
         f"run {result.run_id[:12]} {result.status} · {result.activations} activation(s) · "
         f"{result.usage.total} tokens"
