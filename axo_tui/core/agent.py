@@ -9,7 +9,6 @@ no two callers ever share a transcript.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,21 +40,16 @@ from axo_tui.core.providers.base import (
     Usage,
 )
 from axo_tui.core.tools import Tool, ToolContext, ToolError, ToolRegistry
+from axo_tui.core.tools.loop_guard import LoopGuard, ToolLoopError
 
 if TYPE_CHECKING:
     from axo_tui.core.memory.service import AgentMemory
 
-REPEAT_LIMIT = 3
-"""The same tool call (name and arguments) this many times in a row ends the turn."""
 WINDOW_CHECK_FLOOR = 1024
 """Prompts shorter than this (tokens) never trigger a context-window lookup."""
 REPLY_RESERVE = 512
 """Tokens kept free for the reply when compacting, unless sampling.max_tokens says less."""
 MIN_REPLY_TOKENS = 16
-
-
-class ToolLoopError(Exception):
-    """The tool loop went wrong: too many rounds, or the model repeats itself."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +98,7 @@ class AgentRunner:
         journal: Journal,
         tools: ToolRegistry,
         project_dir: Path,
+        data_dir: Path | None = None,
         resolve_provider: Callable[[AgentConfig], ResolvedProvider],
         estimate_cost: CostEstimator,
         emit_signal: Callable[[str, str, str | None], Awaitable[None]] | None = None,
@@ -123,6 +118,7 @@ class AgentRunner:
         self._journal = journal
         self._tools = tools
         self._project_dir = project_dir
+        self._private_dirs = (data_dir if data_dir is not None else project_dir / ".axo",)
         self._resolve_provider = resolve_provider
         self._estimate_cost = estimate_cost
         self._emit_signal = emit_signal
@@ -157,7 +153,7 @@ class AgentRunner:
         tools = self._tools.allowed(agent.tools)
         tool_specs = tuple(tool.spec for tool in (*tools, *memory_tools.values()))
         outcome = TurnOutcome("")
-        recent_calls: list[str] = []
+        guard = LoopGuard(agent.id)
         context: ToolContext | None = None  # made at the first tool call: most turns make none
         try:
             for round_index in range(agent.max_tool_rounds + 1):
@@ -200,11 +196,13 @@ class AgentRunner:
                         agent_id=agent.id,
                         run_id=request.run_id,
                         project_dir=self._project_dir,
+                        private_dirs=self._private_dirs,
                         emit_signal=self._signal_emitter(agent.id, request.run_id),
                         extras={"agent": agent, "session_id": request.session_id},
                     )
+                guard.check_reply(completion.tool_calls)
                 for call in completion.tool_calls:
-                    _guard_repetition(agent.id, call, recent_calls)
+                    guard.check_call(call)
                     self._log(request, "tool_call", tool=call.name, arguments=call.arguments)
                     result = await self._run_tool(request, call, context, memory_tools)
                     outcome.tool_calls += 1
@@ -558,18 +556,6 @@ class AgentRunner:
             await emit(name, payload, run_id)
 
         return emit_from_agent
-
-
-def _guard_repetition(agent_id: str, call: ToolCall, recent: list[str]) -> None:
-    key = call.name + json.dumps(call.arguments, sort_keys=True, default=str)
-    if recent and recent[-1] != key:
-        recent.clear()
-    recent.append(key)
-    if len(recent) >= REPEAT_LIMIT:
-        raise ToolLoopError(
-            f"agent '{agent_id}' called tool '{call.name}' with the same arguments "
-            f"{REPEAT_LIMIT} times in a row; stopping the turn to avoid a loop"
-        )
 
 
 def system_prompt(

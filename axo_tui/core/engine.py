@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.agent import AgentRunner, ResolvedProvider, ToolLoopError, TurnRequest
+from axo_tui.core.agent import AgentRunner, ResolvedProvider, TurnRequest
 from axo_tui.core.ambient import AmbientRouter
 from axo_tui.core.budget import BudgetExceededError
 from axo_tui.core.bus import EventBus
@@ -49,6 +49,7 @@ from axo_tui.core.runs import ActivationResult, RunResult, new_id
 from axo_tui.core.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
+from axo_tui.core.tools.loop_guard import ToolLoopError
 from axo_tui.core.workflow_driver import WorkflowDriver
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class Runtime:
             journal=self._journal,
             tools=self.tools,
             project_dir=self.config.project_dir,
+            data_dir=self.state_dir,
             resolve_provider=self.resolve_provider,
             estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,

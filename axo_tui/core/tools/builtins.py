@@ -1,131 +1,163 @@
-"""Built-in tools: safe by construction (no shell; file access confined to the project)."""
+"""Built-in tools: safe by construction (no shell; file access confined to the project).
+
+Blocking work (file reads, directory scans, arithmetic) runs off the event loop, and every
+argument and result is bounded.
+"""
 
 from __future__ import annotations
 
-import ast
+import codecs
 import datetime as dt
-import math
-import operator
-from collections.abc import Callable
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.tools.registry import Tool, ToolContext, ToolError
+from axo_tui.core.tools.arithmetic import evaluate_arithmetic
+from axo_tui.core.tools.file_access import FileAccess
+from axo_tui.core.tools.registry import Tool, ToolContext, ToolError, off_loop
 
 MAX_READ_BYTES = 64 * 1024
+"""read_file returns at most this many bytes per call, and reads no more than that."""
+MAX_LIST_ENTRIES = 500
+MAX_SCAN_ENTRIES = 10_000
+"""list_dir reads at most this many entries of one directory before it stops counting."""
+MAX_EVENT_NAME_CHARS = 200
+MAX_EVENT_PAYLOAD_CHARS = 16 * 1024
+
+__all__ = ["BUILTIN_TOOLS", "MAX_READ_BYTES", "evaluate_arithmetic"]
+
+
+def _text_argument(arguments: dict[str, Any], name: str, default: str | None = None) -> str:
+    value = arguments.get(name, default)
+    if not isinstance(value, str):
+        got = "nothing" if value is None else type(value).__name__
+        raise ToolError(f"'{name}' must be a string (got {got})")
+    return value
+
+
+def _offset_argument(arguments: dict[str, Any]) -> int:
+    value = arguments.get("offset", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ToolError(f"'offset' must be a whole number of bytes, 0 or more (got {value!r})")
+    return value
 
 
 async def _current_time(context: ToolContext, arguments: dict[str, Any]) -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos,
-    ast.USub: operator.neg,
-}
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sqrt": math.sqrt,
-    "log": math.log,
-    "exp": math.exp,
-    "sin": math.sin,
-    "cos": math.cos,
-    "abs": abs,
-    "round": round,
-    "min": min,
-    "max": max,
-}
+def _calculator(context: ToolContext, arguments: dict[str, Any]) -> str:
+    return str(evaluate_arithmetic(_text_argument(arguments, "expression")))
 
 
-def evaluate_arithmetic(expression: str) -> float | int:
-    """Evaluate arithmetic without eval(): only numbers, operators and a few math functions."""
-    if len(expression) > 500:
-        raise ToolError("expression longer than 500 characters")
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as exc:
-        raise ToolError(f"not an arithmetic expression: {expression!r}") from exc
-
-    def walk(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            return node.value
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = walk(node.left), walk(node.right)
-            if isinstance(node.op, ast.Pow) and abs(right) > 1000:
-                raise ToolError("exponent too large")
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](walk(node.operand))
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _FUNCTIONS
-            and not node.keywords
-        ):
-            return _FUNCTIONS[node.func.id](*(walk(arg) for arg in node.args))
-        if isinstance(node, ast.Name) and node.id in ("pi", "e"):
-            return getattr(math, node.id)
-        raise ToolError(f"unsupported element in expression: {ast.dump(node)[:60]}")
-
-    try:
-        result = walk(tree)
-    except ZeroDivisionError as exc:
-        raise ToolError("division by zero") from exc
-    except (ValueError, OverflowError, TypeError) as exc:
-        raise ToolError(f"cannot evaluate: {exc}") from exc
-    return result  # type: ignore[no-any-return]
-
-
-async def _calculator(context: ToolContext, arguments: dict[str, Any]) -> str:
-    return str(evaluate_arithmetic(str(arguments["expression"])))
-
-
-def _inside_project(context: ToolContext, raw: str) -> Path:
-    root = context.project_dir.resolve()
-    path = (root / raw).resolve()
-    if path != root and root not in path.parents:
-        raise ToolError(f"path '{raw}' is outside the project directory")
-    if ".axo" in path.relative_to(root).parts:
-        raise ToolError("the .axo state directory is not readable by tools")
-    return path
-
-
-async def _read_file(context: ToolContext, arguments: dict[str, Any]) -> str:
-    path = _inside_project(context, str(arguments["path"]))
-    if not path.is_file():
-        raise ToolError(f"no such file: {arguments['path']}")
-    data = path.read_bytes()[:MAX_READ_BYTES]
-    text = data.decode("utf-8", errors="replace")
-    if path.stat().st_size > MAX_READ_BYTES:
-        text += f"\n[truncated at {MAX_READ_BYTES} bytes]"
-    return text
-
-
-async def _list_dir(context: ToolContext, arguments: dict[str, Any]) -> str:
-    path = _inside_project(context, str(arguments.get("path", ".")))
-    if not path.is_dir():
-        raise ToolError(f"no such directory: {arguments.get('path', '.')}")
-    entries = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if p.name != ".axo"
+def _read_file(context: ToolContext, arguments: dict[str, Any]) -> str:
+    raw = _text_argument(arguments, "path")
+    offset = _offset_argument(arguments)
+    path = FileAccess.of(context).resolve(raw)
+    data, size = _read_slice(path, raw, offset)
+    if not data and offset:
+        raise ToolError(f"offset {offset} is past the end of '{raw}' ({size} bytes)")
+    if b"\0" in data:
+        raise ToolError(f"'{raw}' is a binary file (it contains NUL bytes); read_file shows text")
+    if len(data) <= MAX_READ_BYTES:
+        return codecs.decode(data, "utf-8", errors="replace")
+    # Cut at a character boundary, so the next call's offset starts on a whole character.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(data[:MAX_READ_BYTES], final=False)
+    end = offset + MAX_READ_BYTES - len(decoder.getstate()[0])
+    total = f"{size} bytes" if size > end else "more"
+    return (
+        f"{text}\n[cut: showed bytes {offset}-{end} of {total}; "
+        f"call read_file with offset={end} for the next part]"
     )
-    return "\n".join(entries[:500]) or "(empty)"
+
+
+def _read_slice(path: Path, raw: str, offset: int) -> tuple[bytes, int]:
+    """Up to MAX_READ_BYTES + 1 bytes from `offset` (the extra byte tells a cut), and the size.
+
+    No symlink is followed at open (the path was resolved and checked already), and a FIFO
+    or device is refused without blocking on it.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ToolError(f"no such file: {raw}") from None
+    except OSError as exc:
+        raise ToolError(f"cannot open '{raw}': {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ToolError(f"'{raw}' is a directory; use list_dir")
+        if not stat.S_ISREG(info.st_mode):
+            raise ToolError(f"'{raw}' is not a regular file")
+        chunks: list[bytes] = []
+        wanted = MAX_READ_BYTES + 1
+        while wanted > 0:
+            chunk = os.pread(fd, wanted, offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
+            offset += len(chunk)
+        return b"".join(chunks), info.st_size
+    finally:
+        os.close(fd)
+
+
+def _list_dir(context: ToolContext, arguments: dict[str, Any]) -> str:
+    raw = _text_argument(arguments, "path", ".")
+    access = FileAccess.of(context)
+    path = access.resolve(raw or ".")
+    if not path.is_dir():
+        raise ToolError(f"no such directory: {raw}")
+    names: list[str] = []
+    hidden = scanned = 0
+    with os.scandir(path) as entries:
+        for entry in entries:
+            scanned += 1
+            if scanned > MAX_SCAN_ENTRIES:
+                break
+            if access.hides_entry(entry):
+                hidden += 1
+                continue
+            names.append(_entry_name(entry))
+    names.sort()
+    notes: list[str] = []
+    if scanned > MAX_SCAN_ENTRIES:
+        notes.append(
+            f"[listing stopped: the directory holds more than {MAX_SCAN_ENTRIES} entries; "
+            f"showing {min(len(names), MAX_LIST_ENTRIES)} of the first {MAX_SCAN_ENTRIES} read]"
+        )
+    elif len(names) > MAX_LIST_ENTRIES:
+        notes.append(f"[showing the first {MAX_LIST_ENTRIES} of {len(names)} entries by name]")
+    if hidden:
+        notes.append(f"[{hidden} entries hidden: tools never see secrets or axo's state]")
+    listing = names[:MAX_LIST_ENTRIES] or ["(empty)"]
+    return "\n".join([*listing, *notes])
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    try:
+        is_dir = entry.is_dir()
+    except OSError:
+        is_dir = False
+    # A newline in a file name must not pass for a second entry.
+    name = entry.name if entry.name.isprintable() else repr(entry.name)
+    return name + ("/" if is_dir else "")
 
 
 async def _emit_event(context: ToolContext, arguments: dict[str, Any]) -> str:
     if context.emit_signal is None:
         raise ToolError("no lattice is attached")
-    name = str(arguments["name"])
-    await context.emit_signal(name, str(arguments.get("payload", "")))
+    name = _text_argument(arguments, "name").strip()
+    payload = _text_argument(arguments, "payload", "")
+    if not name or len(name) > MAX_EVENT_NAME_CHARS:
+        raise ToolError(f"'name' must be 1 to {MAX_EVENT_NAME_CHARS} characters")
+    if len(payload) > MAX_EVENT_PAYLOAD_CHARS:
+        raise ToolError(f"'payload' is longer than {MAX_EVENT_PAYLOAD_CHARS} characters")
+    await context.emit_signal(name, payload)
     return f"emitted {name}"
 
 
@@ -144,19 +176,27 @@ BUILTIN_TOOLS: tuple[Tool, ...] = (
             "properties": {"expression": {"type": "string"}},
             "required": ["expression"],
         },
-        _calculator,
+        off_loop(_calculator),
     ),
     Tool(
         "read_file",
-        "Read a text file inside the project directory.",
-        {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-        _read_file,
+        f"Read a text file inside the project directory, at most {MAX_READ_BYTES} bytes per "
+        "call; a longer file is cut with a note giving the offset of the next part.",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "offset": {"type": "integer", "minimum": 0, "description": "byte to start at"},
+            },
+            "required": ["path"],
+        },
+        off_loop(_read_file),
     ),
     Tool(
         "list_dir",
-        "List a directory inside the project directory.",
+        f"List a directory inside the project directory (at most {MAX_LIST_ENTRIES} entries).",
         {"type": "object", "properties": {"path": {"type": "string"}}},
-        _list_dir,
+        off_loop(_list_dir),
     ),
     Tool(
         "emit_event",

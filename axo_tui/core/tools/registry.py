@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from axo_tui.core.providers.base import ToolSpec
+
+MAX_RESULT_CHARS = 100_000
+"""A tool result longer than this is cut (with a note saying so) before the model sees it:
+one call must not flood the prompt, the journal and the logs."""
 
 
 class ToolError(Exception):
@@ -25,10 +30,32 @@ class ToolContext:
     project_dir: Path
     emit_signal: Callable[[str, str], Awaitable[None]] | None = None
     """Publish a named signal into the ambient lattice (name, payload text)."""
+    private_dirs: tuple[Path, ...] = ()
+    """Folders no tool may read or list, wherever they are (the data directory)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 ToolFunction = Callable[[ToolContext, dict[str, Any]], Awaitable[str]]
+BlockingToolFunction = Callable[[ToolContext, dict[str, Any]], str]
+
+_TOOL_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="axo-tool")
+"""Blocking tool work runs here, not on the event loop, nor in the loop's default executor
+that other parts of the runtime share."""
+
+
+def off_loop(function: BlockingToolFunction) -> ToolFunction:
+    """An async tool that runs blocking `function` on a worker thread.
+
+    The loop stays free and the tool's timeout fires on time even while the work goes on.
+    A thread cannot be killed, so the work must still be bounded (as the calculator's is).
+    """
+
+    @functools.wraps(function)
+    async def run(context: ToolContext, arguments: dict[str, Any]) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_TOOL_THREADS, function, context, arguments)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -91,15 +118,28 @@ class ToolRegistry:
         tool = self._tools.get(name)
         if tool is None:
             raise ToolError(f"tool '{name}' does not exist (known: {', '.join(self.names())})")
+        if not isinstance(arguments, dict):
+            raise ToolError(f"the arguments of tool '{name}' must be a JSON object")
         _check_required(tool, arguments)
         try:
-            return await asyncio.wait_for(tool.function(context, arguments), tool.timeout_secs)
+            result = await asyncio.wait_for(tool.function(context, arguments), tool.timeout_secs)
         except TimeoutError as exc:
             raise ToolError(f"tool '{name}' timed out after {tool.timeout_secs:g}s") from exc
         except ToolError:
             raise
         except Exception as exc:  # a tool bug must not kill the agent loop
             raise ToolError(f"tool '{name}' crashed: {type(exc).__name__}: {exc}") from exc
+        return cap_result(result if isinstance(result, str) else str(result))
+
+
+def cap_result(text: str) -> str:
+    """`text`, or its first MAX_RESULT_CHARS characters and a note that it was cut."""
+    if len(text) <= MAX_RESULT_CHARS:
+        return text
+    return (
+        f"{text[:MAX_RESULT_CHARS]}\n[result cut: the tool returned {len(text)} characters; "
+        f"only the first {MAX_RESULT_CHARS} are shown]"
+    )
 
 
 def _check_required(tool: Tool, arguments: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The turn loop: sessions per caller, tool allow-list, bounded rounds, repetition guard."""
+"""The turn loop: sessions per caller, tool allow-list, bounded rounds, loop guards."""
 
 from __future__ import annotations
 
@@ -64,6 +64,85 @@ async def test_the_same_call_repeated_ends_the_turn_with_a_clear_error(tmp_path:
     assert result.status == "failed"
     assert "same arguments 3 times in a row" in result.errors["a"]
     assert calls == 3
+
+
+async def test_an_alternating_cycle_of_calls_ends_the_turn(tmp_path: Path) -> None:
+    a = step("", ("calculator", {"expression": "1+1"}))
+    b = step("", ("current_time", {}))
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("calculator", "current_time"), max_tool_rounds=20)],
+        providers=[scripted({"a": [a, b] * 10})],
+    )
+    async with Runtime(config) as rt:
+        sub = rt.bus.subscribe(kinds=["tool.called"])
+        result = await rt.run_agent("a", "x")
+        ran = len(sub.drain())
+    assert result.status == "failed"
+    assert "repeated the same 2 tool calls (calculator, current_time) 3 times" in result.errors["a"]
+    assert ran == 5  # the call that would complete the third cycle never runs
+
+
+async def test_a_cycle_inside_one_reply_is_caught_too(tmp_path: Path) -> None:
+    calls = [("calculator", {"expression": "1+1"}), ("calculator", {"expression": "2+2"})] * 3
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("calculator",))],
+        providers=[scripted({"a": [step("", *calls), "never reached"]})],
+    )
+    async with Runtime(config) as rt:
+        result = await rt.run_agent("a", "x")
+    assert result.status == "failed" and "3 times in a row" in result.errors["a"]
+
+
+async def test_thousands_of_calls_in_one_reply_run_none_and_end_the_turn(tmp_path: Path) -> None:
+    calls = [("calculator", {"expression": f"{i}+1"}) for i in range(5000)]
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("calculator",))],
+        providers=[scripted({"a": [step("", *calls), "never reached"]})],
+    )
+    async with Runtime(config) as rt:
+        sub = rt.bus.subscribe(kinds=["tool.called"])
+        result = await rt.run_agent("a", "x")
+        ran = len(sub.drain())
+    assert result.status == "failed"
+    assert "asked for 5000 tool calls in one reply (at most 32)" in result.errors["a"]
+    assert ran == 0
+
+
+async def test_varied_calls_are_not_mistaken_for_a_loop(tmp_path: Path) -> None:
+    # The same call four times, but never as a repeating cycle.
+    expressions = ["1+1", "2+2", "1+1", "3+3", "1+1", "4+4", "1+1"]
+    rounds = [step("", ("calculator", {"expression": e})) for e in expressions]
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("calculator",), max_tool_rounds=12)],
+        providers=[scripted({"a": [*rounds, "done"]})],
+    )
+    async with Runtime(config) as rt:
+        result = await rt.run_agent("a", "x")
+    assert result.status == "completed" and result.output == "done"
+
+
+async def test_tools_never_read_the_data_directory_wherever_it_is(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("OPENAI_API_KEY=sk-from-dotenv\n")
+    reads = [step("", ("read_file", {"path": p})) for p in (".env", "state/axo.db", "notes")]
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("read_file",))],
+        providers=[scripted({"a": [*reads, "done"]})],
+    )
+    (tmp_path / "notes").write_text("hello")
+    async with Runtime(config, data_dir=tmp_path / "state") as rt:
+        sub = rt.bus.subscribe(kinds=["tool.result"])
+        await rt.run_agent("a", "x")
+        results = [e.to_dict() for e in sub.drain()]
+    assert [r["ok"] for r in results] == [False, False, True]
+    assert all("refused" in r["result"] for r in results[:2])
+    assert results[2]["result"] == "hello"
+    stored = b"".join(f.read_bytes() for f in (tmp_path / "state").rglob("*") if f.is_file())
+    assert b"sk-from-dotenv" not in stored
 
 
 async def test_tool_rounds_are_bounded(tmp_path: Path) -> None:
