@@ -17,6 +17,8 @@ from dotenv import dotenv_values
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^{}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DOTENV_REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+"""python-dotenv's own `${NAME}` / `${NAME:-default}` syntax inside `.env` values."""
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,40 @@ def load_environment(config_path: Path, environ: Mapping[str, str] | None) -> En
     file, as with every other dotenv-aware tool.
     """
     env_file = config_path.parent / ".env"
+    process = os.environ if environ is None else environ
     merged: dict[str, str] = {}
     problems: list[str] = []
     if env_file.is_file():
         try:
-            for name, value in dotenv_values(env_file, encoding="utf-8").items():
-                if value is not None:
-                    merged[name] = value
+            merged.update(read_env_file(env_file, process))
         except (OSError, UnicodeDecodeError, ValueError) as error:
             problems.append(f"{env_file} could not be read ({error}); its variables are ignored")
-    merged.update(os.environ if environ is None else environ)
+    merged.update(process)
     return Environment(merged, env_file, problems)
+
+
+def read_env_file(env_file: Path, process: Mapping[str, str]) -> dict[str, str]:
+    """The variables a `.env` file sets, `${NAME}` in its values expanded as python-dotenv
+    does (earlier lines of the file first, then `process`).
+
+    python-dotenv's own expansion copies the whole environment once per line, which took
+    seconds on a 20,000-line file; this does the same in one linear pass.
+    """
+    values: dict[str, str | None] = {}
+    raw = dotenv_values(env_file, encoding="utf-8", interpolate=False)
+    for name, value in raw.items():
+        if value is not None and "${" in value:
+            value = _DOTENV_REFERENCE.sub(lambda m: _lookup(m, values, process), value)
+        values[name] = value
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _lookup(
+    match: re.Match[str], values: Mapping[str, str | None], process: Mapping[str, str]
+) -> str:
+    name = match.group("name")
+    if name in values:
+        return values[name] or ""  # a bare `NAME` line (no `=`) expands to nothing
+    if name in process:
+        return process[name]
+    return match.group("default") or ""

@@ -22,6 +22,8 @@ E = TypeVar("E", bound=StrEnum)
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """Ids name files and directories (checkpoints/<agent>/), so no slashes, spaces or dots first."""
+MAX_ID_LENGTH = 64
+"""Ids become file names with prefixes and suffixes added; a file name holds 255 bytes."""
 
 
 def describe_section(what: str, node: Map) -> str:
@@ -131,6 +133,15 @@ class Section:
         """An id that names files on disk: letters, digits, `_`, `-`, `.`."""
         value = self.opt_text(key, required=required)
         if value is None:
+            return None
+        if len(value) > MAX_ID_LENGTH:
+            self.checker.error(
+                self.value_node(key),
+                "invalid-id",
+                f"{key} `{value[:24]}...` is {len(value)} characters long "
+                f"(at most {MAX_ID_LENGTH})",
+                f"use a shorter {key}: it names files and folders in the data directory",
+            )
             return None
         if not ID_PATTERN.fullmatch(value):
             node = self.value_node(key)

@@ -125,7 +125,8 @@ CODES: dict[str, str] = {
     "wrong-type": "a value of the wrong type (text, number, list, mapping...)",
     "invalid-choice": "a value outside an enumeration (the allowed values are listed)",
     "out-of-range": "a number outside its allowed range",
-    "invalid-id": "an id or provider name with characters other than letters, digits, _ - .",
+    "invalid-id": "an id or provider name with characters other than letters, digits, _ - ., "
+    "or an id over 64 characters",
     "invalid-url": "a URL that is not http(s)",
     "invalid-duration": "an `every` that is not a positive duration like `30s` or `1h30m`",
     "invalid-label": "a core memory block label not matching [a-z][a-z0-9_]*",

@@ -52,6 +52,17 @@ def test_invalid_id(problems: Problems) -> None:
     assert "letters, digits" in problem.hint
 
 
+def test_an_id_too_long_for_a_file_name_is_refused(problems: Problems) -> None:
+    problem = only(problems(f"agents:\n  - id: {'a' * 300}\n"), "invalid-id")
+    assert (problem.line, problem.column) == (2, 9)
+    assert "300 characters long (at most 64)" in problem.message
+    assert "names files" in problem.hint
+
+
+def test_an_id_of_64_characters_is_fine(load: Callable[..., Config]) -> None:
+    assert load(f"agents:\n  - id: {'a' * 64}\n").agents[0].id == "a" * 64
+
+
 def test_duplicate_agent_ids(problems: Problems) -> None:
     found = problems("agents:\n  - id: a\n  - id: b\n  - id: a\n")
     problem = only(found, "duplicate-id")
