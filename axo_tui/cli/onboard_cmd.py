@@ -19,6 +19,7 @@ import typer
 
 from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
+from axo_tui.core.redact import redact_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -238,15 +239,22 @@ class _Wizard:
         if ollama.reachable:
             count = len(ollama.models)
             listed = f": {', '.join(ollama.models)}" if ollama.models else " (`ollama pull` one)"
-            rows.append(("ollama", "running", "ok", f"{ollama.base_url}, {count} model(s){listed}"))
+            rows.append(
+                (
+                    "ollama",
+                    "running",
+                    "ok",
+                    f"{redact_url(ollama.base_url)}, {count} model(s){listed}",
+                )
+            )
         else:
             # A refused connection is the usual case and needs no detail; anything else (a
             # timeout, some other server on that port) does.
             why = ollama.error or ""
             detail = (
-                f"nothing answers at {ollama.base_url}"
+                f"nothing answers at {redact_url(ollama.base_url)}"
                 if why.startswith("cannot connect")
-                else f"{ollama.base_url}: {why}"
+                else f"{redact_url(ollama.base_url)}: {why}"
             )
             rows.append(("ollama", "not found", "warn", detail))
         if detection.api_keys:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from axo_tui.core.redact import redact_url
+
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
 
@@ -238,10 +240,12 @@ def offers(detection: Detection) -> list[Offer]:
     if ollama.reachable:
         if ollama.models:
             shown = ", ".join(ollama.models[:3]) + (", ..." if len(ollama.models) > 3 else "")
-            found.append(Offer(OLLAMA, f"Ollama at {ollama.base_url} ({shown})", True))
+            found.append(Offer(OLLAMA, f"Ollama at {redact_url(ollama.base_url)} ({shown})", True))
         else:
             found.append(
-                Offer(OLLAMA, f"Ollama at {ollama.base_url} (no models pulled yet)", False)
+                Offer(
+                    OLLAMA, f"Ollama at {redact_url(ollama.base_url)} (no models pulled yet)", False
+                )
             )
     for cloud in CLOUD_PROVIDERS:
         variable = detection.api_keys.get(cloud.name)
@@ -277,7 +281,9 @@ class ProviderChoice:
     @property
     def summary(self) -> str:
         """`ollama (llama3.2 at http://127.0.0.1:11434)`: what a person needs to recognise it."""
-        details = [d for d in (self.model, self.base_url and f"at {self.base_url}") if d]
+        details = [
+            d for d in (self.model, self.base_url and f"at {redact_url(self.base_url)}") if d
+        ]
         return f"{self.name} ({' '.join(details)})" if details else self.name
 
 
@@ -326,19 +332,20 @@ def check_provider_name(name: str) -> None:
 
 def _ollama_choice(status: OllamaStatus, model: str | None, base_url: str | None) -> ProviderChoice:
     url = (base_url or status.base_url).rstrip("/")
+    shown = redact_url(url)
     notes: list[str] = []
     if not status.reachable:
-        notes.append(f"Ollama is not answering at {url}: start it with `ollama serve`")
+        notes.append(f"Ollama is not answering at {shown}: start it with `ollama serve`")
     if model is None:
         if not status.models:
             raise OnboardingError(
                 f"no Ollama model to use: {'none pulled' if status.reachable else 'not running'}"
-                f" at {url}",
+                f" at {shown}",
                 f"`ollama pull {SUGGESTED_OLLAMA_MODEL}` (and `ollama serve`), or pass --model",
             )
         model = status.models[0]
     elif status.reachable and not _ollama_has(status.models, model):
-        notes.append(f"Ollama at {url} has no model `{model}`: `ollama pull {model}`")
+        notes.append(f"Ollama at {shown} has no model `{model}`: `ollama pull {model}`")
     return ProviderChoice(OLLAMA, OLLAMA, model=model, base_url=url, notes=tuple(notes))
 
 

@@ -14,8 +14,11 @@ from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind, ScriptedStep
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
 from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq, kind_name
+from axo_tui.core.redact import redact_url
 
 KIND_NAMES = tuple(kind.value for kind in ProviderKind)
+DAY_SECS = 86_400.0
+MAX_REPLY_CHARS = 100_000_000
 
 
 def build_providers(
@@ -86,7 +89,10 @@ def _build_provider(
         api_key=section.opt_text("api_key"),
         model=section.opt_text("model"),
         model_path=model_path,
-        timeout_secs=section.number("timeout_secs", 120.0, lo=0, lo_open=True),
+        # Capped at a day: beyond that a socket timeout overflows, and no reply is worth it.
+        timeout_secs=section.number("timeout_secs", 120.0, lo=0, lo_open=True, hi=DAY_SECS),
+        deadline_secs=section.number("deadline_secs", 600.0, lo=0, lo_open=True, hi=DAY_SECS),
+        max_reply_chars=section.integer("max_reply_chars", 500_000, lo=1, hi=MAX_REPLY_CHARS),
         max_retries=section.integer("max_retries", 3, lo=0, hi=10),
         fallback=fallback,
         headers=section.text_map("headers"),
@@ -132,7 +138,7 @@ def _check_url(section: Section, key: str, url: str) -> None:
         parts.scheme in ("http", "https") and bool(parts.netloc),
         key,
         "invalid-url",
-        f"`{key}` of {section.what} must be an http(s) URL, found `{url}`",
+        f"`{key}` of {section.what} must be an http(s) URL, found `{redact_url(url)}`",
         "write the full URL, e.g. `http://localhost:11434` or `https://api.openai.com/v1`",
     )
 

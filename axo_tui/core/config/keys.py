@@ -55,6 +55,8 @@ PROVIDER = (
     "model",
     "model_path",
     "timeout_secs",
+    "deadline_secs",
+    "max_reply_chars",
     "max_retries",
     "fallback",
     "headers",

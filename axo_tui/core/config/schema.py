@@ -219,6 +219,11 @@ class ProviderConfig:
     model: str | None = None
     model_path: str | None = None
     timeout_secs: float = 120.0
+    """Longest wait for the next byte (the first one included): a silent server."""
+    deadline_secs: float = 600.0
+    """Longest one call may take in all, retries and their waits included: a trickling server."""
+    max_reply_chars: int = 500_000
+    """Longest reply kept; a longer one is cut there, and the reply says so."""
     max_retries: int = 3
     fallback: str | None = None
     headers: tuple[tuple[str, str], ...] = ()

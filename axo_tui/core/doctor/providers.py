@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from axo_tui.core.config import Config, ProviderConfig, ProviderKind
 from axo_tui.core.doctor.egress import Endpoint
 from axo_tui.core.doctor.model import CheckResult, fail_or_warn, ok, warn
+from axo_tui.core.redact import REDACTED, redact_secrets, redact_url
 
 if TYPE_CHECKING:
     from axo_tui.core.providers.httpbase import HttpProvider
@@ -49,7 +50,6 @@ _KIND_KEY_VARS = {
     ProviderKind.GEMINI: "GEMINI_API_KEY",
 }
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ async def check_provider(use: ProviderUse, *, timeout: float, key_missing: bool)
         return ok(name, "scripted replies (no model, no network)")
     if cfg.kind not in HTTP_KINDS:
         return ok(name, f"{cfg.kind.value} provider (nothing to contact)")
-    url = base_url(cfg)
+    url = redact_url(base_url(cfg))  # shown, never used: a `user:pass@` stays out of the report
     role = "" if use.required else " (fallback)"
     if key_missing:
         return warn(
@@ -365,7 +365,7 @@ def _explain_failure(cfg: ProviderConfig, exc: BaseException, timeout: float) ->
 
     from axo_tui.core.providers.base import ProviderError
 
-    url = getattr(exc, "url", None) or base_url(cfg)
+    url = redact_url(getattr(exc, "url", None) or base_url(cfg))
     status = exc.status if isinstance(exc, ProviderError) else None
     if isinstance(exc.__cause__, httpx.TimeoutException):
         return f"{url} did not answer within {timeout:g} s", _unreachable_fix(cfg)
@@ -420,15 +420,18 @@ def _unreachable_fix(cfg: ProviderConfig) -> str:
 
 
 def _redact(text: str, cfg: ProviderConfig) -> str:
-    """Scrub the key from text a server may have echoed it in."""
+    """Scrub the key from text a server may have echoed it in, and credentials from URLs."""
     for secret in _secrets(cfg):
-        text = text.replace(secret, _REDACTED)
-    return text
+        text = text.replace(secret, REDACTED)
+    return redact_secrets(text)
 
 
 def _secrets(cfg: ProviderConfig) -> Iterable[str]:
     if cfg.api_key and len(cfg.api_key) >= 4:
         yield cfg.api_key
+    password = urlsplit(cfg.base_url or "").password  # a server may echo it without the URL
+    if password and len(password) >= 4:
+        yield password
     for header, value in cfg.headers:
         if header.lower() in ("authorization", "x-api-key", "api-key") and len(value) >= 4:
             yield value

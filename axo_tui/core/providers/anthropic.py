@@ -18,7 +18,15 @@ from axo_tui.core.providers.base import (
     Usage,
 )
 from axo_tui.core.providers.httpbase import HttpProvider, join_versioned
-from axo_tui.core.providers.wire import decode_json, parse_tool_arguments, sse_events
+from axo_tui.core.providers.wire import (
+    MODEL_NAME_CHARS,
+    ArgumentBudget,
+    decode_json,
+    parse_tool_arguments,
+    snippet,
+    sse_events,
+    token_count,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -133,12 +141,16 @@ class AnthropicProvider(HttpProvider):
         url = join_versioned(self.base_url, "v1", "messages")
         reply = _Reply(model=model)
         body = build_messages_body(request, model)
+        budget = self.argument_budget(url)
         async with self.post_stream(url, body, model=model) as response:
-            async for event in sse_events(response.aiter_lines()):
+            lines = self.lines(response, url)
+            async for event in sse_events(
+                lines, limit=self.line_limit, provider=self.name, url=url
+            ):
                 data = decode_json(event.data, provider=self.name, url=url)
                 if not isinstance(data, dict):
                     continue
-                text = self._absorb(data, reply, url)
+                text = self._absorb(data, reply, url, budget)
                 if text:
                     yield TextDelta(text)
                 if reply.stopped:
@@ -147,14 +159,15 @@ class AnthropicProvider(HttpProvider):
             raise self.incomplete_stream(url)
         yield self._completion(request, reply, url)
 
-    def _absorb(self, data: dict[str, Any], reply: _Reply, url: str) -> str:
+    def _absorb(self, data: dict[str, Any], reply: _Reply, url: str, budget: ArgumentBudget) -> str:
         """Fold one event into `reply`; return the text it adds."""
         kind = data.get("type")
         if kind == "message_start":
             message = data.get("message") or {}
-            reply.model = str(message.get("model") or reply.model)
+            reply.model = str(message.get("model") or reply.model)[:MODEL_NAME_CHARS]
             self._usage(message.get("usage"), reply)
         elif kind == "content_block_start":
+            budget.spend(len(str(data)))  # endless empty blocks cost memory too
             block = data.get("content_block") or {}
             reply.blocks[int(data.get("index", 0))] = _Block(
                 type=str(block.get("type")),
@@ -168,7 +181,9 @@ class AnthropicProvider(HttpProvider):
                 reply.text.append(delta["text"])
                 return str(delta["text"])
             if delta.get("type") == "input_json_delta":
-                block.json_parts.append(str(delta.get("partial_json", "")))
+                part = str(delta.get("partial_json", ""))
+                budget.spend(len(part))
+                block.json_parts.append(part)
             # thinking and signature deltas are the model's scratchpad, not its reply
         elif kind == "message_delta":
             reply.stop_reason = (data.get("delta") or {}).get("stop_reason") or reply.stop_reason
@@ -178,7 +193,8 @@ class AnthropicProvider(HttpProvider):
         elif kind == "error":
             error = data.get("error") or {}
             raise ProviderError(
-                f"{self.name}: {error.get('type', 'error')}: {error.get('message', '')} ({url})",
+                f"{self.name}: {snippet(str(error.get('type', 'error')), 100)}: "
+                f"{snippet(str(error.get('message', '')))} ({url})",
                 provider=self.name,
                 retryable=error.get("type") in _RETRYABLE_STREAM_ERRORS,
                 url=url,
@@ -189,18 +205,19 @@ class AnthropicProvider(HttpProvider):
     def _usage(usage: Any, reply: _Reply) -> None:
         if not isinstance(usage, dict):
             return
-        if isinstance(usage.get("input_tokens"), int):
+        if token_count(usage.get("input_tokens")) is not None:
             # Cached prompt tokens are reported apart from input_tokens but are still prompt.
             reply.input_tokens = sum(
-                int(usage.get(key) or 0)
+                token_count(usage.get(key)) or 0
                 for key in (
                     "input_tokens",
                     "cache_creation_input_tokens",
                     "cache_read_input_tokens",
                 )
             )
-        if isinstance(usage.get("output_tokens"), int):
-            reply.output_tokens = usage["output_tokens"]  # cumulative: the last one wins
+        output = token_count(usage.get("output_tokens"))
+        if output is not None:
+            reply.output_tokens = output  # cumulative: the last one wins
 
     def _completion(self, request: ChatRequest, reply: _Reply, url: str) -> Completion:
         calls = []

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from axo_tui.core.redact import redact_secrets
+
 MessageRole = Literal["system", "user", "assistant", "tool"]
 
 
@@ -85,7 +87,11 @@ StreamChunk = TextDelta | Completion
 
 
 class ProviderError(Exception):
-    """A provider call failed. The message names the provider, the URL and what to do."""
+    """A provider call failed. The message names the provider, the URL and what to do.
+
+    Credentials in a URL (`http://user:pass@host`, `?api_key=`) are redacted here, once, so
+    no message or `url` carries them into the terminal, the journal or the logs.
+    """
 
     def __init__(
         self,
@@ -97,14 +103,14 @@ class ProviderError(Exception):
         retry_after: float | None = None,
         url: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact_secrets(message))
         self.provider = provider
         self.status = status
         self.retryable = retryable
         """True for transient failures (429, 5xx, network, timeouts) worth another try."""
         self.retry_after = retry_after
         """Seconds the server asked us to wait (Retry-After), if it said."""
-        self.url = url
+        self.url = redact_secrets(url) if url else url
         """The endpoint that failed, when there was one."""
 
 

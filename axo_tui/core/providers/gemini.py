@@ -21,7 +21,14 @@ from axo_tui.core.providers.base import (
 )
 from axo_tui.core.providers.httpbase import HttpProvider, join_versioned
 from axo_tui.core.providers.tokens import estimate_reply_tokens
-from axo_tui.core.providers.wire import decode_json, error_message, sse_events
+from axo_tui.core.providers.wire import (
+    MODEL_NAME_CHARS,
+    ArgumentBudget,
+    decode_json,
+    error_message,
+    sse_events,
+    token_count,
+)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 
@@ -142,11 +149,15 @@ class GeminiProvider(HttpProvider):
         model = self.model_for(request)
         url = self.model_url(model, ":streamGenerateContent?alt=sse")
         reply = _Reply(model=_model_path(model))
+        budget = self.argument_budget(url)
         async with self.post_stream(url, build_generate_body(request), model=model) as response:
-            async for event in sse_events(response.aiter_lines()):
+            lines = self.lines(response, url)
+            async for event in sse_events(
+                lines, limit=self.line_limit, provider=self.name, url=url
+            ):
                 chunk = decode_json(event.data, provider=self.name, url=url)
                 if isinstance(chunk, dict):
-                    text = self._absorb(chunk, reply, url)
+                    text = self._absorb(chunk, reply, url, budget)
                     if text:
                         yield TextDelta(text)
         # The SSE stream has no end marker; a finishReason is the proof the reply is whole.
@@ -154,7 +165,9 @@ class GeminiProvider(HttpProvider):
             raise self.incomplete_stream(url)
         yield self._completion(request, reply)
 
-    def _absorb(self, chunk: dict[str, Any], reply: _Reply, url: str) -> str:
+    def _absorb(
+        self, chunk: dict[str, Any], reply: _Reply, url: str, budget: ArgumentBudget
+    ) -> str:
         if "error" in chunk:
             raise ProviderError(
                 f"{self.name}: {error_message(chunk)} ({url})", provider=self.name, url=url
@@ -168,7 +181,7 @@ class GeminiProvider(HttpProvider):
             )
         if isinstance(chunk.get("usageMetadata"), dict):
             reply.usage = chunk["usageMetadata"]
-        reply.model = str(chunk.get("modelVersion") or reply.model)
+        reply.model = str(chunk.get("modelVersion") or reply.model)[:MODEL_NAME_CHARS]
         text = ""
         for candidate in (chunk.get("candidates") or [])[:1]:
             for part in (candidate.get("content") or {}).get("parts") or ():
@@ -178,6 +191,7 @@ class GeminiProvider(HttpProvider):
                     reply.text.append(part["text"])
                     text += part["text"]
                 if isinstance(part.get("functionCall"), dict):
+                    budget.spend(len(str(part["functionCall"])))
                     reply.calls.append(self._tool_call(part["functionCall"]))
             if candidate.get("finishReason"):
                 reply.finish_reason = str(candidate["finishReason"])
@@ -195,14 +209,14 @@ class GeminiProvider(HttpProvider):
     def _completion(self, request: ChatRequest, reply: _Reply) -> Completion:
         text = "".join(reply.text)
         calls = tuple(reply.calls)
-        prompt = reply.usage.get("promptTokenCount")
-        completion = reply.usage.get("candidatesTokenCount")
-        thoughts = reply.usage.get("thoughtsTokenCount")
-        if not isinstance(prompt, int):
+        prompt = token_count(reply.usage.get("promptTokenCount"))
+        completion = token_count(reply.usage.get("candidatesTokenCount"))
+        thoughts = token_count(reply.usage.get("thoughtsTokenCount"))
+        if prompt is None:
             prompt = self.count_tokens(request.messages, request.tools)
-        if not isinstance(completion, int):
+        if completion is None:
             completion = estimate_reply_tokens(text, calls)
-        if isinstance(thoughts, int):
+        if thoughts is not None:
             completion += thoughts  # billed as output, so budgets must see them
         reason = reply.finish_reason or "STOP"
         return Completion(

@@ -7,6 +7,8 @@ Every failure leaves here as a `ProviderError` naming the provider and the URL, 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -18,10 +20,20 @@ from axo_tui.core.config.schema import ProviderConfig
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError, ToolSpec
 from axo_tui.core.providers.retry import parse_retry_after
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
-from axo_tui.core.providers.wire import error_message
+from axo_tui.core.providers.wire import (
+    ArgumentBudget,
+    bounded_lines,
+    error_message,
+    line_limit,
+    snippet,
+)
 
 CONNECT_TIMEOUT_CAP = 10.0
 """A host that has not accepted a connection in 10 s is down; no need to wait `timeout_secs`."""
+ERROR_BODY_BYTES = 64 * 1024
+"""How much of an error response is read: its message is in the first few hundred bytes."""
+JSON_BODY_BYTES = 32 * 1024 * 1024
+"""The largest metadata answer read (`/v1/models` of a big router is a few MB)."""
 
 _VERSIONED_PATH = re.compile(r"/v\d+[a-z0-9]*(/|$)")
 
@@ -48,8 +60,19 @@ def join_versioned(base_url: str, version: str, path: str) -> str:
 
 
 def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
+    return snippet(text, limit)
+
+
+async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of a streamed response's body, and whether there was more."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.aiter_bytes():
+        parts.append(part)
+        size += len(part)
+        if size > limit:
+            return b"".join(parts)[:limit], True
+    return b"".join(parts), False
 
 
 class HttpProvider:
@@ -101,13 +124,16 @@ class HttpProvider:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def http_error(self, response: httpx.Response, url: str, model: str) -> ProviderError:
-        """A clear, classified error for a non-2xx response (whose body has been read)."""
+    def http_error(
+        self, response: httpx.Response, url: str, model: str, body: bytes
+    ) -> ProviderError:
+        """A clear, classified error for a non-2xx response, from (the start of) its body."""
         status = response.status_code
+        text = body.decode(response.encoding or "utf-8", errors="replace")
         try:
-            detail = error_message(response.json()) or _snippet(response.text)
-        except ValueError:
-            detail = _snippet(response.text)
+            detail = error_message(json.loads(text)) or _snippet(text)
+        except ValueError:  # not JSON, or cut by the size cap
+            detail = _snippet(text)
         where = f"HTTP {status} from {url}"
         if detail:
             where += f": {detail}"
@@ -173,27 +199,72 @@ class HttpProvider:
                 "POST", url, json=body, headers=self.headers()
             ) as response:
                 if response.status_code >= 400:
-                    await response.aread()
-                    raise self.http_error(response, url, model)
+                    error_body, _ = await read_capped(response, ERROR_BODY_BYTES)
+                    raise self.http_error(response, url, model, error_body)
                 yield response
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self.transport_error(exc, url) from exc
 
+    def lines(self, response: httpx.Response, url: str) -> AsyncIterator[str]:
+        """The response body as lines, none longer than a whole reply could make one."""
+        return bounded_lines(
+            response.aiter_text(), limit=self.line_limit, provider=self.name, url=url
+        )
+
+    @property
+    def line_limit(self) -> int:
+        return line_limit(self.cfg.max_reply_chars)
+
+    def argument_budget(self, url: str) -> ArgumentBudget:
+        """A counter for one reply's tool-call arguments, capped like its text."""
+        return ArgumentBudget(self.cfg.max_reply_chars, provider=self.name, url=url)
+
     async def request_json(
         self, method: str, url: str, *, body: Mapping[str, Any] | None = None, model: str = ""
     ) -> Any:
-        """A small non-streaming call (model metadata, listings), errors classified as above."""
+        """A small non-streaming call (model metadata, listings), errors classified as above.
+
+        Bounded like a chat call: `deadline_secs` in all, and a body of at most
+        JSON_BODY_BYTES, so a server trickling or streaming forever cannot hold it.
+        """
+        deadline = self.cfg.deadline_secs
         try:
-            response = await self._client.request(method, url, json=body, headers=self.headers())
+            async with asyncio.timeout(deadline):
+                return await self._request_json(method, url, body, model)
+        except TimeoutError:
+            raise ProviderError(
+                f"{self.name}: {url} did not answer in full within deadline_secs={deadline:g}",
+                provider=self.name,
+                retryable=True,
+                url=url,
+            ) from None
+
+    async def _request_json(
+        self, method: str, url: str, body: Mapping[str, Any] | None, model: str
+    ) -> Any:
+        try:
+            async with self._client.stream(
+                method, url, json=body, headers=self.headers()
+            ) as response:
+                if response.status_code >= 400:
+                    error_body, _ = await read_capped(response, ERROR_BODY_BYTES)
+                    raise self.http_error(response, url, model, error_body)
+                content, cut = await read_capped(response, JSON_BODY_BYTES)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self.transport_error(exc, url) from exc
-        if response.status_code >= 400:
-            raise self.http_error(response, url, model)
+        if cut:
+            raise ProviderError(
+                f"{self.name}: the answer from {url} is larger than {JSON_BODY_BYTES} bytes; "
+                "not read",
+                provider=self.name,
+                url=url,
+            )
+        text = content.decode(response.encoding or "utf-8", errors="replace")
         try:
-            return response.json()
+            return json.loads(text)
         except ValueError as exc:
             raise ProviderError(
-                f"{self.name}: malformed JSON from {url}: {_snippet(response.text, 200)!r}",
+                f"{self.name}: malformed JSON from {url}: {_snippet(text, 200)!r}",
                 provider=self.name,
                 url=url,
             ) from exc

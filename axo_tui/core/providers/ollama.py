@@ -18,10 +18,13 @@ from axo_tui.core.providers.base import (
 from axo_tui.core.providers.httpbase import HttpProvider
 from axo_tui.core.providers.tokens import estimate_text_tokens
 from axo_tui.core.providers.wire import (
+    MODEL_NAME_CHARS,
     error_message,
     function_tool,
     ndjson_objects,
     parse_tool_arguments,
+    snippet,
+    token_count,
 )
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
@@ -80,7 +83,8 @@ class OllamaProvider(HttpProvider):
             arguments = parse_tool_arguments(arguments, tool=name, provider=self.name, url=url)
         if not isinstance(arguments, dict):
             raise ProviderError(
-                f"{self.name}: tool call '{name}' has non-object arguments: {arguments!r}",
+                f"{self.name}: tool call '{snippet(name, 100)}' has non-object arguments: "
+                f"{snippet(repr(arguments), 200)}",
                 provider=self.name,
                 url=url,
             )
@@ -94,8 +98,10 @@ class OllamaProvider(HttpProvider):
         text: list[str] = []
         tool_calls: list[ToolCall] = []
         final: dict[str, Any] | None = None
+        budget = self.argument_budget(url)
         async with self.post_stream(url, build_chat_body(request, model), model=model) as response:
-            async for obj in ndjson_objects(response.aiter_lines(), provider=self.name, url=url):
+            lines = self.lines(response, url)
+            async for obj in ndjson_objects(lines, provider=self.name, url=url):
                 if "error" in obj:
                     # Ollama reports failures after the 200 status line as an `error` object.
                     raise ProviderError(
@@ -109,6 +115,7 @@ class OllamaProvider(HttpProvider):
                     text.append(content)
                     yield TextDelta(content)
                 for raw in message.get("tool_calls") or ():
+                    budget.spend(len(str(raw)))
                     tool_calls.append(self._tool_call(raw, len(tool_calls), url))
                 if obj.get("done"):
                     final = obj
@@ -116,15 +123,13 @@ class OllamaProvider(HttpProvider):
         if final is None:
             raise self.incomplete_stream(url)
         reply = "".join(text)
-        prompt = final.get("prompt_eval_count")
-        completion = final.get("eval_count")
+        prompt = token_count(final.get("prompt_eval_count"))
+        completion = token_count(final.get("eval_count"))
         usage = Usage(
-            prompt_tokens=int(prompt)
+            prompt_tokens=prompt
             if prompt is not None
             else self.count_tokens(request.messages, request.tools),
-            completion_tokens=int(completion)
-            if completion is not None
-            else estimate_text_tokens(reply),
+            completion_tokens=completion if completion is not None else estimate_text_tokens(reply),
         )
         reason = str(final.get("done_reason") or "stop")
         yield Completion(
@@ -132,7 +137,7 @@ class OllamaProvider(HttpProvider):
             tool_calls=tuple(tool_calls),
             usage=usage,
             finish_reason="tool_calls" if tool_calls else _FINISH_REASONS.get(reason, reason),
-            model=str(final.get("model") or model),
+            model=str(final.get("model") or model)[:MODEL_NAME_CHARS],
             provider=self.name,
         )
 

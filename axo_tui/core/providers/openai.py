@@ -29,11 +29,15 @@ from axo_tui.core.providers.httpbase import HttpProvider, join_versioned
 from axo_tui.core.providers.retry import closing_stream
 from axo_tui.core.providers.tokens import estimate_reply_tokens
 from axo_tui.core.providers.wire import (
+    MODEL_NAME_CHARS,
+    ArgumentBudget,
     decode_json,
     error_message,
     function_tool,
     parse_tool_arguments,
+    snippet,
     sse_events,
+    token_count,
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -167,13 +171,17 @@ class OpenAIProvider(HttpProvider):
     ) -> AsyncIterator[StreamChunk]:
         url = self.url("chat/completions")
         reply = _Reply(model=model)
+        budget = self.argument_budget(url)
         async with self.post_stream(url, body, model=model) as response:
-            async for event in sse_events(response.aiter_lines()):
+            lines = self.lines(response, url)
+            async for event in sse_events(
+                lines, limit=self.line_limit, provider=self.name, url=url
+            ):
                 if event.data.strip() == "[DONE]":
                     reply.done = True
                     break
                 chunk = decode_json(event.data, provider=self.name, url=url)
-                delta = self._absorb(chunk, reply, url)
+                delta = self._absorb(chunk, reply, url, budget)
                 if delta:
                     yield TextDelta(delta)
         # Some servers omit `[DONE]`; a finish_reason also proves the reply is whole.
@@ -181,17 +189,17 @@ class OpenAIProvider(HttpProvider):
             raise self.incomplete_stream(url)
         yield self._completion(request, reply, url)
 
-    def _absorb(self, chunk: Any, reply: _Reply, url: str) -> str:
+    def _absorb(self, chunk: Any, reply: _Reply, url: str, budget: ArgumentBudget) -> str:
         """Fold one chunk into `reply`; return the text it adds."""
         if not isinstance(chunk, dict):
             return ""
         if "error" in chunk:  # OpenRouter and vLLM report mid-stream failures this way
             raise ProviderError(
-                f"{self.name}: {error_message(chunk) or chunk['error']} ({url})",
+                f"{self.name}: {error_message(chunk) or snippet(str(chunk['error']))} ({url})",
                 provider=self.name,
                 url=url,
             )
-        reply.model = str(chunk.get("model") or reply.model)
+        reply.model = str(chunk.get("model") or reply.model)[:MODEL_NAME_CHARS]
         if isinstance(chunk.get("usage"), dict):
             reply.usage = chunk["usage"]
         text = ""
@@ -204,12 +212,14 @@ class OpenAIProvider(HttpProvider):
                 reply.text.append(content)
                 text += content
             for piece in delta.get("tool_calls") or ():
+                # Every fragment counts, empty ones too: endless tiny calls fill memory as well.
+                budget.spend(len(str(piece)))
                 partial = reply.calls.setdefault(int(piece.get("index", 0)), _PartialCall())
                 partial.id = piece.get("id") or partial.id
                 function = piece.get("function") or {}
                 partial.name = function.get("name") or partial.name
                 if function.get("arguments"):
-                    partial.arguments.append(function["arguments"])
+                    partial.arguments.append(str(function["arguments"]))
             if choice.get("finish_reason"):
                 reply.finish_reason = str(choice["finish_reason"])
         return text
@@ -228,12 +238,12 @@ class OpenAIProvider(HttpProvider):
         text = "".join(reply.text)
         tool_calls = self._tool_calls(reply, url)
         usage = reply.usage or {}
-        prompt = usage.get("prompt_tokens")
-        completion = usage.get("completion_tokens")
+        prompt = token_count(usage.get("prompt_tokens"))
+        completion = token_count(usage.get("completion_tokens"))
         # Servers that ignore `stream_options` send no usage: estimate rather than record 0.
-        if not isinstance(prompt, int):
+        if prompt is None:
             prompt = self.count_tokens(request.messages, request.tools)
-        if not isinstance(completion, int):
+        if completion is None:
             completion = estimate_reply_tokens(text, tool_calls)
         reason = reply.finish_reason or "stop"
         return Completion(

@@ -71,7 +71,12 @@ def _build(
         fallback_model = fallback_cfg.model
     elif cfg.kind is ProviderKind.SCRIPTED:
         return provider  # it cannot fail transiently: nothing to retry or time out
-    policy = RetryPolicy(max_retries=cfg.max_retries, stall_timeout=cfg.timeout_secs)
+    policy = RetryPolicy(
+        max_retries=cfg.max_retries,
+        stall_timeout=cfg.timeout_secs,
+        deadline=cfg.deadline_secs,
+        max_reply_chars=cfg.max_reply_chars,
+    )
     return RetryingProvider(
         provider, policy, fallback=fallback, fallback_model=fallback_model, sleep=sleep
     )

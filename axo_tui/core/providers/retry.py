@@ -13,6 +13,12 @@ The rules, and why:
 - The stall timeout bounds the gap between two chunks. httpx's read timeout already catches a
   silent socket; this catches a server that keeps the socket busy with keep-alive comments or
   pings while producing nothing.
+- The deadline bounds the whole call, attempts and the waits between them included: a server
+  trickling a chunk a second never stalls, yet must not hold an agent forever. A wait that
+  would end past the deadline is not started.
+- A reply longer than `max_reply_chars` is cut there: the caller gets the text up to the cap,
+  a note saying it was cut, and a Completion with finish reason "length". The rest is never
+  read, so an endless reply costs neither memory nor disk.
 - After the last attempt, an optional fallback provider gets the request, but only if the
   primary failed transiently and produced no output.
 
@@ -33,13 +39,16 @@ from typing import TypeVar
 
 from axo_tui.core.providers.base import (
     ChatRequest,
+    Completion,
     Message,
     Provider,
     ProviderError,
     StreamChunk,
     TextDelta,
     ToolSpec,
+    Usage,
 )
+from axo_tui.core.providers.tokens import estimate_text_tokens
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,10 @@ class RetryPolicy:
     """Longest server-requested wait we honour."""
     stall_timeout: float | None = 120.0
     """Longest gap between two chunks of a stream; None disables the check."""
+    deadline: float | None = 600.0
+    """Longest a whole call may take, retries included; None disables it."""
+    max_reply_chars: int | None = 500_000
+    """Longest reply text passed on; a longer one is cut. None disables the cap."""
 
     @property
     def attempts(self) -> int:
@@ -104,12 +117,28 @@ async def closing_stream(stream: AsyncIterator[T]) -> AsyncIterator[AsyncIterato
             await aclose()
 
 
+def cut_notice(limit: int, provider: str) -> str:
+    """The line appended to a reply cut at `limit` characters, for the user and the record."""
+    return (
+        f"\n\n[axo: reply cut at {limit} characters: it passed max_reply_chars of provider "
+        f"{provider}]"
+    )
+
+
+class DeadlineExceeded(ProviderError):
+    """The whole call ran past `deadline_secs`. Not retried: there is no time left."""
+
+
 class _Progress:
     """What one call has delivered so far; shared between the attempts of that call."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline_at: float | None) -> None:
         self.chars = 0
         self.started = False
+        self.text: list[str] = []
+        """The text delivered, kept only to build the Completion of a reply cut short."""
+        self.deadline_at = deadline_at
+        """The event loop's clock reading at which the call fails; None for no deadline."""
 
 
 class RetryingProvider:
@@ -150,7 +179,9 @@ class RetryingProvider:
         return self._jitter() * ceiling
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        progress = _Progress()
+        deadline = self.policy.deadline
+        now = asyncio.get_running_loop().time()
+        progress = _Progress(None if deadline is None else now + deadline)
         try:
             async with closing_stream(self._attempts(request, progress)) as chunks:
                 async for chunk in chunks:
@@ -183,17 +214,25 @@ class RetryingProvider:
         self, request: ChatRequest, progress: _Progress
     ) -> AsyncIterator[StreamChunk]:
         attempts = self.policy.attempts
+        limit = self.policy.max_reply_chars
         for attempt in range(1, attempts + 1):
             try:
-                async with closing_stream(self._guard_stalls(self.inner.stream(request))) as chunks:
+                guarded = self._guard_stalls(self.inner.stream(request), progress)
+                async with closing_stream(guarded) as chunks:
                     async for chunk in chunks:
                         if isinstance(chunk, TextDelta) and chunk.text:
+                            if limit is not None and progress.chars + len(chunk.text) > limit:
+                                for cut in self._cut(request, progress, chunk.text, limit):
+                                    yield cut
+                                return  # closing the stream stops the provider reading
                             progress.started = True
                             progress.chars += len(chunk.text)
+                            if limit is not None:
+                                progress.text.append(chunk.text)
                         yield chunk
                 return
             except ProviderError as error:
-                if not error.retryable:
+                if not error.retryable or isinstance(error, DeadlineExceeded):
                     raise
                 if progress.started:
                     raise ProviderError(
@@ -214,6 +253,7 @@ class RetryingProvider:
                         url=error.url,
                     ) from error
                 delay = self.backoff_delay(attempt, error.retry_after)
+                self._check_time_for(delay, progress, error)
                 log.warning(
                     "%s: attempt %d/%d failed (%s); retrying in %.2fs",
                     self.name,
@@ -224,23 +264,75 @@ class RetryingProvider:
                 )
                 await self._sleep(delay)
 
-    async def _guard_stalls(self, stream: AsyncIterator[StreamChunk]) -> AsyncIterator[StreamChunk]:
-        timeout = self.policy.stall_timeout
+    def _cut(
+        self, request: ChatRequest, progress: _Progress, text: str, limit: int
+    ) -> list[StreamChunk]:
+        """The end of a reply cut at `limit` characters: its last text, a note, a Completion."""
+        head = text[: limit - progress.chars]
+        notice = cut_notice(limit, self.name)
+        log.warning("%s: reply cut at %d characters (max_reply_chars)", self.name, limit)
+        reply = "".join(progress.text) + head + notice
+        usage = Usage(
+            self.inner.count_tokens(request.messages, request.tools), estimate_text_tokens(reply)
+        )
+        chunks: list[StreamChunk] = [TextDelta(head)] if head else []
+        return [
+            *chunks,
+            TextDelta(notice),
+            Completion(reply, (), usage, "length", request.model, self.name),
+        ]
+
+    def _check_time_for(self, delay: float, progress: _Progress, error: ProviderError) -> None:
+        """Give up now when waiting `delay` seconds would end past the deadline."""
+        if progress.deadline_at is None:
+            return
+        if asyncio.get_running_loop().time() + delay >= progress.deadline_at:
+            raise DeadlineExceeded(
+                f"{error} (not retried: waiting {delay:.3g}s more would pass "
+                f"deadline_secs={self.policy.deadline:g})",
+                provider=error.provider or self.name,
+                status=error.status,
+                retryable=True,
+                url=error.url,
+            ) from error
+
+    async def _guard_stalls(
+        self, stream: AsyncIterator[StreamChunk], progress: _Progress
+    ) -> AsyncIterator[StreamChunk]:
+        stall = self.policy.stall_timeout
+        loop = asyncio.get_running_loop()
         while True:
+            stall_at = None if stall is None else loop.time() + stall
+            deadline_at = progress.deadline_at
+            deadline_first = deadline_at is not None and (
+                stall_at is None or deadline_at <= stall_at
+            )
             try:
                 # asyncio.timeout (not wait_for) keeps the inner generator in this task,
                 # which httpx's connection handling relies on.
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout_at(deadline_at if deadline_first else stall_at):
                     chunk = await anext(stream)
             except StopAsyncIteration:
                 return
             except TimeoutError as exc:
+                if deadline_first:
+                    raise self._deadline_error(progress) from exc
                 raise ProviderError(
-                    f"{self.name}: the stream stalled (no data for {timeout:g}s)",
+                    f"{self.name}: the stream stalled (no data for {stall:g}s)",
                     provider=self.name,
                     retryable=True,
                 ) from exc
             yield chunk
+
+    def _deadline_error(self, progress: _Progress) -> DeadlineExceeded:
+        got = f" after {progress.chars} chars of reply" if progress.started else ""
+        return DeadlineExceeded(
+            f"{self.name}: no complete reply within deadline_secs={self.policy.deadline:g} "
+            f"(the longest one call may take){got}; raise deadline_secs for slow models",
+            provider=self.name,
+            # Nothing delivered: a fallback provider may still answer in time.
+            retryable=not progress.started,
+        )
 
     async def context_window(self, model: str) -> int | None:
         return await self.inner.context_window(model)
