@@ -7,6 +7,7 @@ Use `AxoTyper` instead of `typer.Typer` for the root app and for sub-groups
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
 from axo_tui.cli import help_format
-from axo_tui.cli.output import report_crash
+from axo_tui.cli.output import error, report_crash
 from axo_tui.cli.plain_params import use_plain_conversion
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,8 +57,19 @@ class AxoGroup(_AxoBehaviour, TyperGroup):
             # Click's own errors (usage errors, bad parameters) carry their formatting.
             raise
         except Exception as exc:
-            report_crash(exc, what=_failed_command_path(ctx))
+            if _is_state_error(exc):
+                # The data on disk (a damaged journal, a full disk), not a bug: its message
+                # names the file and the fix; a traceback would only hide it.
+                error(str(exc))
+            else:
+                report_crash(exc, what=_failed_command_path(ctx))
             raise typer.Exit(1) from exc
+
+
+def _is_state_error(exc: Exception) -> bool:
+    """Whether `exc` is a JournalError; looked up loaded, never imported (`axo --help`)."""
+    journal = sys.modules.get("axo_tui.core.journal")
+    return journal is not None and isinstance(exc, journal.JournalError)
 
 
 def _failed_command_path(ctx: _click.Context) -> str:

@@ -39,7 +39,7 @@ from axo_tui.core.events import (
     RunStarted,
     RuntimeNotice,
 )
-from axo_tui.core.journal import Journal
+from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.lattice import NodeState, WorkflowRunState
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
@@ -627,6 +627,8 @@ class Runtime:
             error, error_kind = str(exc), "provider"
         except ToolLoopError as exc:
             error, error_kind = str(exc), "tool_loop"
+        except JournalError as exc:  # a full disk, a damaged journal: said, not a traceback
+            error, error_kind = str(exc), "journal"
         except asyncio.CancelledError:
             status.running -= 1
             self._refresh_state(status)

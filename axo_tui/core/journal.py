@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import json
 import logging
 import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
@@ -27,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core import journal_writer, jsonfast, localday
+from axo_tui.core import journal_damage, journal_writer, jsonfast, localday
 from axo_tui.core.events import Event
+from axo_tui.core.private_files import make_private, private_dir
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.wal_checkpoints import Checkpointer
 
@@ -233,7 +235,9 @@ class Journal:
         _check_header(path)
         try:
             # The state dir holds transcripts and usage: private to its owner (DESIGN §4).
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # SQLite gives the WAL and its index the database file's mode: 0600 for all three.
+            private_dir(path.parent)
+            _create_private(path)
             # Room for the multi-row INSERTs of group commits (up to 64 row counts a table)
             # next to the other statements: compiling one again costs more than running it.
             self._db = sqlite3.connect(
@@ -256,12 +260,15 @@ class Journal:
             # here, with a clear message, instead of in the middle of a run.
             self._db.execute("SELECT COUNT(*) FROM runs").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(
-                f"{path}: cannot open the journal ({exc}). If the file is damaged, move it "
-                "aside (it is a SQLite database) and start again; nothing else is touched."
-            ) from exc
+            # SQLite decides what is damage (a WAL holding the rest of a file is not): the
+            # message says a full disk is full, and what damage leaves readable.
+            message = journal_damage.explain(path, exc, "cannot open the journal")
+            raise JournalError(message) from exc
         except OSError as exc:
-            raise JournalError(f"{path}: cannot create the journal: {exc}") from exc
+            raise JournalError(
+                journal_damage.disk_full(path.parent, exc)
+                or f"{path}: cannot create the journal: {exc.strerror or exc}"
+            ) from exc
 
     def _add_missing_columns(self) -> None:
         with self._transaction() as db:  # one process migrates; others then see the columns
@@ -439,7 +446,7 @@ class Journal:
         if isinstance(exc, JournalError | journal_writer.AppendConflict):
             error = JournalError(str(exc))
         else:
-            error = JournalError(f"{self.path}: write failed: {exc}")
+            error = JournalError(journal_damage.explain(self.path, exc, "write failed"))
         log.error("%s", error)
         if waiters is None:
             waiters, self._waiters = self._waiters, []
@@ -987,6 +994,30 @@ _JOURNALS: dict[str, weakref.WeakSet[Journal]] = {}
 """Journals in group mode, by file: see `_yield_write_lock`."""
 
 
+def _explained(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, with SQLite's errors turned into a JournalError that names the file and
+    says what happened (a full disk, damage found by quick_check, what is still readable):
+    a read that meets a damaged page deep in a run must not end in a traceback."""
+
+    @functools.wraps(method)
+    def explained(journal: Journal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(journal, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise JournalError(
+                journal_damage.explain(journal.path, exc, "cannot use the journal")
+            ) from exc
+
+    return explained
+
+
+# Every public query and write; `durable` reports through `_lose`, `connection` hands out
+# the raw connection (its users catch sqlite3.Error themselves).
+for _name, _member in list(vars(Journal).items()):
+    if not _name.startswith("_") and inspect.isfunction(_member) and _name != "durable":
+        setattr(Journal, _name, _explained(_member))
+
+
 def _yield_write_lock(journal: Journal) -> None:
     """Commit now what the other journals of this process on the same file have pending,
     when they run on this thread, before this thread waits for the write lock or for a writer
@@ -1084,13 +1115,23 @@ def _check_writable(directory: Path) -> None:
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+def _create_private(path: Path) -> None:
+    """Create the journal file 0600 before SQLite does (it would use 0644), or tighten the
+    files an older axo left broader."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            make_private(each)
+
+
 def _check_header(path: Path) -> None:
-    """Recognise a file that is not a journal, or one cut short (a bad copy, a full disk),
-    from its 100-byte header, before SQLite half-opens it and fails on some later read."""
+    """Recognise a file that is not a SQLite database at all from its header. Whether one is
+    whole is SQLite's to say: a file shorter than its header says is intact when the WAL
+    beside it holds the rest (a checkpoint interrupted by a kill or a full disk)."""
     try:
         with path.open("rb") as file:
             header = file.read(100)
-        size = path.stat().st_size
     except FileNotFoundError:
         return
     except OSError as exc:
@@ -1100,14 +1141,6 @@ def _check_header(path: Path) -> None:
     fix = "move it aside (nothing else in the data directory is touched) and start again"
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         raise JournalError(f"{path}: is not an axo journal (not a SQLite database); {fix}.")
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    # The page count is only trustworthy when its "valid for" counter matches.
-    if header[24:28] == header[92:96] and size < pages * page_size:
-        raise JournalError(
-            f"{path}: the journal is truncated ({size} of {pages * page_size} bytes); {fix}."
-        )
 
 
 def _run(row: tuple[Any, ...]) -> RunRecord:
