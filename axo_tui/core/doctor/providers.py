@@ -206,9 +206,9 @@ def _key_source(names: list[str], env_file: Path) -> tuple[str, str] | None:
         if os.environ.get(variable):
             return "environment", variable
     if names and env_file.is_file():
-        from dotenv import dotenv_values
+        from axo_tui.core.config.envsubst import read_env_file
 
-        values = dotenv_values(env_file)
+        values = read_env_file(env_file, os.environ)  # linear, unlike dotenv's expansion
         for variable in names:
             if values.get(variable):
                 return "env-file", variable
