@@ -5,8 +5,9 @@
 One line per thing that happened in a turn: the user message, each tool call and its result,
 the assistant's reply, an error. Each line carries an ISO timestamp, the run, session and
 activation ids, so `recall_timeframe` (and a person with `grep`) can replay a day. Lines are
-appended whole (one `os.write` each, or each agent's lines of a moment together): a torn last
-line from a crash is skipped by the reader rather than failing the whole day.
+appended whole (one `os.write` each, or each agent's lines of a moment together). A line torn
+by a crash or a full disk is ended before the next process appends (so the next entry is not
+glued to it and lost), and the reader skips it with a warning rather than failing the day.
 
 Inside a runtime (`defer`), the lines made during one turn of the event loop are written at
 its next turn, each agent's in one write (`deferred_lines`). A reader in this process always
@@ -38,7 +39,13 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core import jsonfast
-from axo_tui.core.memory.deferred_lines import DeferredLines
+from axo_tui.core.memory.deferred_lines import (
+    DeferredLines,
+    open_for_appending,
+    skip_torn,
+    whole_lines,
+)
+from axo_tui.core.private_files import private_dir
 
 MAX_DAYS = 31
 """The widest range `recall_timeframe` reads: a month, so one call cannot flood a prompt."""
@@ -186,9 +193,8 @@ class ActivityLog:
             with contextlib.suppress(OSError):
                 os.close(held.fd)  # another day, or the file was deleted under us
         path = self.day_path(agent_id, day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags, 0o666)
+        private_dir(path.parent)
+        fd = open_for_appending(path)  # 0600, and a torn last line ended first
         self._open[agent_id] = _OpenDay(day, fd, now)
         while len(self._open) > MAX_OPEN_FILES:
             oldest = next(iter(self._open))
@@ -220,13 +226,15 @@ class ActivityLog:
                 text = path.read_text(encoding="utf-8", errors="replace")
             except FileNotFoundError:
                 continue
-            for line in text.splitlines():
+            for number, line in whole_lines(path, text):
                 try:
                     entry = json.loads(line)
                 except ValueError:
-                    continue  # a torn last line from a crash: skip it, keep the rest
+                    entry = None
                 if isinstance(entry, dict):
                     entries.append(entry)
+                else:  # a line torn by a crash or a full disk: skip it, keep the rest
+                    skip_torn(path, number)
         return entries
 
     def days(self, agent_id: str) -> list[dt.date]:

@@ -11,11 +11,48 @@ window the journal's group commit has too.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from pathlib import Path
 from typing import Generic, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
+
+log = logging.getLogger(__name__)
+
+
+def open_for_appending(path: Path, *, create: bool = True) -> int:
+    """An O_APPEND descriptor of the line file `path` (created 0600 unless `create` is
+    False), whose last line is whole: a line torn by a crash or a full disk gets its newline
+    first, so the next write starts a line of its own instead of being glued to the torn one
+    and lost with it. Raises OSError (FileNotFoundError when not `create`)."""
+    flags = os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0)
+    flags |= os.O_CREAT if create else 0
+    fd = os.open(path, flags, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def whole_lines(path: Path, text: str) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of `path`'s `text` with their numbers (a reader then skips the
+    ones that do not parse, with `skip_torn`)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield number, line
+
+
+def skip_torn(path: Path, number: int) -> None:
+    """Say that line `number` of `path` is skipped: torn by a crash or a full disk, or
+    damaged. The rest of the file is read."""
+    log.warning("%s:%d: skipped a torn or damaged line (a crash or a full disk)", path, number)
 
 
 class DeferredLines(Generic[Key]):

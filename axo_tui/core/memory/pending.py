@@ -14,8 +14,8 @@ thing a short workflow step did). A stored or forgotten entry gets a tombstone l
 back. A file goes as soon as every entry in it is done (this process's own is emptied instead
 and kept for its next entries); a busy one is sealed after
 ROTATE_LINES lines and a new one started, so no file grows without end. O_APPEND keeps whole
-lines whole when two processes append to the same file. A torn last line (a kill mid-write)
-is skipped. Older spools (one `<id>.json` per entry) are still read.
+lines whole when two processes append to the same file. A torn last line (a kill mid-write,
+a full disk) is skipped with a warning, and ended before a tombstone is appended to it. Older spools (one `<id>.json` per entry) are still read.
 
 Inside a runtime (`defer`), the entries of one turn of the event loop are written at its next
 turn, in one write (`deferred_lines`); what reads or marks the spool writes them first.
@@ -34,8 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core import jsonfast
-from axo_tui.core.memory.deferred_lines import DeferredLines
+from axo_tui.core.memory.deferred_lines import (
+    DeferredLines,
+    open_for_appending,
+    skip_torn,
+    whole_lines,
+)
 from axo_tui.core.memory.semantic import PendingMemory
+from axo_tui.core.private_files import private_dir
 from axo_tui.core.runs import random_hex
 
 ROTATE_LINES = 4096
@@ -127,9 +133,9 @@ class PendingSpool:
         path = self.directory / f"{first_id}.jsonl"
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
         try:
-            fd = os.open(path, flags, 0o600)
+            fd = os.open(path, flags, 0o600)  # a new file of our own: no torn line to end
         except FileNotFoundError:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             fd = os.open(path, flags, 0o600)
         active = _SpoolFile(path, fd=fd)
         self._files[path] = self._active = active
@@ -191,9 +197,10 @@ class PendingSpool:
 
     def _tombstone(self, spool_file: _SpoolFile, memory_id: str) -> None:
         if spool_file.fd is None:
-            flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            # Another process's file may end in a line its crash tore: a tombstone glued to
+            # it would be lost, and a forgotten entry would come back.
             try:
-                spool_file.fd = os.open(spool_file.path, flags)
+                spool_file.fd = open_for_appending(spool_file.path, create=False)
             except FileNotFoundError:
                 return  # removed meanwhile (another process finished it): nothing to mark
         _append(spool_file.fd, jsonfast.line({"done": memory_id}))
@@ -255,15 +262,17 @@ class PendingSpool:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return {}, set()
-        lines = [text] if path.suffix == ".json" else text.splitlines()
+        lines = [(1, text)] if path.suffix == ".json" else list(whole_lines(path, text))
         found: dict[str, PendingMemory] = {}
         done: set[str] = set()
-        for line in lines:
-            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+        for number, line in lines:
+            try:
                 document = json.loads(line)
                 if "done" in document:
                     done.add(str(document["done"]))
                 else:
                     entry = _entry(document)
                     found[entry.id] = entry
+            except (ValueError, KeyError, TypeError, AttributeError):
+                skip_torn(path, number)
         return found, done
