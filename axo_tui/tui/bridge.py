@@ -29,6 +29,7 @@ from axo_tui.core.bus import SubscriberOverflow, Subscription
 from axo_tui.core.engine import RunError, Runtime
 from axo_tui.core.events import Event, RunStarted
 from axo_tui.core.runs import RunResult
+from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
 
 log = logging.getLogger(__name__)
@@ -276,7 +277,9 @@ class RuntimeBridge:
         try:
             result = await self.runtime.cancel_run(run_id)
         except RunError as exc:
-            self.app.notify(str(exc), title="cannot cancel", severity="warning")
+            self.app.notify(
+                neutralise(str(exc)), title="cannot cancel", severity="warning", markup=False
+            )
             return None
         finally:
             self._cancelling.discard(run_id)
@@ -292,8 +295,12 @@ class RuntimeBridge:
         if outcome.cancelled:
             return  # `cancel_run` says so once the runtime has recorded it
         if outcome.error is not None:
+            # The error may quote a provider's or a model's words: shown as written.
             self.app.notify(
-                outcome.error, title=f"cannot run {outcome.request.label}", severity="error"
+                neutralise(outcome.error),
+                title=f"cannot run {outcome.request.label}",
+                severity="error",
+                markup=False,
             )
             return
         result = outcome.result

@@ -3,6 +3,10 @@
 The bridge applies each batch of events to one `WorkbenchModel`; widgets read it. Keeping the
 folding here (not in widgets) means a widget that is off screen, or created later, can render
 the full picture from the model instead of having had to see every event itself.
+
+Text from events (replies, tool results, errors, run inputs) is untrusted: the model keeps it
+with its terminal controls neutralised (`core.terminal_text`), so no widget can draw an
+escape sequence from it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from axo_tui.core.events import (
     ToolResult,
     UsageRecorded,
 )
+from axo_tui.core.terminal_text import neutralise
 
 PULSE_DECAY = 0.8
 """λ (per second) of the activity pulse: a burst fades to ~5% in under 4 s."""
@@ -270,7 +275,7 @@ class WorkbenchModel:
         view.activity_at = now
 
     def _line(self, event: Event, style: str, text: str) -> None:
-        self.log.append(LogLine(event.ts, style, text, event.agent_id, event.run_id))
+        self.log.append(LogLine(event.ts, style, neutralise(text), event.agent_id, event.run_id))
 
     def _flush_stream(self, activation_id: str, event: Event, *, final: bool) -> None:
         stream = self.streams.get(activation_id)
@@ -299,7 +304,12 @@ class WorkbenchModel:
         number = len(self.runs) + 1
         self._running[event.run_id or ""] = None
         self.runs[event.run_id or ""] = RunView(
-            event.run_id or "", number, event.run_kind, event.target, event.input, event.ts
+            event.run_id or "",
+            number,
+            event.run_kind,
+            event.target,
+            neutralise(event.input),
+            event.ts,
         )
         if event.run_kind == "workflow":
             try:
@@ -319,7 +329,8 @@ class WorkbenchModel:
         run = self.runs.get(event.run_id or "")
         if run is None:
             return
-        run.status, run.output, run.error = event.status, event.output, event.error
+        run.status, run.output = event.status, neutralise(event.output)
+        run.error = None if event.error is None else neutralise(event.error)
         self._running.pop(run.run_id, None)
         run.finished_at = event.ts
         for view in self.agents.values():
@@ -348,8 +359,9 @@ class WorkbenchModel:
             stream = self.streams[event.activation_id] = StreamBuffer(
                 event.agent_id or "", event.run_id
             )
-        stream.text += event.text
-        if "\n" in event.text or len(stream.text) > STREAM_FLUSH_CHARS:
+        text = neutralise(event.text)  # the stream tail draws it as it is
+        stream.text += text
+        if "\n" in text or len(stream.text) > STREAM_FLUSH_CHARS:
             self._flush_stream(event.activation_id, event, final=False)
 
     def _on_tool_called(self, event: ToolCalled) -> None:
@@ -391,7 +403,7 @@ class WorkbenchModel:
         self._finish_activation(event, event.activation_id, "failed")
         view = self.agents.get(event.agent_id or "")
         if view is not None:
-            view.last_error = event.error
+            view.last_error = neutralise(event.error)
             view.history.append(view.exec_tokens)
         self._line(event, "error", f"✗ {event.error_kind}: {event.error}")
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
@@ -51,7 +52,8 @@ class CancelRunScreen(QuietFocus, ModalScreen[str | None]):
             title = run_title(run)
             if model.show_durations:
                 title += f"  (running {max(0.0, time.time() - run.started_at):.0f}s)"
-            options.append(Option(title, id=run.run_id))
+            # Content, not a str: a run's input is shown as written, never read as markup.
+            options.append(Option(Content(title), id=run.run_id))
         with Vertical(id="cancel-dialog"):
             yield Label("Cancel a run?", id="cancel-title")
             yield Label(

@@ -1,4 +1,7 @@
-"""Chat with one agent in a named session: streamed Markdown replies, tool calls inline."""
+"""Chat with one agent in a named session: streamed Markdown replies, tool calls inline.
+
+Everything in the transcript (replies, tool calls and results, errors, stored history) is
+untrusted: it is drawn with its terminal controls neutralised and never as Rich markup."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from axo_tui.core.events import (
     ToolResult,
 )
 from axo_tui.core.providers.base import Message
+from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.bridge import RunOutcome, RunRequest, RuntimeBridge
 from axo_tui.tui.chat_session import ChatState, is_slash, run_slash
 from axo_tui.tui.model import format_tokens
@@ -33,6 +37,12 @@ HISTORY_SHOWN = 200
 def _clip(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reply_view(text: str = "") -> Markdown:
+    """A reply as Markdown. Its links do not open on a click: the model chose the text that
+    shows and the address behind it (see `on_markdown_link_clicked`)."""
+    return Markdown(neutralise(text), classes="chat-reply", open_links=False)
 
 
 class ChatScreen(QuietFocus, Screen[None]):
@@ -95,7 +105,7 @@ class ChatScreen(QuietFocus, Screen[None]):
         return self.query_one("#transcript", VerticalScroll)
 
     def _say(self, text: str, classes: str) -> Static:
-        line = Static(text, classes=classes, markup=False)
+        line = Static(neutralise(text), classes=classes, markup=False)
         self._transcript().mount(line)
         self._transcript().scroll_end(animate=False)
         return line
@@ -120,7 +130,7 @@ class ChatScreen(QuietFocus, Screen[None]):
             self._say(message.content, "chat-user")
         elif message.role == "assistant":
             if message.content.strip():
-                self._transcript().mount(Markdown(message.content, classes="chat-reply"))
+                self._transcript().mount(_reply_view(message.content))
             for call in message.tool_calls:
                 self._say(f"▸ tool {call.name} {_clip(json.dumps(call.arguments))}", "chat-tool")
         elif message.role == "tool":
@@ -206,9 +216,9 @@ class ChatScreen(QuietFocus, Screen[None]):
         if not text:
             return
         if self._reply is None:
-            self._reply = Markdown(classes="chat-reply")
+            self._reply = _reply_view()
             await self._transcript().mount(self._reply)
-        await self._reply.append(text)
+        await self._reply.append(neutralise(text))
         self._transcript().scroll_end(animate=False)
 
     async def _on_run_finished(self, outcome: RunOutcome) -> None:
@@ -228,9 +238,14 @@ class ChatScreen(QuietFocus, Screen[None]):
             self.state.record_turn(result.usage.total)
             if result.ok and self._reply is None and result.output.strip():
                 # A provider that does not stream still gets its reply shown.
-                await self._transcript().mount(Markdown(result.output, classes="chat-reply"))
+                await self._transcript().mount(_reply_view(result.output))
             self._say(f"{format_tokens(result.usage.total)} tok", "chat-meta")
         self._run_id = None
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        # Shown, not opened: a reply's link text can say anything about where it leads.
+        event.stop()
+        self.notify(neutralise(event.href), title="link in the reply (not opened)", markup=False)
 
     # ----------------------------------------------------------------- actions
     def on_select_changed(self, event: Select.Changed) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.highlighter import JSONHighlighter
 from rich.json import JSON
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,6 +15,7 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from axo_tui.core.events import Event
+from axo_tui.core.terminal_text import terminal_json
 from axo_tui.tui.bridge import RuntimeBridge
 from axo_tui.tui.model import format_tokens
 from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
@@ -21,6 +24,16 @@ from axo_tui.tui.widgets.header import format_cost
 LIST_LIMIT = 1000
 NOISY = frozenset({"token.streamed", "lattice.signal"})
 """Hidden unless asked for (`t`): one per token would bury everything else."""
+
+
+def payload_view(event: Event) -> JSON:
+    """The event as highlighted JSON. Rich would write DEL, C1 controls and bidi overrides
+    from a reply as they are; `terminal_json` escapes them, the data stays the same."""
+    view = JSON("{}")
+    view.text = JSONHighlighter()(Text(terminal_json(event.to_dict(), indent=2)))
+    view.text.no_wrap = True
+    view.text.overflow = None
+    return view
 
 
 class EventsScreen(QuietFocus, Screen[None]):
@@ -101,7 +114,7 @@ class EventsScreen(QuietFocus, Screen[None]):
 
     def show_payload(self, event: Event) -> None:
         payload = self.query_one("#payload", Static)
-        payload.update(JSON.from_data(event.to_dict(), indent=2, sort_keys=False))
+        payload.update(payload_view(event))
         self.query_one("#payload-panel").border_title = f"Payload · {event.kind} #{event.seq}"
 
     # -------------------------------------------------------------------- spend

@@ -1,4 +1,6 @@
-"""The two panels of the memory screen: an agent's core memory blocks, its recent recalls."""
+"""The two panels of the memory screen: an agent's core memory blocks, its recent recalls.
+
+Blocks and recalls hold what models wrote: drawn with their terminal controls neutralised."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from axo_tui.core.memory.core_blocks import CoreBlock
+from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.memory_snapshot import Recall
 from axo_tui.tui.widgets.style_memo import StyleMemo
 
@@ -82,7 +85,7 @@ class CoreBlocksView(Static):
         for index, block in enumerate(self._blocks):
             if index:
                 text.append("\n\n")
-            text.append(block.label.ljust(width), style("blocks--label"))
+            text.append(neutralise(block.label).ljust(width), style("blocks--label"))
             ratio = block.chars / block.limit if block.limit else 0.0
             bar_style = (
                 "blocks--bar-over"
@@ -100,9 +103,9 @@ class CoreBlocksView(Static):
             if not block.in_config:
                 text.append("  not in the config any more (kept on disk)", style("blocks--note"))
             if block.description:
-                text.append(f"\n  {block.description}", style("blocks--description"))
+                text.append(f"\n  {neutralise(block.description)}", style("blocks--description"))
             if block.value.strip():
-                for line in block.value.splitlines():
+                for line in neutralise(block.value).split("\n"):
                     text.append(f"\n  {line}")
             else:
                 text.append("\n  (empty)", style("blocks--empty"))
@@ -155,14 +158,15 @@ class RecallsView(Static):
                 text.append("\n")
             if self.show_times:
                 text.append(f"{recall.when}  ", style("recalls--when"))
-            text.append(recall.tool, style("recalls--tool"))
+            text.append(neutralise(recall.tool), style("recalls--tool"))
             if recall.summary:
-                text.append(f" {recall.summary}", style("recalls--args"))
+                text.append(f" {neutralise(recall.summary)}", style("recalls--args"))
             if recall.ok is None:
                 text.append("\n  … no result logged", style("recalls--pending"))
                 continue
             mark, mark_style = ("✓", "recalls--ok") if recall.ok else ("✗", "recalls--error")
-            lines = [line for line in recall.result.splitlines() if line.strip()] or ["(empty)"]
+            result = neutralise(recall.result)
+            lines = [line for line in result.split("\n") if line.strip()] or ["(empty)"]
             for number, line in enumerate(lines[:RESULT_LINES]):
                 text.append("\n  ")
                 text.append(f"{mark} " if number == 0 else "  ", style(mark_style))

@@ -7,6 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
+from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.model import ConfigStatus
 
 
@@ -22,7 +23,8 @@ class ProblemsPanel(Static):
         for index, problem in enumerate(status.problems):
             if index:
                 text.append("\n")
-            first, *rest = problem.splitlines() or [""]
+            # A problem can quote the config (a cloned project's): drawn as written.
+            first, *rest = neutralise(problem).split("\n")
             location, sep, message = first.partition(": ")
             text.append(location, self.get_component_rich_style("problems--location"))
             text.append(sep + message)
