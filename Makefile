@@ -2,10 +2,14 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test lint typecheck pytest bench clean
+.PHONY: setup lock dev test lint typecheck pytest bench clean
 
 setup:
 	@./scripts/setup.sh
+
+# Re-pin the whole dependency tree in requirements.lock (after editing pyproject.toml).
+lock:
+	@./scripts/lock.sh
 
 dev: setup
 	$(BIN)/axo dev examples/hello

