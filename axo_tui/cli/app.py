@@ -106,6 +106,10 @@ def main(
 ) -> None:
     """[bold]axo[/bold]: a terminal-first workbench for persistent, self-coordinating LLM agents declared in YAML."""
     ctx.obj = CliState(config=config, data_dir=data_dir)
+    if data_dir is not None and ctx.invoked_subcommand != "doctor":  # doctor reports it
+        from axo_tui.cli.project import warn_if_exposed
+
+        warn_if_exposed(data_dir)
 
 
 for _register in REGISTRARS:

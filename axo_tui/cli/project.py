@@ -34,7 +34,25 @@ def load_project(ctx: typer.Context) -> Config:
         raise typer.Exit(1) from None
     for problem in config.warnings:
         output.render_problems([problem])
+    warn_if_exposed(data_dir(ctx, config))
     return config
+
+
+_warned: set[Path] = set()
+
+
+def warn_if_exposed(path: Path) -> None:
+    """Warn (once a process) when the data directory can be read by others: transcripts
+    and memory live there. Every command that touches it says so, not only `axo doctor`."""
+    from axo_tui.core.private_files import exposure
+
+    if path in _warned:
+        return
+    message = exposure(path)
+    if message is not None:
+        _warned.add(path)
+        text, _, fix = message.partition(" Fix: ")
+        output.warning(text, hint=fix or None)
 
 
 def data_dir(ctx: typer.Context, config: Config) -> Path:

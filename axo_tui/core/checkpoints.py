@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core import jsonfast
+from axo_tui.core.private_files import private_dir
 
 CHECKPOINT_VERSION = 1
 DEFAULT_KEEP = 3
@@ -279,7 +280,7 @@ class CheckpointStore:
         if known is None:
             try:
                 created = not directory.is_dir()
-                directory.mkdir(parents=True, exist_ok=True)
+                private_dir(directory)
             except OSError as exc:
                 raise CheckpointError(_explain(directory, exc, directory)) from exc
             if created:

@@ -38,6 +38,7 @@ from axo_tui.core.agent import TurnRequest
 from axo_tui.core.events import RunStarted, RuntimeNotice
 from axo_tui.core.journal import ActivationRecord, JournalError, RunRecord
 from axo_tui.core.lattice import NodeState
+from axo_tui.core.private_files import private_dir
 from axo_tui.core.runs import RunResult, new_id
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class OwnerLease:
         directory = state_dir / "owners"
         path = directory / f"{owner}.lock"
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         except OSError as exc:
             raise JournalError(

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.private_files import private_dir
+
 try:  # POSIX only; elsewhere concurrent writers simply are not serialised across processes.
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -29,7 +31,7 @@ def backup_path(path: Path) -> Path:
 
 def write_atomic(path: Path, data: bytes, *, keep_backup: bool = True) -> None:
     """Replace `path` with `data` atomically; the old content becomes `<path>.bak` first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if keep_backup and path.exists():
         previous = path.read_bytes()
         if _parses(previous):  # a damaged file must never overwrite the last good backup
@@ -82,9 +84,9 @@ def _fsync_dir(directory: Path) -> None:
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `<path>.lock` so a read-modify-write by `axo memory edit`
     and one by a running agent cannot interleave and lose an edit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     lock_path = path.with_name(path.name + ".lock")
-    with lock_path.open("a+b") as handle:
+    with os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as handle:
         if fcntl is not None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from axo_tui.core.private_files import make_private, private_dir
+
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
 
@@ -126,7 +128,7 @@ class SemanticMemory:
             import chromadb
             from chromadb.config import Settings
 
-            self.path.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path)
             try:
                 # No telemetry: nothing in axo phones home.
                 self._client = chromadb.PersistentClient(
@@ -136,6 +138,7 @@ class SemanticMemory:
                 raise SemanticMemoryError(
                     f"cannot open the semantic memory store {self.path}: {exc}"
                 ) from exc
+            make_private(self.path, tree=True)  # chromadb's files follow the umask (0644)
         return self._client
 
     def _collection(self, name: str, agent_id: str, dimension: int, *, create: bool) -> Any:
@@ -411,6 +414,7 @@ class SemanticMemory:
             close = getattr(client, "close", None)  # chromadb >= 1.4 releases the SQLite file
             if close is not None:
                 close()
+            make_private(self.path, tree=True)  # and the segment files written since
 
 
 def query_text(query: str) -> str:

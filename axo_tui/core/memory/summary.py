@@ -38,6 +38,7 @@ from axo_tui.core.memory.compaction import (
     with_note,
 )
 from axo_tui.core.memory.files import write_json_atomic
+from axo_tui.core.private_files import private_dir
 from axo_tui.core.providers.base import Message, ToolSpec
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class SummaryStore:
             "updated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)
             write_json_atomic(self.path(session_id), document, keep_backup=False)
         except OSError as exc:  # kept in memory for this process; a full disk is not fatal
             log.warning("cannot save the compaction summary of %r: %s", session_id, exc)
