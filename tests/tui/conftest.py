@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from axo_tui.core.config import load_config
 from axo_tui.tui.app import AxoApp, build_app
 from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
 
@@ -139,6 +140,9 @@ def make_app(project: Path) -> Callable[..., AxoApp]:
         config_path: Path | None = None, settings: WorkbenchSettings | None = None, **kwargs: object
     ) -> AxoApp:
         path = config_path or project
+        if "config" not in kwargs:
+            # `wait` is the tests' own tool (helpers.add_wait_tool), registered after the build.
+            kwargs["config"] = load_config(path, extra_tools=("wait",))
         return build_app(
             path,
             data_dir=path.parent / ".axo",

@@ -6,7 +6,7 @@ import re
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.checker import Checker
-from axo_tui.core.config.fields import Section
+from axo_tui.core.config.fields import MAX_ID_LENGTH, Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     DEFAULT_CORE_BLOCKS,
@@ -27,6 +27,7 @@ from axo_tui.core.config.schema import (
     WorkflowConfig,
 )
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
+from axo_tui.core.config.tool_names import check_tool_names
 from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq
 
 LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
@@ -49,6 +50,8 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
     depends = section.named_nodes("depends_on") or []
     for name, item in depends:
         registry.refer(Reference("agent", name, item, *owner, "depends_on"))
+    tools = section.named_nodes("tools")
+    check_tool_names(checker, agent_id or "", tools or [])
     config = AgentConfig(
         id=agent_id or "",
         name=section.text("name"),
@@ -58,7 +61,7 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
         role=section.choice("role", Role, Role.AUTONOMOUS) or Role.AUTONOMOUS,
         system_prompt=section.text("system_prompt"),
         depends_on=tuple(name for name, _ in depends),
-        tools=section.names("tools"),
+        tools=None if tools is None else tuple(name for name, _ in tools),
         token_budget=_token_budget(section),
         sampling=_sampling(section),
         memory=_memory(section),
@@ -185,6 +188,16 @@ def _core_blocks(core: Section) -> tuple[CoreBlockSpec, ...]:
         limit = block.integer("limit", 2000, lo=1, hi=MAX_BLOCK_LIMIT)
         value = block.text("value")
         if label is None:
+            continue
+        if len(label) > MAX_ID_LENGTH:
+            # A label is shown in every prompt and names the block in tool calls.
+            checker.error(
+                label_node,
+                "invalid-label",
+                f"core memory block label `{label[:24]}...` is {len(label)} characters long "
+                f"(at most {MAX_ID_LENGTH})",
+                "use a short lowercase name such as `persona` or `project_notes`",
+            )
             continue
         if not LABEL_PATTERN.fullmatch(label):
             checker.error(

@@ -17,9 +17,13 @@ API_KEY_FIELDS = frozenset({"api_key"})
 class Checker:
     """Collects the problems of one file and expands `${VAR}` references."""
 
-    def __init__(self, file: str, env: Environment) -> None:
+    def __init__(
+        self, file: str, env: Environment, extra_tools: frozenset[str] = frozenset()
+    ) -> None:
         self.file = file
         self.env = env
+        self.extra_tools = extra_tools
+        """Tool names the embedding program registers itself (see `load_config`)."""
         self.problems: list[Problem] = []
         self.root: Map | None = None
         """The top-level mapping: sections directly under it are named just `key`."""

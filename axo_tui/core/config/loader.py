@@ -7,7 +7,7 @@ is refused by cheap checks before or during parsing, so a bad file costs millise
 from __future__ import annotations
 
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +25,10 @@ MAX_BYTES = 2 * 1024 * 1024
 CONFIG_NAMES = ("axo.yaml", "axo.yml", "axocoatl.yaml")
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+_WHOLE_FILE = (1, 1)
+"""Where a problem with the whole content is reported: editors and `file:line:col` parsers
+jump to a line, and every other problem names one."""
 
 
 def find_config(start: Path) -> Path:
@@ -55,26 +59,38 @@ def find_config(start: Path) -> Path:
     )
 
 
-def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    extra_tools: Iterable[str] = (),
+) -> Config:
     """Load and validate a config file.
 
     `environ` replaces the process environment for `${VAR}` substitution (tests, the
-    server); the `.env` file beside the config is read either way.
+    server); the `.env` file beside the config is read either way. `extra_tools` names the
+    tools a program embedding axo registers itself, which `tools:` may then list.
 
     Raises:
         ConfigError: with every problem found, when the file has at least one error.
     """
     config_path = Path(path)
     text = _read_text(config_path)
-    return load_config_text(text, config_path, environ=environ)
+    return load_config_text(text, config_path, environ=environ, extra_tools=extra_tools)
 
 
-def load_config_text(text: str, path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
+def load_config_text(
+    text: str,
+    path: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    extra_tools: Iterable[str] = (),
+) -> Config:
     """Like `load_config`, for text already in memory; `path` names it in messages and
     anchors relative paths and the `.env` lookup."""
     file = str(path)
     try:
-        return _load(text, Path(path), environ)
+        return _load(text, Path(path), environ, frozenset(extra_tools))
     except ConfigError:
         raise
     except Exception as error:
@@ -96,6 +112,7 @@ def load_config_text(text: str, path: Path, *, environ: Mapping[str, str] | None
 def _fail(
     file: str, code: str, message: str, hint: str, line: int = 0, column: int = 0
 ) -> ConfigError:
+    """One problem; line 0 only when there is no content to point at (no such file)."""
     return ConfigError([Problem(file, line, column, message, hint, "error", code)])
 
 
@@ -135,12 +152,15 @@ def _too_large(file: str, size: int) -> ConfigError:
         "too-large",
         f"the config is {size / 1024 / 1024:.1f} MiB; the limit is {MAX_BYTES // 1024 // 1024} MiB",
         "is this the right file? A config is a few kilobytes of YAML",
+        *_WHOLE_FILE,
     )
 
 
 def _decode(data: bytes, file: str) -> str:
     if data.startswith(_UTF16_BOMS):
-        raise _fail(file, "bad-encoding", "the config is UTF-16 encoded", "save the file as UTF-8")
+        raise _fail(
+            file, "bad-encoding", "the config is UTF-16 encoded", "save the file as UTF-8", 1, 1
+        )
     if b"\x00" in data:
         line, column = _position(data, data.index(b"\x00"))
         raise _binary(file, line, column)
@@ -200,7 +220,9 @@ def _check_text(text: str, file: str) -> None:
         ) from None
 
 
-def _load(text: str, path: Path, environ: Mapping[str, str] | None) -> Config:
+def _load(
+    text: str, path: Path, environ: Mapping[str, str] | None, extra_tools: frozenset[str]
+) -> Config:
     file = str(path)
     _check_text(text, file)
     if text.startswith("\ufeff"):
@@ -212,6 +234,7 @@ def _load(text: str, path: Path, environ: Mapping[str, str] | None) -> Config:
             "empty-file",
             "the config is empty",
             "add at least an `agents:` section; `axo init` writes a starter config",
+            *_WHOLE_FILE,
         )
     if root is None:
         raise ConfigError(sort_and_dedupe(problems))
@@ -230,7 +253,7 @@ def _load(text: str, path: Path, environ: Mapping[str, str] | None) -> Config:
         raise ConfigError(sort_and_dedupe(problems))
     absolute = path.absolute()
     env = load_environment(absolute, environ)
-    checker = Checker(file, env)
+    checker = Checker(file, env, extra_tools)
     checker.problems.extend(problems)
     for message in env.problems:
         checker.warn(None, "bad-env-file", message, "fix or remove the .env file")

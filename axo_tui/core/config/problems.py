@@ -18,7 +18,9 @@ Severity = Literal["error", "warning"]
 class Problem:
     """One finding about a config file.
 
-    `line` and `column` are 1-based; 0 means the problem is about the file as a whole.
+    `line` and `column` are 1-based. A problem with the file's content as a whole (empty,
+    too large, binary) is at 1:1, like every other; 0 means there is no content to point at
+    (the file is missing or unreadable, or the problem is in another file such as `.env`).
     `code` is a stable short id (`unknown-key`, `cycle`, ...) that tools and tests can match
     on; the wording of `message` and `hint` may improve over time.
     """
@@ -129,18 +131,22 @@ CODES: dict[str, str] = {
     "or an id over 64 characters",
     "invalid-url": "a URL that is not http(s)",
     "invalid-duration": "an `every` that is not a positive duration like `30s` or `1h30m`",
-    "invalid-label": "a core memory block label not matching [a-z][a-z0-9_]*",
+    "invalid-label": "a core memory block label not matching [a-z][a-z0-9_]*, or over 64 "
+    "characters",
     "duplicate-label": "two core memory blocks with the same label",
     "duplicate-id": "two agents (workflows, skills, ...) with the same id",
     "budget-order": "`per_call` larger than `per_execution`",
     "empty-workflow": "a workflow whose `agents` list is empty",
     "conflicting-keys": "keys that exclude each other (MCP `command` and `url`)",
     "ignored-key": "(warning) a key the given kind or type does not use",
+    "unknown-tool": "a name in an agent's `tools` that is no tool (with a did-you-mean)",
+    "unavailable-tool": "(warning) an Axocoatl tool in `tools` that axo does not provide",
     "weak-trigger": "(warning) an on_event trigger whose event alone cannot reach the agent's threshold",
     # Whole-config checks
     "unknown-reference": "a name that refers to no declared agent / workflow / provider",
     "cycle": "agents whose `depends_on` form a cycle (the whole cycle is named)",
-    "dependency-outside-workflow": "a workflow agent depends on an agent the workflow lacks",
+    "dependency-outside-workflow": "(warning) a workflow agent depends on an agent the "
+    "workflow lacks; in that workflow it does not wait for it",
     "entry-point-not-in-workflow": "a workflow's `entry_point` is not one of its agents",
     "fallback-cycle": "providers whose `fallback` chain loops",
     "coordinator-without-workers": "a coordinator with no `role: worker` agent to delegate to",

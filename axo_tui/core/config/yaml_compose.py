@@ -14,6 +14,7 @@ when available, for speed) and compose the tree ourselves, iteratively, which le
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -388,6 +389,9 @@ def _position(mark: Mark | None) -> tuple[int, int]:
 
 def _syntax_problem(error: yaml.YAMLError, text: str, file: str) -> Problem:
     if isinstance(error, yaml.MarkedYAMLError):
+        opened = _unclosed_quote(error, text)
+        if opened is not None:
+            return _unclosed_quote_problem(error, opened, file)
         line, column = _position(error.problem_mark or error.context_mark)
         what = error.problem or "invalid YAML"
         context = error.context or ""
@@ -412,6 +416,61 @@ def _syntax_problem(error: yaml.YAMLError, text: str, file: str) -> Problem:
         column,
         f"YAML cannot read this text: {reason}",
         "remove control characters; a config is plain UTF-8 text",
+        "error",
+        "syntax-error",
+    )
+
+
+_KEY_LINE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*:(?:\s|$)", re.M)
+"""A line that reads like `key: value` or `- key:`: inside a quoted value, it means the
+quote swallowed the config that follows it."""
+
+
+def _unclosed_quote(error: yaml.MarkedYAMLError, text: str) -> Mark | None:
+    """Where a quote opens that was never closed on its line, when that caused `error`.
+
+    YAML quotes may span lines, so the parser reads on until the next quote or the end of
+    the file and fails far below the mistake. Either the scanner says so (the file ended
+    inside the quotes), or a quoted value before the failure spans lines that read like
+    `key:` lines, which no one writes inside quotes on purpose.
+    """
+    if error.context_mark is not None and "quoted scalar" in (error.context or ""):
+        return error.context_mark
+    mark = error.problem_mark
+    if mark is None:
+        return None
+    opened: Mark | None = None
+    try:
+        # The pure-Python scanner, on the text before the failure: this path runs once, on
+        # an invalid file, so its speed does not matter.
+        for token in yaml.scan(text[: _offset(text, mark.line, mark.column)], yaml.SafeLoader):
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.end_mark.line > token.start_mark.line
+                and _KEY_LINE.search(
+                    text,
+                    _offset(text, token.start_mark.line + 1, 0),
+                    _offset(text, token.end_mark.line, 0),
+                )
+            ):
+                opened = token.start_mark
+    except yaml.YAMLError:
+        pass
+    return opened
+
+
+def _unclosed_quote_problem(error: yaml.MarkedYAMLError, opened: Mark, file: str) -> Problem:
+    line, column = _position(opened)
+    failed, _ = _position(error.problem_mark)
+    return Problem(
+        file,
+        line,
+        column,
+        "YAML syntax error: this quote is not closed on its line, so YAML read on to line "
+        f"{failed} as one value and failed there ({error.problem or 'invalid YAML'})",
+        'close the quote on this line; to put a quote inside a value, write `\\"` in '
+        "double quotes or `''` in single quotes",
         "error",
         "syntax-error",
     )

@@ -278,6 +278,15 @@ def test_core_block_label_pattern(label: str, problems: Problems) -> None:
     assert "lowercase" in problem.hint
 
 
+def test_core_block_label_is_capped(problems: Problems, load: Callable[..., Config]) -> None:
+    problem = only(problems(memory_yaml(f"          - label: {'a' * 1024}\n")), "invalid-label")
+    assert (problem.line, problem.column) == (6, 20)
+    assert problem.message.endswith("is 1024 characters long (at most 64)")
+    assert len(problem.message) < 120  # the label is cut, not printed whole
+    config = load(memory_yaml(f"          - label: {'a' * 64}\n"))
+    assert config.agents[0].memory.core_blocks[0].label == "a" * 64
+
+
 def test_core_block_labels_unique(problems: Problems) -> None:
     found = problems(memory_yaml("          - label: notes\n          - label: notes\n"))
     problem = only(found, "duplicate-label")

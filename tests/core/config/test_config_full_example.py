@@ -59,7 +59,7 @@ def test_agents(config: Config) -> None:
         Role.AUTONOMOUS,
     )
     assert researcher.system_prompt == "You research topics.\n"
-    assert researcher.tools == ("web_search", "recall_search")
+    assert researcher.tools == ("read_file", "recall_search")
     assert researcher.token_budget == TokenBudget(2000, 8000, OverflowPolicy.WARN)
     assert researcher.sampling == Sampling(512, 0.2, 0.9)
     assert researcher.memory.core_blocks == (

@@ -78,7 +78,7 @@ def test_file_over_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
     path.write_bytes(b"a: b\n" * (MAX_BYTES // 5 + 10))
     problem = only(load_error(path).problems, "too-large")
     assert "limit is 2 MiB" in problem.message
-    assert problem.line == 0
+    assert (problem.line, problem.column) == (1, 1)  # a place editors can jump to
 
 
 def test_megabytes_of_junk_under_the_limit(tmp_path: Path) -> None:
@@ -128,6 +128,7 @@ def test_utf16_is_named(tmp_path: Path) -> None:
     path.write_bytes("agents: []\n".encode("utf-16"))
     problem = only(load_error(path).problems, "bad-encoding")
     assert "UTF-16" in problem.message
+    assert (problem.line, problem.column) == (1, 1)
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
@@ -153,6 +154,7 @@ def test_empty_file(text: str, tmp_path: Path) -> None:
     problem = only(text_error(text, tmp_path).problems, "empty-file")
     assert problem.message == "the config is empty"
     assert "axo init" in problem.hint
+    assert problem.render().startswith(f"{problem.file}:1:1: error:")  # a line, like the rest
 
 
 @pytest.mark.parametrize(
@@ -188,6 +190,43 @@ def test_syntax_error_on_colon_in_value(tmp_path: Path) -> None:
     problem = only(error.problems, "syntax-error")
     assert (problem.line, problem.column) == (3, 24)
     assert "must be quoted" in problem.hint
+
+
+UNCLOSED_QUOTE = """\
+agents:
+  - id: a
+    provider: scripted
+    system_prompt: {quote}You answer briefly.
+  - id: b
+    provider: scripted
+    system_prompt: plain text
+{filler}workflows:
+  - id: w
+    agents: [a, b]
+"""
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+@pytest.mark.parametrize("later", ["", "    model: {quote}llama{quote}\n"])
+def test_an_unclosed_quote_is_reported_where_it_opens(
+    quote: str, later: str, tmp_path: Path
+) -> None:
+    # Sixty lines of config follow the mistake; with `later` a quote further down closes
+    # the runaway value, so YAML fails somewhere else entirely.
+    filler = "  - id: more\n    provider: scripted\n" * 30 + later.format(quote=quote)
+    text = UNCLOSED_QUOTE.format(quote=quote, filler=filler)
+    problem = only(text_error(text, tmp_path).problems, "syntax-error")
+    assert (problem.line, problem.column) == (4, 20)
+    assert "this quote is not closed on its line" in problem.message
+    assert "close the quote on this line" in problem.hint
+
+
+def test_a_quoted_value_over_several_lines_is_not_blamed(tmp_path: Path) -> None:
+    # A quote may span lines on purpose; an error after it is reported where it happens.
+    text = 'agents:\n  - id: a\n    system_prompt: "one\n      two"\n    model: [x\n'
+    problem = only(text_error(text, tmp_path).problems, "syntax-error")
+    assert problem.line == 6
+    assert "quote" not in problem.message
 
 
 def test_tab_indentation_hint(tmp_path: Path) -> None:
@@ -261,13 +300,13 @@ def test_merge_keys_work(tmp_path: Path) -> None:
           - &base
             id: a
             model: m
-            tools: [t]
+            tools: [calculator]
           - <<: *base
             id: b
         """,
     )
     config = load_config(path, environ={})
-    assert config.agent("b").model == "m" and config.agent("b").tools == ("t",)
+    assert config.agent("b").model == "m" and config.agent("b").tools == ("calculator",)
 
 
 def test_problems_in_aliased_values_point_at_the_written_text(
