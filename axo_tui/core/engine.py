@@ -44,8 +44,15 @@ from axo_tui.core.lattice import NodeState, WorkflowRunState
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
-from axo_tui.core.resume import OwnerLease, resume_run, resume_unfinished
+from axo_tui.core.resume import (
+    InterruptedTurn,
+    OwnerLease,
+    interrupted_turn,
+    resume_run,
+    resume_unfinished,
+)
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.session_turns import SessionTurns
 from axo_tui.core.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
@@ -117,6 +124,8 @@ class Runtime:
         self._providers: dict[str, Provider] = {}
         self._statuses: dict[str, AgentStatus] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.session_turns = SessionTurns()
+        """Turns of one session run one after another (see `session_turns`)."""
         self._journal: Journal | None = None
         self.bus = EventBus()
         self.ambient = AmbientRouter(self)
@@ -434,7 +443,10 @@ class Runtime:
             task=task,
             new_session=session_id is None,
         )
-        return await self._agent_turn(run_kind, request, trigger=trigger)
+        if session_id is None:
+            return await self._agent_turn(run_kind, request, trigger=trigger)
+        async with self.session_turns.hold(session_id):
+            return await self._agent_turn(run_kind, request, trigger=trigger)
 
     async def _agent_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult:
         """The one activation of a single-turn run, and the run's end."""
@@ -461,6 +473,11 @@ class Runtime:
     async def resume_unfinished(self) -> list[RunResult]:
         """Resume every run a crashed (or killed) process left unfinished; see `resume`."""
         return await resume_unfinished(self)
+
+    def interrupted_turn(self, session_id: str) -> InterruptedTurn | None:
+        """The turn of `session_id` a crash interrupted that is running again here, or will
+        when this runtime resumes unfinished runs; None when there is none."""
+        return interrupted_turn(self, session_id)
 
     async def resume_run(self, run_id: str) -> RunResult:
         """Resume one unfinished run (id or unique prefix). Raises RunError if it cannot."""

@@ -14,7 +14,9 @@ run that `axo workflow run` is executing in another terminal). Resuming a run:
 * **agent, chat, proactive** (one turn): the interrupted turn runs again in the same session.
   Its user message was saved before the crash; the turn's messages are rewound first, so the
   message is not duplicated. If the session moved on since (a later turn), re-running would
-  reorder the conversation, so the run is marked interrupted instead.
+  reorder the conversation, so the run is marked interrupted instead. The rerun holds the
+  session (`Runtime.session_turns`) from that check to its end: a turn sent meanwhile waits,
+  and front ends ask `interrupted_turn` to show the rerun and hold their input.
 * **skill, signal** and anything else: a cascade's pheromone state is not journaled, so it
   cannot be continued faithfully; the run is marked `interrupted` with the reason (its
   completed activations and outputs stay in the journal). Never silently dropped.
@@ -31,6 +33,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,6 +140,46 @@ async def resume_unfinished(runtime: Runtime) -> list[RunResult]:
             raise result
         finished.append(result)
     return finished
+
+
+@dataclass(frozen=True)
+class InterruptedTurn:
+    """A single-turn run a crash cut short that runs again in its session (or will, when
+    this runtime resumes unfinished runs)."""
+
+    run_id: str
+    agent_id: str
+    input: str
+    since: float
+    """When its first attempt started: the session's messages from then on belong to it."""
+
+
+def interrupted_turn(runtime: Runtime, session_id: str) -> InterruptedTurn | None:
+    """The interrupted turn that this runtime reruns, or would rerun, in `session_id`.
+
+    Runs a live process owns are not ours to announce, and neither is a turn that will not
+    run again: one whose session moved on (resume marks it interrupted), or one that ended
+    but was not closed (resume closes it without running anything)."""
+    journal = runtime.journal
+    for run in journal.list_runs(limit=1000, status="running"):
+        if run.kind not in TURN_KINDS:
+            continue
+        attempts = [a for a in journal.activations(run.id) if a.session_id == session_id]
+        if not attempts or any(a.status in ("completed", "failed") for a in attempts):
+            continue
+        owner = journal.run_owner(run.id)
+        rerun_here = owner == runtime.owner and any(a.status == "interrupted" for a in attempts)
+        if not rerun_here and (owner == runtime.owner or owner_alive(runtime.state_dir, owner)):
+            continue
+        if not rerun_here and _moved_on(runtime, session_id, attempts[-1].started_at):
+            continue
+        return InterruptedTurn(run.id, run.target, run.input, attempts[0].started_at)
+    return None
+
+
+def _moved_on(runtime: Runtime, session_id: str, since: float) -> bool:
+    """More than the interrupted turn's own user message arrived since it started."""
+    return runtime.journal.session_roles_since(session_id, since).count("user") > 1
 
 
 class RunResumeError(Exception):
@@ -282,29 +325,32 @@ async def _resume_turn(
     session_id = f"run:{record.id}:{agent.id}"
     trigger = "resume"
     if interrupted:
-        last = interrupted[-1]
-        session_id = last.session_id or session_id
-        trigger = last.trigger
-        roles = runtime.journal.session_roles_since(session_id, last.started_at)
-        if roles.count("user") > 1:
-            return await _give_up(
-                runtime,
-                record,
-                activations,
-                f"session '{session_id}' moved on after the crash; running the turn again "
-                "would reorder the conversation",
-            )
-        for activation in interrupted:
-            _interrupt(runtime, activation, "the turn runs again")
-        _rewind(runtime, last, session_id)
-    request = TurnRequest(
-        agent=agent,
-        input=record.input,
-        activation_id=new_id(),
-        session_id=session_id,
-        run_id=record.id,
-    )
-    return await runtime._agent_turn(record.kind, request, trigger=trigger)
+        session_id = interrupted[-1].session_id or session_id
+        trigger = interrupted[-1].trigger
+    # Held from the check on: a turn sent meanwhile would otherwise be rewound with this one's
+    # messages, or interleave with the rerun's.
+    async with runtime.session_turns.hold(session_id):
+        if interrupted:
+            last = interrupted[-1]
+            if _moved_on(runtime, session_id, last.started_at):
+                return await _give_up(
+                    runtime,
+                    record,
+                    activations,
+                    f"session '{session_id}' moved on after the crash; running the turn again "
+                    "would reorder the conversation",
+                )
+            for activation in interrupted:
+                _interrupt(runtime, activation, "the turn runs again")
+            _rewind(runtime, last, session_id)
+        request = TurnRequest(
+            agent=agent,
+            input=record.input,
+            activation_id=new_id(),
+            session_id=session_id,
+            run_id=record.id,
+        )
+        return await runtime._agent_turn(record.kind, request, trigger=trigger)
 
 
 def _rewind(runtime: Runtime, activation: ActivationRecord, default_session: str) -> None:

@@ -12,17 +12,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Label, Markdown, Select, Static
 
 from axo_tui.core.events import (
     AgentFailed,
     BudgetExceeded,
     Event,
+    RunCompleted,
     TokenStreamed,
     ToolCalled,
     ToolResult,
 )
 from axo_tui.core.providers.base import Message
+from axo_tui.core.resume import InterruptedTurn
 from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.bridge import RunOutcome, RunRequest, RuntimeBridge
 from axo_tui.tui.chat_session import ChatState, is_slash, run_slash
@@ -32,6 +35,10 @@ from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 
 HISTORY_SHOWN = 200
 """Earlier messages of a session shown when it is opened."""
+PLACEHOLDER = "message (Enter to send), /help for commands"
+RERUN_CHECK_SECS = 1.0
+"""How often a followed rerun is looked up in the journal, in case this screen never hears
+of its end (another axo process took it over)."""
 
 
 def _clip(text: str, limit: int = 200) -> str:
@@ -73,6 +80,11 @@ class ChatScreen(QuietFocus, Screen[None]):
         self._reply: Markdown | None = None
         self._request: RunRequest | None = None
         self._busy = False
+        self._rerun: str | None = None
+        """The run of a turn a crash interrupted that runs again in this session; the input
+        is held (disabled) until it ends, so no message can come between its question and
+        its answer."""
+        self._rerun_check: Timer | None = None
 
     def compose(self) -> ComposeResult:
         agents = [(a.display_name, a.id) for a in self.bridge.runtime.config.agents]
@@ -87,9 +99,7 @@ class ChatScreen(QuietFocus, Screen[None]):
             )
             yield Label("", id="chat-session")
         yield VerticalScroll(id="transcript")
-        chat_input = Input(
-            placeholder="message (Enter to send), /help for commands", id="chat-input"
-        )
+        chat_input = Input(placeholder=PLACEHOLDER, id="chat-input")
         chat_input.cursor_blink = self.settings.animate
         yield chat_input
         yield WorkbenchFooter()
@@ -118,12 +128,77 @@ class ChatScreen(QuietFocus, Screen[None]):
         if not self.state.agent_id:
             self._say("this config has no agents to chat with", "chat-error")
             return
-        messages = self.bridge.runtime.journal.load_session(self.state.session_id)
+        journal = self.bridge.runtime.journal
+        messages = journal.load_session(self.state.session_id)
+        rerun = self.bridge.runtime.interrupted_turn(self.state.session_id)
+        if rerun is not None:
+            # The rerun rewinds and rewrites its turn's messages: shown from the run instead,
+            # whichever step of that it has reached.
+            own = len(journal.session_roles_since(self.state.session_id, rerun.since))
+            messages = messages[: len(messages) - own]
         for message in messages[-HISTORY_SHOWN:]:
             self._show_message(message)
-        if not messages:
+        if not messages and rerun is None:
             self._say(f"new session '{self.state.session}' with {self.state.agent_id}", "chat-meta")
+        self._follow_rerun(rerun)
         transcript.scroll_end(animate=False)
+
+    # ------------------------------------------------------------------ reruns
+    def _follow_rerun(self, rerun: InterruptedTurn | None) -> None:
+        """Show a rerun of an interrupted turn as a turn in progress, holding the input."""
+        if rerun is None:
+            if self._rerun is not None:
+                self._release_input()  # switched to another session or agent
+            return
+        self._say(
+            "↻ a crash interrupted this turn; it runs again now, and new messages wait "
+            "until it ends",
+            "chat-meta",
+        )
+        self._say(rerun.input, "chat-user")
+        self._rerun = self._run_id = rerun.run_id
+        self._busy = True
+        self._reply = None
+        chat_input = self.query_one("#chat-input", Input)
+        chat_input.disabled = True
+        chat_input.placeholder = "…the interrupted turn runs again; wait for its answer"
+        if self._rerun_check is None:
+            self._rerun_check = self.set_interval(RERUN_CHECK_SECS, self._check_rerun)
+
+    def _release_input(self) -> None:
+        self._rerun = self._run_id = None
+        self._busy = False
+        if self._rerun_check is not None:
+            self._rerun_check.stop()
+            self._rerun_check = None
+        chat_input = self.query_one("#chat-input", Input)
+        chat_input.disabled = False
+        chat_input.placeholder = PLACEHOLDER
+        chat_input.focus()
+
+    async def _rerun_ended(self, event: RunCompleted) -> None:
+        await self._reload()
+        if event.status == "completed":
+            self._say("↻ the interrupted turn ran again", "chat-meta")
+        else:
+            self._say(f"✗ the interrupted turn {event.status}: {event.error or ''}", "chat-error")
+
+    async def _check_rerun(self) -> None:
+        if self._rerun is None:
+            return
+        current = self.bridge.runtime.interrupted_turn(self.state.session_id)
+        if current is None or current.run_id != self._rerun:
+            # It ended (or another process took it) without this screen hearing of it.
+            await self._reload()
+
+    async def _reload(self) -> None:
+        """The journal has the rerun's whole turn now, in order: show the session from there,
+        the old transcript gone before the input is released."""
+        ended = self._rerun
+        await self._transcript().remove_children()
+        self.load_history()  # finds no rerun any more: releases the input
+        if ended is not None and self._rerun == ended:
+            self._release_input()
 
     def _show_message(self, message: Message) -> None:
         if message.role == "user":
@@ -190,6 +265,11 @@ class ChatScreen(QuietFocus, Screen[None]):
         for event in events:
             if event.run_id != self._run_id:
                 continue
+            if isinstance(event, RunCompleted) and event.run_id == self._rerun:
+                await self._append_reply(pending)
+                pending = ""
+                await self._rerun_ended(event)
+                continue
             if isinstance(event, TokenStreamed):
                 pending += event.text
                 continue
@@ -226,9 +306,7 @@ class ChatScreen(QuietFocus, Screen[None]):
             return  # another screen's run, or a turn of a session we switched away from
         self._request = None
         self._busy = False
-        self.query_one(
-            "#chat-input", Input
-        ).placeholder = "message (Enter to send), /help for commands"
+        self.query_one("#chat-input", Input).placeholder = PLACEHOLDER
         if outcome.cancelled:
             self._say("✗ cancelled", "chat-error")
         elif outcome.error is not None:

@@ -1,0 +1,64 @@
+"""A chat turn sent while the turn a crash interrupted runs again waits for it: the session
+reads question, answer, question, answer (docs/durability.md), never two questions in a row.
+
+The crash is the in-process one of `test_resume` (a runtime torn down mid-call, which leaves
+the journal as a kill -9 does); the provider is the fake OpenAI server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from axo_tui.core.engine import Runtime
+from tests.core.durability.conftest import fake_provider
+from tests.core.durability.fake_openai import FakeOpenAI, reply_text
+from tests.core.durability.test_resume import _until, crash_while_held
+from tests.core.runtime.builders import agent, make_config
+
+
+async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: FakeOpenAI) -> None:
+    config = make_config(
+        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
+    )
+    data = tmp_path / ".axo"
+    async with Runtime(config, data_dir=data) as runtime:
+        await runtime.run_agent("pal", "first", session_id="chat:s", run_kind="chat")
+    await crash_while_held(
+        config,
+        data,
+        fake,
+        "pal",
+        lambda rt: rt.run_agent("pal", "second", session_id="chat:s", run_kind="chat"),
+    )
+    async with Runtime(config, data_dir=data) as runtime:
+        before = fake.count("t", "pal")
+        fake.held.add(("t", "pal"))
+        resumed = asyncio.ensure_future(runtime.resume_unfinished())
+        await _until(lambda: fake.count("t", "pal") == before + 1)  # the rerun, mid-call
+        interrupted = runtime.interrupted_turn("chat:s")
+        assert interrupted is not None and interrupted.input == "second"
+        third = asyncio.ensure_future(
+            runtime.run_agent("pal", "third", session_id="chat:s", run_kind="chat")
+        )
+        # Either the new turn reached the provider beside the rerun, or it waits for it.
+        await _until(
+            lambda: (
+                fake.count("t", "pal") == before + 2 or runtime.session_turns.turns("chat:s") == 2
+            )
+        )
+        assert fake.count("t", "pal") == before + 1
+        fake.release("t", "pal")
+        [rerun] = await resumed
+        after = await third
+        session = runtime.journal.load_session("chat:s")
+        assert runtime.interrupted_turn("chat:s") is None
+    assert rerun.status == "completed" and after.status == "completed"
+    assert [(m.role, m.content) for m in session] == [
+        ("user", "first"),
+        ("assistant", reply_text("pal", "first")),
+        ("user", "second"),
+        ("assistant", reply_text("pal", "second")),
+        ("user", "third"),
+        ("assistant", reply_text("pal", "third")),
+    ]
