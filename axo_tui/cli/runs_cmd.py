@@ -39,7 +39,10 @@ def list_runs(
     as_json: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
     status: Annotated[
-        str | None, typer.Option("--status", help="Only running, completed or failed runs.")
+        str | None,
+        typer.Option(
+            "--status", help="Only runs in this status: running, completed, failed or cancelled."
+        ),
     ] = None,
 ) -> None:
     """List recent runs, newest first."""
