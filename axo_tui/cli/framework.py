@@ -16,7 +16,7 @@ from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
 from axo_tui.cli import help_format
-from axo_tui.cli.output import error, report_crash
+from axo_tui.cli.output import error, exit_on_closed_pipe, report_crash
 from axo_tui.cli.plain_params import use_plain_conversion
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +53,8 @@ class AxoGroup(_AxoBehaviour, TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt, EOFError):
             raise
+        except BrokenPipeError:
+            exit_on_closed_pipe()  # a plain print() (`--json`) into `| head`
         except _click.ClickException:
             # Click's own errors (usage errors, bad parameters) carry their formatting.
             raise

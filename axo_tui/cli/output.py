@@ -18,7 +18,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TextIO
 
 from axo_tui.core.terminal_text import neutralise
 
@@ -57,8 +57,25 @@ def console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
     # Imported here: rich costs ~30 ms to import and `axo --version` never needs it.
     from rich.console import Console
 
+    class AxoConsole(Console):
+        def on_broken_pipe(self) -> None:
+            exit_on_closed_pipe()  # rich's own exits 1, as if the command had failed
+
     # highlight=False: rich's repr highlighter would colour numbers and paths in prose.
-    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
+    return AxoConsole(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
+
+
+def exit_on_closed_pipe() -> NoReturn:
+    """stdout's reader has gone (`axo workflow list | head` read what it wanted): exit
+    quietly with the status of a tool SIGPIPE stopped (128 + 13), as `yes | head` does.
+
+    stdout is pointed at /dev/null first, so the flush at exit cannot fail on the closed pipe
+    again and print "Exception ignored ... BrokenPipeError".
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise SystemExit(141)
 
 
 def print_line(text: str, *, style: str | None = None, stderr: bool = False) -> None:

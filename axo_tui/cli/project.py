@@ -60,18 +60,61 @@ def data_dir(ctx: typer.Context, config: Config) -> Path:
     return override if override is not None else config.state_dir
 
 
-def open_journal(ctx: typer.Context) -> Journal:
-    """The project's journal, read-only use (no runtime started)."""
+def state_dir_for_reading(ctx: typer.Context) -> Path:
+    """The data directory, for commands that only read it (runs, events, tokens).
+
+    They work while the config is invalid, which is exactly when a second terminal is needed:
+    one warning line, then the state dir the config names (or `.axo` beside it). A missing
+    config is still an error.
+    """
+    from axo_tui.core.config import ConfigError, load_config, readable_state_dir
+
+    state = get_state(ctx)
+    try:
+        path = state.config_path()
+        config = load_config(path)
+    except ConfigError as exc:
+        if not exc.problems or exc.problems[0].code in _NO_PROJECT:
+            output.render_problems(exc.problems)
+            raise typer.Exit(1) from None
+        errors = len(exc.errors)
+        where = state.data_dir or readable_state_dir(path)
+        output.warning(
+            f"{path} has {errors} error{'s' if errors != 1 else ''} (`axo validate` lists "
+            f"them); reading the state in {where} anyway"
+        )
+        warn_if_exposed(where)
+        return where
+    for problem in config.warnings:
+        output.render_problems([problem])
+    where = data_dir(ctx, config)
+    warn_if_exposed(where)
+    return where
+
+
+_NO_PROJECT = frozenset({"no-config", "file-not-found", "unreadable"})
+"""Config problems that leave no project to read the state of."""
+
+
+def open_journal(ctx: typer.Context, *, wait: bool = False) -> Journal:
+    """The project's journal, read-only use (no runtime started). With `wait`, a project
+    with no journal yet is waited on (`axo events --follow` in a fresh project) instead of
+    refused; Ctrl+C raises KeyboardInterrupt to the caller."""
+    import time
+
     from axo_tui.core.journal import Journal, JournalError
 
-    config = load_project(ctx)
-    path = data_dir(ctx, config) / "axo.db"
+    path = state_dir_for_reading(ctx) / "axo.db"
     if not path.exists():
-        output.error(
-            f"no runs recorded yet ({path} does not exist)",
-            hint="run something first, e.g. `axo workflow run ID -i TEXT`",
-        )
-        raise typer.Exit(1)
+        if not wait:
+            output.error(
+                f"no runs recorded yet ({path} does not exist)",
+                hint="run something first, e.g. `axo workflow run ID -i TEXT`",
+            )
+            raise typer.Exit(1)
+        output.print_line("no runs recorded yet; waiting for the first (Ctrl+C stops)", stderr=True)
+        while not path.exists():
+            time.sleep(0.25)  # the first run of any axo process creates it
     try:
         return Journal(path)
     except JournalError as exc:

@@ -164,7 +164,10 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """The journal's events; with --follow, new ones as other axo processes record them."""
-    journal = open_journal(ctx)
+    try:
+        journal = open_journal(ctx, wait=follow)
+    except KeyboardInterrupt:
+        return  # stopped while waiting for a fresh project's first run
     run_id = None
     if run is not None:
         record = journal.get_run(run)

@@ -18,6 +18,7 @@ from axo_tui.core.config.loader import (
     find_config,
     load_config,
     load_config_text,
+    readable_state_dir,
 )
 from axo_tui.core.config.problems import CODES, ConfigError, Problem, Severity
 from axo_tui.core.config.schema import (
@@ -86,4 +87,5 @@ __all__ = [
     "load_config",
     "load_config_text",
     "parse_duration",
+    "readable_state_dir",
 ]

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from axo_tui.core.config.build import build_config
+from axo_tui.core.config.build_providers import resolve_path
 from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.envsubst import load_environment
 from axo_tui.core.config.problems import ConfigError, Problem, sort_and_dedupe
@@ -262,3 +263,23 @@ def _load(
     if any(problem.severity == "error" for problem in found):
         raise ConfigError(found)
     return replace(config, warnings=tuple(found))
+
+
+def readable_state_dir(path: Path) -> Path:
+    """Where the project at config `path` keeps its state, found even when the config is
+    invalid: its top-level `data_dir` if that is plain text (no `${VAR}`), else `.axo`
+    beside it. Commands that only read the state use it while the config is being fixed.
+    """
+    default = path.parent / ".axo"
+    try:
+        root, _ = compose(_read_text(path).removeprefix("\ufeff"), str(path))
+    except ConfigError:
+        return default
+    if not isinstance(root, Map):
+        return default
+    for key, value in root.entries:
+        if key.text != "data_dir" or not isinstance(value, Scalar):
+            continue
+        if isinstance(value.value, str) and value.value and "${" not in value.text:
+            return resolve_path(value.text, path.parent)
+    return default
