@@ -9,6 +9,9 @@ network and no keys; `model_path` points it at any other GGUF on disk. The desig
 - Generation runs on a worker thread, never on the event loop, and each token's text is handed
   back through `loop.call_soon_threadsafe` into an asyncio queue, so `TextDelta`s arrive while
   the model is still writing. Leaving the stream early sets a flag the worker checks per token.
+- No model is freed, and the process does not exit, while a worker is inside llama.cpp: that
+  crashed with SIGSEGV on Ctrl+C. `aclose()` and an exit hook stop every generation (the flag)
+  and join its thread first; a model whose worker will not stop is left allocated.
 - The prompt is rendered with the chat template stored in the GGUF and tokenized by the model's
   own tokenizer, so usage counts are the real token counts, not estimates.
 - Tool calls use constrained decoding (see `local_tools`): a grammar built from the tools'
@@ -29,6 +32,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,18 +154,62 @@ class _SharedModel:
 _models: dict[Path, _SharedModel] = {}
 _models_lock = threading.Lock()
 
+STOP_WAIT_SECS = 30.0
+"""How long exit waits for generations to stop: a token takes milliseconds, but a long prompt
+is evaluated in one uninterruptible llama.cpp call."""
+
+
+Generations = dict[threading.Thread, threading.Event]
+"""Generations by worker thread, each with the flag that asks it to stop."""
+
+_live: Generations = {}
+"""Every generation in the process whose worker thread has not finished."""
+_live_lock = threading.Lock()
+_closed = False
+"""Set at exit: no generation may start once the models are being freed."""
+
+
+def _stop_and_join(generations: Generations, timeout: float) -> bool:
+    """Stop `generations` and wait (up to `timeout` in all) for their threads; True if all ended."""
+    for stop in generations.values():
+        stop.set()
+    deadline = time.monotonic() + timeout
+    for thread in generations:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in generations)
+
 
 def _close_models() -> None:
-    """Free the loaded models while the interpreter is still whole.
+    """Stop every generation, then free the loaded models while the interpreter is still whole.
 
     Left to garbage collection at shutdown, llama-cpp-python's finaliser runs after its
-    module globals are gone and prints a TypeError traceback at every exit.
+    module globals are gone and prints a TypeError traceback at every exit. Freed while a
+    worker still generates, or left generating while the interpreter shuts down, the model
+    crashes the process.
     """
-    with _models_lock:
+    global _closed
+    _closed = True
+    with _live_lock:
+        live = dict(_live)
+    if not _stop_and_join(live, STOP_WAIT_SECS):
+        log.warning(
+            "local: a generation did not stop in %gs; its model is not freed", STOP_WAIT_SECS
+        )
+    if not _models_lock.acquire(timeout=STOP_WAIT_SECS):
+        return  # a model is still loading; freeing nothing is the safe choice
+    try:
         for shared in _models.values():
-            with contextlib.suppress(Exception):
-                shared.llama.close()
+            # The lock is held by a generation that would not stop: its memory must stay.
+            if not shared.lock.acquire(blocking=False):
+                continue
+            try:
+                with contextlib.suppress(Exception):
+                    shared.llama.close()
+            finally:
+                shared.lock.release()
         _models.clear()
+    finally:
+        _models_lock.release()
 
 
 atexit.register(_close_models)
@@ -259,6 +307,8 @@ class LocalProvider:
     def __init__(self, cfg: ProviderConfig) -> None:
         self.cfg = cfg
         self.name = cfg.name
+        self._generations: Generations = {}
+        """This provider's generations, which `aclose` stops and waits for."""
 
     # -- model location -------------------------------------------------------------------
 
@@ -341,6 +391,12 @@ class LocalProvider:
         worker = threading.Thread(
             target=self._run, args=(request, emit, stop), name=f"axo-{self.name}", daemon=True
         )
+        with _live_lock:
+            if _closed:
+                raise ProviderError(f"{self.name}: the process is exiting", provider=self.name)
+            _live[worker] = stop
+        self._generations = {t: s for t, s in self._generations.items() if t.is_alive()}
+        self._generations[worker] = stop
         worker.start()
         try:
             while True:
@@ -354,12 +410,25 @@ class LocalProvider:
             stop.set()
 
     async def aclose(self) -> None:
-        # Models are shared process-wide and outlive any one provider; nothing to release.
-        return None
+        """Stop this provider's generations and wait for their threads to leave llama.cpp.
+
+        Models are shared process-wide and outlive any one provider, so they stay loaded.
+        """
+        generations = {t: s for t, s in self._generations.items() if t.is_alive()}
+        self._generations = {}
+        if generations and not await asyncio.to_thread(_stop_and_join, generations, STOP_WAIT_SECS):
+            log.warning("%s: a generation did not stop in %gs", self.name, STOP_WAIT_SECS)
 
     # -- worker thread ---------------------------------------------------------------------
 
     def _run(self, request: ChatRequest, emit: Emit, stop: threading.Event) -> None:
+        try:
+            self._run_guarded(request, emit, stop)
+        finally:
+            with _live_lock:
+                _live.pop(threading.current_thread(), None)
+
+    def _run_guarded(self, request: ChatRequest, emit: Emit, stop: threading.Event) -> None:
         try:
             shared = self._shared()
             with shared.lock:
