@@ -323,3 +323,27 @@ async def test_prompt_longer_than_the_context_is_a_clear_error() -> None:
     provider = LocalProvider(_cfg())
     with pytest.raises(ProviderError, match="context window"):
         await complete(provider, _ask("word " * 9000, max_tokens=4))
+
+
+@needs_llama
+async def test_a_local_reply_past_max_reply_chars_is_cut_and_says_so() -> None:
+    from axo_tui.core.providers.registry import build_provider
+    from axo_tui.core.providers.retry import cut_notice
+
+    cfg = ProviderConfig(name="local", kind=ProviderKind.LOCAL, max_reply_chars=40)
+    provider = build_provider(cfg, all_providers={"local": cfg})
+    request = ChatRequest(
+        model="", messages=(Message("user", "Describe the sea at length."),), max_tokens=200
+    )
+    text: list[str] = []
+    final: Completion | None = None
+    async for chunk in provider.stream(request):
+        if isinstance(chunk, TextDelta):
+            text.append(chunk.text)
+        else:
+            final = chunk
+    await provider.aclose()
+    assert final is not None and final.finish_reason == "length"
+    assert "".join(text) == final.text
+    assert final.text.endswith(cut_notice(40, "local"))
+    assert len(final.text) == 40 + len(cut_notice(40, "local"))
