@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import data_dir, load_project
 
@@ -138,7 +139,10 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @agents_app.command("restart")
 def restart(
     ctx: typer.Context,
-    agent_id: Annotated[str, typer.Argument(metavar="ID", help="The agent to restart.")],
+    agent_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="The agent to restart.", autocompletion=complete_agent),
+    ],
 ) -> None:
     """Close a degraded agent's circuit and forget its failures; its next activation runs.
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.context import get_state
 from axo_tui.cli.dev_cmd import locate_project
 
@@ -35,7 +36,10 @@ def register(app: AxoTyper) -> None:
 
 def chat(
     ctx: typer.Context,
-    agent: Annotated[str, typer.Option("--agent", "-a", help="The agent to talk to.")],
+    agent: Annotated[
+        str,
+        typer.Option("--agent", "-a", help="The agent to talk to.", autocompletion=complete_agent),
+    ],
     session: Annotated[
         str | None,
         typer.Option(

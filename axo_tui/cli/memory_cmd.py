@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import data_dir, load_project
 from axo_tui.core.terminal_text import terminal_json
@@ -30,7 +31,9 @@ memory_app = AxoTyper(
     no_args_is_help=True,
 )
 
-AgentArg = Annotated[str, typer.Argument(metavar="AGENT", help="The agent's id.")]
+AgentArg = Annotated[
+    str, typer.Argument(metavar="AGENT", help="The agent's id.", autocompletion=complete_agent)
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

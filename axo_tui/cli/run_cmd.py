@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import with_runtime
 from axo_tui.cli.run_output import print_result, stream_run_events
@@ -21,7 +22,10 @@ def register(app: AxoTyper) -> None:
 
 def run_agent(
     ctx: typer.Context,
-    agent_id: Annotated[str, typer.Argument(metavar="AGENT", help="The agent to run.")],
+    agent_id: Annotated[
+        str,
+        typer.Argument(metavar="AGENT", help="The agent to run.", autocompletion=complete_agent),
+    ],
     input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
     session: Annotated[
         str | None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_agent_list, complete_run
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_journal, with_runtime
 
@@ -67,7 +68,12 @@ def list_runs(
 @runs_app.command("show")
 def show(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (a unique prefix works).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Run id (a unique prefix works).", autocompletion=complete_run
+        ),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """One run: its activations, their outputs and errors, and its token usage."""
@@ -120,7 +126,11 @@ def resume(
     ctx: typer.Context,
     run_id: Annotated[
         str | None,
-        typer.Argument(metavar="[ID]", help="Run id or prefix (default: every unfinished run)."),
+        typer.Argument(
+            metavar="[ID]",
+            help="Run id or prefix (default: every unfinished run).",
+            autocompletion=complete_run,
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -157,9 +167,17 @@ def events(
         bool, typer.Option("--follow", "-f", help="Keep printing new events.")
     ] = False,
     agents: Annotated[
-        str | None, typer.Option("--agents", help="Comma-separated agent ids to show.")
+        str | None,
+        typer.Option(
+            "--agents",
+            help="Comma-separated agent ids to show.",
+            autocompletion=complete_agent_list,
+        ),
     ] = None,
-    run: Annotated[str | None, typer.Option("--run", help="Only this run (id or prefix).")] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Only this run (id or prefix).", autocompletion=complete_run),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many past events.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:

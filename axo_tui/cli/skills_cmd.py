@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_skill
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import load_project, with_runtime
 from axo_tui.cli.run_output import print_result
@@ -56,7 +57,10 @@ def list_skills(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @skills_app.command("fire")
 def fire(
     ctx: typer.Context,
-    skill_id: Annotated[str, typer.Argument(metavar="ID", help="The skill to fire.")],
+    skill_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="The skill to fire.", autocompletion=complete_skill),
+    ],
     input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
     as_json: JsonOption = False,
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_run
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_journal
 
@@ -23,7 +24,10 @@ def register(app: AxoTyper) -> None:
 def report(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/cli.md).")] = False,
-    run: Annotated[str | None, typer.Option("--run", help="Only this run (id or prefix).")] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Only this run (id or prefix).", autocompletion=complete_run),
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only from this day on.")
     ] = None,

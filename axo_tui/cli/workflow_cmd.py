@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from axo_tui.cli import output
+from axo_tui.cli.completion import complete_workflow
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import load_project, with_runtime
 from axo_tui.cli.run_output import print_result, stream_run_events
@@ -58,7 +59,10 @@ def list_workflows(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @workflow_app.command("run")
 def run_workflow(
     ctx: typer.Context,
-    workflow_id: Annotated[str, typer.Argument(metavar="ID", help="The workflow to run.")],
+    workflow_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="The workflow to run.", autocompletion=complete_workflow),
+    ],
     input_text: InputOption = "",
     as_json: JsonOption = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,

@@ -13,8 +13,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import click
 import pytest
+from typer import _click as click  # the Click that Typer vendors and builds on
+from typer.core import TyperGroup
 from typer.main import get_command
 
 from axo_tui.cli.app import app
@@ -128,7 +129,7 @@ def test_the_commands_it_shows_parse_and_name_real_ids(project: Project) -> None
     for words in commands:
         command: click.Command = root
         parent = click.Context(root, info_name="axo")
-        while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+        while isinstance(command, TyperGroup) and words and not words[0].startswith("-"):
             found = command.get_command(parent, words[0])
             assert found is not None, f"`axo {' '.join(words)}`: no command `{words[0]}`"
             command, words = found, words[1:]
