@@ -97,6 +97,10 @@ class EventLog(ScrollView, can_focus=True):
         """The widget's own style at the last frame (see `render_lines`)."""
         self._frame: tuple[int, int, Style] | None = None
         """Width, first row and style of the frame being rendered."""
+        self._follow = True
+        """The reader is at the end. Kept as a choice, not read off the geometry: when the
+        log's panel shrinks (a resize, a reload that grows the top row), the view stays put
+        and is no longer at the end, but the reader still wants the newest line."""
 
     # ---------------------------------------------------------------- reading
     @property
@@ -121,6 +125,14 @@ class EventLog(ScrollView, can_focus=True):
             follow, top = self._following(), self._top_line()
             self._width = width
             self._rebuild(follow=follow, top=top)
+        elif self._following():
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Every move of the view (a key, the wheel, the scrollbar, `_show`) lands here; a
+        # smaller panel does not move it, so the choice to follow outlives the resize.
+        self._follow = round(new_value) >= self.max_scroll_y
 
     def on_events(self, events: list[Event]) -> None:
         self.sync()
@@ -213,9 +225,7 @@ class EventLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _following(self) -> bool:
-        return (not self._rows or self.is_vertical_scroll_end) and (
-            not self.is_vertical_scrollbar_grabbed
-        )
+        return (not self._rows or self._follow) and not self.is_vertical_scrollbar_grabbed
 
     def _top_line(self) -> int | None:
         """The number of the line at the top of the view."""
