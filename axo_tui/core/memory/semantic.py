@@ -44,6 +44,26 @@ forward pass grows with the text (about 10 ms for a short question, 100 ms for 2
 one core), and a turn waits for it; the start and the end of a long message (a pasted log
 with the question after it) carry what it is about."""
 _NAME_OK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
+_import_lock = threading.Lock()
+_libraries_loaded = False
+
+
+def load_libraries() -> None:
+    """Import numpy and chromadb, one thread at a time. numpy's first import is not
+    thread-safe: the store and recall workers both reach it on first use, and the loser saw
+    "partially initialized module 'numpy._typing'", which turned recall off and lost the
+    exchanges of that run. Later calls cost one flag check."""
+    global _libraries_loaded
+    if _libraries_loaded:
+        return
+    with _import_lock:
+        if not _libraries_loaded:
+            import chromadb  # noqa: F401  (imports numpy)
+            import numpy  # noqa: F401
+
+            import axo_tui.core.embeddings.base  # noqa: F401
+
+            _libraries_loaded = True
 
 
 class SemanticMemoryError(Exception):
@@ -116,7 +136,10 @@ class SemanticMemory:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = self._embedder_factory()
+            load_libraries()  # the factory imports the model's module, and with it numpy
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = self._embedder_factory()
         return self._embedder
 
     def exists(self) -> bool:
@@ -125,6 +148,7 @@ class SemanticMemory:
 
     def _open(self) -> Any:
         if self._client is None:
+            load_libraries()
             import chromadb
             from chromadb.config import Settings
 
@@ -147,7 +171,9 @@ class SemanticMemory:
             self._check_embedder(cached, dimension)
             return cached
         client = self._open()
-        if name not in self._names() and not create:
+        # `create` skips the listing: get_or_create answers it, and listing every
+        # collection for each new one made storing for N agents O(N²).
+        if not create and name not in self._names():
             return None
         embedder = self.embedder
         collection = client.get_or_create_collection(
@@ -158,7 +184,8 @@ class SemanticMemory:
         )
         self._check_embedder(collection, dimension)
         self._collections[name] = collection
-        self._known_names = None
+        if self._known_names is not None:
+            self._known_names[1].add(name)  # known now, without listing them all again
         return collection
 
     def _names(self) -> set[str]:
@@ -190,6 +217,7 @@ class SemanticMemory:
             )
 
     def _embed(self, texts: Sequence[str]) -> Any:
+        load_libraries()
         from axo_tui.core.embeddings.base import EmbeddingError
 
         try:

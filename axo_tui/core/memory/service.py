@@ -58,6 +58,10 @@ DRAIN_BATCH = 16
 DRAIN_QUIET_SECS = 1.0
 DRAIN_MAX_DELAY_SECS = 10.0
 """Memories embedded per forward pass in the background (bounds how long closing waits)."""
+STORE_ATTEMPTS = 3
+STORE_RETRY_SECS = 1.0
+"""A failed store is tried again after this pause, doubled each time, STORE_ATTEMPTS in all;
+after that its memories stay in the spool for the next start."""
 
 
 def compaction_hint(offered: Collection[str]) -> str:
@@ -113,6 +117,7 @@ class AgentMemory:
         self._workers: dict[str, ThreadPoolExecutor] = {}
         self._semantic_problem: str | None = None
         """Set after semantic recall failed once: it stays off (one warning, not one a turn)."""
+        self._recall_problems: set[str] = set()
 
     # ------------------------------------------------------------ the turn
     def tools_for(self, agent: AgentConfig) -> list[Tool]:
@@ -237,7 +242,7 @@ class AgentMemory:
         With `memory.recall.share`, it goes to the team's collection instead of the agent's
         own: every agent (this one included) recalls it, and it is stored once, so the
         agent never gets the same memory twice from its two collections."""
-        if self._semantic_problem is not None or not (user.strip() or reply.strip()):
+        if not (user.strip() or reply.strip()):
             return
         if session_id.startswith(CONSOLIDATION_SESSION):
             return  # a digest of activity already stored: recalling it would only duplicate
@@ -252,11 +257,14 @@ class AgentMemory:
         self.remember(PendingMemory(new_memory_id(), agent.id, text, meta, shared=shared))
 
     def remember(self, entry: PendingMemory) -> None:
-        """Queue one memory for embedding (the spool keeps it if this process stops first)."""
+        """Queue one memory for embedding (the spool keeps it if this process stops first).
+        With recall off after a failure it is spooled only: the next start stores it."""
         try:
             self.spool.put(entry)
         except OSError as exc:
             self._warn(entry.agent_id, f"cannot queue a memory for recall: {exc}")
+        if self._semantic_problem is not None:
+            return
         self._mine.add(entry.id)
         self._last_remembered = time.monotonic()
         if not self._queue:
@@ -285,29 +293,47 @@ class AgentMemory:
                 DRAIN_MAX_DELAY_SECS - (now - self._first_queued),
             )
             if wait > 0 and not self._urgent:
-                self._waiting = asyncio.ensure_future(asyncio.sleep(wait))
-                await asyncio.wait({self._waiting})
+                await self._pause(wait)
                 continue
             batch, self._queue = self._queue[:DRAIN_BATCH], self._queue[DRAIN_BATCH:]
             if not await self._store_batch(batch):
-                return
+                return  # recall is off now; the batch and the rest stay spooled
             self._first_queued = time.monotonic()
         self._urgent = False
 
     async def _store_batch(self, batch: list[PendingMemory]) -> bool:
-        try:
-            await self._in_worker("store", self.semantic.add_many, batch)
-        except SemanticMemoryError as exc:
-            self._disable_semantic(batch[0].agent_id, str(exc))
-            return False
-        except Exception as exc:  # recall is an extra: it must never take a turn down
-            log.exception("storing memories failed")
-            self._disable_semantic(batch[0].agent_id, f"semantic memory failed: {exc}")
-            return False
+        """Store `batch`, trying again after a pause when that fails. A memory leaves the
+        spool only once stored: when every try failed (or the failure cannot pass, such as
+        a model mismatch), recall is turned off with a warning, and the batch stays
+        spooled for the next start, never dropped."""
+        agent_id = batch[0].agent_id
+        pause = STORE_RETRY_SECS
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                await self._in_worker("store", self.semantic.add_many, batch)
+            except SemanticMemoryError as exc:
+                self._disable_semantic(agent_id, str(exc))
+                return False
+            except Exception as exc:  # recall is an extra: it must never take a turn down
+                log.debug("storing memories failed", exc_info=True)  # the trace, for -v
+                problem = f"storing {len(batch)} memories for recall failed: {exc}"
+                if attempt == STORE_ATTEMPTS or self._closing:
+                    self._disable_semantic(agent_id, problem)
+                    return False
+                self._warn(agent_id, f"{problem}; they stay pending, trying again in {pause:g}s")
+                await self._pause(pause)
+                pause *= 2
+            else:
+                break
         for entry in batch:
             self.spool.remove(entry.id)
             self._mine.discard(entry.id)
         return True
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless `flush` or `aclose` cancels `_waiting` first."""
+        self._waiting = asyncio.ensure_future(asyncio.sleep(seconds))
+        await asyncio.wait({self._waiting})
 
     async def _catch_up(self) -> None:
         """Once per process, before the first recall: store what an earlier process left in
@@ -350,8 +376,13 @@ class AgentMemory:
         except SemanticMemoryError as exc:
             self._disable_semantic(agent_id, str(exc))
         except Exception as exc:
-            log.exception("semantic recall for %s failed", agent_id)
-            self._disable_semantic(agent_id, f"semantic recall failed: {exc}")
+            # One recall missed, not recall turned off: the next turn tries again. Said once
+            # per distinct problem, without a traceback on the terminal.
+            log.debug("semantic recall for %s failed", agent_id, exc_info=True)
+            problem = f"semantic recall failed (this turn goes without it): {exc}"
+            if problem not in self._recall_problems:
+                self._recall_problems.add(problem)
+                self._warn(agent_id, problem)
         return []
 
     @staticmethod
@@ -364,7 +395,11 @@ class AgentMemory:
     def _disable_semantic(self, agent_id: str | None, problem: str) -> None:
         if self._semantic_problem is None:
             self._semantic_problem = problem
-            self._warn(agent_id, f"{problem} (semantic recall is off until restart)")
+            self._warn(
+                agent_id,
+                f"{problem} (semantic recall is off until restart; exchanges not stored yet"
+                f" stay pending in {self.spool.directory} and are stored at the next start)",
+            )
 
     def _warn(self, agent_id: str | None, message: str) -> None:
         log.warning("%s", message)

@@ -14,6 +14,7 @@ import pytest
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.embeddings.base import Vectors, l2_normalise
 from axo_tui.core.memory.semantic import (
+    PendingMemory,
     SemanticMemory,
     SemanticMemoryError,
     collection_name,
@@ -209,3 +210,35 @@ def test_a_long_query_is_embedded_from_its_start_and_end() -> None:
     embedded = query_text(long)
     assert len(embedded) <= QUERY_CHARS + 5
     assert embedded.startswith("START") and embedded.endswith("the question at the END?")
+
+
+def test_storing_for_many_agents_does_not_list_the_collections_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One collection per agent: listing them all for each new one made storing the
+    exchanges of an N-wide fan-out O(N²) (160 s for 1,000 agents)."""
+    import chromadb.api.client
+
+    import axo_tui.core.memory.semantic as semantic
+
+    monkeypatch.setattr(semantic, "NAMES_TTL_SECS", 3600.0)  # no re-listing by the clock
+    listings: list[int] = []
+    real = chromadb.api.client.Client.list_collections
+
+    def counting(self: object, *args: object, **kwargs: object) -> object:
+        listings.append(1)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chromadb.api.client.Client, "list_collections", counting)
+    store = SemanticMemory(tmp_path / "s", embedder=HashEmbedder())
+    agents = [f"w{i}" for i in range(40)]
+    for start in range(0, len(agents), 8):
+        store.add_many(
+            [PendingMemory(f"m-{a}", a, f"{a} likes boats", {}) for a in agents[start : start + 8]]
+        )
+    for agent in agents:
+        assert [hit.text for hit in store.search(agent, "boats", 1, include_shared=False)] == [
+            f"{agent} likes boats"
+        ]
+    assert len(listings) <= 1
+    store.close()
