@@ -127,16 +127,34 @@ def with_runtime(
     action: Callable[[Runtime], Awaitable[T]],
     *,
     background: bool = False,
+    prepare: Callable[[Config], None] | None = None,
 ) -> T:
-    """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors."""
+    """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors.
+    `prepare` runs with the loaded config before the event loop starts: a prompt belongs
+    there (a blocking read inside the loop would not see Ctrl+C)."""
     from axo_tui.core.engine import RunError, Runtime
     from axo_tui.core.journal import JournalError
 
     config = load_project(ctx)
+    if prepare is not None:
+        prepare(config)
 
     async def main() -> T:
+        import asyncio
+
         async with Runtime(config, data_dir=data_dir(ctx, config), background=background) as rt:
-            return await action(rt)
+            try:
+                return await action(rt)
+            except asyncio.CancelledError:
+                # Ctrl+C (asyncio.run cancels this task): the runs stopped on purpose are
+                # `interrupted`, not crashed, so no start-up resumes them behind the user.
+                for run_id in await rt.interrupt_runs():
+                    output.print_line(
+                        f"run {run_id[:12]} interrupted; `axo runs resume {run_id[:12]}` "
+                        "continues it, `axo runs cancel` drops it",
+                        stderr=True,
+                    )
+                raise
 
     try:
         return run_async(main())

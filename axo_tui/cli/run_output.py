@@ -5,14 +5,17 @@ which neutralises their terminal controls (the JSON keeps them exactly, escaped)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from axo_tui.cli import output
 
 if TYPE_CHECKING:
     from axo_tui.core.bus import Subscription
+    from axo_tui.core.engine import Runtime
     from axo_tui.core.runs import RunResult
 
 
@@ -54,3 +57,73 @@ def print_result(result: RunResult, *, as_json: bool, streamed: bool = False) ->
     output.print_line(summary, style="dim" if result.ok else "bold red", stderr=True)
     for agent_id, message in result.errors.items():
         output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
+
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+@contextlib.contextmanager
+def progress_line(runtime: Runtime, *, enabled: bool = True) -> Iterator[None]:
+    """While the block runs, one updating line on stderr: which agents run, how many
+    finished, tokens so far, time. Only when stderr is a terminal (nothing when piped, so
+    logs and `2>file` stay clean); the line is erased at the end."""
+    if not enabled or not sys.stderr.isatty():
+        yield
+        return
+    import asyncio
+
+    task = asyncio.ensure_future(_draw_progress(runtime.bus.subscribe()))
+    try:
+        yield
+    finally:
+        task.cancel()
+        sys.stderr.write("\r\x1b[2K")
+        sys.stderr.flush()
+
+
+async def _draw_progress(subscription: Subscription) -> None:
+    import asyncio
+    import shutil
+    import time
+
+    from axo_tui.core.events import (
+        AgentActivated,
+        AgentCompleted,
+        AgentFailed,
+        TokenStreamed,
+        UsageRecorded,
+    )
+    from axo_tui.core.terminal_text import neutralise
+
+    started = time.monotonic()
+    running: dict[str, str] = {}  # activation id -> agent id
+    finished = tokens = streamed = 0
+    frame = 0
+    try:
+        while True:
+            try:  # wakes at least 5 times a second: the clock moves without events
+                batch = [await asyncio.wait_for(subscription.get(), timeout=0.2)]
+            except TimeoutError:
+                batch = []
+            for event in batch + subscription.drain():
+                if isinstance(event, AgentActivated):
+                    running[event.activation_id] = event.agent_id or "?"
+                elif isinstance(event, AgentCompleted | AgentFailed):
+                    if running.pop(event.activation_id, None) is not None:
+                        finished += 1
+                elif isinstance(event, TokenStreamed):
+                    streamed += 1  # a chunk is about a token; the ledger's count replaces it
+                elif isinstance(event, UsageRecorded):
+                    tokens += event.prompt_tokens + event.completion_tokens
+                    streamed = 0
+            frame += 1
+            agents = ", ".join(dict.fromkeys(running.values())) or "waiting"
+            text = (
+                f"{SPINNER[frame % len(SPINNER)]} {agents} · {finished} done · "
+                f"{tokens + streamed} tok · {time.monotonic() - started:.0f}s"
+            )
+            width = shutil.get_terminal_size((80, 24)).columns - 1
+            sys.stderr.write("\r\x1b[2K" + neutralise(text)[:width])
+            sys.stderr.flush()
+    finally:
+        subscription.close()

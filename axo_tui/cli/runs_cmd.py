@@ -1,4 +1,5 @@
-"""`axo runs list|show ID|resume [ID]` and `axo events [--follow] [--agents a,b] [--run ID]`."""
+"""`axo runs list|show ID|resume [ID|--all]|cancel ID|--all` and `axo events [--follow]
+[--agents a,b] [--run ID]`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent_list, complete_run
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_journal, with_runtime
+from axo_tui.cli.run_output import progress_line
 
 if TYPE_CHECKING:
     from axo_tui.core.engine import Runtime
@@ -42,7 +44,8 @@ def list_runs(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", help="Only runs in this status: running, completed, failed or cancelled."
+            "--status",
+            help="Only runs in this status: running, interrupted, completed, failed or cancelled.",
         ),
     ] = None,
 ) -> None:
@@ -56,10 +59,10 @@ def list_runs(
     if not runs:
         output.print_line("no runs yet", stderr=True)
     for run in runs:
-        style = {"failed": "red", "running": "yellow"}.get(run.status)
+        style = {"failed": "red", "running": "yellow", "interrupted": "yellow"}.get(run.status)
         first_line = (run.input.splitlines() or [""])[0][:50]
         output.print_line(
-            f"{run.id[:12]}  {_when(run.created_at)}  {run.status:<9} {run.kind:<9} "
+            f"{run.id[:12]}  {_when(run.created_at)}  {run.status:<11} {run.kind:<9} "
             f"{run.target:<16} {first_line}",
             style=style,
         )
@@ -121,26 +124,41 @@ def show(
     output.print_line(f"\n{tokens} tokens in {len(activations)} activation(s)", style="dim")
 
 
+AllOption = Annotated[bool, typer.Option("--all", help="Every interrupted or crashed run.")]
+RunIdArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="[ID]", help="Run id or prefix.", autocompletion=complete_run),
+]
+
+
 @runs_app.command("resume")
 def resume(
     ctx: typer.Context,
-    run_id: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[ID]",
-            help="Run id or prefix (default: every unfinished run).",
-            autocompletion=complete_run,
-        ),
-    ] = None,
+    run_id: RunIdArgument = None,
+    all_runs: AllOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Finish runs a crash left unfinished: completed activations are kept, the interrupted
-    one runs again (docs/durability.md)."""
+    """Finish runs that Ctrl+C interrupted or a crash cut short: completed activations are
+    kept, the unfinished ones run again (docs/durability.md). Without ID or --all: the
+    crashed runs only, as `axo dev` does at start-up."""
+    if run_id is not None and all_runs:
+        output.error("give a run ID or --all, not both")
+        raise typer.Exit(2)
 
     async def action(runtime: Runtime) -> list[RunResult]:
         if run_id is not None:
-            return [await runtime.resume_run(run_id)]
-        return await runtime.resume_unfinished()
+            with progress_line(runtime, enabled=not as_json):
+                return [await runtime.resume_run(run_id)]
+        left = runtime.stopped_runs().interrupted
+        if left and not all_runs:
+            n = len(left)
+            output.print_line(
+                f"{n} interrupted run{'s are' if n != 1 else ' is'} left alone: "
+                "`axo runs resume ID` or `--all` continues them",
+                stderr=True,
+            )
+        with progress_line(runtime, enabled=not as_json):
+            return await runtime.resume_unfinished(include_interrupted=all_runs)
 
     results = with_runtime(ctx, action)
     if as_json:
@@ -159,6 +177,40 @@ def resume(
             output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
     if any(not r.ok for r in results):
         raise typer.Exit(1)
+
+
+@runs_app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    run_id: RunIdArgument = None,
+    all_runs: AllOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel interrupted or crashed runs: they end `cancelled` and are never resumed.
+    A run another axo process is driving is stopped there (`x` in axo dev)."""
+    if (run_id is None) == (not all_runs):
+        output.error(
+            "give a run ID or --all" if run_id is None else "give a run ID or --all, not both",
+            hint="`axo runs list --status interrupted` lists what can be cancelled",
+        )
+        raise typer.Exit(2)
+
+    async def action(runtime: Runtime) -> list[RunResult]:
+        if run_id is not None:
+            return [await runtime.cancel_run(run_id)]
+        stopped = runtime.stopped_runs()
+        return [await runtime.cancel_run(run.id) for run in stopped.crashed + stopped.interrupted]
+
+    results = with_runtime(ctx, action)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+        return
+    if not results:
+        output.print_line("nothing to cancel: no interrupted or crashed runs", stderr=True)
+    for result in results:
+        output.print_line(
+            f"{result.run_id[:12]}  {result.status:<11} {result.kind:<9} {result.target}"
+        )
 
 
 def events(

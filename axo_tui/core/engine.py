@@ -45,11 +45,16 @@ from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.resume import (
+    RESUME_AT_ONCE,
     InterruptedTurn,
     OwnerLease,
+    StoppedRuns,
+    cancel_stopped_run,
+    interrupt_runs,
     interrupted_turn,
     resume_run,
     resume_unfinished,
+    stopped_runs,
 )
 from axo_tui.core.runs import ActivationResult, RunResult, new_id
 from axo_tui.core.session_turns import SessionTurns
@@ -470,9 +475,23 @@ class Runtime:
     async def emit_signal(self, name: str, payload: str = "") -> RunResult:
         return await self.ambient.emit_signal(name, payload)
 
-    async def resume_unfinished(self) -> list[RunResult]:
-        """Resume every run a crashed (or killed) process left unfinished; see `resume`."""
-        return await resume_unfinished(self)
+    async def resume_unfinished(
+        self, *, include_interrupted: bool = False, at_once: int = RESUME_AT_ONCE
+    ) -> list[RunResult]:
+        """Resume the runs a crashed (or killed) process left unfinished, `at_once` at a
+        time; with `include_interrupted`, the runs stopped with Ctrl+C too. See `resume`."""
+        return await resume_unfinished(
+            self, include_interrupted=include_interrupted, at_once=at_once
+        )
+
+    def stopped_runs(self) -> StoppedRuns:
+        """The runs no live process drives: crashed (resumed at start-up) and interrupted."""
+        return stopped_runs(self)
+
+    async def interrupt_runs(self) -> list[str]:
+        """Record the runs this runtime drives as `interrupted` (stopped on purpose, e.g.
+        Ctrl+C; resumed only on request). Call after their tasks were cancelled."""
+        return await interrupt_runs(self)
 
     def interrupted_turn(self, session_id: str) -> InterruptedTurn | None:
         """The turn of `session_id` a crash interrupted that is running again here, or will
@@ -493,9 +512,21 @@ class Runtime:
         run's in-flight activations, so no agent of the run starts afterwards. The run ends
         `cancelled` (journaled, announced by RunCompleted, never resumed); its interrupted
         activations are journaled `cancelled` and announced by AgentFailed (error_kind
-        `cancelled`). Raises RunError if the run is not live here."""
+        `cancelled`). A run no process drives (crashed, interrupted) is cancelled in the
+        journal (`resume.cancel_stopped_run`). Raises RunError if neither applies."""
         task = self._run_tasks.get(run_id)
         record = self.journal.get_run(run_id)
+        stopped = record is not None and (
+            record.status == "interrupted" or self.journal.run_owner(record.id) != self.owner
+        )
+        if task is None and record is not None and stopped:
+            # Crashed or interrupted: no task to stop, the journal alone says it ends.
+            from axo_tui.core.resume import RunResumeError
+
+            try:
+                return await cancel_stopped_run(self, record.id)
+            except RunResumeError as exc:
+                raise RunError(str(exc)) from None
         if task is None or record is None or record.status != "running":
             raise RunError(f"no run '{run_id}' is running in this process")
         if record.kind == "consolidation" or task is asyncio.current_task():

@@ -617,10 +617,12 @@ class Journal:
         return None if row is None or row[0] is None else str(row[0])
 
     def claim_run(self, run_id: str, previous_owner: str | None, owner: str) -> bool:
-        """Take over a running run if it still belongs to `previous_owner`. Two processes
-        resuming at once both try; SQLite serialises the updates and only one matches."""
+        """Take over an unfinished run (`running`, or `interrupted`: it runs again) if it
+        still belongs to `previous_owner`. Two processes resuming at once both try; SQLite
+        serialises the updates and only one matches."""
         cursor = self._write(
-            "UPDATE runs SET owner=? WHERE id=? AND status='running' AND owner IS ?",
+            "UPDATE runs SET owner=?, status='running', error=NULL, finished_at=NULL "
+            "WHERE id=? AND status IN ('running', 'interrupted') AND owner IS ?",
             (owner, run_id, previous_owner),
         )
         return cursor.rowcount == 1

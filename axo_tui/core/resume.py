@@ -18,8 +18,14 @@ run that `axo workflow run` is executing in another terminal). Resuming a run:
   session (`Runtime.session_turns`) from that check to its end: a turn sent meanwhile waits,
   and front ends ask `interrupted_turn` to show the rerun and hold their input.
 * **skill, signal** and anything else: a cascade's pheromone state is not journaled, so it
-  cannot be continued faithfully; the run is marked `interrupted` with the reason (its
-  completed activations and outputs stay in the journal). Never silently dropped.
+  cannot be continued faithfully; the run ends `failed` with the reason (its completed
+  activations and outputs stay in the journal). Never silently dropped.
+
+A crash and a stop are told apart. A run the process was driving when it was stopped on
+purpose (Ctrl+C) is recorded `interrupted` (`interrupt_runs`): it is resumed only when someone
+asks for it (`resume_run`, `resume_unfinished(include_interrupted=True)`), or cancelled
+(`cancel_stopped_run`). A run still `running` whose owner is dead was cut by a crash: a
+start-up resumes it by itself, `RESUME_AT_ONCE` at a time.
 
 Usage of an interrupted attempt stays in the ledger once, under its own activation: it was
 real spend. The rerun's usage is recorded under the new activation.
@@ -51,6 +57,10 @@ log = logging.getLogger(__name__)
 
 TURN_KINDS = frozenset({"agent", "chat", "proactive"})
 """Run kinds that are one `run_agent` turn."""
+RESUME_AT_ONCE = 2
+"""Resumed runs driven at the same time: ten crashed research runs must not start together
+on a two-core box; the others wait their turn."""
+STOPPED_BY_USER = "stopped by the user (Ctrl+C); `axo runs resume` runs it again"
 
 
 # --------------------------------------------------------------------------- ownership
@@ -118,20 +128,123 @@ def owner_alive(state_dir: Path, owner: str | None) -> bool:
         os.close(fd)
 
 
-# ------------------------------------------------------------------------------ resume
-async def resume_unfinished(runtime: Runtime) -> list[RunResult]:
-    """Resume every run whose owner is gone, concurrently, oldest first in the result."""
+# ------------------------------------------------------------------- stopped runs
+@dataclass(frozen=True)
+class StoppedRuns:
+    """The runs no live process drives: `crashed` ones (still `running`, owner dead) and
+    `interrupted` ones (stopped on purpose), oldest first."""
+
+    crashed: list[RunRecord]
+    interrupted: list[RunRecord]
+
+
+def stopped_runs(runtime: Runtime) -> StoppedRuns:
     journal = runtime.journal
-    candidates = [
+    crashed = [
         run
         for run in reversed(journal.list_runs(limit=1_000_000, status="running"))
         if not owner_alive(runtime.state_dir, journal.run_owner(run.id))
     ]
+    interrupted = list(reversed(journal.list_runs(limit=1_000_000, status="interrupted")))
+    return StoppedRuns(crashed, interrupted)
+
+
+async def interrupt_runs(runtime: Runtime, reason: str = STOPPED_BY_USER) -> list[str]:
+    """Record every run this runtime drives as `interrupted`: it was stopped on purpose, not
+    cut by a crash, so no start-up resumes it by itself. Its running activations end
+    `interrupted` (the resume runs them again). Call once the runs' tasks are cancelled.
+    Returns the run ids."""
+    journal = runtime.journal
+    stopped = []
+    for run in journal.list_runs(limit=1_000_000, status="running"):
+        if run.kind == "consolidation" or journal.run_owner(run.id) != runtime.owner:
+            continue  # consolidation tidies memory; a later one does it again
+        activations = journal.activations(run.id)
+        for activation in activations:
+            if activation.status == "running":
+                journal.finish_activation(activation.id, "interrupted", None, reason)
+        await runtime._end_run(
+            run.id,
+            run.kind,
+            run.target,
+            "interrupted",
+            "",
+            outputs={a.agent_id: a.output or "" for a in activations if a.status == "completed"},
+            errors={run.target: reason},
+            activations=len(activations),
+        )
+        stopped.append(run.id)
+    return stopped
+
+
+async def cancel_stopped_run(runtime: Runtime, run_id: str) -> RunResult:
+    """Cancel a run no live process drives (crashed or interrupted): it ends `cancelled` and
+    is never resumed. Its unfinished activations end `cancelled`.
+
+    Raises:
+        RunResumeError: no such run, it already ended, or a live process drives it.
+    """
+    journal = runtime.journal
+    record = journal.get_run(run_id)
+    if record is None:
+        raise RunResumeError(f"no run '{run_id}'; list runs with `axo runs list`")
+    if record.status not in ("running", "interrupted"):
+        raise RunResumeError(f"run {record.id} already ended ({record.status}); nothing to cancel")
+    owner = journal.run_owner(record.id)
+    if record.status == "running" and owner_alive(runtime.state_dir, owner):
+        raise RunResumeError(
+            f"run {record.id} is running in another axo process; stop it there "
+            "(`x` in axo dev, Ctrl+C in a terminal)"
+        )
+    if not journal.claim_run(record.id, owner, runtime.owner):
+        raise RunResumeError(f"run {record.id} was taken by another process meanwhile")
+    activations = journal.activations(record.id)
+    errors = {}
+    for activation in _open_attempts(activations):
+        if activation.status == "running":
+            journal.finish_activation(activation.id, "cancelled", None, "cancelled")
+        errors[activation.agent_id] = "cancelled before it finished"
+    return await runtime._end_run(
+        record.id,
+        record.kind,
+        record.target,
+        "cancelled",
+        "",
+        outputs={a.agent_id: a.output or "" for a in activations if a.status == "completed"},
+        errors=errors or {record.target: "cancelled by the user"},
+        activations=len(activations),
+    )
+
+
+def _open_attempts(activations: list[ActivationRecord]) -> list[ActivationRecord]:
+    """Each agent's last attempt when it did not finish (`running`: cut by a crash;
+    `interrupted`: stopped, or marked by an earlier resume that did not get to rerun it)."""
+    last: dict[str, ActivationRecord] = {}
+    for activation in activations:  # oldest first: a later attempt wins
+        last[activation.agent_id] = activation
+    return [a for a in last.values() if a.status in ("running", "interrupted")]
+
+
+# ------------------------------------------------------------------------------ resume
+async def resume_unfinished(
+    runtime: Runtime, *, include_interrupted: bool = False, at_once: int = RESUME_AT_ONCE
+) -> list[RunResult]:
+    """Resume the runs a crash left unfinished (and, asked to, the interrupted ones),
+    `at_once` at a time, oldest first in the result. Says what it resumes, and what it
+    leaves alone, in a notice."""
+    stopped = stopped_runs(runtime)
+    candidates = stopped.crashed + (stopped.interrupted if include_interrupted else [])
+    candidates.sort(key=lambda run: run.created_at)
+    _announce(runtime, stopped, len(candidates), include_interrupted, at_once)
     if not candidates:
         return []
-    results = await asyncio.gather(
-        *(resume_run(runtime, run.id) for run in candidates), return_exceptions=True
-    )
+    slots = asyncio.Semaphore(max(1, at_once))
+
+    async def one(run_id: str) -> RunResult:
+        async with slots:
+            return await resume_run(runtime, run_id)
+
+    results = await asyncio.gather(*(one(run.id) for run in candidates), return_exceptions=True)
     finished: list[RunResult] = []
     for result in results:
         if isinstance(result, RunResumeError):
@@ -140,6 +253,25 @@ async def resume_unfinished(runtime: Runtime) -> list[RunResult]:
             raise result
         finished.append(result)
     return finished
+
+
+def _announce(
+    runtime: Runtime, stopped: StoppedRuns, count: int, include_interrupted: bool, at_once: int
+) -> None:
+    parts = []
+    if count:
+        runs = f"{count} run{'s' if count != 1 else ''}"
+        what = "unfinished" if include_interrupted else "a crash left unfinished"
+        pace = f", {at_once} at a time" if count > at_once else ""
+        parts.append(f"resuming {runs} {what}{pace}")
+    if stopped.interrupted and not include_interrupted:
+        n = len(stopped.interrupted)
+        parts.append(
+            f"{n} interrupted run{'s are' if n != 1 else ' is'} left alone "
+            "(`axo runs resume --all` continues, `axo runs cancel --all` drops them)"
+        )
+    if parts:
+        runtime.bus.emit(RuntimeNotice, message="; ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -196,10 +328,10 @@ async def resume_run(runtime: Runtime, run_id: str) -> RunResult:
     record = journal.get_run(run_id)
     if record is None:
         raise RunResumeError(f"no run '{run_id}'; list unfinished runs with `axo runs list`")
-    if record.status != "running":
+    if record.status not in ("running", "interrupted"):
         raise RunResumeError(f"run {record.id} already ended ({record.status}); nothing to resume")
     owner = journal.run_owner(record.id)
-    if owner_alive(runtime.state_dir, owner):
+    if record.status == "running" and owner_alive(runtime.state_dir, owner):
         raise RunResumeError(
             f"run {record.id} is still running in another axo process; it is not resumed"
         )
@@ -277,10 +409,12 @@ async def _resume_workflow(
         return await _give_up(
             runtime, record, activations, f"the workflow cannot be resumed: {exc}"
         )
+    open_attempts = {a.id for a in _open_attempts(activations)}
     for activation in activations:  # oldest first: a later attempt wins
         agent_id = activation.agent_id
-        if activation.status == "running":
-            _interrupt(runtime, activation, "the agent runs again")
+        if activation.id in open_attempts:
+            if activation.status == "running":
+                _interrupt(runtime, activation, "the agent runs again")
             _rewind(runtime, activation, f"run:{record.id}:{agent_id}")
             continue
         if agent_id not in state.states:
@@ -321,7 +455,7 @@ async def _resume_turn(
         agent = runtime._agent(record.target)
     except RunError as exc:
         return await _give_up(runtime, record, activations, f"the agent cannot run: {exc}")
-    interrupted = [a for a in activations if a.status == "running"]
+    interrupted = _open_attempts(activations)
     session_id = f"run:{record.id}:{agent.id}"
     trigger = "resume"
     if interrupted:
@@ -341,7 +475,8 @@ async def _resume_turn(
                     "would reorder the conversation",
                 )
             for activation in interrupted:
-                _interrupt(runtime, activation, "the turn runs again")
+                if activation.status == "running":
+                    _interrupt(runtime, activation, "the turn runs again")
             _rewind(runtime, last, session_id)
         request = TurnRequest(
             agent=agent,
@@ -369,13 +504,14 @@ async def _give_up(
         if activation.status == "running":
             _interrupt(runtime, activation, "not run again")
     completed = [a for a in activations if a.status == "completed"]
+    # `failed`, not `interrupted`: resuming it again could only give up again.
     return await runtime._end_run(
         record.id,
         record.kind,
         record.target,
-        "interrupted",
+        "failed",
         "",
         outputs={a.agent_id: a.output or "" for a in completed},
-        errors={record.target: f"interrupted by a crash: {reason}"},
+        errors={record.target: f"interrupted and not resumable: {reason}"},
         activations=len(completed),
     )

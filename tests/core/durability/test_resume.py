@@ -182,15 +182,13 @@ async def test_chat_session_that_moved_on_is_not_reordered(
         [result] = await runtime.resume_unfinished()
         session = runtime.journal.load_session("chat:s")
         statuses = [a.status for a in runtime.journal.activations(result.run_id)]
-    assert result.status == "interrupted"
+    assert result.status == "failed"  # resuming it again could only give up again
     assert "moved on" in (result.errors["pal"])
     assert statuses == ["interrupted"]
     assert [m.content for m in session if m.role == "user"] == ["lost?", "next"]
 
 
-async def test_skill_run_is_marked_interrupted_with_a_reason(
-    tmp_path: Path, fake: FakeOpenAI
-) -> None:
+async def test_skill_run_ends_failed_with_a_reason(tmp_path: Path, fake: FakeOpenAI) -> None:
     config = make_config(
         tmp_path,
         [agent("w", provider="fake", model="w")],
@@ -203,8 +201,8 @@ async def test_skill_run_is_marked_interrupted_with_a_reason(
         [result] = await runtime.resume_unfinished()
         record = runtime.journal.get_run(result.run_id)
         activations = runtime.journal.activations(result.run_id)
-    assert result.kind == "skill" and result.status == "interrupted"
-    assert record is not None and record.status == "interrupted"
+    assert result.kind == "skill" and result.status == "failed"
+    assert record is not None and record.status == "failed"
     assert record.error is not None and "fire it again" in record.error
     assert [a.status for a in activations] == ["interrupted"]
 

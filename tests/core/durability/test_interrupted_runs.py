@@ -1,0 +1,117 @@
+"""Runs stopped on purpose (`Runtime.interrupt_runs`, what Ctrl+C does) and runs cut by a
+crash: a start-up resumes the crashed ones, a few at a time, says so, and leaves the
+interrupted ones to the user; resuming an interrupted turn keeps its session in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from axo_tui.core.config.schema import Config
+from axo_tui.core.engine import Runtime
+from axo_tui.core.events import RunCompleted, RunStarted, RuntimeNotice
+from tests.core.durability.conftest import crash_config, fake_provider
+from tests.core.durability.fake_openai import FakeOpenAI, reply_text
+from tests.core.durability.test_resume import _until, crash_while_held
+from tests.core.runtime.builders import agent, make_config
+
+
+async def interrupt_while_held(
+    config: Config,
+    data_dir: Path,
+    fake: FakeOpenAI,
+    held: str,
+    start: Callable[[Runtime], Awaitable[Any]],
+) -> None:
+    """Start a run, wait until `held`'s request is at the server, then stop it as the CLI
+    does on Ctrl+C: cancel, record the runs interrupted, close."""
+    before = fake.count("t", held)
+    fake.held.add(("t", held))
+    async with Runtime(config, data_dir=data_dir) as runtime:
+        task = asyncio.ensure_future(start(runtime))
+        await _until(lambda: fake.count("t", held) == before + 1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert len(await runtime.interrupt_runs()) == 1
+    fake.release("t", held)
+
+
+async def test_start_up_resumes_crashed_runs_a_few_at_a_time_and_leaves_interrupted_ones(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    config, data = crash_config(tmp_path, fake), tmp_path / ".axo"
+    for n in range(3):
+        await crash_while_held(
+            config, data, fake, "c", lambda rt, n=n: rt.run_workflow("crash", "q", run_id=f"r{n}")
+        )
+    await interrupt_while_held(
+        config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="stopped")
+    )
+    async with Runtime(config, data_dir=data) as runtime:
+        seen = runtime.bus.subscribe(
+            kinds=frozenset({"run.started", "run.completed", "runtime.warning"})
+        )
+        stopped = runtime.stopped_runs()
+        assert [r.id for r in stopped.crashed] == ["r0", "r1", "r2"]
+        assert [r.id for r in stopped.interrupted] == ["stopped"]
+        results = await runtime.resume_unfinished(at_once=1)
+        events = seen.drain()
+        record = runtime.journal.get_run("stopped")
+    assert [r.run_id for r in results] == ["r0", "r1", "r2"]
+    assert all(r.status == "completed" for r in results)
+    assert record is not None and record.status == "interrupted"
+    [notice] = [e.message for e in events if isinstance(e, RuntimeNotice) and e.run_id is None]
+    assert "resuming 3 runs a crash left unfinished, 1 at a time" in notice
+    assert "1 interrupted run is left alone" in notice
+    # One at a time: each resumed run ends before the next one starts.
+    order = [
+        (type(e).__name__, e.run_id) for e in events if isinstance(e, RunStarted | RunCompleted)
+    ]
+    assert order == [
+        (kind, run_id) for run_id in ("r0", "r1", "r2") for kind in ("RunStarted", "RunCompleted")
+    ]
+
+
+async def test_interrupted_chat_turn_resumes_in_its_session_once(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    config = make_config(
+        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
+    )
+    data = tmp_path / ".axo"
+    await interrupt_while_held(
+        config,
+        data,
+        fake,
+        "pal",
+        lambda rt: rt.run_agent("pal", "lost?", session_id="chat:s", run_kind="chat"),
+    )
+    async with Runtime(config, data_dir=data) as runtime:
+        [record] = runtime.journal.list_runs(status="interrupted")
+        [attempt] = runtime.journal.activations(record.id)
+        assert attempt.status == "interrupted" and "Ctrl+C" in (attempt.error or "")
+        assert await runtime.resume_unfinished() == []  # not without being asked
+        result = await runtime.resume_run(record.id)
+        session = runtime.journal.load_session("chat:s")
+    assert result.status == "completed"
+    assert [(m.role, m.content) for m in session] == [
+        ("user", "lost?"),
+        ("assistant", reply_text("pal", "lost?")),
+    ]
+
+
+async def test_cancel_a_crashed_run_from_another_runtime(tmp_path: Path, fake: FakeOpenAI) -> None:
+    config, data = crash_config(tmp_path, fake), tmp_path / ".axo"
+    await crash_while_held(
+        config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="r")
+    )
+    async with Runtime(config, data_dir=data) as runtime:
+        result = await runtime.cancel_run("r")
+        statuses = {a.agent_id: a.status for a in runtime.journal.activations("r")}
+        assert await runtime.resume_unfinished() == []
+    assert result.status == "cancelled"
+    assert statuses["c"] == "cancelled" and statuses["a"] == "completed"
