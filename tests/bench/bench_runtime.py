@@ -17,7 +17,11 @@ What is measured, and how it is kept fair:
    median of a few runs, the mean of many more (WAL checkpoints included), and runs
    started at once. Passive recall is off there (the LangGraph nodes recall nothing); a
    separate, time-boxed table measures the default memory settings.
-4. The same DAGs in LangGraph with its SQLite checkpointer (see `langgraph_dags.py`): same
+4. A wide fan-out, 1 -> 1,000 -> 1 (`--wide N` for other widths), with the default memory
+   settings: the run, then the background work it leaves (every exchange embedded and
+   stored, one semantic-memory collection per agent). Each phase should grow linearly with
+   the width; 2,000 and 5,000 wide once took 4x and "never" the time of 1,000.
+5. The same DAGs in LangGraph with its SQLite checkpointer (see `langgraph_dags.py`): same
    shapes, the same reply per node, durable state on a file in the same temporary folder,
    the same SQLite settings, warm-up runs excluded on both sides, and the contenders
    alternated run by run so the load of a shared machine falls on all of them alike.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import gc
 import importlib.util
@@ -92,6 +97,8 @@ class Settings:
     recall_budget: float
     """Seconds after which the recall section stops starting runs."""
     lattice_sizes: tuple[int, ...] = (10, 100, 1000)
+    wide: tuple[int, ...] = (1000,)
+    """Widths of the wide fan-out section."""
     bus_sizes: tuple[int, ...] = (0, 1, 10, 100, 1000)
 
 
@@ -707,6 +714,48 @@ async def bench_recall(
     )
 
 
+async def bench_wide(tmp: Path, widths: Sequence[int]) -> None:
+    """1 -> N -> 1 with the default memory settings, one run per width in a fresh data dir:
+    starting the branches, finishing them into the join, and storing their exchanges."""
+    rows: list[list[str]] = []
+    for width in widths:
+        dag = fan_out(width)
+        directory = tmp / f"axo-wide-{width}"
+        started = time.perf_counter()
+        async with Runtime(workflow_config(directory, dag, recall=True), data_dir=directory) as rt:
+            opened = time.perf_counter()
+            result = await rt.run_workflow("w", INPUT)
+            ran = time.perf_counter()
+            if not result.ok or result.activations != len(dag.nodes):
+                raise AssertionError(f"{dag.name}: run {result.status}: {result.errors}")
+            await _memory_flush(rt)()
+            settled = time.perf_counter()
+        closed = time.perf_counter()
+        activations = len(dag.nodes)
+        rows.append(
+            [
+                dag.label,
+                f"{opened - started:.2f}",
+                f"{ran - opened:.2f}",
+                fmt_us((ran - opened) / activations * 1e6),
+                f"{settled - ran:.2f}",
+                fmt_us((settled - ran) / activations * 1e6),
+                f"{closed - settled:.2f}",
+            ]
+        )
+    print_table(
+        "2c. Wide fan-out, default memory settings (scripted provider, journal on)",
+        ["DAG", "open s", "run s", "run µs/act", "store s", "store µs/act", "close s"],
+        rows,
+        [
+            "One run per width in a fresh data dir. run: run_workflow until the join's output;"
+            " store: every exchange embedded (MiniLM) and stored (a collection per agent) and"
+            " the checkpoints written, waited for after the run; close: the runtime closed.",
+            "Linear means µs/act stays flat as the width grows (--wide N, repeatable).",
+        ],
+    )
+
+
 LG_VARIANTS = (
     ("async/sync", "LG async dur=sync"),
     ("sync/sync", "LG sync dur=sync"),
@@ -808,6 +857,8 @@ async def main_async(settings: Settings, sections: set[str]) -> None:
             await bench_lattice(tmp, settings)
         if "bus" in sections:
             bench_bus(tmp, settings)
+        if "wide" in sections:
+            await bench_wide(tmp, settings.wide)
         if not sections & {"steps", "langgraph", "recall"}:
             return
         lg = load_langgraph() if "langgraph" in sections else None
@@ -828,15 +879,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["lattice", "bus", "steps", "langgraph", "recall"],
+        choices=["lattice", "bus", "wide", "steps", "langgraph", "recall"],
         help="run only these sections (repeatable)",
+    )
+    parser.add_argument(
+        "--wide",
+        action="append",
+        type=int,
+        metavar="N",
+        help="width of the wide fan-out section (repeatable; default 1000)",
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    if args.wide:
+        settings = dataclasses.replace(settings, wide=tuple(args.wide))
     header()
-    asyncio.run(
-        main_async(settings, set(args.only or ["lattice", "bus", "steps", "langgraph", "recall"]))
-    )
+    sections = args.only or ["lattice", "bus", "wide", "steps", "langgraph", "recall"]
+    asyncio.run(main_async(settings, set(sections)))
 
 
 if __name__ == "__main__":
