@@ -9,9 +9,11 @@ import typer
 from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import with_runtime
-from axo_tui.cli.run_output import print_result, stream_run_events
+from axo_tui.cli.run_input import INPUT_HELP, resolve_input
+from axo_tui.cli.run_output import print_result, progress_line, stream_run_events
 
 if TYPE_CHECKING:
+    from axo_tui.core.config import Config
     from axo_tui.core.engine import Runtime
     from axo_tui.core.runs import RunResult
 
@@ -26,7 +28,7 @@ def run_agent(
         str,
         typer.Argument(metavar="AGENT", help="The agent to run.", autocompletion=complete_agent),
     ],
-    input_text: Annotated[str, typer.Option("--input", "-i", help="The input text.")] = "",
+    input_text: Annotated[str | None, typer.Option("--input", "-i", help=INPUT_HELP)] = None,
     session: Annotated[
         str | None,
         typer.Option(
@@ -40,6 +42,12 @@ def run_agent(
     stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
 ) -> None:
     """Run one turn of one agent and print its reply."""
+    given: list[str] = []
+
+    def prepare(config: Config) -> None:
+        # An unknown agent is left to the runtime's error (with its "did you mean").
+        known = agent_id in {a.id for a in config.agents}
+        given.append(resolve_input(input_text, target=f"agent {agent_id}") if known else "")
 
     async def action(rt: Runtime) -> RunResult:
         import asyncio
@@ -51,13 +59,14 @@ def run_agent(
             from axo_tui.core.runs import chat_session_id
 
             session_id = chat_session_id(agent_id, session) if session else None
-            return await rt.run_agent(agent_id, input_text, session_id=session_id)
+            with progress_line(rt, enabled=not as_json and not stream):
+                return await rt.run_agent(agent_id, given[0], session_id=session_id)
         finally:
             if printer is not None:
                 await asyncio.sleep(0)
                 printer.cancel()
 
-    result = with_runtime(ctx, action)
+    result = with_runtime(ctx, action, prepare=prepare)
     print_result(result, as_json=as_json, streamed=stream and not as_json)
     if not result.ok:
         raise typer.Exit(1)

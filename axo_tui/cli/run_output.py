@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from axo_tui.cli import output
 
 if TYPE_CHECKING:
+    import asyncio
+
     from axo_tui.core.bus import Subscription
     from axo_tui.core.engine import Runtime
     from axo_tui.core.runs import RunResult
@@ -72,16 +74,20 @@ def progress_line(runtime: Runtime, *, enabled: bool = True) -> Iterator[None]:
         return
     import asyncio
 
-    task = asyncio.ensure_future(_draw_progress(runtime.bus.subscribe()))
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(_draw_progress(runtime.bus.subscribe(), stop))
     try:
         yield
     finally:
+        # The flag, not only cancel(): on 3.11 wait_for can swallow a cancellation that
+        # arrives as its wait ends, and the line would be drawn again after the erase.
+        stop.set()
         task.cancel()
         sys.stderr.write("\r\x1b[2K")
         sys.stderr.flush()
 
 
-async def _draw_progress(subscription: Subscription) -> None:
+async def _draw_progress(subscription: Subscription, stop: asyncio.Event) -> None:
     import asyncio
     import shutil
     import time
@@ -100,7 +106,7 @@ async def _draw_progress(subscription: Subscription) -> None:
     finished = tokens = streamed = 0
     frame = 0
     try:
-        while True:
+        while not stop.is_set():
             try:  # wakes at least 5 times a second: the clock moves without events
                 batch = [await asyncio.wait_for(subscription.get(), timeout=0.2)]
             except TimeoutError:
@@ -123,6 +129,8 @@ async def _draw_progress(subscription: Subscription) -> None:
                 f"{tokens + streamed} tok · {time.monotonic() - started:.0f}s"
             )
             width = shutil.get_terminal_size((80, 24)).columns - 1
+            if stop.is_set():
+                return
             sys.stderr.write("\r\x1b[2K" + neutralise(text)[:width])
             sys.stderr.flush()
     finally:

@@ -11,9 +11,11 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_workflow
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import load_project, with_runtime
-from axo_tui.cli.run_output import print_result, stream_run_events
+from axo_tui.cli.run_input import INPUT_HELP, resolve_input
+from axo_tui.cli.run_output import print_result, progress_line, stream_run_events
 
 if TYPE_CHECKING:
+    from axo_tui.core.config import Config
     from axo_tui.core.engine import Runtime
     from axo_tui.core.runs import RunResult
 
@@ -24,7 +26,7 @@ def register(app: AxoTyper) -> None:
     app.add_typer(workflow_app)
 
 
-InputOption = Annotated[str, typer.Option("--input", "-i", help="The run's input text.")]
+InputOption = Annotated[str | None, typer.Option("--input", "-i", help=INPUT_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
 
 
@@ -63,25 +65,32 @@ def run_workflow(
         str,
         typer.Argument(metavar="ID", help="The workflow to run.", autocompletion=complete_workflow),
     ],
-    input_text: InputOption = "",
+    input_text: InputOption = None,
     as_json: JsonOption = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
 ) -> None:
     """Run a workflow to its end and print the final output (its sink agents' output)."""
+    given: list[str] = []
+
+    def prepare(config: Config) -> None:
+        # An unknown workflow is left to the runtime's error (with its "did you mean").
+        known = workflow_id in {w.id for w in config.workflows}
+        given.append(resolve_input(input_text, target=f"workflow {workflow_id}") if known else "")
 
     async def action(rt: Runtime) -> RunResult:
         import asyncio
 
         if not stream or as_json:
-            return await rt.run_workflow(workflow_id, input_text)
+            with progress_line(rt, enabled=not as_json):
+                return await rt.run_workflow(workflow_id, given[0])
         printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
         try:
-            return await rt.run_workflow(workflow_id, input_text)
+            return await rt.run_workflow(workflow_id, given[0])
         finally:
             await asyncio.sleep(0)
             printer.cancel()
 
-    result = with_runtime(ctx, action)
+    result = with_runtime(ctx, action, prepare=prepare)
     print_result(result, as_json=as_json, streamed=stream and not as_json)
     if not result.ok:
         raise typer.Exit(1)
