@@ -337,7 +337,9 @@ class WorkbenchModel:
             if view.phase == "waiting" and not view.running:
                 view.phase = "idle"
         took = f" in {event.ts - run.started_at:.1f}s" if self.show_durations else ""
-        style = {"completed": "run", "cancelled": "warn"}.get(event.status, "error")
+        style = {"completed": "run", "cancelled": "warn", "interrupted": "warn"}.get(
+            event.status, "error"
+        )
         self._line(event, style, f"■ run #{run.number} {event.status}{took}")
         if event.error and event.status not in ("completed", "cancelled"):
             self._line(event, "error", f"  {event.error}")

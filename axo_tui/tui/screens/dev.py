@@ -81,6 +81,8 @@ class DevScreen(QuietFocus, Screen[None]):
         self._run_bar = self.query_one(RunBar)
         self.bridge.events.subscribe(self, self._on_events)
         self.bridge.config_changed.subscribe(self, self._on_config)
+        # Runs resumed at start-up may have been announced before this screen subscribed.
+        self._on_events([])
         self.query_one("#run-input", Input).focus()
 
     # ------------------------------------------------------------ runtime feed
