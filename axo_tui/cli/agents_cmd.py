@@ -63,8 +63,8 @@ def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Each agent's last activation, failures and tokens spent today (from the journal), and
     whether it is degraded (from its checkpoint)."""
-    from axo_tui.core.checkpoints import CheckpointStore
-    from axo_tui.core.journal import Journal, JournalError
+    from axo_tui.core.store.checkpoints import CheckpointStore
+    from axo_tui.core.store.journal import Journal, JournalError
 
     config = load_project(ctx)
     path = data_dir(ctx, config) / "axo.db"
@@ -147,8 +147,8 @@ def restart(
     """Close a degraded agent's circuit and forget its failures; its next activation runs.
 
     Works while `axo dev` (or any runtime) is running: the circuit lives in the checkpoint."""
-    from axo_tui.core.checkpoints import CheckpointError, CheckpointStore
-    from axo_tui.core.supervisor import Supervisor
+    from axo_tui.core.runtime.supervisor import Supervisor
+    from axo_tui.core.store.checkpoints import CheckpointError, CheckpointStore
 
     config = load_project(ctx)
     known = [agent.id for agent in config.agents]

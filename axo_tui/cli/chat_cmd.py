@@ -24,7 +24,7 @@ from axo_tui.cli.dev_cmd import locate_project
 if TYPE_CHECKING:
     from axo_tui.cli.framework import AxoTyper
     from axo_tui.core.config import Config
-    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runtime.runtime import Runtime
     from axo_tui.tui.chat_session import ChatState
 
 PROMPT = "› "
@@ -90,8 +90,8 @@ async def plain_chat(config: Config, data_dir: Path | None, agent: str, session:
     """The line-mode loop; returns the exit code (1 if any turn failed)."""
     import asyncio
 
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.journal import JournalError
+    from axo_tui.core.runtime.runtime import Runtime
+    from axo_tui.core.store.journal import JournalError
     from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState, is_slash, run_slash
 
     interactive = sys.stdin.isatty()
@@ -137,8 +137,7 @@ async def plain_turn(
     """One turn: stream the reply to `out` as it arrives; True when it succeeded."""
     import asyncio
 
-    from axo_tui.core.engine import RunError
-    from axo_tui.core.events import (
+    from axo_tui.core.events.catalog import (
         AgentFailed,
         BudgetExceeded,
         RunCompleted,
@@ -147,6 +146,7 @@ async def plain_turn(
         ToolCalled,
         ToolResult,
     )
+    from axo_tui.core.runtime.runtime import RunError
 
     out = out or sys.stdout
     err = err or sys.stderr

@@ -70,7 +70,7 @@ class AxoGroup(_AxoBehaviour, TyperGroup):
 
 def _is_state_error(exc: Exception) -> bool:
     """Whether `exc` is a JournalError; looked up loaded, never imported (`axo --help`)."""
-    journal = sys.modules.get("axo_tui.core.journal")
+    journal = sys.modules.get("axo_tui.core.store.journal")
     return journal is not None and isinstance(exc, journal.JournalError)
 
 

@@ -64,9 +64,9 @@ def gc(
     Runs still running, chat sessions and the token ledger are never deleted
     (docs/durability.md).
     """
-    from axo_tui.core.checkpoints import CheckpointStore
-    from axo_tui.core.journal import Journal, JournalError
-    from axo_tui.core.retention import RetentionPolicy, collect_garbage
+    from axo_tui.core.store.checkpoints import CheckpointStore
+    from axo_tui.core.store.journal import Journal, JournalError
+    from axo_tui.core.store.retention import RetentionPolicy, collect_garbage
 
     # Checked here as well as by `min=`: a negative age would put the cut-off in the future
     # and delete every finished run.

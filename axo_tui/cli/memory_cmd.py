@@ -18,7 +18,7 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import data_dir, load_project
-from axo_tui.core.terminal_text import terminal_json
+from axo_tui.core.base.terminal_text import terminal_json
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
@@ -60,7 +60,7 @@ def _open(ctx: typer.Context, agent_id: str) -> tuple[Config, AgentConfig, Agent
 
 
 def _sessions(state: Path, agent_id: str) -> list[tuple[str, int, float]]:
-    from axo_tui.core.journal import Journal, JournalError
+    from axo_tui.core.store.journal import Journal, JournalError
 
     path = state / "axo.db"
     if not path.exists():

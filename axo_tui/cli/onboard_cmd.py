@@ -7,7 +7,7 @@ API keys in the environment), asks for a name, a directory, a template and a pro
 
 Every question has a flag; `--yes` takes the default for any question a flag did not answer,
 so the whole wizard also runs unattended. The detection and the config editing live in
-`axo_tui.core.onboarding` (headless); this module only asks and prints.
+`axo_tui.core.setup.onboarding` (headless); this module only asks and prints.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import typer
 
 from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.core.redact import redact_url
+from axo_tui.core.base.redact import redact_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from axo_tui.cli.scaffold import Template
     from axo_tui.core.config import Config
     from axo_tui.core.doctor import DoctorReport
-    from axo_tui.core.onboarding import Detection, ProviderChoice
+    from axo_tui.core.setup.onboarding import Detection, ProviderChoice
 
 DEFAULT_NAME = "my-agents"
 _STYLES = {"ok": "bold green", "warn": "bold yellow", "fail": "bold red"}
@@ -168,7 +168,7 @@ class _Wizard:
         base_url: str | None,
         doctor: bool,
     ) -> None:
-        from axo_tui.core import onboarding
+        from axo_tui.core.setup import onboarding
 
         # Bad option values are usage errors: report them before probing or asking anything.
         chosen_template = _template_or_exit(template) if template is not None else None
@@ -318,7 +318,7 @@ class _Wizard:
     ) -> ProviderChoice:
         """The provider and its model. Flags decide alone; interactively, a choice that
         cannot work (Ollama without models) is explained and the question asked again."""
-        from axo_tui.core import onboarding
+        from axo_tui.core.setup import onboarding
 
         interactive = provider is None and not self.yes
         while True:
@@ -338,7 +338,7 @@ class _Wizard:
                     raise typer.Exit(1) from None
 
     def pick_provider(self, detection: Detection) -> str:
-        from axo_tui.core import onboarding
+        from axo_tui.core.setup import onboarding
 
         offered = onboarding.offers(detection)
         names = [offer.name for offer in offered]
@@ -353,7 +353,7 @@ class _Wizard:
         return names[picked] if picked < len(names) else extra[picked - len(names)]
 
     def ask_model(self, provider: str, detection: Detection) -> str | None:
-        from axo_tui.core import onboarding
+        from axo_tui.core.setup import onboarding
 
         if provider == onboarding.OLLAMA:
             models = detection.ollama.models
@@ -423,8 +423,8 @@ class _Wizard:
     def write(self, name: str, target: Path, template: Template, choice: ProviderChoice) -> Config:
         """Render every file in memory, validate the config, then write; exit 1 on failure."""
         from axo_tui.cli.scaffold import ScaffoldError, render, scaffold
-        from axo_tui.core import onboarding
         from axo_tui.core.config import ConfigError
+        from axo_tui.core.setup import onboarding
 
         files: dict[Path, str] = {}
         for relative, resource in template.files():
@@ -480,7 +480,7 @@ class _Wizard:
 
         from rich.text import Text
 
-        from axo_tui.core import onboarding
+        from axo_tui.core.setup import onboarding
 
         steps: list[tuple[str, str]] = []
         if target.resolve() != Path.cwd().resolve():

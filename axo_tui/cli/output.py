@@ -8,7 +8,7 @@ Consoles are built per call rather than cached: rich decides "is this a terminal
 Console is created, and tests (CliRunner) swap `sys.stdout` between invocations.
 
 Everything printed here, except `--json` documents, goes through
-`axo_tui.core.terminal_text.neutralise`: model replies, tool results and what the journal and
+`axo_tui.core.base.terminal_text.neutralise`: model replies, tool results and what the journal and
 memory stored from them must never reach the terminal as escape sequences.
 """
 
@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TextIO
 
-from axo_tui.core.terminal_text import neutralise
+from axo_tui.core.base.terminal_text import neutralise
 
 if TYPE_CHECKING:
     from rich.console import Console

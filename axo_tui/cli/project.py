@@ -17,8 +17,8 @@ from axo_tui.cli.context import get_state
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.journal import Journal
+    from axo_tui.core.runtime.runtime import Runtime
+    from axo_tui.core.store.journal import Journal
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ _warned: set[Path] = set()
 def warn_if_exposed(path: Path) -> None:
     """Warn (once a process) when the data directory can be read by others: transcripts
     and memory live there. Every command that touches it says so, not only `axo doctor`."""
-    from axo_tui.core.private_files import exposure
+    from axo_tui.core.store.private_files import exposure
 
     if path in _warned:
         return
@@ -102,7 +102,7 @@ def open_journal(ctx: typer.Context, *, wait: bool = False) -> Journal:
     refused; Ctrl+C raises KeyboardInterrupt to the caller."""
     import time
 
-    from axo_tui.core.journal import Journal, JournalError
+    from axo_tui.core.store.journal import Journal, JournalError
 
     path = state_dir_for_reading(ctx) / "axo.db"
     if not path.exists():
@@ -132,8 +132,8 @@ def with_runtime(
     """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors.
     `prepare` runs with the loaded config before the event loop starts: a prompt belongs
     there (a blocking read inside the loop would not see Ctrl+C)."""
-    from axo_tui.core.engine import RunError, Runtime
-    from axo_tui.core.journal import JournalError
+    from axo_tui.core.runtime.runtime import RunError, Runtime
+    from axo_tui.core.store.journal import JournalError
 
     config = load_project(ctx)
     if prepare is not None:

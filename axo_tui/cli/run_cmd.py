@@ -14,8 +14,8 @@ from axo_tui.cli.run_output import print_result, progress_line, stream_run_event
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.runs import RunResult
+    from axo_tui.core.runtime.runs import RunResult
+    from axo_tui.core.runtime.runtime import Runtime
 
 
 def register(app: AxoTyper) -> None:
@@ -56,7 +56,7 @@ def run_agent(
         if stream and not as_json:
             printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
         try:
-            from axo_tui.core.runs import chat_session_id
+            from axo_tui.core.runtime.runs import chat_session_id
 
             session_id = chat_session_id(agent_id, session) if session else None
             with progress_line(rt, enabled=not as_json and not stream):

@@ -16,15 +16,15 @@ from axo_tui.cli import output
 if TYPE_CHECKING:
     import asyncio
 
-    from axo_tui.core.bus import Subscription
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.runs import RunResult
+    from axo_tui.core.events.bus import Subscription
+    from axo_tui.core.runtime.runs import RunResult
+    from axo_tui.core.runtime.runtime import Runtime
 
 
 async def stream_run_events(subscription: Subscription) -> None:
     """Print tokens as they arrive, a header whenever the speaking agent changes, and tool
     calls and failures inline. Runs until cancelled."""
-    from axo_tui.core.events import AgentFailed, AgentSkipped, TokenStreamed, ToolCalled
+    from axo_tui.core.events.catalog import AgentFailed, AgentSkipped, TokenStreamed, ToolCalled
 
     speaker: str | None = None
     async for event in subscription:
@@ -92,14 +92,14 @@ async def _draw_progress(subscription: Subscription, stop: asyncio.Event) -> Non
     import shutil
     import time
 
-    from axo_tui.core.events import (
+    from axo_tui.core.base.terminal_text import neutralise
+    from axo_tui.core.events.catalog import (
         AgentActivated,
         AgentCompleted,
         AgentFailed,
         TokenStreamed,
         UsageRecorded,
     )
-    from axo_tui.core.terminal_text import neutralise
 
     started = time.monotonic()
     running: dict[str, str] = {}  # activation id -> agent id

@@ -17,8 +17,8 @@ from axo_tui.cli.project import open_journal, with_runtime
 from axo_tui.cli.run_output import progress_line
 
 if TYPE_CHECKING:
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.runs import RunResult
+    from axo_tui.core.runtime.runs import RunResult
+    from axo_tui.core.runtime.runtime import Runtime
 
 runs_app = AxoTyper(
     name="runs", help="Past and running runs, from the journal.", no_args_is_help=True

@@ -14,8 +14,8 @@ from axo_tui.cli.project import load_project, with_runtime
 from axo_tui.cli.run_output import print_result
 
 if TYPE_CHECKING:
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.runs import RunResult
+    from axo_tui.core.runtime.runs import RunResult
+    from axo_tui.core.runtime.runtime import Runtime
 
 skills_app = AxoTyper(name="skills", help="List and fire skills.", no_args_is_help=True)
 

@@ -16,8 +16,8 @@ from axo_tui.cli.run_output import print_result, progress_line, stream_run_event
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
-    from axo_tui.core.engine import Runtime
-    from axo_tui.core.runs import RunResult
+    from axo_tui.core.runtime.runs import RunResult
+    from axo_tui.core.runtime.runtime import Runtime
 
 workflow_app = AxoTyper(name="workflow", help="List and run workflows.", no_args_is_help=True)
 

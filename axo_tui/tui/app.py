@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from axo_tui.core.config.schema import Config
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.tui.bridge import RunKind, RuntimeBridge
 from axo_tui.tui.commands import WorkbenchCommands
 from axo_tui.tui.crash import write_crash_report

@@ -25,11 +25,11 @@ from textual.app import App
 from textual.signal import Signal
 from textual.worker import Worker
 
-from axo_tui.core.bus import SubscriberOverflow, Subscription
-from axo_tui.core.engine import RunError, Runtime
-from axo_tui.core.events import Event, RunStarted
-from axo_tui.core.runs import RunResult
-from axo_tui.core.terminal_text import neutralise
+from axo_tui.core.base.terminal_text import neutralise
+from axo_tui.core.events.bus import SubscriberOverflow, Subscription
+from axo_tui.core.events.catalog import Event, RunStarted
+from axo_tui.core.runtime.runs import RunResult
+from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
 
 log = logging.getLogger(__name__)

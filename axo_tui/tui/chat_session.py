@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from axo_tui.core.engine import Runtime
-from axo_tui.core.runs import chat_session_id
+from axo_tui.core.runtime.runs import chat_session_id
+from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.tui.model import format_tokens
 
 DEFAULT_SESSION = "default"

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.config.schema import Config
-from axo_tui.core.events import (
+from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
     AgentFailed,
@@ -40,7 +41,6 @@ from axo_tui.core.events import (
     ToolResult,
     UsageRecorded,
 )
-from axo_tui.core.terminal_text import neutralise
 
 PULSE_DECAY = 0.8
 """λ (per second) of the activity pulse: a burst fades to ~5% in under 4 s."""

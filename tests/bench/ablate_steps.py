@@ -33,7 +33,7 @@ from tests.bench.bench_runtime import (
 
 
 def _no_events() -> None:
-    from axo_tui.core import journal
+    from axo_tui.core.store import journal
 
     journal.Journal.record_event = lambda self, event: None  # type: ignore[method-assign]
 
@@ -51,13 +51,13 @@ def _no_recall_spool() -> None:
 
 
 def _no_checkpoints() -> None:
-    from axo_tui.core import supervisor
+    from axo_tui.core.runtime import supervisor
 
     supervisor.Supervisor._schedule_write = lambda self, a, h: None  # type: ignore[method-assign]
 
 
 def _no_commit_barrier() -> None:
-    from axo_tui.core import journal
+    from axo_tui.core.store import journal
 
     async def no_wait(self: Any, *, alone: bool = False) -> None:
         return None
@@ -66,14 +66,14 @@ def _no_commit_barrier() -> None:
 
 
 def _no_transcript() -> None:
-    from axo_tui.core import journal
+    from axo_tui.core.store import journal
 
     journal.Journal.append_session = lambda self, s, a, m: 0  # type: ignore[method-assign]
     journal.Journal.load_session = lambda self, s: []  # type: ignore[method-assign]
 
 
 def _no_ledger() -> None:
-    from axo_tui.core import agent
+    from axo_tui.core.runtime import agent_turn as agent
 
     agent.AgentRunner._record_usage = lambda self, *a: None  # type: ignore[method-assign]
 
@@ -94,7 +94,7 @@ async def _measure(dag_name: str, runs: int) -> tuple[float, float]:
     dag = fan_out(100) if dag_name == "fan" else chain(10)
     with tempfile.TemporaryDirectory(prefix="axo-ablate-") as name:
         directory = Path(name)
-        from axo_tui.core.engine import Runtime
+        from axo_tui.core.runtime.runtime import Runtime
 
         async with Runtime(workflow_config(directory, dag), data_dir=directory) as rt:
             settle = _memory_flush(rt)

@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.bus import EventBus, Subscription
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
@@ -61,9 +60,10 @@ from axo_tui.core.config.schema import (
     SkillConfig,
     WorkflowConfig,
 )
-from axo_tui.core.engine import Runtime
-from axo_tui.core.events import AgentCompleted, TokenStreamed, UsageRecorded
-from axo_tui.core.journal import Journal
+from axo_tui.core.events.bus import EventBus, Subscription
+from axo_tui.core.events.catalog import AgentCompleted, TokenStreamed, UsageRecorded
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.journal import Journal
 
 INPUT = "Summarise the quarterly report for the team."
 WARMUP_RUNS = 2

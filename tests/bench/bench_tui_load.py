@@ -60,7 +60,7 @@ from typing import Any
 
 from axo_tui.cli.scaffold import get_template, scaffold
 from axo_tui.core.config import load_config
-from axo_tui.core.events import (
+from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
     Event,

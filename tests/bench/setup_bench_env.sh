@@ -51,7 +51,7 @@ if ! "$VENV/bin/python" -m pip install "${BENCH_PACKAGES[@]}" >"$LOG" 2>&1; then
     echo "axo bench setup: pip failed (log above, kept in $LOG)" >&2
     exit 1
 fi
-"$VENV/bin/python" -c 'import axo_tui.core.engine, langgraph.checkpoint.sqlite.aio'
+"$VENV/bin/python" -c 'import axo_tui.core.runtime.runtime, langgraph.checkpoint.sqlite.aio'
 
 want_stamp >"$STAMP"
 echo "axo bench setup: done"

@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from axo_tui.cli.app import app
-from axo_tui.core import onboarding
 from axo_tui.core.config import load_config
+from axo_tui.core.setup import onboarding
 from tests.cli.conftest import Invoke, axo_command, clean_env
 
 SECRET = "sk-onboard-test-7f3a9c1e5b2d4680"

@@ -148,7 +148,7 @@ def test_run_one_agent_in_a_named_session(project: Path) -> None:
     first = invoke(project, "run", "critic", "-i", "hello", "--session", "s1")
     assert first.exit_code == 0 and first.stdout.strip() == "Looks right."
     invoke(project, "run", "critic", "-i", "again", "--session", "s1")
-    from axo_tui.core.journal import Journal
+    from axo_tui.core.store.journal import Journal
 
     journal = Journal(project / ".axo" / "axo.db")
     users = [m.content for m in journal.load_session("chat:critic:s1") if m.role == "user"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core import jsonfast
+from axo_tui.core.base import jsonfast
 
 
 @pytest.mark.parametrize(

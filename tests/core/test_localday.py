@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from axo_tui.core import localday
+from axo_tui.core.base import localday
 
 
 def test_the_day_of_a_timestamp_is_its_local_date() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from axo_tui.core.terminal_text import neutralise, terminal_json
+from axo_tui.core.base.terminal_text import neutralise, terminal_json
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from axo_tui.core.events import (
+from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
     RunCompleted,
@@ -137,7 +137,7 @@ async def test_a_keypress_goes_before_the_next_batch(make_app: Callable[..., Axo
     first; they are delivered then, all of them."""
     import time
 
-    from axo_tui.core.events import RuntimeNotice
+    from axo_tui.core.events.catalog import RuntimeNotice
     from axo_tui.tui.bridge import KEY_GRACE
 
     app = make_app()

@@ -15,8 +15,8 @@ from typing import Any
 
 from textual.widgets import Input, Markdown, Static
 
-from axo_tui.core.journal import Journal
 from axo_tui.core.providers.base import Message
+from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import Tool, ToolContext
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen

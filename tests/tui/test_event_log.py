@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from axo_tui.core.events import AgentActivated, AgentCompleted, RunStarted, TokenStreamed
+from axo_tui.core.events.catalog import AgentActivated, AgentCompleted, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.model import LogBuffer, LogFilter, LogLine
 from axo_tui.tui.widgets.event_log import EventLog, StreamTail

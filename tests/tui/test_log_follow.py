@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from axo_tui.core.events import AgentActivated, RunStarted, TokenStreamed
+from axo_tui.core.events.catalog import AgentActivated, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.widgets.event_log import EventLog, StreamTail
 

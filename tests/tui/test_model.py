@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from axo_tui.core.bus import EventBus
 from axo_tui.core.config.schema import AgentConfig, Config, TokenBudget, WorkflowConfig
-from axo_tui.core.events import (
+from axo_tui.core.events.bus import EventBus
+from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
     AgentFailed,

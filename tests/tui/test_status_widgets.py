@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
-from axo_tui.core.events import AgentActivated, RunStarted, TokenStreamed
+from axo_tui.core.events.catalog import AgentActivated, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
 from axo_tui.tui.widgets.agents import AgentsTable

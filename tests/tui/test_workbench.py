@@ -186,7 +186,7 @@ async def test_a_failed_agent_shows_red_and_its_dependents_skipped(
 async def test_a_run_left_unfinished_by_a_crash_resumes_at_start_up(
     make_app: Callable[..., AxoApp], project: Path
 ) -> None:
-    from axo_tui.core.journal import Journal
+    from axo_tui.core.store.journal import Journal
 
     # What a killed process leaves behind: a workflow run accepted, nothing finished.
     journal = Journal(project.parent / ".axo" / "axo.db")

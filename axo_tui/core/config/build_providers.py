@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from axo_tui.core.base.redact import redact_url
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_agents import span
 from axo_tui.core.config.checker import Checker
@@ -14,7 +15,6 @@ from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind, ScriptedStep
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
 from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq, kind_name
-from axo_tui.core.redact import redact_url
 
 KIND_NAMES = tuple(kind.value for kind in ProviderKind)
 DAY_SECS = 86_400.0

@@ -240,7 +240,7 @@ def check_trigger_weights(
     threshold: one AgentFailed (0.8) does not reach the default 1.0. That is the pheromone
     model working as designed, but a user who wrote "react to AgentFailed" deserves to know.
     """
-    from axo_tui.core.lattice import signal_weight
+    from axo_tui.core.runtime.lattice import signal_weight
 
     thresholds = {
         agent.id: agent.lattice.threshold

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from axo_tui.core.base.redact import REDACTED, redact_secrets, redact_url
 from axo_tui.core.config import Config, ProviderConfig, ProviderKind
 from axo_tui.core.doctor.egress import Endpoint
 from axo_tui.core.doctor.model import CheckResult, fail_or_warn, ok, warn
-from axo_tui.core.redact import REDACTED, redact_secrets, redact_url
 
 if TYPE_CHECKING:
     from axo_tui.core.providers.httpbase import HttpProvider

@@ -38,14 +38,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from axo_tui.core import jsonfast
+from axo_tui.core.base import jsonfast
 from axo_tui.core.memory.deferred_lines import (
     DeferredLines,
     open_for_appending,
     skip_torn,
     whole_lines,
 )
-from axo_tui.core.private_files import private_dir
+from axo_tui.core.store.private_files import private_dir
 
 MAX_DAYS = 31
 """The widest range `recall_timeframe` reads: a month, so one call cannot flood a prompt."""

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.private_files import private_dir
+from axo_tui.core.store.private_files import private_dir
 
 try:  # POSIX only; elsewhere concurrent writers simply are not serialised across processes.
     import fcntl

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core import jsonfast
+from axo_tui.core.base import jsonfast
 from axo_tui.core.memory.deferred_lines import (
     DeferredLines,
     open_for_appending,
@@ -41,8 +41,8 @@ from axo_tui.core.memory.deferred_lines import (
     whole_lines,
 )
 from axo_tui.core.memory.semantic import PendingMemory
-from axo_tui.core.private_files import private_dir
-from axo_tui.core.runs import random_hex
+from axo_tui.core.runtime.runs import random_hex
+from axo_tui.core.store.private_files import private_dir
 
 ROTATE_LINES = 4096
 """Lines after which this process starts a new spool file (the old one goes once done)."""

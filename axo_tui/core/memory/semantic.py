@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from axo_tui.core.private_files import make_private, private_dir
+from axo_tui.core.store.private_files import make_private, private_dir
 
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder

@@ -20,11 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from axo_tui.core import localday
+from axo_tui.core.base import localday
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory.activity_log import ActivityLog
 from axo_tui.core.memory.compaction import Counter, compact
-from axo_tui.core.memory.consolidation import SESSION_PREFIX as CONSOLIDATION_SESSION
 from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
     CoreMemory,
@@ -40,11 +39,12 @@ from axo_tui.core.memory.semantic import (
 from axo_tui.core.memory.summary import Ask, Fit, SummaryStore, compact_with_summary
 from axo_tui.core.memory.tools import RECALL_TOOL_NAMES, memory_tools
 from axo_tui.core.providers.base import Message, ToolSpec
+from axo_tui.core.runtime.consolidation import SESSION_PREFIX as CONSOLIDATION_SESSION
 from axo_tui.core.tools import Tool, ToolRegistry
 
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
-    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -430,7 +430,7 @@ class AgentMemory:
 
     def start_consolidation(self, runtime: Runtime) -> None:
         """Consolidate idle agents in the background until `aclose` (see `consolidation`)."""
-        from axo_tui.core.memory.consolidation import Consolidator
+        from axo_tui.core.runtime.consolidation import Consolidator
 
         if self._consolidation is None or self._consolidation.done():
             self._consolidation = asyncio.ensure_future(Consolidator(runtime).run_forever())

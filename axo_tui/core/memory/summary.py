@@ -38,8 +38,8 @@ from axo_tui.core.memory.compaction import (
     with_note,
 )
 from axo_tui.core.memory.files import write_json_atomic
-from axo_tui.core.private_files import private_dir
 from axo_tui.core.providers.base import Message, ToolSpec
+from axo_tui.core.store.private_files import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from axo_tui.core.redact import redact_secrets
+from axo_tui.core.base.redact import redact_secrets
 
 MessageRole = Literal["system", "user", "assistant", "tool"]
 

@@ -15,7 +15,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Markdown, Select, Static
 
-from axo_tui.core.events import (
+from axo_tui.core.base.terminal_text import neutralise
+from axo_tui.core.events.catalog import (
     AgentFailed,
     BudgetExceeded,
     Event,
@@ -25,8 +26,7 @@ from axo_tui.core.events import (
     ToolResult,
 )
 from axo_tui.core.providers.base import Message
-from axo_tui.core.resume import InterruptedTurn
-from axo_tui.core.terminal_text import neutralise
+from axo_tui.core.runtime.resume import InterruptedTurn
 from axo_tui.tui.bridge import RunOutcome, RunRequest, RuntimeBridge
 from axo_tui.tui.chat_session import ChatState, is_slash, run_slash
 from axo_tui.tui.model import format_tokens

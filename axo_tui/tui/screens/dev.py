@@ -10,7 +10,7 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from axo_tui.core.events import Event
+from axo_tui.core.events.catalog import Event
 from axo_tui.tui.bridge import RunKind, RunRequest, RuntimeBridge
 from axo_tui.tui.model import ConfigStatus, LogFilter
 from axo_tui.tui.settings import WorkbenchSettings

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from axo_tui.core.events import Event
-from axo_tui.core.terminal_text import terminal_json
+from axo_tui.core.base.terminal_text import terminal_json
+from axo_tui.core.events.catalog import Event
 from axo_tui.tui.bridge import RuntimeBridge
 from axo_tui.tui.model import format_tokens
 from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter

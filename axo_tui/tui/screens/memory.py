@@ -20,7 +20,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from axo_tui.core.config.schema import AgentConfig
-from axo_tui.core.events import Event, RuntimeNotice, ToolResult
+from axo_tui.core.events.catalog import Event, RuntimeNotice, ToolResult
 from axo_tui.tui.bridge import RuntimeBridge
 from axo_tui.tui.memory_snapshot import Recall, RecallReader, file_stamp, recall_note
 from axo_tui.tui.model import ConfigStatus

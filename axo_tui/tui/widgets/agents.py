@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from axo_tui.core.events import Event
+from axo_tui.core.events.catalog import Event
 from axo_tui.tui.model import HISTORY, AgentView, WorkbenchModel, format_tokens
 from axo_tui.tui.widgets.style_memo import StyleMemo
 from axo_tui.tui.widgets.throttle import Throttle

@@ -29,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from axo_tui.core.events import Event
+from axo_tui.core.events.catalog import Event
 from axo_tui.tui.model import LogFilter, LogLine, WorkbenchModel
 from axo_tui.tui.widgets.style_memo import StyleMemo
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from axo_tui.core.config.schema import Config
-from axo_tui.core.engine import DEFAULT_MODELS
+from axo_tui.core.runtime.runtime import DEFAULT_MODELS
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
 
 

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 
-from axo_tui.core.events import Event
+from axo_tui.core.events.catalog import Event
 from axo_tui.tui.lattice_layout import LatticeLayout, compute_layout
 from axo_tui.tui.model import WorkbenchModel, format_tokens
 from axo_tui.tui.widgets.style_memo import StyleMemo

@@ -10,8 +10,8 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
+from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.memory.core_blocks import CoreBlock
-from axo_tui.core.terminal_text import neutralise
 from axo_tui.tui.memory_snapshot import Recall
 from axo_tui.tui.widgets.style_memo import StyleMemo
 

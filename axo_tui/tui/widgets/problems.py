@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
-from axo_tui.core.terminal_text import neutralise
+from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.tui.model import ConfigStatus
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from config_testkit import only, write
 
 from axo_tui.core.config import load_config
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 
 AXOCOATL_STYLE = """
 agents:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from axo_tui.core.config import load_config
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 
 
 async def main(mode: str, config_path: str, data_dir: str, run_id: str) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from axo_tui.core.checkpoints import (
+from axo_tui.core.events.catalog import AgentCompleted, Event
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.checkpoints import (
     AgentCheckpoint,
     CheckpointError,
     CheckpointStore,
 )
-from axo_tui.core.engine import Runtime
-from axo_tui.core.events import AgentCompleted, Event
 from tests.core.runtime.builders import agent, make_config, scripted
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core.checkpoints import CheckpointStore
+from axo_tui.core.store.checkpoints import CheckpointStore
 from tests.core.durability.fake_openai import FakeOpenAI, running_fake
 from tests.core.durability.project import AGENTS, write_project
 

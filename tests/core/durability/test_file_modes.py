@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.engine import Runtime
 from axo_tui.core.memory.semantic import SemanticMemory
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.memory.test_semantic import HashEmbedder
 from tests.core.runtime.builders import agent, make_config, scripted
 
@@ -64,7 +64,7 @@ def test_the_recall_store_is_private(tmp_path: Path, umask: int) -> None:
 
 
 def test_an_older_journal_left_readable_is_made_private(tmp_path: Path) -> None:
-    from axo_tui.core.journal import Journal
+    from axo_tui.core.store.journal import Journal
 
     path = tmp_path / "axo.db"
     Journal(path).close()

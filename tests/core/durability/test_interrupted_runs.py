@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import Config
-from axo_tui.core.engine import Runtime
-from axo_tui.core.events import RunCompleted, RunStarted, RuntimeNotice
+from axo_tui.core.events.catalog import RunCompleted, RunStarted, RuntimeNotice
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.durability.conftest import crash_config, fake_provider
 from tests.core.durability.fake_openai import FakeOpenAI, reply_text
 from tests.core.durability.test_resume import _until, crash_while_held

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.journal import Journal, JournalError
-from axo_tui.core.runs import chat_session_id
+from axo_tui.core.runtime.runs import chat_session_id
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.journal import Journal, JournalError
 from tests.core.runtime.builders import agent, make_config, scripted
 
 YAML = """
@@ -43,7 +43,7 @@ AXO = [sys.executable, "-c", "from axo_tui.cli.main import run; run()"]
 CUT_CHECKPOINT = """
 import resource, signal, sys
 from pathlib import Path
-from axo_tui.core.journal import Journal
+from axo_tui.core.store.journal import Journal
 
 path = Path(sys.argv[1])
 Journal(path).close()  # the schema, checkpointed: a small database file

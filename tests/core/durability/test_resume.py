@@ -19,9 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import Config, SkillConfig
-from axo_tui.core.engine import RunError, Runtime
-from axo_tui.core.journal import SCHEMA_VERSION, Journal
-from axo_tui.core.runs import RunResult
+from axo_tui.core.runtime.runs import RunResult
+from axo_tui.core.runtime.runtime import RunError, Runtime
+from axo_tui.core.store.journal import SCHEMA_VERSION, Journal
 from tests.core.durability.conftest import crash_config, fake_provider
 from tests.core.durability.fake_openai import FakeOpenAI, reply_text
 from tests.core.durability.project import AGENTS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.durability.conftest import fake_provider
 from tests.core.durability.fake_openai import FakeOpenAI, reply_text
 from tests.core.durability.test_resume import _until, crash_while_held

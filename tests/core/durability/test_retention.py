@@ -9,11 +9,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from axo_tui.core.checkpoints import CheckpointStore
 from axo_tui.core.config.schema import Config, WorkflowConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.journal import Journal
-from axo_tui.core.retention import DAY, RetentionPolicy, collect_garbage
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.store.journal import Journal
+from axo_tui.core.store.retention import DAY, RetentionPolicy, collect_garbage
 from tests.core.runtime.builders import agent, make_config, scripted
 
 YAML = """

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from axo_tui.core.checkpoints import CheckpointStore
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.store.journal import Journal, JournalError
 from tests.core.runtime.builders import agent, make_config, scripted
 
 YAML = """
@@ -178,8 +178,8 @@ READ_ONLY_PROBE = """
 import asyncio, os, sys
 from pathlib import Path
 from axo_tui.core.config import load_config
-from axo_tui.core.engine import Runtime
-from axo_tui.core.journal import JournalError
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.journal import JournalError
 import axo_tui.core.providers.scripted
 
 config = load_config(Path(sys.argv[1]))

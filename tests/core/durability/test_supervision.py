@@ -8,10 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from axo_tui.core.checkpoints import CheckpointStore
 from axo_tui.core.config.schema import Config, TokenBudget, WorkflowConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.supervisor import SupervisionPolicy, Supervisor
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.supervisor import SupervisionPolicy, Supervisor
+from axo_tui.core.store.checkpoints import CheckpointStore
 from tests.core.durability.conftest import fake_provider
 from tests.core.durability.fake_openai import FakeOpenAI
 from tests.core.runtime.builders import agent, make_config

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from axo_tui.core.budget import ExecutionBudget
 from axo_tui.core.config.schema import (
     AgentConfig,
     MemorySettings,
@@ -20,11 +19,12 @@ from axo_tui.core.config.schema import (
     RecallSettings,
     TokenBudget,
 )
-from axo_tui.core.engine import Runtime
 from axo_tui.core.memory.summary import MAX_CALLS, Fit, SummaryStore, compact_with_summary
 from axo_tui.core.providers.base import ChatRequest, Message, StreamChunk
 from axo_tui.core.providers.scripted import ScriptedProvider
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
+from axo_tui.core.runtime.budget import ExecutionBudget
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.memory.fake_llm import FakeLLM, Reply, fake_config, system_of
 from tests.core.runtime.builders import make_config, scripted
 

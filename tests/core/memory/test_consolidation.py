@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from axo_tui.core.config.schema import ConsolidationConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.memory.consolidation import Consolidator
+from axo_tui.core.runtime.consolidation import Consolidator
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 LATER = 10_000.0

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from axo_tui.core.agent import ResolvedProvider
 from axo_tui.core.config.schema import AgentConfig, ProviderConfig, ProviderKind
-from axo_tui.core.engine import Runtime
 from axo_tui.core.providers.base import ChatRequest, StreamChunk
 from axo_tui.core.providers.scripted import ScriptedProvider
+from axo_tui.core.runtime.agent_turn import ResolvedProvider
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import make_config
 
 

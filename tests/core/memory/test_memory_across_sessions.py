@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
-from axo_tui.core.engine import Runtime
 from axo_tui.core.memory.activity_log import ActivityLog, DayRange, render_entries
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.memory.fake_llm import (
     FakeLLM,
     Reply,

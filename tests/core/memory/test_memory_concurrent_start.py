@@ -29,7 +29,7 @@ import asyncio, sys
 from pathlib import Path
 from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, ProviderKind
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 
 data = Path(sys.argv[1])
 ids = tuple(f"w{i}" for i in range(int(sys.argv[2])))

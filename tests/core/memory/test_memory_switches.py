@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import MEMORY_TOOL_NAMES, AgentConfig, MemorySettings, ProviderKind
-from axo_tui.core.engine import Runtime
 from axo_tui.core.memory.tools import memory_tools
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.memory.fake_llm import (
     FakeLLM,
     Reply,
@@ -72,7 +72,7 @@ async def test_a_switched_off_tool_called_anyway_is_a_tool_error(tmp_path: Path)
 async def test_an_explicit_list_also_holds_on_the_embedded_model(tmp_path: Path) -> None:
     # On `local`, memory tools are normally only those listed in `tools:`; an explicit
     # `memory.tools` says what the user wants, so it is honoured as it is.
-    from axo_tui.core.agent import AgentRunner, ResolvedProvider
+    from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider
 
     agent = AgentConfig("pal", provider="local", memory=MemorySettings(tools=("recall_search",)))
     config = fake_config(tmp_path, agent)

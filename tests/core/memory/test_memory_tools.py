@@ -14,7 +14,7 @@ from axo_tui.core.config.schema import (
     ScriptedStep,
     TokenBudget,
 )
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, CoreBlockSpec, MemorySettings, RecallSettings
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.memory.fake_llm import (
     FakeLLM,
     Reply,

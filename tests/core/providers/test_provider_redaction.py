@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from fakeserver import FakeServer, Reply, closed_port, collect
 
+from axo_tui.core.base.redact import redact_secrets
 from axo_tui.core.config import ConfigError, load_config
 from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, ProviderKind
 from axo_tui.core.doctor import DoctorOptions, run_doctor_async
-from axo_tui.core.engine import Runtime
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError
 from axo_tui.core.providers.openai import OpenAIProvider
-from axo_tui.core.redact import redact_secrets
+from axo_tui.core.runtime.runtime import Runtime
 
 SECRET = "hunter2-s3cret"
 HI = ChatRequest(model="m", messages=(Message("user", "hi"),))

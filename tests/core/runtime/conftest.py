@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from axo_tui.core.journal import Journal
+from axo_tui.core.store.journal import Journal
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from axo_tui.core.journal import Journal
+from axo_tui.core.store.journal import Journal
 
 
 class FailingCommit:

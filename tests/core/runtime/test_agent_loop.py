@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from axo_tui.core.engine import Runtime
-from axo_tui.core.events import TokenStreamed
+from axo_tui.core.events.catalog import TokenStreamed
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
-from axo_tui.core.engine import Runtime
+from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from tests.core.runtime.builders import agent, make_config, scripted, step, until

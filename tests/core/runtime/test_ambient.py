@@ -13,8 +13,8 @@ from axo_tui.core.config.schema import (
     SkillConfig,
     TriggerType,
 )
-from axo_tui.core.engine import Runtime
-from axo_tui.core.lattice import PheromoneField
+from axo_tui.core.runtime.lattice import PheromoneField
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 

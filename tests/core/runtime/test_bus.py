@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from axo_tui.core.bus import EventBus, SubscriberOverflow
-from axo_tui.core.events import LatticeSignal, TokenStreamed
+from axo_tui.core.events.bus import EventBus, SubscriberOverflow
+from axo_tui.core.events.catalog import LatticeSignal, TokenStreamed
 
 
 def signal(bus: EventBus, agent: str, intensity: float) -> None:
@@ -109,7 +109,7 @@ async def test_async_iteration_wakes_on_publish() -> None:
 
 
 def test_wanted_says_whether_anyone_would_receive_an_event_type() -> None:
-    from axo_tui.core.events import AgentCompleted
+    from axo_tui.core.events.catalog import AgentCompleted
 
     bus = EventBus()
     journaled: list[str] = []

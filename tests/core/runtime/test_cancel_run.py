@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.engine import RunError, Runtime
-from axo_tui.core.events import AgentFailed, Event, RunCompleted, RunStarted
+from axo_tui.core.events.catalog import AgentFailed, Event, RunCompleted, RunStarted
+from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from tests.core.runtime.builders import agent, make_config, scripted, step, until

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core import journal_writer
-from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from axo_tui.core.store import journal_writer
+from axo_tui.core.store.journal import Journal, JournalError
 from tests.core.runtime.builders import until
 from tests.core.runtime.journal_fakes import record_usage
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core import journal as journal_module
-from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from axo_tui.core.store import journal as journal_module
+from axo_tui.core.store.journal import Journal, JournalError
 from tests.core.runtime.journal_fakes import FailingCommit, runs_seen_by_another_process
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from axo_tui.core import journal_writer
-from axo_tui.core.journal import Journal, JournalError
 from axo_tui.core.providers.base import Message
+from axo_tui.core.store import journal_writer
+from axo_tui.core.store.journal import Journal, JournalError
 from tests.core.runtime.builders import until
 from tests.core.runtime.journal_fakes import (
     FailingCommit,

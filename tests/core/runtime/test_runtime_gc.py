@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from axo_tui.core.engine import GC_YOUNG_THRESHOLD, Runtime
+from axo_tui.core.runtime.runtime import GC_YOUNG_THRESHOLD, Runtime
 from tests.core.runtime.builders import agent, make_config
 
 

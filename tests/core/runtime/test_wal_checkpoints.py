@@ -7,9 +7,9 @@ import itertools
 import sqlite3
 from pathlib import Path
 
-from axo_tui.core import wal_checkpoints
-from axo_tui.core.journal import SQLITE_AUTOCHECKPOINT_PAGES, Journal
-from axo_tui.core.wal_checkpoints import Checkpointer
+from axo_tui.core.store import wal_checkpoints
+from axo_tui.core.store.journal import SQLITE_AUTOCHECKPOINT_PAGES, Journal
+from axo_tui.core.store.wal_checkpoints import Checkpointer
 from tests.core.runtime.builders import until
 
 RUN_IDS = itertools.count()

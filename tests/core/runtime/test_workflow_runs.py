@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
-from axo_tui.core.engine import Runtime
-from axo_tui.core.events import AgentActivated, AgentCompleted, Event
+from axo_tui.core.events.catalog import AgentActivated, AgentCompleted, Event
+from axo_tui.core.runtime.runtime import Runtime
 from tests.core.runtime.builders import agent, make_config, scripted, step
 
 
@@ -191,7 +191,7 @@ async def test_activation_guard_bounds_a_run(tmp_path: Path) -> None:
 
 
 async def test_unknown_workflow_is_a_clear_error(tmp_path: Path) -> None:
-    from axo_tui.core.engine import RunError
+    from axo_tui.core.runtime.runtime import RunError
 
     config = make_config(tmp_path, [agent("a")], workflows=[WorkflowConfig("research", ("a",))])
     async with Runtime(config) as rt:
@@ -236,7 +236,7 @@ async def test_a_new_state_dir_is_private(tmp_path: Path) -> None:
 
 
 async def test_a_reused_run_id_is_refused_and_other_runs_go_on(tmp_path: Path) -> None:
-    from axo_tui.core.engine import RunError
+    from axo_tui.core.runtime.runtime import RunError
 
     config = make_config(
         tmp_path, [agent("a"), agent("b", "a")], workflows=[WorkflowConfig("w", ("a", "b"))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from axo_tui.core.lattice import NodeState, WorkflowRunState
+from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 
 
 def diamond() -> WorkflowRunState:

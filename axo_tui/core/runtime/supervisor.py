@@ -28,10 +28,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from axo_tui.core.agent import TurnRequest
-from axo_tui.core.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
-from axo_tui.core.env_overrides import apply_env_overrides
-from axo_tui.core.journal import Journal
+from axo_tui.core.config.env_overrides import apply_env_overrides
+from axo_tui.core.runtime.agent_turn import TurnRequest
+from axo_tui.core.store.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
+from axo_tui.core.store.journal import Journal
 
 log = logging.getLogger(__name__)
 

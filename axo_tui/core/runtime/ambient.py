@@ -17,14 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from axo_tui.core.agent import TurnRequest
 from axo_tui.core.config.schema import Config, ProactiveConfig, SkillConfig, TriggerType
-from axo_tui.core.events import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
-from axo_tui.core.lattice import PheromoneField, canonical_signal
-from axo_tui.core.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.events.catalog import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
+from axo_tui.core.runtime.agent_turn import TurnRequest
+from axo_tui.core.runtime.lattice import PheromoneField, canonical_signal
+from axo_tui.core.runtime.runs import ActivationResult, RunResult, new_id
 
 if TYPE_CHECKING:
-    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runtime.runtime import Runtime
 
 DEFAULT_AMBIENT_GUARD = 32
 """Activations one skill or signal run may make before further reactions are refused."""
@@ -86,7 +86,7 @@ class AmbientRouter:
 
     # --------------------------------------------------------------- entry points
     async def fire_skill(self, skill_id: str, input_text: str) -> RunResult:
-        from axo_tui.core.engine import RunError, _unknown
+        from axo_tui.core.runtime.runtime import RunError, _unknown
 
         config = self._require_config()
         try:
@@ -221,7 +221,7 @@ class AmbientRouter:
         return started
 
     def _announce(self, run_id: str | None, agent_id: str, signal: str, deposit: object) -> None:
-        from axo_tui.core.lattice import Deposit
+        from axo_tui.core.runtime.lattice import Deposit
 
         assert isinstance(deposit, Deposit)
         if not self._runtime.bus.wanted(LatticeSignal):

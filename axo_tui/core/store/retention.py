@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.checkpoints import CheckpointStore
-from axo_tui.core.env_overrides import apply_env_overrides
-from axo_tui.core.journal import Journal, JournalError
+from axo_tui.core.config.env_overrides import apply_env_overrides
+from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.store.journal import Journal, JournalError
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def _stale_summaries(db: sqlite3.Connection, directory: Path) -> list[Path]:
 def _sweep_owner_files(state_dir: Path) -> None:
     """Lock files of processes that were killed while they had no unfinished run (resume
     tidies the others). A file younger than a minute may belong to a process starting up."""
-    from axo_tui.core.resume import owner_alive
+    from axo_tui.core.runtime.resume import owner_alive
 
     with contextlib.suppress(OSError):
         for path in (state_dir / "owners").glob("*.lock"):

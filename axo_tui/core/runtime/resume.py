@@ -43,15 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axo_tui.core.agent import TurnRequest
-from axo_tui.core.events import RunStarted, RuntimeNotice
-from axo_tui.core.journal import ActivationRecord, JournalError, RunRecord
-from axo_tui.core.lattice import NodeState
-from axo_tui.core.private_files import private_dir
-from axo_tui.core.runs import RunResult, new_id
+from axo_tui.core.events.catalog import RunStarted, RuntimeNotice
+from axo_tui.core.runtime.agent_turn import TurnRequest
+from axo_tui.core.runtime.lattice import NodeState
+from axo_tui.core.runtime.runs import RunResult, new_id
+from axo_tui.core.store.journal import ActivationRecord, JournalError, RunRecord
+from axo_tui.core.store.private_files import private_dir
 
 if TYPE_CHECKING:
-    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -401,7 +401,7 @@ def _unsafe_tool_calls(runtime: Runtime, activation: ActivationRecord) -> list[s
 async def _resume_workflow(
     runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
 ) -> RunResult:
-    from axo_tui.core.engine import RunError
+    from axo_tui.core.runtime.runtime import RunError
 
     try:
         workflow, agents, state = runtime._plan_workflow(record.target)
@@ -433,7 +433,7 @@ async def _resume_workflow(
 async def _resume_turn(
     runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
 ) -> RunResult:
-    from axo_tui.core.engine import RunError
+    from axo_tui.core.runtime.runtime import RunError
 
     finished = [a for a in activations if a.status in ("completed", "failed")]
     if finished:

@@ -16,18 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.agent import AgentRunner, ResolvedProvider, TurnRequest
-from axo_tui.core.ambient import AmbientRouter
-from axo_tui.core.budget import BudgetExceededError
-from axo_tui.core.bus import EventBus
-from axo_tui.core.checkpoints import CheckpointStore
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
     ProviderConfig,
     WorkflowConfig,
 )
-from axo_tui.core.events import (
+from axo_tui.core.events.bus import EventBus
+from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
     AgentFailed,
@@ -39,12 +35,14 @@ from axo_tui.core.events import (
     RunStarted,
     RuntimeNotice,
 )
-from axo_tui.core.journal import Journal, JournalError
-from axo_tui.core.lattice import NodeState, WorkflowRunState
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.providers.pricing import estimate_cost
-from axo_tui.core.resume import (
+from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider, TurnRequest
+from axo_tui.core.runtime.ambient import AmbientRouter
+from axo_tui.core.runtime.budget import BudgetExceededError
+from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
+from axo_tui.core.runtime.resume import (
     RESUME_AT_ONCE,
     InterruptedTurn,
     OwnerLease,
@@ -56,13 +54,15 @@ from axo_tui.core.resume import (
     resume_unfinished,
     stopped_runs,
 )
-from axo_tui.core.runs import ActivationResult, RunResult, new_id
-from axo_tui.core.session_turns import SessionTurns
-from axo_tui.core.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
+from axo_tui.core.runtime.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.runtime.session_turns import SessionTurns
+from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
+from axo_tui.core.runtime.workflow_driver import WorkflowDriver
+from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.store.journal import Journal, JournalError
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
-from axo_tui.core.workflow_driver import WorkflowDriver
 
 log = logging.getLogger(__name__)
 
@@ -500,7 +500,7 @@ class Runtime:
 
     async def resume_run(self, run_id: str) -> RunResult:
         """Resume one unfinished run (id or unique prefix). Raises RunError if it cannot."""
-        from axo_tui.core.resume import RunResumeError
+        from axo_tui.core.runtime.resume import RunResumeError
 
         try:
             return await resume_run(self, run_id)
@@ -521,7 +521,7 @@ class Runtime:
         )
         if task is None and record is not None and stopped:
             # Crashed or interrupted: no task to stop, the journal alone says it ends.
-            from axo_tui.core.resume import RunResumeError
+            from axo_tui.core.runtime.resume import RunResumeError
 
             try:
                 return await cancel_stopped_run(self, record.id)

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from axo_tui.core import localday
-from axo_tui.core.budget import BudgetExceededError, ExecutionBudget
-from axo_tui.core.bus import EventBus
+from axo_tui.core.base import localday
 from axo_tui.core.config.schema import AgentConfig, ProviderConfig, ProviderKind
-from axo_tui.core.events import (
+from axo_tui.core.events.bus import EventBus
+from axo_tui.core.events.catalog import (
     BudgetExceeded,
     RuntimeNotice,
     TokenStreamed,
@@ -26,7 +25,6 @@ from axo_tui.core.events import (
     ToolResult,
     UsageRecorded,
 )
-from axo_tui.core.journal import Journal
 from axo_tui.core.memory.compaction import compact
 from axo_tui.core.providers.base import (
     ChatRequest,
@@ -39,6 +37,8 @@ from axo_tui.core.providers.base import (
     ToolSpec,
     Usage,
 )
+from axo_tui.core.runtime.budget import BudgetExceededError, ExecutionBudget
+from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import Tool, ToolContext, ToolError, ToolRegistry
 from axo_tui.core.tools.loop_guard import LoopGuard, ToolLoopError
 

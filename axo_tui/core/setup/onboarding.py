@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from axo_tui.core.redact import redact_url
+from axo_tui.core.base.redact import redact_url
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config

@@ -23,13 +23,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from axo_tui.core.events import RuntimeNotice
+from axo_tui.core.events.catalog import RuntimeNotice
 from axo_tui.core.memory.activity_log import DayRange, render_entries
 from axo_tui.core.memory.files import write_json_atomic
 
 if TYPE_CHECKING:
     from axo_tui.core.config.schema import AgentConfig
-    from axo_tui.core.engine import Runtime
+    from axo_tui.core.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

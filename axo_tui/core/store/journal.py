@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core import journal_damage, journal_writer, jsonfast, localday
-from axo_tui.core.events import Event
-from axo_tui.core.private_files import make_private, private_dir
+from axo_tui.core.base import jsonfast, localday
+from axo_tui.core.events.catalog import Event
 from axo_tui.core.providers.base import Message, ToolCall
-from axo_tui.core.wal_checkpoints import Checkpointer
+from axo_tui.core.store import journal_damage, journal_writer
+from axo_tui.core.store.private_files import make_private, private_dir
+from axo_tui.core.store.wal_checkpoints import Checkpointer
 
 SCHEMA_VERSION = 2
 """2 added runs.owner (which process runs it, for resume) and activations.session_id."""

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
-from axo_tui.core.events import Event
+from axo_tui.core.events.catalog import Event
 
 E = TypeVar("E", bound=Event)
 

@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from axo_tui.core import jsonfast
-from axo_tui.core.private_files import private_dir
+from axo_tui.core.base import jsonfast
+from axo_tui.core.store.private_files import private_dir
 
 CHECKPOINT_VERSION = 1
 DEFAULT_KEEP = 3

@@ -1,0 +1,1 @@
+"""Vocabulary every layer shares: JSON, the local day, redaction, terminal text."""

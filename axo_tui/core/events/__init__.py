@@ -1,0 +1,1 @@
+"""The event catalog and the in-process bus."""

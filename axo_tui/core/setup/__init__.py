@@ -1,0 +1,1 @@
+"""Onboarding: detecting what the machine offers and writing a first project."""

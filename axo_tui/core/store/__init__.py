@@ -1,0 +1,1 @@
+"""Durable state: the journal, checkpoints, private files, retention."""
