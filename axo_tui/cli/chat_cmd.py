@@ -22,8 +22,11 @@ from axo_tui.cli.context import get_state
 from axo_tui.cli.dev_cmd import locate_project
 
 if TYPE_CHECKING:
+    import asyncio
+
     from axo_tui.cli.framework import AxoTyper
     from axo_tui.core.config import Config
+    from axo_tui.core.runtime.runs import RunResult
     from axo_tui.core.runtime.runtime import Runtime
     from axo_tui.tui.chat_session import ChatState
 
@@ -87,16 +90,14 @@ def chat(
 
 
 async def plain_chat(config: Config, data_dir: Path | None, agent: str, session: str | None) -> int:
-    """The line-mode loop; returns the exit code (1 if any turn failed)."""
-    import asyncio
-
+    """The line-mode loop; returns the exit code (1 if any turn failed). Ctrl+C stops the
+    answer being written, and at the prompt quits, as Ctrl+D does."""
+    from axo_tui.cli.chat_keys import ctrl_c_as_event
     from axo_tui.core.runtime.runtime import Runtime
     from axo_tui.core.store.journal import JournalError
-    from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState, is_slash, run_slash
+    from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState
 
-    interactive = sys.stdin.isatty()
     state = ChatState(agent, session or DEFAULT_SESSION)
-    failed = False
     try:
         runtime = Runtime(config, data_dir=data_dir)
         runtime.start()
@@ -104,26 +105,42 @@ async def plain_chat(config: Config, data_dir: Path | None, agent: str, session:
         output.error(str(exc))
         return 1
     try:
-        while True:
-            if interactive:
-                sys.stdout.write(PROMPT)
-                sys.stdout.flush()
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:
-                break
-            text = line.strip()
-            if not text:
-                continue
-            if is_slash(text):
-                reply = run_slash(text, state, runtime)
-                output.write(reply.text + "\n", stream=sys.stderr if reply.error else sys.stdout)
-                if reply.quit:
-                    break
-                continue
-            failed = not await plain_turn(runtime, state, text) or failed
+        with ctrl_c_as_event() as pressed:
+            failed = await _chat_lines(runtime, state, pressed)
     finally:
         await runtime.close()
     return 1 if failed else 0
+
+
+async def _chat_lines(runtime: Runtime, state: ChatState, pressed: asyncio.Event) -> bool:
+    """Read and answer lines until the end of input, /quit or a Ctrl+C at the prompt;
+    True if a turn failed."""
+    from axo_tui.cli.chat_keys import StdinLines, unless_pressed
+    from axo_tui.tui.chat_session import is_slash, run_slash
+
+    interactive = sys.stdin.isatty()
+    lines = StdinLines()
+    failed = False
+    while True:
+        if interactive:
+            sys.stdout.write(PROMPT)
+            sys.stdout.flush()
+        quit_now, line = await unless_pressed(lines.readline(), pressed)
+        if quit_now or not line:
+            if interactive:
+                sys.stdout.write("\n")  # the shell's prompt on a line of its own
+                sys.stdout.flush()
+            return failed
+        text = line.strip()
+        if not text:
+            continue
+        if is_slash(text):
+            reply = run_slash(text, state, runtime)
+            output.write(reply.text + "\n", stream=sys.stderr if reply.error else sys.stdout)
+            if reply.quit:
+                return failed
+            continue
+        failed = not await plain_turn(runtime, state, text, pressed=pressed) or failed
 
 
 async def plain_turn(
@@ -133,8 +150,10 @@ async def plain_turn(
     *,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    pressed: asyncio.Event | None = None,
 ) -> bool:
-    """One turn: stream the reply to `out` as it arrives; True when it succeeded."""
+    """One turn: stream the reply to `out` as it arrives; True when it succeeded, or when
+    Ctrl+C (`pressed`) stopped it."""
     import asyncio
 
     from axo_tui.core.events.catalog import (
@@ -152,10 +171,10 @@ async def plain_turn(
     err = err or sys.stderr
     subscription = runtime.bus.subscribe()
     streamed = False
+    run_id: str | None = None
 
     async def show() -> None:
-        nonlocal streamed
-        run_id: str | None = None
+        nonlocal streamed, run_id
         async for event in subscription:
             if isinstance(event, RunStarted) and run_id is None:
                 run_id = event.run_id  # nothing else runs in line mode: the first is ours
@@ -183,10 +202,21 @@ async def plain_turn(
                 return
 
     printer = asyncio.create_task(show())
-    try:
-        result = await runtime.run_agent(
+    # A task of its own: the runtime cancels a run from another task than the one it runs in.
+    turn = asyncio.create_task(
+        runtime.run_agent(
             state.agent_id, text, session_id=state.session_id, run_kind="chat", trigger="chat"
         )
+    )
+    if pressed is not None and await _stopped_by_ctrl_c(turn, pressed):
+        await _stop_turn(runtime, turn, run_id)
+        printer.cancel()
+        subscription.close()
+        _break_line(out, streamed)
+        output.write("stopped · Ctrl+C again quits, as does Ctrl+D or /quit\n", stream=err)
+        return True
+    try:
+        result = await turn
     except RunError as exc:
         printer.cancel()
         subscription.close()
@@ -207,6 +237,39 @@ async def plain_turn(
         out.write("\n")
         out.flush()
     return result.ok
+
+
+async def _stopped_by_ctrl_c(turn: asyncio.Task[RunResult], pressed: asyncio.Event) -> bool:
+    """Wait for the turn to end; True (and the press consumed) if Ctrl+C came first."""
+    import asyncio
+
+    waiter = asyncio.create_task(pressed.wait())
+    try:
+        await asyncio.wait({turn, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if turn.done():
+        return False
+    pressed.clear()
+    return True
+
+
+async def _stop_turn(runtime: Runtime, turn: asyncio.Task[RunResult], run_id: str | None) -> None:
+    """Cancel the turn's run as the workbench does (journaled `cancelled`, never resumed);
+    before the run has an id, the task alone."""
+    import asyncio
+
+    from axo_tui.core.runtime.runtime import RunError
+
+    try:
+        if run_id is None:
+            raise RunError("the run has not started yet")
+        await runtime.cancel_run(run_id)
+    except RunError:
+        turn.cancel()
+    await asyncio.wait({turn})
+    if not turn.cancelled():
+        turn.exception()  # retrieved: a turn that failed as it was stopped is not news
 
 
 def _break_line(out: TextIO, streamed: bool) -> None:

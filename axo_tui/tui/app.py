@@ -27,6 +27,13 @@ from axo_tui.tui.screens.cancel_run import CancelRunScreen
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
 from axo_tui.tui.screens.events import EventsScreen
+from axo_tui.tui.screens.keys import (
+    CHAT_KEYS,
+    WORKBENCH_KEYS,
+    KeysScreen,
+    Section,
+    bound_keys,
+)
 from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
@@ -51,6 +58,9 @@ class AxoApp(App[None]):
         Binding("ctrl+t", "open_chat", "chat", priority=True),
         Binding("ctrl+e", "open_events", "events", priority=True),
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
+        # F1 works even while typing (no input binds it); `?`, bound by the screens, only
+        # outside an input.
+        Binding("f1", "help", "keys", show=False),
     ]
 
     def __init__(
@@ -139,6 +149,8 @@ class AxoApp(App[None]):
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `axo chat` is the chat screen alone: no inspector or memory screen to switch to.
+        if action == "open_chat" and isinstance(self.screen, ChatScreen):
+            return False  # already there: the footer need not offer it
         return not (self.mode == "chat" and action in ("open_events", "open_memory"))
 
     def action_open_chat(self) -> None:
@@ -155,6 +167,23 @@ class AxoApp(App[None]):
 
     def action_cancel_run(self) -> None:
         self.confirm_cancel()
+
+    def action_help(self) -> None:
+        """The key overview of the screen in front; again (or escape) closes it."""
+        screen = self.screen
+        if isinstance(screen, KeysScreen):
+            screen.dismiss(None)
+            return
+        sections: tuple[Section, ...]
+        if isinstance(screen, ChatScreen):
+            sections = CHAT_KEYS
+        elif isinstance(screen, DevScreen):
+            sections = WORKBENCH_KEYS
+        else:
+            bindings = [b for b in screen.BINDINGS if isinstance(b, Binding)]
+            display = {b.key: self.get_key_display(b) for b in bindings}
+            sections = (bound_keys("This screen", bindings, display), WORKBENCH_KEYS[-1])
+        self.push_screen(KeysScreen(sections))
 
     def open_workbench(self) -> None:
         while (

@@ -285,6 +285,8 @@ class RuntimeBridge:
             self._cancelling.discard(run_id)
         self.flush()  # the run's end reaches the widgets with the toast
         run = self.model.runs.get(run_id)
+        if run is not None and run.kind == "chat":
+            return result  # the chat's transcript says so, where the user is looking
         what = f"{run.kind} {run.target}" if run is not None else result.target
         self.app.notify(
             f"{what}: cancelled", title=f"run {self.model.run_label(run_id)}", severity="warning"

@@ -48,7 +48,7 @@ def add_wait_tool(app: AxoApp, entered: list[str]) -> None:
 
 async def start_slow_run(pilot: Any, app: AxoApp, entered: list[str]) -> str:
     await pilot.pause()
-    await pilot.press(*"go", "enter")
+    await pilot.press("r", *"go", "enter")
     await wait_until(pilot, lambda: entered == ["slow"], what="the slow tool")
     await pilot.pause()
     (run_id,) = app.model.active_run_ids()

@@ -58,7 +58,7 @@ async def test_f_filters_the_log_to_one_agent(make_app: Callable[..., AxoApp]) -
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*"go", "enter")
+        await pilot.press("r", *"go", "enter")
         await wait_until(
             pilot,
             lambda: (

@@ -105,6 +105,11 @@ def test_axo_dev_in_a_real_terminal(tmux: list[str], project: Path) -> None:
     screen = wait_for(tmux, "Agents")
     assert "Lattice" in screen and "[planner " in screen and "[writer " in screen
     assert "config ok" in screen
+    # The focus starts outside the run bar, and the empty log says how to get there.
+    screen = wait_for(tmux, "press Enter to run")
+    assert "Press r, type a question" in screen and "workflow `research`" in screen
+    subprocess.run([*tmux, "send-keys", "-t", "axo", "r"], check=True)
+    wait_for(tmux, "Type a question below")  # the hint follows the focus into the run bar
     subprocess.run([*tmux, "send-keys", "-t", "axo", "sunlight", "Enter"], check=True)
     screen = wait_for(tmux, "run #1 completed")
     assert "FINAL ANSWER: light becomes sugar." in screen

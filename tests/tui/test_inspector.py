@@ -30,7 +30,7 @@ async def test_event_inspector_shows_payloads_and_spend(make_app: Callable[..., 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*"light", "enter")
+        await pilot.press("r", *"light", "enter")
         await wait_runs_done(pilot, app)
         await pilot.press("ctrl+e")
         await pilot.pause()

@@ -36,7 +36,7 @@ async def test_blocks_recalls_and_edits_of_an_agent(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         # One turn: the scout looks back in its log (a recall).
-        await pilot.press(*"what happened?", "enter")
+        await pilot.press("r", *"what happened?", "enter")
         await wait_runs_done(pilot, app)
         screen = await open_memory(pilot, app)
         assert screen.agent_id == "scout"
@@ -99,7 +99,7 @@ async def test_memory_is_on_the_footer_and_in_the_palette(
             for key, active in app.screen.active_bindings.items()
             if active.binding.show
         }
-        assert shown_keys["m"] == "memory" and shown_keys["x"] == "cancel run"
+        assert shown_keys["m"] == "memory" and shown_keys["x"] == "cancel"
         titles = {action.title: action for action in palette_actions(app)}
         assert "Open memory" in titles
         assert "Memory of critic" in titles

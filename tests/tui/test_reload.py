@@ -47,7 +47,7 @@ async def test_a_good_save_adds_an_agent_to_the_running_workbench(
         header = str(app.screen.query_one("#header-right", Static).content)
         assert header.startswith("config ok (reloaded in ")
         # The new agent takes part in the next run.
-        await pilot.press(*"again", "enter")
+        await pilot.press("r", *"again", "enter")
         await wait_runs_done(pilot, app)
         assert app.model.agents["editor"].phase == "done"
 
@@ -71,7 +71,7 @@ async def test_a_bad_save_shows_problems_and_keeps_the_old_config(
         header = str(app.screen.query_one("#header-right", Static).content)
         assert header.startswith("config error")
         # The previous config still runs.
-        await pilot.press(*"still works", "enter")
+        await pilot.press("r", *"still works", "enter")
         await wait_runs_done(pilot, app)
         assert app.model.runs and all(r.status == "completed" for r in app.model.runs.values())
         # Fixing the file clears the problems.

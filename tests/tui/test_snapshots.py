@@ -32,12 +32,27 @@ def test_main_screen_after_a_completed_run(
 
     async def run_workflow(pilot: Pilot[None]) -> None:
         await pilot.pause()
-        await pilot.press(*"photosynthesis", "enter")
+        await pilot.press("r", *"photosynthesis", "enter")
         await wait_runs_done(pilot, app)
         await pilot.press("escape")  # leave the input: the footer shows the screen's keys
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_workflow)
+
+
+def test_main_screen_at_80x24_after_a_run(
+    snap_compare: Any, make_app: Callable[..., AxoApp], still_settings: WorkbenchSettings
+) -> None:
+    app = make_app(settings=still_settings)
+
+    async def run_workflow(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("r", *"photosynthesis", "enter")
+        await wait_runs_done(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_workflow)
 
 
 def test_chat_screen_after_a_turn(

@@ -30,6 +30,7 @@ async def test_run_bar_starts_workflow_and_every_agent_completes(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await pilot.press("r")
         assert isinstance(app.focused, Input) and app.focused.id == "run-input"
         await pilot.press(*"photosynthesis")
         await pilot.press("enter")
@@ -92,7 +93,7 @@ async def test_clicking_a_node_filters_the_log_to_that_agent(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*"go", "enter")
+        await pilot.press("r", *"go", "enter")
         await wait_runs_done(pilot, app)
         lattice = app.screen.query_one(LatticeView)
         node = lattice._layout.nodes["critic"]
@@ -139,7 +140,7 @@ async def test_pulses_fade_on_their_own_and_the_animation_then_stops(
     app = make_app(settings=WorkbenchSettings(show_times=False, watch_config=False, clock=clock))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*"go", "enter")
+        await pilot.press("r", *"go", "enter")
         await wait_runs_done(pilot, app)
         lattice = app.screen.query_one(LatticeView)
         assert "[writer ●●●●]" in lattice.render().plain
@@ -167,7 +168,7 @@ async def test_a_failed_agent_shows_red_and_its_dependents_skipped(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*"go", "enter")
+        await pilot.press("r", *"go", "enter")
         await wait_runs_done(pilot, app)
         phases = {agent_id: view.phase for agent_id, view in app.model.agents.items()}
         assert phases["researcher"] == "failed" and phases["writer"] == "skipped"

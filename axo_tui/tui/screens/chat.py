@@ -53,10 +53,18 @@ def _reply_view(text: str = "") -> Markdown:
 
 
 class ChatScreen(QuietFocus, Screen[None]):
+    # Ctrl+C and Ctrl+D as in `ollama run`: Ctrl+C stops the answer being written and, with
+    # nothing to stop, quits; Ctrl+D on an empty line quits. Priority: the input would take
+    # them as copy and delete. "Quit" leaves the chat: `axo chat` ends, `axo dev` shows the
+    # workbench again. Escape only goes back to the workbench, never ends `axo chat`.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back"),
+        Binding("ctrl+c", "stop_answer", "stop", priority=True),
+        Binding("ctrl+c", "quit_chat", "quit", priority=True),
+        Binding("ctrl+d", "end_of_input", "quit", show=False, priority=True),
         Binding("ctrl+n", "new_session", "new session"),
         Binding("ctrl+l", "focus_agent", "agent"),
+        Binding("f1", "app.help", "keys"),
     ]
 
     def __init__(
@@ -85,6 +93,8 @@ class ChatScreen(QuietFocus, Screen[None]):
         is held (disabled) until it ends, so no message can come between its question and
         its answer."""
         self._rerun_check: Timer | None = None
+        self._stop_asked = False
+        """Ctrl+C asked to stop the turn in flight (its run is cancelled once known)."""
 
     def compose(self) -> ComposeResult:
         agents = [(a.display_name, a.id) for a in self.bridge.runtime.config.agents]
@@ -157,7 +167,7 @@ class ChatScreen(QuietFocus, Screen[None]):
         )
         self._say(rerun.input, "chat-user")
         self._rerun = self._run_id = rerun.run_id
-        self._busy = True
+        self._set_busy(True)
         self._reply = None
         chat_input = self.query_one("#chat-input", Input)
         chat_input.disabled = True
@@ -167,7 +177,7 @@ class ChatScreen(QuietFocus, Screen[None]):
 
     def _release_input(self) -> None:
         self._rerun = self._run_id = None
-        self._busy = False
+        self._set_busy(False)
         if self._rerun_check is not None:
             self._rerun_check.stop()
             self._rerun_check = None
@@ -233,7 +243,7 @@ class ChatScreen(QuietFocus, Screen[None]):
 
     def send(self, text: str) -> None:
         self._say(text, "chat-user")
-        self._busy = True
+        self._set_busy(True)
         self._reply = None
         self._run_id = None
         self.query_one("#chat-input", Input).placeholder = "…the agent is answering"
@@ -242,11 +252,19 @@ class ChatScreen(QuietFocus, Screen[None]):
 
     def _claim(self, run_id: str) -> None:
         self._run_id = run_id
+        if self._stop_asked:
+            self.bridge.request_cancel(run_id)  # Ctrl+C came before the run had an id
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        if not busy:
+            self._stop_asked = False
+        self.refresh_bindings()  # the footer's Ctrl+C says "stop" or "quit"
 
     def _slash(self, text: str) -> None:
         reply = run_slash(text, self.state, self.bridge.runtime)
         if reply.quit:
-            self.action_back()
+            self.leave()
             return
         if reply.switched:
             self.load_history()
@@ -305,9 +323,12 @@ class ChatScreen(QuietFocus, Screen[None]):
         if outcome.request is not self._request:
             return  # another screen's run, or a turn of a session we switched away from
         self._request = None
-        self._busy = False
+        stopped = self._stop_asked
+        self._set_busy(False)
         self.query_one("#chat-input", Input).placeholder = PLACEHOLDER
-        if outcome.cancelled:
+        if outcome.cancelled and stopped:
+            self._say("■ stopped · Ctrl+C again quits", "chat-meta")
+        elif outcome.cancelled:
             self._say("✗ cancelled", "chat-error")
         elif outcome.error is not None:
             self._say(f"✗ {outcome.error}", "chat-error")
@@ -355,7 +376,41 @@ class ChatScreen(QuietFocus, Screen[None]):
     def action_focus_agent(self) -> None:
         self.query_one("#chat-agent", Select).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return not self.standalone
+        if action == "stop_answer":
+            return self._busy
+        if action == "quit_chat":
+            return not self._busy
+        return True
+
     def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_stop_answer(self) -> None:
+        if self._stop_asked:
+            return  # already stopping
+        self._stop_asked = True
+        if self._run_id is not None:
+            self.bridge.request_cancel(self._run_id)
+
+    def action_quit_chat(self) -> None:
+        chat_input = self.query_one("#chat-input", Input)
+        if chat_input.value:
+            chat_input.clear()  # as a shell does: Ctrl+C drops the line typed so far
+        else:
+            self.leave()
+
+    def action_end_of_input(self) -> None:
+        chat_input = self.query_one("#chat-input", Input)
+        if chat_input.value:
+            chat_input.action_delete_right()  # the input's own Ctrl+D, inside a line
+        else:
+            self.leave()
+
+    def leave(self) -> None:
+        """Quit the chat: `axo chat` ends, the workbench's chat screen closes."""
         if self.standalone:
             self.app.exit()
         else:

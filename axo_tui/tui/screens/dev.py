@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from axo_tui.core.events.catalog import Event
 from axo_tui.tui.bridge import RunKind, RunRequest, RuntimeBridge
@@ -20,19 +21,42 @@ from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 from axo_tui.tui.widgets.header import HeaderLine
 from axo_tui.tui.widgets.lattice import LatticeView
 from axo_tui.tui.widgets.log_filter import LogFilterDialog
+from axo_tui.tui.widgets.narrow import NARROW_WIDTH, is_narrow
 from axo_tui.tui.widgets.problems import ProblemsPanel
-from axo_tui.tui.widgets.run_bar import RunBar
+from axo_tui.tui.widgets.run_bar import RunBar, Target
 
 AGENTS_WIDTH = 44
+NARROW_HIDDEN = frozenset({"focus_agents", "filter", "app.open_memory", "app.cancel_run"})
+"""Keys the footer leaves out on a narrow terminal (`?` lists them, the run bar says `x`)."""
+
+
+def empty_log_hint(target: Target | None, *, typing: bool) -> str:
+    """What the log says before anything ran: how to run what the run bar has chosen."""
+    if target is None:
+        return "Nothing to run yet: add an agent or a workflow to axo.yaml (it reloads)."
+    kind, target_id = target
+    how = "Type" if typing else "Press r, type"
+    return (
+        f"Nothing has run yet. {how} a question below and press Enter to run "
+        f"{kind} `{target_id}`.\n? or F1 lists every key; Ctrl+P every action."
+    )
 
 
 class DevScreen(QuietFocus, Screen[None]):
+    # `-narrow` (an 80×24 terminal) tightens the run bar in dev.tcss.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual reads it as a class variable)
+        (0, "-narrow"),
+        (NARROW_WIDTH, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "focus_run", "run"),
-        Binding("r", "focus_run", "run", show=False),
+        Binding("ctrl+r", "focus_run", "run", show=False),
+        Binding("r", "focus_run", "run"),
+        Binding("a", "focus_agents", "agents"),
+        Binding("l", "focus_log", "log", show=False),
         Binding("f", "filter", "filter"),
         Binding("m", "app.open_memory", "memory"),
-        Binding("x", "app.cancel_run", "cancel run"),
+        Binding("x", "app.cancel_run", "cancel"),
+        Binding("question_mark", "app.help", "keys", key_display="?"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]
@@ -58,13 +82,12 @@ class DevScreen(QuietFocus, Screen[None]):
             yield log
             yield StreamTail(model, log, id="stream-tail")
         yield RunBar(model.config, blink=settings.animate)
-        yield WorkbenchFooter()
+        yield WorkbenchFooter(narrow_hidden=NARROW_HIDDEN)
         yield LogFilterDialog(model, id="filter-dialog")
 
     def on_mount(self) -> None:
         lattice_panel = self.query_one("#lattice-panel")
         lattice_panel.border_title = "Lattice"
-        lattice_panel.border_subtitle = "colour = status · ●●○○ = recent activity"
         self.query_one("#agents-panel").border_title = "Agents"
         self.query_one("#problems", ProblemsPanel).show_status(self.model.config_status)
         self.query_one("#stream-tail", StreamTail).display = False
@@ -83,7 +106,10 @@ class DevScreen(QuietFocus, Screen[None]):
         self.bridge.config_changed.subscribe(self, self._on_config)
         # Runs resumed at start-up may have been announced before this screen subscribed.
         self._on_events([])
-        self.query_one("#run-input", Input).focus()
+        # The log, not the run bar: the single-letter keys (the footer's, `?`) work at once,
+        # and a stray Enter starts nothing.
+        self.query_one(EventLog).focus()
+        self._update_hint()
 
     # ------------------------------------------------------------ runtime feed
     def _on_events(self, events: list[Event]) -> None:
@@ -103,6 +129,7 @@ class DevScreen(QuietFocus, Screen[None]):
             self.query_one(AgentsTable).rebuild()
             self.query_one(RunBar).set_config(self.model.config)
             self._balance_top()
+            self._update_hint()
         self.query_one("#problems", ProblemsPanel).show_status(status)
         self.query_one(HeaderLine).update_text()
 
@@ -117,10 +144,18 @@ class DevScreen(QuietFocus, Screen[None]):
         cap = max(8, int(self.size.height * 0.6))
         self.query_one("#top").styles.height = max(6, min(cap, max(lattice_rows, agent_rows)))
         # The agents panel is as wide as its table's fixed columns (and the border), at
-        # least AGENTS_WIDTH, at most 45% of the screen (beyond, the table is cropped).
-        table = self.query_one(AgentsTable).needed_width + 2
-        width = max(AGENTS_WIDTH, min(table, int(self.size.width * 0.45) or table))
+        # least AGENTS_WIDTH, at most 45% of the screen (beyond, the table is cropped). On a
+        # narrow terminal it drops the spend column and its minimum: the lattice comes first.
+        narrow = is_narrow(self.app)
+        agents = self.query_one(AgentsTable)
+        agents.set_narrow(narrow)
+        table = agents.needed_width + 2
+        least = table if narrow else AGENTS_WIDTH
+        width = max(least, min(table, int(self.size.width * 0.45) or table))
         self.query_one("#agents-panel").styles.width = width
+        self.query_one("#lattice-panel").border_subtitle = (
+            "" if narrow else "colour = status · ●●○○ = recent activity"
+        )
 
     # ----------------------------------------------------------------- actions
     def on_run_bar_submitted(self, message: RunBar.Submitted) -> None:
@@ -137,6 +172,28 @@ class DevScreen(QuietFocus, Screen[None]):
 
     def action_leave_input(self) -> None:
         self.query_one(EventLog).focus()
+
+    def action_focus_agents(self) -> None:
+        self.query_one(AgentsTable).focus()
+
+    def action_focus_log(self) -> None:
+        self.query_one(EventLog).focus()
+
+    # The empty log says what to do, naming what Enter would run.
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "run-target":
+            self._update_hint()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        if not self.is_mounted:
+            return
+        run_bar = self.query_one(RunBar)
+        focused = self.focused
+        typing = focused is not None and run_bar in focused.ancestors
+        self.query_one(EventLog).set_hint(empty_log_hint(run_bar.target, typing=typing))
 
     def action_filter(self) -> None:
         log = self.query_one(EventLog)

@@ -80,6 +80,17 @@ class AgentsTable(DataTable[Text | str]):
         self._throttle = Throttle(self, self.update_rows)
         self._shown: dict[str, tuple[object, ...]] = {}
         """Per agent, what its row was last drawn from (see `_state`)."""
+        self.narrow = False
+        """Without the spend column: an 80-column terminal leaves the lattice room."""
+
+    @property
+    def columns_shown(self) -> tuple[str, ...]:
+        return self.COLUMNS[:3] if self.narrow else self.COLUMNS
+
+    def set_narrow(self, narrow: bool) -> None:
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.rebuild()
 
     @property
     def highlighted_agent(self) -> str | None:
@@ -105,7 +116,8 @@ class AgentsTable(DataTable[Text | str]):
     def column_widths(self) -> tuple[int, ...]:
         names = [view.name for view in self.model.agents.values()]
         name = max((len(n) for n in names), default=0)
-        return (max(len("agent"), name), STATUS_WIDTH, TOKENS_WIDTH, SPEND_WIDTH)
+        widths = (max(len("agent"), name), STATUS_WIDTH, TOKENS_WIDTH, SPEND_WIDTH)
+        return widths[: len(self.columns_shown)]
 
     @property
     def needed_width(self) -> int:
@@ -116,11 +128,11 @@ class AgentsTable(DataTable[Text | str]):
     def rebuild(self) -> None:
         """Rows for exactly the configured agents (after a reload some come, some go)."""
         self.clear(columns=True)
-        for column, width in zip(self.COLUMNS, self.column_widths(), strict=True):
+        for column, width in zip(self.columns_shown, self.column_widths(), strict=True):
             self.add_column(column, key=column, width=width)
         self._shown.clear()
         for agent_id, view in self.model.agents.items():
-            self.add_row(*self._cells(view), key=agent_id)
+            self.add_row(*self._cells(view)[: len(self.columns_shown)], key=agent_id)
             self._shown[agent_id] = self._state(view)
 
     def on_events(self, events: list[Event]) -> None:
@@ -137,7 +149,7 @@ class AgentsTable(DataTable[Text | str]):
             if self._shown.get(agent_id) == state or agent_id not in self.rows:
                 continue
             self._shown[agent_id] = state
-            for column, value in zip(self.COLUMNS, self._cells(view), strict=True):
+            for column, value in zip(self.columns_shown, self._cells(view), strict=False):
                 self.update_cell(agent_id, column, value)
 
     @staticmethod

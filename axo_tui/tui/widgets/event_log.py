@@ -97,6 +97,9 @@ class EventLog(ScrollView, can_focus=True):
         """The widget's own style at the last frame (see `render_lines`)."""
         self._frame: tuple[int, int, Style] | None = None
         """Width, first row and style of the frame being rendered."""
+        self._hint = ""
+        """Shown while nothing has been logged (see `set_hint`)."""
+        self._empty_strips: tuple[str, int, list[Strip]] | None = None
         self._follow = True
         """The reader is at the end. Kept as a choice, not read off the geometry: when the
         log's panel shrinks (a resize, a reload that grows the top row), the view stays put
@@ -136,6 +139,25 @@ class EventLog(ScrollView, can_focus=True):
 
     def on_events(self, events: list[Event]) -> None:
         self.sync()
+
+    def set_hint(self, hint: str) -> None:
+        """What an empty log says (how to start a run)."""
+        if hint != self._hint:
+            self._hint = hint
+            if not self._rows:
+                self.refresh()
+
+    def empty_text(self) -> str:
+        """What the log says when it shows no line: the hint, or why the filter hides all."""
+        if not len(self.model.log):
+            return self._hint
+        who = self.log_filter.agent_id or "any agent"
+        run = (
+            f" in run {self.model.run_label(self.log_filter.run_id)}"
+            if self.log_filter.run_id
+            else ""
+        )
+        return f"No lines from {who}{run} yet. f changes the filter."
 
     def set_filter(self, log_filter: LogFilter) -> None:
         self.log_filter = log_filter
@@ -314,12 +336,29 @@ class EventLog(ScrollView, can_focus=True):
             self.rich_style,
         )
         index = top + y
+        if not self._rows:
+            return self._empty_line(y, width, base)
         if 0 <= index < len(self._rows):
             number, line, part = self._rows[index]
             wrapped = self._wrap(number, line, self._width)
             if part < len(wrapped):
                 return wrapped[part].crop_extend(0, width, base).apply_style(base)
         return Strip.blank(width, base)
+
+    def _empty_line(self, y: int, width: int, base: Style) -> Strip:
+        text, strips = self.empty_text(), self._empty_strips
+        if strips is None or strips[:2] != (text, width):
+            # Wrapped to the width, one blank row above as a margin; kept until either changes.
+            rendered = self.app.console.render_lines(
+                Text(text, style=self._style("log--agent"), end=""),
+                self.app.console.options.update_width(max(1, width)),
+                pad=False,
+            )
+            strips = self._empty_strips = (text, width, [Strip(line) for line in rendered])
+        rows = strips[2]
+        if not (0 <= y - 1 < len(rows)):
+            return Strip.blank(width, base)
+        return rows[y - 1].crop_extend(0, width, base).apply_style(base)
 
     # ----------------------------------------------------------------- styles
     def notify_style_update(self) -> None:
@@ -335,6 +374,7 @@ class EventLog(ScrollView, can_focus=True):
     def _forget_styles(self) -> None:
         self._style.clear()
         self._wrapped.clear()
+        self._empty_strips = None
 
     def _restyle(self) -> None:
         self._forget_styles()

@@ -11,12 +11,15 @@ shows are different.
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-Shown = tuple[tuple[str, str, str, bool, str], ...]
+from axo_tui.tui.widgets.narrow import is_narrow
+
+Shown = tuple[bool, tuple[tuple[str, str, str, bool, str], ...]]
 
 
 class QuietFocus:
@@ -26,11 +29,13 @@ class QuietFocus:
 
 
 class WorkbenchFooter(Footer):
-    """A footer that recomposes only when the keys it shows change."""
+    """A footer that recomposes only when the keys it shows change; on a narrow terminal
+    it leaves out the keys of `narrow_hidden` (actions), which still work."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, narrow_hidden: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._shown: Shown | None = None
+        self._narrow_hidden = narrow_hidden
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         shown = _shown_keys(screen)
@@ -39,9 +44,24 @@ class WorkbenchFooter(Footer):
         self._shown = shown
         super().bindings_changed(screen)
 
+    def on_resize(self) -> None:
+        if (
+            self._narrow_hidden
+            and self._shown is not None
+            and self._shown[0] != is_narrow(self.app)
+        ):
+            self.bindings_changed(self.screen)
+
+    def compose(self) -> ComposeResult:
+        hidden = self._narrow_hidden if is_narrow(self.app) else frozenset()
+        for widget in super().compose():
+            # FooterKeys carry their binding's action; the palette key and labels do not hide.
+            if getattr(widget, "action", None) not in hidden:
+                yield widget
+
 
 def _shown_keys(screen: Screen[object]) -> Shown:
-    return tuple(
+    return is_narrow(screen.app), tuple(
         (binding.key, binding.action, binding.description, enabled, tooltip)
         for _node, binding, enabled, tooltip in screen.active_bindings.values()
         if binding.show or binding.key == screen.app.COMMAND_PALETTE_BINDING

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from axo_tui.core.config.schema import Config
 from axo_tui.core.runtime.runtime import DEFAULT_MODELS
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
+from axo_tui.tui.widgets.narrow import is_narrow
 
 
 def provider_label(config: Config) -> str:
@@ -37,12 +38,16 @@ def format_cost(cost: float | None) -> str:
     return f"${cost:.4f}" if 0 < cost < 0.01 else f"${cost:.2f}"
 
 
-def config_status_text(status: ConfigStatus, *, show_times: bool, now: float) -> str:
+def config_status_text(
+    status: ConfigStatus, *, show_times: bool, now: float, short: bool = False
+) -> str:
     if not status.ok:
         count = len(status.problems)
         noun = "problem" if count == 1 else "problems"
+        if short:
+            return f"config error ({count} {noun})"
         return f"config error ({count} {noun}; previous config still running)"
-    if status.at <= 0:
+    if status.at <= 0 or short:
         return "config ok"
     text = "reloaded"
     if status.latency_ms is not None:
@@ -81,20 +86,28 @@ class HeaderLine(Horizontal):
             # Only the "reloaded Ns ago" text moves on its own; once a second is plenty.
             self.set_interval(1.0, self.update_text)
 
+    def on_resize(self) -> None:
+        self.update_text()
+
     def update_text(self) -> None:
         model = self.model
         config = model.config
         project = config.name or config.project_dir.resolve().name
         runs = f"{model.run_count} run" + ("" if model.run_count == 1 else "s")
+        # 80 columns: the title (the terminal knows it is axo) and the reload details go.
+        narrow = is_narrow(self.app)
         left = Text.assemble(
-            (f" {self.title}", "bold"),
-            " · ",
+            "" if narrow else (f" {self.title}", "bold"),
+            " " if narrow else " · ",
             (project, "bold"),
             f" · {provider_label(config)} · {runs} · {format_tokens(model.total_tokens)} tok"
             f" · {format_cost(model.total_cost)}",
         )
         status = model.config_status
-        right_text = config_status_text(status, show_times=self.show_times, now=time.time()) + " "
+        right_text = (
+            config_status_text(status, show_times=self.show_times, now=time.time(), short=narrow)
+            + " "
+        )
         # Called on every batch of events, which mostly changes nothing here: an unchanged
         # header costs no redraw.
         shown = (left, right_text, status.ok)

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Select
 
 from axo_tui.core.config.schema import Config
 from axo_tui.tui.bridge import RunKind
+from axo_tui.tui.widgets.narrow import is_narrow
 
 Target = tuple[RunKind, str]
 
@@ -92,7 +93,8 @@ class RunBar(Horizontal):
         """How many runs are going (and how to stop one), at the right of the bar."""
         status = self.query_one("#run-status", Label)
         # A fixed-width cell: the text changes without a new layout of the screen.
-        status.update(f"● {count} running · x cancel" if count else "", layout=False)
+        text = f"● {count} running" + ("" if is_narrow(self.app) else " · x cancel")
+        status.update(text if count else "", layout=False)
         status.set_class(count > 0, "-running")
 
     @property
@@ -127,6 +129,12 @@ class RunBar(Horizontal):
         if target is None:
             self.notify(
                 "nothing to run: this config has no workflows, skills or agents", severity="warning"
+            )
+            return
+        if not event.value.strip():
+            # An Enter on nothing is a stray key, not a question: no run on an empty input.
+            self.notify(
+                f"type an input first: Enter runs {target[0]} {target[1]} on it", markup=False
             )
             return
         self.post_message(self.Submitted(target[0], target[1], event.value))
