@@ -190,8 +190,8 @@ async def plain_turn(
             elif isinstance(event, ToolResult):
                 returned = " ".join(event.result.split())[:200]
                 output.write(f"◂ {event.tool} → {returned}\n", stream=err)
-            elif isinstance(event, AgentFailed):
-                _break_line(out, streamed)
+            elif isinstance(event, AgentFailed) and event.error_kind != "cancelled":
+                _break_line(out, streamed)  # a stopped turn says so once, below
                 output.write(f"error: {event.error}\n", stream=err)
             elif isinstance(event, BudgetExceeded) and event.policy == "abort":
                 output.write(
