@@ -11,7 +11,7 @@ import typer
 from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.cli.project import data_dir, load_project
+from axo_tui.cli.project import data_dir, load_project, open_project_state
 
 agents_app = AxoTyper(
     name="agents", help="List agents, their status; restart a degraded one.", no_args_is_help=True
@@ -63,52 +63,20 @@ def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Each agent's last activation, failures and tokens spent today (from the journal), and
     whether it is degraded (from its checkpoint)."""
-    from axo_tui.core.store.checkpoints import CheckpointStore
-    from axo_tui.core.store.journal import Journal, JournalError
+    from axo_tui.core.store.journal import JournalError
 
     config = load_project(ctx)
-    path = data_dir(ctx, config) / "axo.db"
-    store = CheckpointStore(data_dir(ctx, config) / "checkpoints")
-    activity: dict[str, tuple[int, int, str, str | None, float]] = {}
-    tokens: dict[str, int] = {}
-    if path.exists():
-        try:
-            journal = Journal(path)
-        except JournalError as exc:
-            output.error(str(exc))
-            raise typer.Exit(1) from None
-        activity = journal.agent_activity()
-        today = dt.date.today().isoformat()
-        tokens = {r.key: r.total_tokens for r in journal.usage_report(since_day=today)}
-        journal.close()
-    rows: list[dict[str, Any]] = []
-    for agent in config.agents:
-        count, failed, last_status, last_error, last_at = activity.get(
-            agent.id, (0, 0, "never run", None, 0.0)
-        )
-        loaded = store.load(agent.id)
-        for warning in loaded.warnings:
-            output.warning(warning)
-        checkpoint = loaded.checkpoint
-        state = "idle" if last_status == "completed" else last_status
-        if checkpoint is not None and checkpoint.degraded():
-            state = "degraded"
-        rows.append(
-            {
-                "id": agent.id,
-                "state": state,
-                "consecutive_failures": checkpoint.consecutive_failures if checkpoint else 0,
-                "degraded_until": checkpoint.circuit_open_until
-                if checkpoint is not None and checkpoint.degraded()
-                else None,
-                "activations": count,
-                "failures": failed,
-                "last_error": last_error,
-                "last_activated": last_at or None,
-                "tokens_today": tokens.get(agent.id, 0),
-                "per_execution": agent.token_budget.per_execution,
-            }
-        )
+    state = open_project_state(ctx, config)
+    try:
+        report = state.agent_statuses(config.agents)
+    except JournalError as exc:
+        output.error(str(exc))
+        raise typer.Exit(1) from None
+    finally:
+        state.close()
+    for warning in report.warnings:
+        output.warning(warning)
+    rows = report.to_list()
     if as_json:
         print(json.dumps(rows, indent=2))
         return

@@ -18,7 +18,7 @@ from axo_tui.cli.context import get_state
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
     from axo_tui.core.runtime.runtime import Runtime
-    from axo_tui.core.store.journal import Journal
+    from axo_tui.core.runtime.state import ProjectState
 
 T = TypeVar("T")
 
@@ -96,16 +96,18 @@ _NO_PROJECT = frozenset({"no-config", "file-not-found", "unreadable"})
 """Config problems that leave no project to read the state of."""
 
 
-def open_journal(ctx: typer.Context, *, wait: bool = False) -> Journal:
-    """The project's journal, read-only use (no runtime started). With `wait`, a project
-    with no journal yet is waited on (`axo events --follow` in a fresh project) instead of
-    refused; Ctrl+C raises KeyboardInterrupt to the caller."""
+def open_recorded_state(ctx: typer.Context, *, wait: bool = False) -> ProjectState:
+    """The project's recorded state, for reading (no runtime started; works on an invalid
+    config). With `wait`, a project with no journal yet is waited on (`axo events --follow`
+    in a fresh project) instead of refused; Ctrl+C raises KeyboardInterrupt to the caller."""
     import time
 
-    from axo_tui.core.store.journal import Journal, JournalError
+    from axo_tui.core.runtime.build import open_state
+    from axo_tui.core.store.journal import JournalError
 
-    path = state_dir_for_reading(ctx) / "axo.db"
-    if not path.exists():
+    state = open_state(state_dir_for_reading(ctx), warn=_warn)
+    path = state.journal_path
+    if not state.recorded():
         if not wait:
             output.error(
                 f"no runs recorded yet ({path} does not exist)",
@@ -116,10 +118,22 @@ def open_journal(ctx: typer.Context, *, wait: bool = False) -> Journal:
         while not path.exists():
             time.sleep(0.25)  # the first run of any axo process creates it
     try:
-        return Journal(path)
+        return state.open()
     except JournalError as exc:
         output.error(str(exc))
         raise typer.Exit(1) from None
+
+
+def open_project_state(ctx: typer.Context, config: Config) -> ProjectState:
+    """The recorded state of a loaded project (no runtime started: usable beside a running
+    `axo dev`); a journal that cannot be opened is reported by the query that needs it."""
+    from axo_tui.core.runtime.build import open_state
+
+    return open_state(data_dir(ctx, config), warn=_warn)
+
+
+def _warn(_agent_id: str | None, message: str) -> None:
+    output.warning(message)
 
 
 def with_runtime(
@@ -132,7 +146,8 @@ def with_runtime(
     """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors.
     `prepare` runs with the loaded config before the event loop starts: a prompt belongs
     there (a blocking read inside the loop would not see Ctrl+C)."""
-    from axo_tui.core.runtime.runtime import RunError, Runtime
+    from axo_tui.core.runtime.build import build_runtime
+    from axo_tui.core.runtime.runtime import RunError
     from axo_tui.core.store.journal import JournalError
 
     config = load_project(ctx)
@@ -142,7 +157,8 @@ def with_runtime(
     async def main() -> T:
         import asyncio
 
-        async with Runtime(config, data_dir=data_dir(ctx, config), background=background) as rt:
+        runtime = build_runtime(config, data_dir=data_dir(ctx, config), background=background)
+        async with runtime as rt:
             try:
                 return await action(rt)
             except asyncio.CancelledError:

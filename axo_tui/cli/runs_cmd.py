@@ -6,17 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent_list, complete_run
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.cli.project import open_journal, with_runtime
+from axo_tui.cli.project import open_recorded_state, with_runtime
 from axo_tui.cli.run_output import progress_line
 
 if TYPE_CHECKING:
+    from axo_tui.core.runtime.api import EventRecord
     from axo_tui.core.runtime.runs import RunResult
     from axo_tui.core.runtime.runtime import Runtime
 
@@ -50,9 +51,9 @@ def list_runs(
     ] = None,
 ) -> None:
     """List recent runs, newest first."""
-    journal = open_journal(ctx)
-    runs = journal.list_runs(limit=limit, status=status)
-    journal.close()
+    state = open_recorded_state(ctx)
+    runs = state.runs(limit=limit, status=status)
+    state.close()
     if as_json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return
@@ -80,35 +81,16 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One run: its activations, their outputs and errors, and its token usage."""
-    journal = open_journal(ctx)
-    run = journal.get_run(run_id)
-    if run is None:
-        journal.close()
+    state = open_recorded_state(ctx)
+    detail = state.run(run_id)
+    state.close()
+    if detail is None:
         output.error(f"no run '{run_id}'", hint="list runs with `axo runs list`")
         raise typer.Exit(1)
-    activations = journal.activations(run.id)
-    usage = journal.usage_report(group_by="agent", run_id=run.id)
-    journal.close()
     if as_json:
-        print(
-            json.dumps(
-                {
-                    **run.to_dict(),
-                    "activations": [a.to_dict() for a in activations],
-                    "usage": [
-                        {
-                            "agent": u.key,
-                            "prompt_tokens": u.prompt_tokens,
-                            "completion_tokens": u.completion_tokens,
-                            "cost_usd": u.cost_usd,
-                        }
-                        for u in usage
-                    ],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(detail.to_dict(), indent=2))
         return
+    run, activations = detail.run, detail.activations
     output.print_line(f"run {run.id}  {run.kind} {run.target}  {run.status}", style="bold")
     output.print_line(f"started {_when(run.created_at)}, finished {_when(run.finished_at)}")
     output.print_line(f"input: {run.input}")
@@ -120,7 +102,7 @@ def show(
         output.print_line(activation.output or activation.error or "")
     if run.skipped:
         output.print_line(f"\nskipped: {', '.join(run.skipped)}", style="yellow")
-    tokens = sum(u.total_tokens for u in usage)
+    tokens = detail.total_tokens
     output.print_line(f"\n{tokens} tokens in {len(activations)} activation(s)", style="dim")
 
 
@@ -235,12 +217,12 @@ def events(
 ) -> None:
     """The journal's events; with --follow, new ones as other axo processes record them."""
     try:
-        journal = open_journal(ctx, wait=follow)
+        state = open_recorded_state(ctx, wait=follow)
     except KeyboardInterrupt:
         return  # stopped while waiting for a fresh project's first run
     run_id = None
     if run is not None:
-        record = journal.get_run(run)
+        record = state.find_run(run)
         if record is None:
             output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
             raise typer.Exit(1)
@@ -250,7 +232,7 @@ def events(
     first = True
     try:
         while True:
-            batch = journal.events(
+            batch = state.events(
                 after_seq=last,
                 run_id=run_id,
                 agents=agent_ids,
@@ -260,9 +242,9 @@ def events(
             first = False
             for event in batch:
                 _print_event(event, as_json)
-                last = event["seq"]
+                last = event.seq
             if not batch and last == 0:
-                last = journal.max_seq()
+                last = state.last_event_seq()
             if not follow:
                 break
             if not batch:
@@ -272,21 +254,19 @@ def events(
     except KeyboardInterrupt:
         pass
     finally:
-        journal.close()
+        state.close()
 
 
-def _print_event(event: dict[str, Any], as_json: bool) -> None:
+def _print_event(event: EventRecord, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(event), flush=True)
+        print(json.dumps(event.to_dict()), flush=True)
         return
-    base = {"seq", "ts", "kind", "run_id", "agent_id"}
-    details = {k: v for k, v in event.items() if k not in base}
-    text = json.dumps(details, ensure_ascii=False)
+    text = json.dumps(dict(event.fields), ensure_ascii=False)
     if len(text) > 160:
         text = text[:157] + "..."
-    when = dt.datetime.fromtimestamp(event["ts"]).strftime("%H:%M:%S")
-    who = event["agent_id"] or "-"
-    run = (event["run_id"] or "-")[:8]
-    kind = event["kind"]
+    when = dt.datetime.fromtimestamp(event.ts).strftime("%H:%M:%S")
+    who = event.agent_id or "-"
+    run = (event.run_id or "-")[:8]
+    kind = event.kind
     style = "red" if kind in ("agent.failed", "budget.exceeded") else None
     output.print_line(f"{when} {run} {kind:<16} {who:<12} {text}", style=style)

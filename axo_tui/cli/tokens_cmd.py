@@ -11,7 +11,7 @@ import typer
 from axo_tui.cli import output
 from axo_tui.cli.completion import complete_run
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.cli.project import open_journal
+from axo_tui.cli.project import open_recorded_state
 
 tokens_app = AxoTyper(name="tokens", help="Token spend from the ledger.", no_args_is_help=True)
 
@@ -43,48 +43,21 @@ def report(
         except ValueError:
             output.error(f"--since wants a date as YYYY-MM-DD (got '{since}')")
             raise typer.Exit(2) from None
-    journal = open_journal(ctx)
+    state = open_recorded_state(ctx)
     run_id = None
     if run is not None:
-        record = journal.get_run(run)
+        record = state.find_run(run)
         if record is None:
+            state.close()
             output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
             raise typer.Exit(1)
         run_id = record.id
-    rows = journal.usage_report(group_by=by, run_id=run_id, since_day=since)
-    journal.close()
-    total_prompt = sum(r.prompt_tokens for r in rows)
-    total_completion = sum(r.completion_tokens for r in rows)
-    costs = [r.cost_usd for r in rows if r.cost_usd is not None]
+    report = state.usage(group_by=by, run_id=run_id, since=since)
+    state.close()
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "group_by": by,
-                    "run_id": run_id,
-                    "since": since,
-                    "rows": [
-                        {
-                            "key": r.key,
-                            "calls": r.calls,
-                            "prompt_tokens": r.prompt_tokens,
-                            "completion_tokens": r.completion_tokens,
-                            "total_tokens": r.total_tokens,
-                            "cost_usd": r.cost_usd,
-                        }
-                        for r in rows
-                    ],
-                    "total": {
-                        "prompt_tokens": total_prompt,
-                        "completion_tokens": total_completion,
-                        "total_tokens": total_prompt + total_completion,
-                        "cost_usd": sum(costs) if costs else None,
-                    },
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(report.to_dict(), indent=2))
         return
+    rows = report.rows
     if not rows:
         output.print_line("no token usage recorded for that selection", stderr=True)
         return
@@ -99,9 +72,10 @@ def report(
             f"{r.key:<{width}}  {r.calls:>6} {r.prompt_tokens:>9} {r.completion_tokens:>11} "
             f"{r.total_tokens:>9} {cost:>9}"
         )
-    total_cost = f"${sum(costs):.4f}" if costs else "-"
+    total_cost = f"${report.cost_usd:.4f}" if report.cost_usd is not None else "-"
+    total_prompt, total_completion = report.prompt_tokens, report.completion_tokens
     output.print_line(
-        f"{'total':<{width}}  {sum(r.calls for r in rows):>6} {total_prompt:>9} "
+        f"{'total':<{width}}  {report.calls:>6} {total_prompt:>9} "
         f"{total_completion:>11} {total_prompt + total_completion:>9} {total_cost:>9}",
         style="bold",
     )

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from axo_tui.core.config.schema import (
     ProviderConfig,
     WorkflowConfig,
 )
-from axo_tui.core.events.bus import EventBus
+from axo_tui.core.events.bus import EventBus, Subscription
 from axo_tui.core.events.catalog import (
     AgentActivated,
     AgentCompleted,
@@ -37,9 +37,16 @@ from axo_tui.core.events.catalog import (
 )
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
-from axo_tui.core.providers.pricing import estimate_cost
-from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider, TurnRequest
+from axo_tui.core.runtime.agent_turn import ResolvedProvider, TurnRequest
 from axo_tui.core.runtime.ambient import AmbientRouter
+from axo_tui.core.runtime.backend import (
+    DEFAULT_BACKENDS,
+    ActivationBackend,
+    BackendError,
+    BackendFactory,
+    BackendServices,
+    agent_kind,
+)
 from axo_tui.core.runtime.budget import BudgetExceededError
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.resume import (
@@ -56,6 +63,7 @@ from axo_tui.core.runtime.resume import (
 )
 from axo_tui.core.runtime.runs import ActivationResult, RunResult, new_id
 from axo_tui.core.runtime.session_turns import SessionTurns
+from axo_tui.core.runtime.state import ProjectState
 from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.runtime.workflow_driver import WorkflowDriver
 from axo_tui.core.store.checkpoints import CheckpointStore
@@ -109,7 +117,9 @@ class AgentStatus:
 
 
 class Runtime:
-    """A project's agents, live. Use as `async with Runtime(config) as runtime:`."""
+    """A project's agents, live. Build one with `build.build_runtime(config)` and use it as
+    `async with runtime:`. Its public surface (docs/api.md): the actions below, `state` for
+    the queries, `subscribe`/`watch` for the events."""
 
     def __init__(
         self,
@@ -120,8 +130,14 @@ class Runtime:
         transport: Any = None,
         background: bool = False,
         supervision: SupervisionPolicy | None = None,
+        backends: Mapping[str, BackendFactory] | None = None,
+        subscribers: Sequence[Callable[[Event], None]] = (),
     ) -> None:
         self.config = config
+        self._backend_factories = dict(DEFAULT_BACKENDS if backends is None else backends)
+        self._backends: dict[str, ActivationBackend] = {}
+        self._subscribers = tuple(subscribers)
+        self._state: ProjectState | None = None
         self.state_dir = data_dir if data_dir is not None else config.state_dir
         self.tools = tools if tools is not None else ToolRegistry(BUILTIN_TOOLS)
         self._transport = transport
@@ -173,18 +189,21 @@ class Runtime:
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event, journaled_only=True)
         self.bus.add_sink(self._track_run, journaled_only=True)
+        for subscriber in self._subscribers:
+            self.bus.add_sink(subscriber)
         self.supervisor.restore(agent.id for agent in self.config.agents)
-        self._runner = AgentRunner(
+        services = BackendServices(
             bus=self.bus,
             journal=self._journal,
+            memory=self.memory,
             tools=self.tools,
             project_dir=self.config.project_dir,
             data_dir=self.state_dir,
             resolve_provider=self.resolve_provider,
-            estimate_cost=estimate_cost,
             emit_signal=self.ambient.emit_from_tool,
-            memory=self.memory,
         )
+        self._backends = {kind: make(services) for kind, make in self._backend_factories.items()}
+        self._state = ProjectState(self.state_dir, journal=self._journal, memory=self.memory)
         self.ambient.configure(self.config)
         self._started = True
         if self._background:
@@ -202,6 +221,8 @@ class Runtime:
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+        self._state = None
+        self._backends = {}
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -215,6 +236,44 @@ class Runtime:
         if self._journal is None:
             raise RuntimeError("the runtime is not started")
         return self._journal
+
+    @property
+    def state(self) -> ProjectState:
+        """The public queries (runs, events, usage, sessions, agent status, memory) and
+        memory curation, over this runtime's own journal and memory."""
+        if self._state is None:
+            raise RuntimeError("the runtime is not started")
+        return self._state
+
+    # --------------------------------------------------------------- events
+    def subscribe(
+        self, *, capacity: int = 10_000, kinds: Iterable[str] | None = None
+    ) -> Subscription:
+        """A queue of the events from now on (all, or those of `kinds`): transcript events
+        are never dropped, status events coalesce when it falls behind. `close()` it."""
+        return self.bus.subscribe(capacity=capacity, kinds=kinds)
+
+    def watch(self, sink: Callable[[Event], None]) -> Callable[[], None]:
+        """Call `sink` inline with each event as it is emitted (keep it quick: it runs in
+        the emitter's task); returns the function that stops it."""
+        self.bus.add_sink(sink)
+        return lambda: self.bus.remove_sink(sink)
+
+    def signal_level(self, agent_id: str, run_ids: Sequence[str] = ()) -> float:
+        """The strongest pheromone intensity on an agent (ambient, or in one of `run_ids`)
+        as a fraction of its threshold: 1.0 is about to fire."""
+        field = self.ambient.field
+        threshold = field.threshold_of(agent_id) or 1.0
+        scopes: list[str | None] = [None, *run_ids]
+        return max(field.intensity(agent_id, scope) for scope in scopes) / threshold
+
+    def clear_session(self, session_id: str) -> None:
+        """Drop a session's transcript: its next turn starts afresh."""
+        self.journal.clear_session(session_id)
+
+    def session_length(self, session_id: str) -> int:
+        """How many messages a session holds."""
+        return self.journal.session_length(session_id)
 
     def _notify(self, agent_id: str, message: str) -> None:
         self.bus.emit(RuntimeNotice, agent_id=agent_id, message=message)
@@ -657,7 +716,7 @@ class Runtime:
         error_kind = None
         try:
             await self.supervisor.admit(agent_id)  # refuses a degraded agent, waits out a backoff
-            outcome = await self._runner.run(request)
+            outcome = await self._backend(request.agent).run(request)
         except CircuitOpenError as exc:
             error, error_kind = str(exc), "circuit_open"
         except BudgetExceededError as exc:
@@ -734,6 +793,14 @@ class Runtime:
         return ActivationResult(
             agent_id, request.activation_id, False, error=error, error_kind=error_kind
         )
+
+
+    def _backend(self, agent: AgentConfig) -> ActivationBackend:
+        kind = agent_kind(agent)
+        backend = self._backends.get(kind)
+        if backend is None:
+            raise BackendError(f"agent '{agent.id}' is of kind '{kind}', which no backend runs")
+        return backend
 
 
 def _find_provider(config: Config, name: str) -> ProviderConfig | None:

@@ -78,7 +78,7 @@ async def test_an_explicit_list_also_holds_on_the_embedded_model(tmp_path: Path)
     config = fake_config(tmp_path, agent)
     async with Runtime(config) as rt:
         local = dataclasses.replace(config.providers[0], kind=ProviderKind.LOCAL)
-        runner: AgentRunner = rt._runner
+        runner: AgentRunner = rt._backends["llm"]  # type: ignore[assignment]
         offered = runner._memory_tools(agent, ResolvedProvider(None, local, "m"))  # type: ignore[arg-type]
         default = runner._memory_tools(
             dataclasses.replace(agent, memory=MemorySettings()),

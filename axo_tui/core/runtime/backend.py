@@ -1,0 +1,79 @@
+"""Activation backends: what actually does an agent's turn once the runtime has admitted it.
+
+The runtime journals, streams, budgets and supervises every activation the same way; the
+backend only turns a `TurnRequest` into a `TurnOutcome`. The LLM turn (`agent_turn`) is the
+first backend; WASM agents and remote A2A agents plug in here, chosen per agent kind by
+`build.build_runtime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.events.bus import EventBus
+from axo_tui.core.memory.service import AgentMemory
+from axo_tui.core.providers.pricing import estimate_cost
+from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider, TurnOutcome, TurnRequest
+from axo_tui.core.store.journal import Journal
+from axo_tui.core.tools import ToolRegistry
+
+LLM = "llm"
+"""The kind of every agent today: a model behind a provider."""
+
+
+class ActivationBackend(Protocol):
+    """Does one turn. Raise the runtime's error types (ProviderError, BudgetExceededError,
+    ToolLoopError, ...) to have the failure classified; anything else counts as internal."""
+
+    async def run(self, request: TurnRequest) -> TurnOutcome: ...
+
+
+@dataclass(frozen=True)
+class BackendServices:
+    """What a started runtime lends its backends (built once per `Runtime.start`)."""
+
+    bus: EventBus
+    journal: Journal
+    memory: AgentMemory
+    tools: ToolRegistry
+    project_dir: Path
+    data_dir: Path
+    resolve_provider: Callable[[AgentConfig], ResolvedProvider]
+    emit_signal: Callable[[str, str, str | None], Awaitable[None]]
+
+
+BackendFactory = Callable[[BackendServices], ActivationBackend]
+"""Makes a backend from a started runtime's services."""
+
+
+def llm_backend(services: BackendServices) -> ActivationBackend:
+    """The LLM turn: prompt, provider call, tools, memory (`agent_turn.AgentRunner`)."""
+    return AgentRunner(
+        bus=services.bus,
+        journal=services.journal,
+        tools=services.tools,
+        project_dir=services.project_dir,
+        data_dir=services.data_dir,
+        resolve_provider=services.resolve_provider,
+        estimate_cost=estimate_cost,
+        emit_signal=services.emit_signal,
+        memory=services.memory,
+    )
+
+
+DEFAULT_BACKENDS: Mapping[str, BackendFactory] = {LLM: llm_backend}
+
+
+def agent_kind(agent: AgentConfig) -> str:
+    """Which backend runs `agent`. Every agent is an LLM agent until the config gains a
+    `kind:` (WASM agents, remote A2A agents)."""
+    del agent
+    return LLM
+
+
+class BackendError(Exception):
+    """No backend is registered for an agent's kind."""

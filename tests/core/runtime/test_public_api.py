@@ -1,0 +1,125 @@
+"""The public runtime API: build_runtime's hand-ins, and the queries' typed answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from axo_tui.core.config.schema import WorkflowConfig
+from axo_tui.core.events.catalog import Event
+from axo_tui.core.providers.base import Usage
+from axo_tui.core.runtime.agent_turn import TurnOutcome, TurnRequest
+from axo_tui.core.runtime.backend import ActivationBackend, BackendServices
+from axo_tui.core.runtime.build import build_runtime, open_state
+from axo_tui.core.runtime.runtime import RunError
+from tests.core.runtime.builders import agent, make_config, scripted
+
+
+class Shouting:
+    """A backend of its own: answers in capitals, through the journal the runtime lends."""
+
+    def __init__(self, services: BackendServices) -> None:
+        self.services = services
+
+    async def run(self, request: TurnRequest) -> TurnOutcome:
+        return TurnOutcome(request.input.upper(), usage=Usage(3, 4))
+
+
+async def test_a_handed_in_backend_and_subscriber_are_used(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, [agent("a"), agent("b", "a")], workflows=[WorkflowConfig("w", ("a", "b"))]
+    )
+    seen: list[Event] = []
+    backend: list[ActivationBackend] = []
+
+    def shouting(services: BackendServices) -> ActivationBackend:
+        backend.append(Shouting(services))
+        return backend[0]
+
+    runtime = build_runtime(config, backends={"llm": shouting}, subscribers=[seen.append])
+    async with runtime:
+        result = await runtime.run_workflow("w", "hi")
+        lent = backend[0].services.journal  # type: ignore[attr-defined]
+        assert lent.get_run(result.run_id) is not None  # the runtime's own journal
+    assert result.status == "completed" and result.outputs["a"] == "HI"
+    kinds = [event.kind for event in seen]
+    assert kinds[0] == "run.started" and kinds[-1] == "run.completed"
+    assert kinds.count("agent.completed") == 2
+
+
+def test_an_agent_kind_without_a_backend_is_refused_when_built(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [agent("a")])
+    with pytest.raises(RunError, match="agent 'a' is of kind 'llm'; backends given: wasm"):
+        build_runtime(config, backends={"wasm": Shouting})
+
+
+async def test_queries_answer_the_same_with_and_without_a_runtime(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        [agent("a"), agent("b", "a")],
+        workflows=[WorkflowConfig("w", ("a", "b"))],
+        providers=[scripted({"a": ["one"], "b": ["two"]})],
+    )
+    async with build_runtime(config) as runtime:
+        result = await runtime.run_workflow("w", "go")
+        live = runtime.state
+        live_answers = (
+            [r.to_dict() for r in live.runs()],
+            live.run(result.run_id[:8]).to_dict(),  # type: ignore[union-attr]
+            [e.to_dict() for e in live.events()],
+            live.usage(group_by="agent").to_dict(),
+            live.agent_statuses(config.agents).to_list(),
+            [s.to_dict() for s in live.sessions("a")],
+        )
+    state = open_state(config.state_dir)
+    try:
+        offline_answers = (
+            [r.to_dict() for r in state.runs()],
+            state.run(result.run_id[:8]).to_dict(),  # type: ignore[union-attr]
+            [e.to_dict() for e in state.events()],
+            state.usage(group_by="agent").to_dict(),
+            state.agent_statuses(config.agents).to_list(),
+            [s.to_dict() for s in state.sessions("a")],
+        )
+    finally:
+        state.close()
+    assert offline_answers == live_answers
+    runs, detail, events, usage, statuses, sessions = offline_answers
+    assert [r["id"] for r in runs] == [result.run_id]
+    assert [a["agent_id"] for a in detail["activations"]] == ["a", "b"]
+    assert [u["agent"] for u in detail["usage"]] == ["a", "b"]
+    assert events[0]["kind"] == "run.started" and events[0]["input"] == "go"
+    assert [row["key"] for row in usage["rows"]] == ["a", "b"]
+    assert usage["total"]["total_tokens"] == result.usage.total
+    assert [(s["id"], s["state"], s["activations"]) for s in statuses] == [
+        ("a", "idle", 1),
+        ("b", "idle", 1),
+    ]
+    assert [s["messages"] for s in sessions] == [2]
+
+
+def test_a_project_with_nothing_recorded_answers_empty(tmp_path: Path) -> None:
+    state = open_state(tmp_path / ".axo")
+    assert not state.recorded()
+    assert state.runs() == [] and state.events() == [] and state.run("x") is None
+    assert state.usage(since=dt.date.today().isoformat()).to_dict()["rows"] == []
+    assert not (tmp_path / ".axo" / "axo.db").exists()  # reading created nothing
+    state.close()
+
+
+async def test_subscribe_and_watch_hear_the_runs_events(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["hello"]})])
+    heard: list[str] = []
+    async with build_runtime(config) as runtime:
+        subscription = runtime.subscribe(kinds=["run.completed"])
+        stop = runtime.watch(lambda event: heard.append(event.kind))
+        await runtime.run_agent("a", "hi")
+        stop()
+        await runtime.run_agent("a", "again")
+        completed = subscription.drain()
+        subscription.close()
+    assert heard[0] == "run.started" and heard[-1] == "run.completed"
+    assert heard.count("run.started") == 1  # stopped before the second run
+    assert [event.kind for event in completed] == ["run.completed", "run.completed"]
