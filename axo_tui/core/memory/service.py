@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from axo_tui.core.base import localday
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory.activity_log import ActivityLog
+from axo_tui.core.memory.backlog import Backlog
 from axo_tui.core.memory.compaction import Counter, compact
 from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
@@ -62,6 +63,10 @@ STORE_ATTEMPTS = 3
 STORE_RETRY_SECS = 1.0
 """A failed store is tried again after this pause, doubled each time, STORE_ATTEMPTS in all;
 after that its memories stay in the spool for the next start."""
+BACKLOG_LIMIT = 256
+"""Memories wait (spooled) for a recall to need them, since storing loads chromadb and the
+embedding model; a longer backlog than this is stored in the background anyway, so the spool
+of a process that never recalls stays bounded."""
 
 
 def compaction_hint(offered: Collection[str]) -> str:
@@ -100,9 +105,11 @@ class AgentMemory:
         self.spool = PendingSpool(state_dir / "memory" / "semantic-pending")
         self.summaries = SummaryStore(state_dir / "memory" / "summaries")
         self._summary_problems: set[tuple[str, str]] = set()
-        self._queue: list[PendingMemory] = []
+        self._queue = Backlog()
         self._drain_task: asyncio.Task[None] | None = None
         self._caught_up = False
+        self._recall_used = False
+        """A recall needed the store in this process: what is pending is stored from now on."""
         self._closing = False
         self._mine: set[str] = set()
         self._consolidation: asyncio.Task[None] | None = None
@@ -137,8 +144,7 @@ class AgentMemory:
         settings = agent.memory.recall
         if not settings.passive_inject or settings.top_k <= 0:
             return ""
-        await self._catch_up()
-        if not self.semantic.exists():
+        if not await self._ready_to_recall(agent.id, session_id):
             return ""
         hits = await self._search(
             agent.id,
@@ -269,12 +275,14 @@ class AgentMemory:
         self._last_remembered = time.monotonic()
         if not self._queue:
             self._first_queued = self._last_remembered
-        self._queue.append(entry)
+        self._queue.add(entry)
         self._kick()
 
     def _kick(self) -> None:
         if self._closing or self._semantic_problem is not None:
             return
+        if not (self._recall_used or self._urgent or len(self._queue) > BACKLOG_LIMIT):
+            return  # nothing recalls yet: chromadb and the model stay unloaded (see BACKLOG_LIMIT)
         if self._drain_task is None or self._drain_task.done():
             self._drain_task = asyncio.ensure_future(self._drain())
 
@@ -295,7 +303,7 @@ class AgentMemory:
             if wait > 0 and not self._urgent:
                 await self._pause(wait)
                 continue
-            batch, self._queue = self._queue[:DRAIN_BATCH], self._queue[DRAIN_BATCH:]
+            batch = self._queue.take(DRAIN_BATCH)
             if not await self._store_batch(batch):
                 return  # recall is off now; the batch and the rest stay spooled
             self._first_queued = time.monotonic()
@@ -335,24 +343,39 @@ class AgentMemory:
         self._waiting = asyncio.ensure_future(asyncio.sleep(seconds))
         await asyncio.wait({self._waiting})
 
-    async def _catch_up(self) -> None:
-        """Once per process, before the first recall: store what an earlier process left in
-        the spool (it closed with a backlog, or was killed). This process's own backlog is
-        left to the background drain, so a turn never waits on it."""
+    def _catch_up(self) -> None:
+        """Once per process, before the first recall: what an earlier process left in the
+        spool (it closed with a backlog, or was killed) joins the backlog, oldest first."""
         if self._caught_up:
             return
         self._caught_up = True
-        leftovers = [entry for entry in self.spool.load() if entry.id not in self._mine]
-        for start in range(0, len(leftovers), DRAIN_BATCH):
-            if not await self._store_batch(leftovers[start : start + DRAIN_BATCH]):
-                return
+        self._queue.add_older(e for e in self.spool.load() if e.id not in self._mine)
+
+    async def _ready_to_recall(self, agent_id: str, session_id: str) -> bool:
+        """Whether a recall by `agent_id` in `session_id` can find anything; if so, what it
+        could find and is still pending is stored first. Nothing stored and nothing pending
+        but this conversation: False, and chromadb and the model stay unloaded. The other
+        agents' backlog is stored in the background, never before this turn's call."""
+        self._catch_up()
+        if self._semantic_problem is not None:
+            return False
+        if not self.semantic.exists() and not self._queue.holds_other_session(agent_id, session_id):
+            return False
+        self._recall_used = True
+        own = self._queue.take_for(agent_id)
+        for start in range(0, len(own), DRAIN_BATCH):
+            if not await self._store_batch(own[start : start + DRAIN_BATCH]):
+                return False
+        self._kick()  # the rest, in the background
+        return self.semantic.exists()
 
     # ------------------------------------------------------------- recall
     async def search(self, agent_id: str, query: str, k: int) -> list[RecallHit]:
         """For recall_search and the CLI. Raises SemanticMemoryError."""
         if self._semantic_problem is not None:
             raise SemanticMemoryError(self._semantic_problem)
-        await self._catch_up()
+        self._catch_up()
+        self._recall_used = True
         await self.flush()  # what was said a moment ago must be findable
         if self._semantic_problem is not None:
             raise SemanticMemoryError(self._semantic_problem)
@@ -456,5 +479,6 @@ class AgentMemory:
         self.log.close()
         # Ready to be used again (a runtime can be started after it was closed): what is
         # still queued is in the spool, and the next catch-up stores it.
-        self._queue, self._mine, self._drain_task = [], set(), None
-        self._caught_up = self._closing = False
+        self._queue.clear()
+        self._mine, self._drain_task = set(), None
+        self._caught_up = self._closing = self._recall_used = False
