@@ -146,9 +146,8 @@ def with_runtime(
     """Load the project, start a runtime, run `action` in it, close it; exit 1 on errors.
     `prepare` runs with the loaded config before the event loop starts: a prompt belongs
     there (a blocking read inside the loop would not see Ctrl+C)."""
+    from axo_tui.core.base.errors import AxoError
     from axo_tui.core.runtime.build import build_runtime
-    from axo_tui.core.runtime.runtime import RunError
-    from axo_tui.core.store.journal import JournalError
 
     config = load_project(ctx)
     if prepare is not None:
@@ -174,7 +173,7 @@ def with_runtime(
 
     try:
         return run_async(main())
-    except (RunError, JournalError) as exc:
+    except AxoError as exc:  # axo said no and why (an unknown id, a damaged journal)
         output.error(str(exc))
         raise typer.Exit(1) from None
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from axo_tui.core.base.errors import AxoError
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -24,7 +26,7 @@ PLACEHOLDER = "{{project_name}}"
 _IGNORED_NAMES = frozenset({"__pycache__", ".axo", ".env", ".DS_Store"})
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(AxoError):
     """A project could not be created; `hint` says what to do instead."""
 
     def __init__(self, message: str, hint: str = "") -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from axo_tui.core.base.errors import AxoError
 Severity = Literal["error", "warning"]
 
 
@@ -78,7 +79,7 @@ def sort_and_dedupe(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(unique, key=lambda p: (p.file, p.line, p.column))
 
 
-class ConfigError(Exception):
+class ConfigError(AxoError):
     """A config file could not be loaded; `problems` says every reason (errors and warnings)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:

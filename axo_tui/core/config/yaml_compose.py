@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.problems import Problem
 from axo_tui.core.config.yaml_nodes import (
     TAG_MAP,
@@ -42,7 +43,7 @@ MAX_NODES = 50_000
 """Expanded node count (aliases counted at full size); real configs have a few thousand."""
 
 
-class ComposeAbort(Exception):
+class ComposeAbort(AxoError):
     """A problem after which the rest of the document cannot be trusted."""
 
     def __init__(self, problem: Problem) -> None:

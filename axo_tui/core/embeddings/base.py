@@ -8,11 +8,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from axo_tui.core.base.errors import AxoError
 Vectors = NDArray[np.float32]
 """One row per input text, float32, each row L2-normalised (so a dot product is a cosine)."""
 
 
-class EmbeddingError(Exception):
+class EmbeddingError(AxoError):
     """Embedding failed. The message names the model or URL and what to do about it."""
 
 

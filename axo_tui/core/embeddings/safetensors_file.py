@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from axo_tui.core.base.errors import AxoError
 _DTYPES: dict[str, str] = {
     "F64": "<f8",
     "F32": "<f4",
@@ -31,7 +32,7 @@ MAX_HEADER_BYTES = 100 * 1024 * 1024
 """A corrupt length field must not make us allocate gigabytes before failing."""
 
 
-class SafetensorsError(ValueError):
+class SafetensorsError(AxoError, ValueError):
     """The file is not a readable safetensors file."""
 
 

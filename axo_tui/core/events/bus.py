@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.events.catalog import Event
 
 E = TypeVar("E", bound=Event)
@@ -23,7 +24,7 @@ E = TypeVar("E", bound=Event)
 Sink = Callable[[Event], None]
 
 
-class SubscriberOverflow(Exception):
+class SubscriberOverflow(AxoError):
     """Raised to a subscriber that fell so far behind it had to be disconnected."""
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core.base import jsonfast
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.memory.deferred_lines import (
     DeferredLines,
     open_for_appending,
@@ -101,7 +102,7 @@ def _stamp() -> tuple[str, dt.date]:
     return f"{cached[1]}.{int((now - second) * 1000):03d}{cached[2]}", cached[3]
 
 
-class ActivityLogError(Exception):
+class ActivityLogError(AxoError):
     """Bad dates or range; the message says what a valid request looks like."""
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.schema import AgentConfig, CoreBlockSpec
 from axo_tui.core.memory.files import backup_path, file_lock, write_atomic, write_json_atomic
 
@@ -42,7 +43,7 @@ Notify = Callable[[str | None, str], object]
 """(agent id or None, message): how a store reports a problem a user should see."""
 
 
-class CoreMemoryError(Exception):
+class CoreMemoryError(AxoError):
     """An edit was refused (unknown block, over the limit, text not found). The message is
     written for the model: it says what is wrong and how to fix the call."""
 

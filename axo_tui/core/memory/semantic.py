@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.store.private_files import make_private, private_dir
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def load_libraries() -> None:
             _libraries_loaded = True
 
 
-class SemanticMemoryError(Exception):
+class SemanticMemoryError(AxoError):
     """Recall cannot work (no embedder, mismatched vectors, a damaged store); says why."""
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.memory.compaction import (
     Compaction,
     Counter,
@@ -71,7 +72,7 @@ INSTRUCTIONS = (
 )
 
 
-class SummaryUnavailable(Exception):
+class SummaryUnavailable(AxoError):
     """The model could not give a summary; the message says why (shown in the note)."""
 
 

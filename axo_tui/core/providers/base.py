@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.redact import redact_secrets
 
 MessageRole = Literal["system", "user", "assistant", "tool"]
@@ -86,7 +87,7 @@ class Completion:
 StreamChunk = TextDelta | Completion
 
 
-class ProviderError(Exception):
+class ProviderError(AxoError):
     """A provider call failed. The message names the provider, the URL and what to do.
 
     Credentials in a URL (`http://user:pass@host`, `?api_key=`) are redacted here, once, so

@@ -12,6 +12,7 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
+from axo_tui.core.base.errors import AxoError
 MAGIC = b"GGUF"
 
 _SCALARS: dict[int, str] = {
@@ -35,7 +36,7 @@ MAX_STRING = 16 * 1024 * 1024
 Value = int | float | bool | str
 
 
-class GgufError(ValueError):
+class GgufError(AxoError, ValueError):
     """The file is not a GGUF file, or its header is damaged."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.memory.service import AgentMemory
@@ -75,5 +76,5 @@ def agent_kind(agent: AgentConfig) -> str:
     return LLM
 
 
-class BackendError(Exception):
+class BackendError(AxoError):
     """No backend is registered for an agent's kind."""

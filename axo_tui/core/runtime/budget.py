@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.schema import OverflowPolicy, TokenBudget
 
 
-class BudgetExceededError(Exception):
+class BudgetExceededError(AxoError):
     """An LLM call was refused before it was sent because it would break a budget."""
 
     def __init__(self, agent_id: str, limit: str, allowed: int, requested: int) -> None:

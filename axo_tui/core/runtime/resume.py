@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from axo_tui.core.events.catalog import RunStarted, RuntimeNotice
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.runtime.lattice import NodeState
 from axo_tui.core.runtime.runs import RunResult, new_id
@@ -314,7 +315,7 @@ def _moved_on(runtime: Runtime, session_id: str, since: float) -> bool:
     return runtime.journal.session_roles_since(session_id, since).count("user") > 1
 
 
-class RunResumeError(Exception):
+class RunResumeError(AxoError):
     """A run cannot be resumed (unknown, finished, or owned by a live process)."""
 
 

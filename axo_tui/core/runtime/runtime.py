@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
@@ -101,7 +102,7 @@ def _raise_gc_threshold() -> None:
         gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
-class RunError(Exception):
+class RunError(AxoError):
     """A run could not start (unknown workflow, agent or skill); names what and offers ids."""
 
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.env_overrides import apply_env_overrides
 from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.store.checkpoints import AgentCheckpoint, CheckpointError, CheckpointStore
@@ -39,7 +40,7 @@ CRASH_KINDS = frozenset({"provider", "tool_loop", "internal"})
 """Failure kinds that count towards a restart and the circuit (`_activate`'s error kinds)."""
 
 
-class CircuitOpenError(Exception):
+class CircuitOpenError(AxoError):
     """The agent is degraded: its activation was refused without calling anything."""
 
     def __init__(self, agent_id: str, checkpoint: AgentCheckpoint) -> None:

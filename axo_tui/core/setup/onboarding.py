@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.redact import redact_url
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ SCRIPTED = "scripted"
 """The provider every shipped template starts with (canned replies, runs anywhere)."""
 
 
-class OnboardingError(Exception):
+class OnboardingError(AxoError):
     """The choice cannot work as asked; `hint` says what to do instead."""
 
     def __init__(self, message: str, hint: str = "") -> None:

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core.base import jsonfast
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.store.private_files import private_dir
 
 CHECKPOINT_VERSION = 1
@@ -55,7 +56,7 @@ MAX_CHECKPOINT_BYTES = 1 << 20
 """A checkpoint is a few hundred bytes; anything this large is not one of ours."""
 
 
-class CheckpointError(Exception):
+class CheckpointError(AxoError):
     """A checkpoint could not be written; the message names the file or directory and a fix."""
 
 

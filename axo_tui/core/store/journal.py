@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.base import jsonfast, localday
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.events.catalog import Event
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.store import journal_damage, journal_writer
@@ -123,7 +124,7 @@ CREATE TABLE IF NOT EXISTS session_messages (
 _ADDED_COLUMNS = (("runs", "owner", "TEXT"), ("activations", "session_id", "TEXT"))
 
 
-class JournalError(Exception):
+class JournalError(AxoError):
     """The journal file cannot be opened or written; the message names the file and a fix."""
 
 

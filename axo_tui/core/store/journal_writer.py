@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
 Op = tuple[str, Sequence[Any], str | None, bool]
 """A queued write: SQL and parameters, then for a session append its session id and whether
 its message numbers must be counted again before it runs (otherwise None, False)."""
@@ -27,7 +28,7 @@ MESSAGE_COLUMNS = 9
 APPEND_TRIES = 5
 
 
-class AppendConflict(sqlite3.IntegrityError):
+class AppendConflict(AxoError, sqlite3.IntegrityError):
     """A session append kept finding its numbers taken (another process writing it)."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.providers.base import ToolCall
 
 MAX_CALLS_PER_REPLY = 32
@@ -19,7 +20,7 @@ MAX_CYCLE_LENGTH = 8
 """Cycles up to this many distinct calls long are recognised."""
 
 
-class ToolLoopError(Exception):
+class ToolLoopError(AxoError):
     """The tool loop went wrong: too many rounds, or the model repeats itself."""
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.providers.base import ToolSpec
 
 MAX_RESULT_CHARS = 100_000
@@ -17,7 +18,7 @@ MAX_RESULT_CHARS = 100_000
 one call must not flood the prompt, the journal and the logs."""
 
 
-class ToolError(Exception):
+class ToolError(AxoError):
     """A tool refused or failed; the message goes back to the model as the tool's result."""
 
 
