@@ -1,4 +1,4 @@
-"""Shared helpers for the config tests (imported by name: the tests dir has no __init__)."""
+"""Config tests' helpers: write YAML text, pick problems out by code."""
 
 from __future__ import annotations
 

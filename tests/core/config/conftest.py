@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_testkit import write
 
 from axo_tui.core.config import Config, ConfigError, Problem, load_config
+from tests.support.config_files import write
 
 
 @pytest.fixture

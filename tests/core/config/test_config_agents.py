@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from config_testkit import codes, only
 
 from axo_tui.core.config import Config, OverflowPolicy, Problem, Role, UpstreamFailurePolicy
+from tests.support.config_files import codes, only
 
 Problems = Callable[..., list[Problem]]
 

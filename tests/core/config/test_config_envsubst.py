@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, KeysView, MutableMapping
 from pathlib import Path
 
 import pytest
-from config_testkit import codes, only, write
 
 from axo_tui.core.config import Config, Problem, load_config
+from tests.support.config_files import codes, only, write
 
 
 def test_variable_and_default(load: Callable[..., Config]) -> None:

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from config_testkit import only, write
 
 from axo_tui.core.config import ConfigError, find_config, load_config, load_config_text
+from tests.support.config_files import only, write
 
 pytestmark = pytest.mark.timeout(5)
 

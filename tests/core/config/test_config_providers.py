@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from config_testkit import only
 
 from axo_tui.core.config import Config, Problem, ProviderKind, ScriptedStep
+from tests.support.config_files import only
 
 Problems = Callable[..., list[Problem]]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from config_testkit import codes, only
 
 from axo_tui.core.config import Config, Problem, ProviderKind
 from axo_tui.core.config.validate import find_cycles
+from tests.support.config_files import codes, only
 
 Problems = Callable[..., list[Problem]]
 

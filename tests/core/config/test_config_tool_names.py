@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_testkit import codes, only, write
 
 from axo_tui.core.config import Config, ConfigError, Problem, load_config
 from axo_tui.core.config.tool_names import BUILTIN_TOOL_NAMES, KNOWN_TOOL_NAMES
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
+from tests.support.config_files import codes, only, write
 
 Problems = Callable[..., list[Problem]]
 

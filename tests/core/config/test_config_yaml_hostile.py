@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_testkit import only, write
 
 from axo_tui.core.config import ConfigError, Problem, load_config, load_config_text
 from axo_tui.core.config.loader import MAX_BYTES
 from axo_tui.core.config.yaml_compose import MAX_DEPTH
+from tests.support.config_files import only, write
 
 pytestmark = pytest.mark.timeout(5)
 

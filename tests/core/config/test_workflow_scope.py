@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config_testkit import only, write
-
 from axo_tui.core.config import load_config
 from axo_tui.core.runtime.runtime import Runtime
+from tests.support.config_files import only, write
 
 AXOCOATL_STYLE = """
 agents:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeserver import FakeServer, RecordingSleep, Reply, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.anthropic import AnthropicProvider
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError, ToolCall, ToolSpec
 from axo_tui.core.providers.registry import build_provider
+from tests.support.model_server import ModelServer, Reply
+from tests.support.providers import RecordingSleep, collect
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -59,7 +60,7 @@ def finish(reason: str, output_tokens: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def anthropic(server: FakeServer, **kwargs: Any) -> AnthropicProvider:
+def anthropic(server: ModelServer, **kwargs: Any) -> AnthropicProvider:
     defaults: dict[str, Any] = {
         "model": "claude-sonnet-4-20250514",
         "api_key": "sk-ant-test",
@@ -75,7 +76,7 @@ def anthropic(server: FakeServer, **kwargs: Any) -> AnthropicProvider:
     )
 
 
-async def test_streams_text_with_usage_headers_and_system_prompt(server: FakeServer) -> None:
+async def test_streams_text_with_usage_headers_and_system_prompt(server: ModelServer) -> None:
     events = [
         message_start(20, cache_read_input_tokens=5),
         ev("ping"),
@@ -115,7 +116,7 @@ async def test_streams_text_with_usage_headers_and_system_prompt(server: FakeSer
 
 
 async def test_tool_use_from_partial_json_and_tool_results_as_user_blocks(
-    server: FakeServer,
+    server: ModelServer,
 ) -> None:
     events = [
         message_start(),
@@ -199,7 +200,7 @@ async def test_tool_use_from_partial_json_and_tool_results_as_user_blocks(
 
 
 async def test_an_overloaded_error_event_before_output_is_retried(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     overloaded = Reply.sse(
         [message_start(), ev("error", error={"type": "overloaded_error", "message": "Overloaded"})]
@@ -215,7 +216,7 @@ async def test_an_overloaded_error_event_before_output_is_retried(
     assert len(sleeps.calls) == 1
 
 
-async def test_a_stream_without_message_stop_is_incomplete(server: FakeServer) -> None:
+async def test_a_stream_without_message_stop_is_incomplete(server: ModelServer) -> None:
     server.reply("/v1/messages", Reply.sse([message_start(), *text_block(0, "Hel")]))
     provider = anthropic(server)
     with pytest.raises(ProviderError, match="ended before the reply was complete"):
@@ -223,7 +224,7 @@ async def test_a_stream_without_message_stop_is_incomplete(server: FakeServer) -
     await provider.aclose()
 
 
-async def test_malformed_tool_input_names_the_tool(server: FakeServer) -> None:
+async def test_malformed_tool_input_names_the_tool(server: ModelServer) -> None:
     events = [
         message_start(),
         ev(
@@ -245,7 +246,7 @@ async def test_malformed_tool_input_names_the_tool(server: FakeServer) -> None:
     await provider.aclose()
 
 
-async def test_403_points_at_the_key(server: FakeServer) -> None:
+async def test_403_points_at_the_key(server: ModelServer) -> None:
     error = {
         "type": "error",
         "error": {"type": "permission_error", "message": "Your API key does not have permission"},
@@ -258,7 +259,7 @@ async def test_403_points_at_the_key(server: FakeServer) -> None:
     assert "does not have permission" in str(info.value)
 
 
-async def test_context_window_is_only_what_the_config_says(server: FakeServer) -> None:
+async def test_context_window_is_only_what_the_config_says(server: ModelServer) -> None:
     assert await anthropic(server).context_window("claude") is None
     assert await anthropic(server, context_window=200_000).context_window("claude") == 200_000
     assert server.requests == []

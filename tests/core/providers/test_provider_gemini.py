@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeserver import FakeServer, Reply, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError, ToolCall, ToolSpec
 from axo_tui.core.providers.gemini import GeminiProvider
+from tests.support.model_server import ModelServer, Reply
+from tests.support.providers import collect
 
 STREAM_PATH = "/v1beta/models/gemini-2.0-flash:streamGenerateContent"
 LOOKUP = ToolSpec(
@@ -44,7 +45,7 @@ def usage(prompt: int, completion: int) -> dict[str, Any]:
     }
 
 
-def gemini(server: FakeServer, **kwargs: Any) -> GeminiProvider:
+def gemini(server: ModelServer, **kwargs: Any) -> GeminiProvider:
     defaults: dict[str, Any] = {
         "model": "gemini-2.0-flash",
         "api_key": "AIza-test",
@@ -57,7 +58,7 @@ def gemini(server: FakeServer, **kwargs: Any) -> GeminiProvider:
     )
 
 
-async def test_streams_text_with_usage_key_and_request_shape(server: FakeServer) -> None:
+async def test_streams_text_with_usage_key_and_request_shape(server: ModelServer) -> None:
     server.reply(
         STREAM_PATH,
         Reply.sse(
@@ -103,7 +104,7 @@ async def test_streams_text_with_usage_key_and_request_shape(server: FakeServer)
 
 
 async def test_function_calls_get_ids_and_tool_results_become_function_responses(
-    server: FakeServer,
+    server: ModelServer,
 ) -> None:
     server.reply(
         STREAM_PATH,
@@ -181,7 +182,7 @@ async def test_function_calls_get_ids_and_tool_results_become_function_responses
     ]
 
 
-async def test_a_blocked_prompt_is_a_clear_error(server: FakeServer) -> None:
+async def test_a_blocked_prompt_is_a_clear_error(server: ModelServer) -> None:
     server.reply(STREAM_PATH, Reply.sse([{"promptFeedback": {"blockReason": "SAFETY"}}]))
     provider = gemini(server)
     with pytest.raises(ProviderError, match=r"blocked \(SAFETY\)"):
@@ -189,7 +190,7 @@ async def test_a_blocked_prompt_is_a_clear_error(server: FakeServer) -> None:
     await provider.aclose()
 
 
-async def test_a_stream_without_finish_reason_is_incomplete(server: FakeServer) -> None:
+async def test_a_stream_without_finish_reason_is_incomplete(server: ModelServer) -> None:
     server.reply(STREAM_PATH, Reply.sse([candidate([{"text": "Bon"}])]))
     provider = gemini(server)
     with pytest.raises(ProviderError, match="ended before the reply was complete") as info:
@@ -198,7 +199,7 @@ async def test_a_stream_without_finish_reason_is_incomplete(server: FakeServer) 
     assert info.value.retryable
 
 
-async def test_400_is_not_retryable_and_quotes_the_api(server: FakeServer) -> None:
+async def test_400_is_not_retryable_and_quotes_the_api(server: ModelServer) -> None:
     error = {
         "error": {
             "code": 400,
@@ -214,7 +215,7 @@ async def test_400_is_not_retryable_and_quotes_the_api(server: FakeServer) -> No
     assert not info.value.retryable
 
 
-async def test_context_window_is_the_input_token_limit(server: FakeServer) -> None:
+async def test_context_window_is_the_input_token_limit(server: ModelServer) -> None:
     server.reply(
         "/v1beta/models/gemini-2.0-flash",
         Reply.json(

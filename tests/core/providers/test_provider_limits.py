@@ -9,12 +9,13 @@ import json
 from typing import Any
 
 import pytest
-from fakeserver import FakeServer, Pause, RecordingSleep, Reply, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.base import ChatRequest, Message, Provider, ProviderError
 from axo_tui.core.providers.registry import build_provider
 from axo_tui.core.providers.retry import DeadlineExceeded, cut_notice
+from tests.support.model_server import ModelServer, Pause, Reply
+from tests.support.providers import RecordingSleep, collect
 
 HI = ChatRequest(model="", messages=(Message("user", "hi"),))
 CHAT = "/v1/chat/completions"
@@ -35,7 +36,7 @@ def sse(parts: Any) -> Reply:
     return Reply(headers={"content-type": "text/event-stream"}, body=parts)
 
 
-def openai(server: FakeServer, sleeps: RecordingSleep, **settings: Any) -> Provider:
+def openai(server: ModelServer, sleeps: RecordingSleep, **settings: Any) -> Provider:
     defaults: dict[str, Any] = {"model": "m", "timeout_secs": 5.0, "max_retries": 2}
     cfg = ProviderConfig(
         name="openai", kind=ProviderKind.OPENAI, base_url=server.url, **{**defaults, **settings}
@@ -54,7 +55,7 @@ async def drain(provider: Provider) -> tuple[list[str], Any]:
 
 
 async def test_a_trickling_reply_fails_at_the_deadline(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     # A chunk every 50 ms never trips the 5 s gap timeout; only a whole-call deadline ends it.
     trickle = itertools.chain.from_iterable(itertools.repeat([sse_text("a"), Pause(0.05)]))
@@ -69,7 +70,7 @@ async def test_a_trickling_reply_fails_at_the_deadline(
 
 
 async def test_a_silent_start_past_the_deadline_goes_to_the_fallback(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     keepalive = itertools.chain.from_iterable(itertools.repeat([b": ping\n\n", Pause(0.05)]))
     server.reply(CHAT, sse(keepalive))
@@ -89,7 +90,7 @@ async def test_a_silent_start_past_the_deadline_goes_to_the_fallback(
 
 
 async def test_a_retry_after_past_the_deadline_is_not_waited_for(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     busy = Reply.json({"error": {"message": "busy"}}, 429, headers={"retry-after": "86400"})
     server.reply(CHAT, busy, busy, busy)
@@ -101,7 +102,7 @@ async def test_a_retry_after_past_the_deadline_is_not_waited_for(
 
 
 async def test_a_model_listing_that_never_ends_is_bounded_by_the_deadline(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     trickle = itertools.chain.from_iterable(itertools.repeat([b" ", Pause(0.05)]))
     endless = Reply(body=itertools.chain([b'{"data": ['], trickle))  # type: ignore[arg-type]
@@ -123,7 +124,7 @@ async def test_a_model_listing_that_never_ends_is_bounded_by_the_deadline(
 
 
 async def test_an_endless_reply_is_cut_at_the_cap_and_says_so(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply(CHAT, sse(itertools.repeat(sse_text("x" * 100))))
     provider = openai(server, sleeps, max_reply_chars=1000)
@@ -136,7 +137,7 @@ async def test_an_endless_reply_is_cut_at_the_cap_and_says_so(
 
 
 async def test_a_reply_under_the_cap_is_untouched(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply(CHAT, sse([sse_text("y" * 999), sse_finish()]))
     provider = openai(server, sleeps, max_reply_chars=1000)
@@ -145,7 +146,7 @@ async def test_a_reply_under_the_cap_is_untouched(
     assert final.finish_reason == "stop"
 
 
-async def test_one_endless_line_is_refused(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_one_endless_line_is_refused(server: ModelServer, sleeps: RecordingSleep) -> None:
     server.reply(CHAT, sse(itertools.chain([b'data: {"x": "'], itertools.repeat(b"z" * 4096))))
     provider = openai(server, sleeps, max_reply_chars=1000)
     with pytest.raises(ProviderError, match="a line of more than"):
@@ -153,7 +154,7 @@ async def test_one_endless_line_is_refused(server: FakeServer, sleeps: Recording
 
 
 async def test_an_event_of_endless_data_lines_is_refused(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply(CHAT, sse(itertools.repeat(b"data: " + b"z" * 100 + b"\n")))
     provider = openai(server, sleeps, max_reply_chars=1000)
@@ -162,7 +163,7 @@ async def test_an_event_of_endless_data_lines_is_refused(
 
 
 async def test_endless_tool_call_arguments_are_refused(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     def fragment(text: str) -> bytes:
         piece = {"index": 0, "id": "c1", "function": {"name": "f", "arguments": text}}
@@ -176,7 +177,7 @@ async def test_endless_tool_call_arguments_are_refused(
 
 
 async def test_a_huge_error_body_is_not_read_to_its_end(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     # 200 KB of error page, then the server hangs: only the start of it may be read.
     page = [b"<html>" + b"oops " * 40_000, Pause(60)]
@@ -188,7 +189,7 @@ async def test_a_huge_error_body_is_not_read_to_its_end(
 
 
 async def test_a_huge_error_message_in_the_stream_is_quoted_short(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     error = {"error": {"message": "bad " * 50_000}}
     server.reply(CHAT, sse([f"data: {json.dumps(error)}\n\n".encode()]))
@@ -199,7 +200,7 @@ async def test_a_huge_error_message_in_the_stream_is_quoted_short(
 
 
 async def test_absurd_usage_figures_are_replaced_by_estimates(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     usage = {"choices": [], "usage": {"prompt_tokens": 10**30, "completion_tokens": -5}}
     server.reply(

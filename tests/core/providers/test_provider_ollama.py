@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeserver import FakeServer, Reply, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.base import (
@@ -16,6 +15,8 @@ from axo_tui.core.providers.base import (
     ToolSpec,
 )
 from axo_tui.core.providers.ollama import OllamaProvider
+from tests.support.model_server import ModelServer, Reply
+from tests.support.providers import collect
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -44,14 +45,14 @@ def done(prompt: int = 26, completion: int = 5, reason: str = "stop") -> dict[st
     }
 
 
-def ollama(server: FakeServer, **kwargs: Any) -> OllamaProvider:
+def ollama(server: ModelServer, **kwargs: Any) -> OllamaProvider:
     cfg = ProviderConfig(
         name="ollama", kind=ProviderKind.OLLAMA, base_url=server.url, model="llama3.2", **kwargs
     )
     return OllamaProvider(cfg)
 
 
-async def test_streams_text_and_reports_real_usage(server: FakeServer) -> None:
+async def test_streams_text_and_reports_real_usage(server: ModelServer) -> None:
     server.reply("/api/chat", Reply.ndjson([chunk("Hel"), chunk("lo!"), done(31, 2)]))
     provider = ollama(server)
     request = ChatRequest(
@@ -82,7 +83,7 @@ async def test_streams_text_and_reports_real_usage(server: FakeServer) -> None:
     }
 
 
-async def test_native_tool_calls_and_tool_results_mapping(server: FakeServer) -> None:
+async def test_native_tool_calls_and_tool_results_mapping(server: ModelServer) -> None:
     call = {"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
     server.reply(
         "/api/chat",
@@ -130,7 +131,7 @@ async def test_native_tool_calls_and_tool_results_mapping(server: FakeServer) ->
     ]
 
 
-async def test_an_error_line_after_the_status_is_a_clear_error(server: FakeServer) -> None:
+async def test_an_error_line_after_the_status_is_a_clear_error(server: ModelServer) -> None:
     server.reply("/api/chat", Reply.ndjson([{"error": "model requires more system memory"}]))
     provider = ollama(server)
     with pytest.raises(ProviderError, match="requires more system memory"):
@@ -138,7 +139,7 @@ async def test_an_error_line_after_the_status_is_a_clear_error(server: FakeServe
     await provider.aclose()
 
 
-async def test_missing_model_says_to_pull_it(server: FakeServer) -> None:
+async def test_missing_model_says_to_pull_it(server: ModelServer) -> None:
     server.reply("/api/chat", Reply.json({"error": "model 'qwen3' not found"}, 404))
     provider = ollama(server)
     with pytest.raises(ProviderError, match=r"run `ollama pull qwen3`") as info:
@@ -148,7 +149,7 @@ async def test_missing_model_says_to_pull_it(server: FakeServer) -> None:
     assert not info.value.retryable
 
 
-async def test_context_window_comes_from_api_show_and_is_cached(server: FakeServer) -> None:
+async def test_context_window_comes_from_api_show_and_is_cached(server: ModelServer) -> None:
     show = {
         "parameters": 'stop "<|eot_id|>"',
         "model_info": {"general.architecture": "llama", "llama.context_length": 131072},
@@ -161,7 +162,7 @@ async def test_context_window_comes_from_api_show_and_is_cached(server: FakeServ
     assert [r.json() for r in server.received("/api/show")] == [{"model": "llama3.2"}]
 
 
-async def test_context_window_is_capped_by_a_configured_num_ctx(server: FakeServer) -> None:
+async def test_context_window_is_capped_by_a_configured_num_ctx(server: ModelServer) -> None:
     show = {
         "parameters": "num_ctx 8192\ntemperature 0.7",
         "model_info": {"general.architecture": "qwen2", "qwen2.context_length": 32768},
@@ -172,14 +173,14 @@ async def test_context_window_is_capped_by_a_configured_num_ctx(server: FakeServ
     await provider.aclose()
 
 
-async def test_configured_context_window_wins_without_a_request(server: FakeServer) -> None:
+async def test_configured_context_window_wins_without_a_request(server: ModelServer) -> None:
     provider = ollama(server, context_window=2048)
     assert await provider.context_window("llama3.2") == 2048
     await provider.aclose()
     assert server.requests == []
 
 
-async def test_list_models_reads_api_tags(server: FakeServer) -> None:
+async def test_list_models_reads_api_tags(server: ModelServer) -> None:
     server.reply(
         "/api/tags",
         Reply.json({"models": [{"name": "llama3.2:latest", "size": 1}, {"name": "qwen3:4b"}]}),
@@ -189,7 +190,7 @@ async def test_list_models_reads_api_tags(server: FakeServer) -> None:
     await provider.aclose()
 
 
-async def test_an_api_key_is_sent_as_a_bearer_token(server: FakeServer) -> None:
+async def test_an_api_key_is_sent_as_a_bearer_token(server: ModelServer) -> None:
     server.reply("/api/chat", Reply.ndjson([chunk("ok"), done()]))
     provider = ollama(server, api_key="proxy-secret")
     await collect(provider, ChatRequest(model="", messages=(Message("user", "hi"),)))

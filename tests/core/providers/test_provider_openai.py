@@ -7,12 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fakeserver import FakeServer, RecordingSleep, Reply, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError, ToolCall, ToolSpec
 from axo_tui.core.providers.openai import OpenAIProvider
 from axo_tui.core.providers.registry import build_provider
+from tests.support.model_server import ModelServer, Reply
+from tests.support.providers import RecordingSleep, collect
 
 SEARCH = ToolSpec(
     "web_search", "Search the web", {"type": "object", "properties": {"q": {"type": "string"}}}
@@ -53,7 +54,7 @@ def openai(base_url: str, **kwargs: Any) -> OpenAIProvider:
 
 @pytest.mark.parametrize("suffix", ["", "/v1", "/v1/"])
 async def test_streams_text_with_usage_auth_and_extra_headers(
-    server: FakeServer, suffix: str
+    server: ModelServer, suffix: str
 ) -> None:
     server.reply(
         "/v1/chat/completions",
@@ -104,7 +105,7 @@ async def test_streams_text_with_usage_auth_and_extra_headers(
     }
 
 
-async def test_no_authorization_header_without_an_api_key(server: FakeServer) -> None:
+async def test_no_authorization_header_without_an_api_key(server: ModelServer) -> None:
     server.reply("/v1/chat/completions", Reply.sse([delta({"content": "x"}, "stop")], done=True))
     provider = openai(server.url)
     await collect(provider, HI)
@@ -112,7 +113,7 @@ async def test_no_authorization_header_without_an_api_key(server: FakeServer) ->
     assert "authorization" not in server.requests[0].headers
 
 
-async def test_tool_call_arguments_split_across_chunks_are_reassembled(server: FakeServer) -> None:
+async def test_tool_call_arguments_split_across_chunks_are_reassembled(server: ModelServer) -> None:
     def call_piece(index: int, arguments: str, **first: str) -> dict[str, Any]:
         function: dict[str, Any] = {"arguments": arguments}
         if "name" in first:
@@ -182,7 +183,7 @@ async def test_tool_call_arguments_split_across_chunks_are_reassembled(server: F
     ]
 
 
-async def test_malformed_tool_arguments_name_the_tool(server: FakeServer) -> None:
+async def test_malformed_tool_arguments_name_the_tool(server: ModelServer) -> None:
     piece = {"index": 0, "id": "c1", "function": {"name": "web_search", "arguments": '{"q": '}}
     server.reply(
         "/v1/chat/completions",
@@ -194,7 +195,7 @@ async def test_malformed_tool_arguments_name_the_tool(server: FakeServer) -> Non
     await provider.aclose()
 
 
-async def test_malformed_sse_data_is_a_clear_error(server: FakeServer) -> None:
+async def test_malformed_sse_data_is_a_clear_error(server: ModelServer) -> None:
     server.reply("/v1/chat/completions", Reply.sse([b"data: {not json}\n\n"]))
     provider = openai(server.url)
     with pytest.raises(ProviderError, match="openai: the server sent malformed JSON"):
@@ -203,7 +204,7 @@ async def test_malformed_sse_data_is_a_clear_error(server: FakeServer) -> None:
 
 
 async def test_missing_usage_and_done_are_tolerated_when_a_finish_reason_came(
-    server: FakeServer,
+    server: ModelServer,
 ) -> None:
     # llama.cpp-style: no usage chunk, no [DONE]; the finish_reason proves the reply is whole.
     server.reply("/v1/chat/completions", Reply.sse([delta({"content": "x" * 35}, "stop")]))
@@ -214,7 +215,7 @@ async def test_missing_usage_and_done_are_tolerated_when_a_finish_reason_came(
     assert final.usage.prompt_tokens == provider.count_tokens(HI.messages, ())
 
 
-async def test_a_stream_without_end_is_incomplete_and_retryable(server: FakeServer) -> None:
+async def test_a_stream_without_end_is_incomplete_and_retryable(server: ModelServer) -> None:
     server.reply("/v1/chat/completions", Reply.sse([delta({"content": "Hel"})]))
     provider = openai(server.url)
     with pytest.raises(ProviderError, match="ended before the reply was complete") as info:
@@ -223,7 +224,7 @@ async def test_a_stream_without_end_is_incomplete_and_retryable(server: FakeServ
     assert info.value.retryable
 
 
-async def test_an_error_event_mid_stream(server: FakeServer) -> None:
+async def test_an_error_event_mid_stream(server: ModelServer) -> None:
     server.reply(
         "/v1/chat/completions",
         Reply.sse([{"error": {"message": "Provider returned error", "code": 502}}]),
@@ -234,7 +235,7 @@ async def test_an_error_event_mid_stream(server: FakeServer) -> None:
     await provider.aclose()
 
 
-async def test_401_says_to_check_the_key(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_401_says_to_check_the_key(server: ModelServer, sleeps: RecordingSleep) -> None:
     # OpenRouter-style base URL: the version segment is inside the path already.
     cfg = ProviderConfig(
         name="openrouter",
@@ -257,7 +258,7 @@ async def test_401_says_to_check_the_key(server: FakeServer, sleeps: RecordingSl
 
 
 async def test_5xx_then_success_through_the_registry(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply(
         "/v1/chat/completions",
@@ -272,7 +273,7 @@ async def test_5xx_then_success_through_the_registry(
     assert len(sleeps.calls) == 1
 
 
-async def test_context_window_from_the_models_listing(server: FakeServer) -> None:
+async def test_context_window_from_the_models_listing(server: ModelServer) -> None:
     listing = {
         "data": [{"id": "other", "max_model_len": 1}, {"id": "qwen", "max_model_len": 32768}]
     }
@@ -286,7 +287,7 @@ async def test_context_window_from_the_models_listing(server: FakeServer) -> Non
     await provider.aclose()
 
 
-async def test_context_window_is_none_when_the_server_cannot_say(server: FakeServer) -> None:
+async def test_context_window_is_none_when_the_server_cannot_say(server: ModelServer) -> None:
     server.reply("/v1/models", Reply.json({"error": "nope"}, 404))
     provider = openai(server.url)
     assert await provider.context_window("gpt-4o") is None
@@ -303,7 +304,7 @@ def test_tool_message_arguments_are_serialised_as_json_text() -> None:
 
 
 async def test_a_server_refusing_stream_options_is_asked_again_without_them(
-    server: FakeServer,
+    server: ModelServer,
 ) -> None:
     # Mistral's strict validation, verbatim in shape.
     refusal = {

@@ -7,7 +7,6 @@ import base64
 from pathlib import Path
 
 import pytest
-from fakeserver import FakeServer, Reply, closed_port, collect
 
 from axo_tui.core.base.redact import redact_secrets
 from axo_tui.core.config import ConfigError, load_config
@@ -16,6 +15,8 @@ from axo_tui.core.doctor import DoctorOptions, run_doctor_async
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError
 from axo_tui.core.providers.openai import OpenAIProvider
 from axo_tui.core.runtime.runtime import Runtime
+from tests.support.model_server import ModelServer, Reply, closed_port
+from tests.support.providers import collect
 
 SECRET = "hunter2-s3cret"
 HI = ChatRequest(model="m", messages=(Message("user", "hi"),))
@@ -42,7 +43,7 @@ def test_redact_secrets(text: str, shown: str) -> None:
     assert redact_secrets(text) == shown
 
 
-async def test_an_http_error_does_not_show_the_password(server: FakeServer) -> None:
+async def test_an_http_error_does_not_show_the_password(server: ModelServer) -> None:
     server.reply("/v1/chat/completions", Reply.json({"error": {"message": "nope"}}, 401))
     cfg = ProviderConfig(name="proxy", kind=ProviderKind.OPENAI, base_url=with_userinfo(server.url))
     provider = OpenAIProvider(cfg)
@@ -95,7 +96,7 @@ async def test_the_doctor_does_not_show_the_password(tmp_path: Path) -> None:
 
 
 async def test_nothing_the_runtime_writes_holds_the_password(
-    server: FakeServer, tmp_path: Path
+    server: ModelServer, tmp_path: Path
 ) -> None:
     # The server echoes the URL it was called at, credentials and all, as some proxies do.
     echo = {"error": {"message": f"bad gateway for {with_userinfo(server.url)}/v1"}}

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakeserver import Cut, FakeServer, Pause, RecordingSleep, Reply, closed_port, collect
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
 from axo_tui.core.providers.base import ChatRequest, Message, Provider, ProviderError
 from axo_tui.core.providers.ollama import OllamaProvider
 from axo_tui.core.providers.registry import build_provider
 from axo_tui.core.providers.retry import RetryingProvider, RetryPolicy, parse_retry_after
+from tests.support.model_server import Cut, ModelServer, Pause, Reply, closed_port
+from tests.support.providers import RecordingSleep, collect
 
 REQUEST = ChatRequest(model="", messages=(Message("user", "hi"),))
 
@@ -37,7 +38,7 @@ def build(cfg: ProviderConfig, sleeps: RecordingSleep, *others: ProviderConfig) 
     return build_provider(cfg, all_providers=everything, sleep=sleeps)
 
 
-async def test_a_500_is_retried_then_succeeds(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_a_500_is_retried_then_succeeds(server: ModelServer, sleeps: RecordingSleep) -> None:
     server.reply("/api/chat", Reply.json({"error": "boom"}, 500), OK)
     provider = build(config(server.url), sleeps)
     deltas, final = await collect(provider, REQUEST)
@@ -48,7 +49,7 @@ async def test_a_500_is_retried_then_succeeds(server: FakeServer, sleeps: Record
     assert 0 <= sleeps.calls[0] <= 0.5  # full jitter below the first backoff step
 
 
-async def test_429_retry_after_is_honoured(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_429_retry_after_is_honoured(server: ModelServer, sleeps: RecordingSleep) -> None:
     limited = Reply.json({"error": "slow down"}, 429, headers={"retry-after": "7"})
     server.reply("/api/chat", limited, OK)
     provider = build(config(server.url), sleeps)
@@ -58,7 +59,7 @@ async def test_429_retry_after_is_honoured(server: FakeServer, sleeps: Recording
     assert sleeps.calls == [7.0]
 
 
-async def test_retry_after_is_capped(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_retry_after_is_capped(server: ModelServer, sleeps: RecordingSleep) -> None:
     limited = Reply.json({"error": "slow down"}, 429, headers={"retry-after": "86400"})
     server.reply("/api/chat", limited, OK)
     provider = build(config(server.url), sleeps)
@@ -87,7 +88,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 async def test_a_stalled_stream_times_out_is_retried_then_fails(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     # Blank lines keep the socket busy (httpx's read timeout never fires) but carry no chunk.
     stalled = Reply.ndjson([b"\n", Pause(0.15), b"\n", Pause(0.15), b"\n", Pause(5)])
@@ -107,7 +108,7 @@ async def test_a_stalled_stream_times_out_is_retried_then_fails(
 
 
 async def test_a_silent_socket_hits_the_read_timeout(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     silent = Reply.ndjson([Pause(5)])
     server.reply("/api/chat", silent, silent)
@@ -128,7 +129,7 @@ async def test_a_silent_socket_hits_the_read_timeout(
 
 
 async def test_a_cut_after_output_is_not_retried(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply("/api/chat", Reply.ndjson([text("Hello"), Pause(0.05), Cut()]), OK)
     provider = build(config(server.url), sleeps)
@@ -143,7 +144,7 @@ async def test_a_cut_after_output_is_not_retried(
     assert sleeps.calls == []
 
 
-async def test_a_cut_before_output_is_retried(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_a_cut_before_output_is_retried(server: ModelServer, sleeps: RecordingSleep) -> None:
     server.reply("/api/chat", Reply.ndjson([Cut()]), OK)
     provider = build(config(server.url), sleeps)
     _, final = await collect(provider, REQUEST)
@@ -153,7 +154,7 @@ async def test_a_cut_before_output_is_retried(server: FakeServer, sleeps: Record
 
 
 async def test_a_body_ending_without_done_counts_as_a_cut(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     # Connection-delimited body: the cut looks like a clean end, only `done` is missing.
     server.reply("/api/chat", Reply.ndjson([], framing="close"), OK)
@@ -164,7 +165,7 @@ async def test_a_body_ending_without_done_counts_as_a_cut(
     assert len(server.requests) == 2
 
 
-async def test_malformed_json_is_a_clear_error(server: FakeServer, sleeps: RecordingSleep) -> None:
+async def test_malformed_json_is_a_clear_error(server: ModelServer, sleeps: RecordingSleep) -> None:
     server.reply("/api/chat", Reply.ndjson([b'{"message": {"content": "Hi"\n']), OK)
     provider = build(config(server.url), sleeps)
     with pytest.raises(ProviderError, match=r"ollama: the server sent malformed JSON") as info:
@@ -175,7 +176,7 @@ async def test_malformed_json_is_a_clear_error(server: FakeServer, sleeps: Recor
 
 
 async def test_401_is_not_retried_and_points_at_the_api_key(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply("/api/chat", Reply.json({"error": "unauthorized"}, 401), OK)
     provider = build(config(server.url, name="homelab", api_key="wrong"), sleeps)
@@ -202,7 +203,7 @@ async def test_connection_refused_is_retried_then_named(sleeps: RecordingSleep) 
 
 
 async def test_the_last_error_names_status_url_and_attempts(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     busy = Reply.json({"error": "overloaded"}, 503)
     server.reply("/api/chat", busy, busy, busy)
@@ -217,7 +218,7 @@ async def test_the_last_error_names_status_url_and_attempts(
 
 
 async def test_fallback_takes_over_after_the_primary_exhausts_retries(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply("/api/chat", OK)
     primary = config(f"http://127.0.0.1:{closed_port()}", name="primary", fallback="backup")
@@ -232,7 +233,7 @@ async def test_fallback_takes_over_after_the_primary_exhausts_retries(
 
 
 async def test_fallback_is_not_used_for_a_non_retryable_error(
-    server: FakeServer, sleeps: RecordingSleep
+    server: ModelServer, sleeps: RecordingSleep
 ) -> None:
     server.reply("/api/chat", Reply.json({"error": "bad key"}, 403), OK)
     primary = config(server.url, name="primary", fallback="backup")

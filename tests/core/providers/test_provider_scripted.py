@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fakeserver import collect
-
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind, ScriptedStep
 from axo_tui.core.providers.base import ChatRequest, Message, ToolCall, complete
 from axo_tui.core.providers.registry import build_provider
 from axo_tui.core.providers.scripted import ScriptedProvider, split_words
+from tests.support.providers import collect
 
 
 def scripted(**kwargs: object) -> ScriptedProvider:
