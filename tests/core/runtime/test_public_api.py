@@ -14,7 +14,7 @@ from axo_tui.core.runtime.agent_turn import TurnOutcome, TurnRequest
 from axo_tui.core.runtime.backend import ActivationBackend, BackendServices
 from axo_tui.core.runtime.build import build_runtime, open_state
 from axo_tui.core.runtime.runtime import RunError
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
 
 
 class Shouting:
@@ -123,3 +123,37 @@ async def test_subscribe_and_watch_hear_the_runs_events(tmp_path: Path) -> None:
     assert heard[0] == "run.started" and heard[-1] == "run.completed"
     assert heard.count("run.started") == 1  # stopped before the second run
     assert [event.kind for event in completed] == ["run.completed", "run.completed"]
+
+
+def test_forget_memory_clears_the_agents_tiers_and_keeps_the_teams(tmp_path: Path) -> None:
+    from axo_tui.core.config.schema import CoreBlockSpec, MemorySettings
+    from axo_tui.core.memory.service import AgentMemory
+
+    blocks = (CoreBlockSpec("notes", value="start"),)
+    pal = agent("pal", memory=MemorySettings(core_blocks=blocks))
+    state_dir = tmp_path / ".axo"
+    memory = AgentMemory(state_dir)
+    memory.record("pal", "turn", {"input": "hi"})
+    memory.record("other", "turn", {"input": "hi"})
+    memory.remember_exchange(pal, user="u", reply="r", session_id="s", run_id=None)
+    memory.spool.flush()
+    state = open_state(state_dir)
+    try:
+        assert state.edit_memory(pal, "notes", "changed").changed
+        assert not state.edit_memory(pal, "notes", "changed").changed
+        with pytest.raises(ValueError, match="cannot go with `before`"):
+            state.forget_memory(pal, before=dt.date.today(), core=True)
+        report = state.forget_memory(pal, core=True)
+        assert report.to_dict() == {
+            "agent": "pal",
+            "recall": 1,
+            "activity_days": 1,
+            "summaries": 0,
+            "core_reset": True,
+        }
+        view = state.memory_of(pal)
+        assert view.recall is not None and view.recall.queued == 0
+        assert view.activity_days == () and state.memory_block(pal, "notes") == "start"
+        assert AgentMemory(state_dir).log.days("other") != []  # another agent's log stays
+    finally:
+        state.close()
