@@ -1,1 +1,1 @@
-"""Vocabulary every layer shares: JSON, the local day, redaction, terminal text."""
+"""Vocabulary every layer shares: ids, JSON, the local day, redaction, terminal text."""

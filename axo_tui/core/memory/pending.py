@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.base import jsonfast
+from axo_tui.core.base.ids import random_hex
 from axo_tui.core.memory.deferred_lines import (
     DeferredLines,
     open_for_appending,
@@ -41,7 +42,6 @@ from axo_tui.core.memory.deferred_lines import (
     whole_lines,
 )
 from axo_tui.core.memory.semantic import PendingMemory
-from axo_tui.core.runtime.runs import random_hex
 from axo_tui.core.store.private_files import private_dir
 
 ROTATE_LINES = 4096

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,16 +40,17 @@ from axo_tui.core.memory.semantic import (
 from axo_tui.core.memory.summary import Ask, Fit, SummaryStore, compact_with_summary
 from axo_tui.core.memory.tools import RECALL_TOOL_NAMES, memory_tools
 from axo_tui.core.providers.base import Message, ToolSpec
-from axo_tui.core.runtime.consolidation import SESSION_PREFIX as CONSOLIDATION_SESSION
 from axo_tui.core.tools import Tool, ToolRegistry
 
 if TYPE_CHECKING:
     from axo_tui.core.embeddings.base import Embedder
-    from axo_tui.core.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+CONSOLIDATION_SESSION_PREFIX = "consolidation:"
+"""Consolidation turns run in sessions named so: their exchanges are not stored for recall,
+and consolidation never reviews its own activity."""
 RECALL_HIT_CHARS = 600
 """A passively injected memory is cut here: recall is a pointer, recall_search gives more."""
 EXCHANGE_CHARS = 4000
@@ -250,7 +251,7 @@ class AgentMemory:
         agent never gets the same memory twice from its two collections."""
         if not (user.strip() or reply.strip()):
             return
-        if session_id.startswith(CONSOLIDATION_SESSION):
+        if session_id.startswith(CONSOLIDATION_SESSION_PREFIX):
             return  # a digest of activity already stored: recalling it would only duplicate
         text = f"user: {user.strip()}\nassistant: {reply.strip()}"[:EXCHANGE_CHARS]
         meta: dict[str, str | float | int | bool] = {
@@ -451,12 +452,11 @@ class AgentMemory:
         if task is not None and not task.done():
             await task
 
-    def start_consolidation(self, runtime: Runtime) -> None:
-        """Consolidate idle agents in the background until `aclose` (see `consolidation`)."""
-        from axo_tui.core.runtime.consolidation import Consolidator
-
+    def start_consolidation(self, consolidate: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `consolidate` (the runtime's loop that consolidates idle agents) in the
+        background until `aclose`, which stops it before the last memories are stored."""
         if self._consolidation is None or self._consolidation.done():
-            self._consolidation = asyncio.ensure_future(Consolidator(runtime).run_forever())
+            self._consolidation = asyncio.ensure_future(consolidate())
 
     async def aclose(self) -> None:
         consolidation, self._consolidation = self._consolidation, None

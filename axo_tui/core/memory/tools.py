@@ -13,16 +13,18 @@ runs with, even while a hot reload swaps the project's config.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from axo_tui.core.config.schema import AgentConfig
-from axo_tui.core.memory.activity_log import ActivityLogError, parse_range, render_entries
-from axo_tui.core.memory.core_blocks import CoreMemoryError
-from axo_tui.core.memory.semantic import SemanticMemoryError
+from axo_tui.core.memory.activity_log import (
+    ActivityLog,
+    ActivityLogError,
+    parse_range,
+    render_entries,
+)
+from axo_tui.core.memory.core_blocks import CoreMemory, CoreMemoryError
+from axo_tui.core.memory.semantic import RecallHit, SemanticMemoryError
 from axo_tui.core.tools import Tool, ToolContext, ToolError
-
-if TYPE_CHECKING:
-    from axo_tui.core.memory.service import AgentMemory
 
 MAX_K = 20
 """recall_search returns at most this many memories, whatever `k` asks for."""
@@ -46,7 +48,21 @@ def _text(arguments: dict[str, Any], name: str, *, allow_empty: bool = False) ->
     return value
 
 
-def memory_tools(memory: AgentMemory) -> tuple[Tool, ...]:
+class ToolMemory(Protocol):
+    """The tiers the tools reach (the memory service, which builds them, implements it)."""
+
+    @property
+    def core(self) -> CoreMemory: ...
+
+    @property
+    def log(self) -> ActivityLog: ...
+
+    async def search(self, agent_id: str, query: str, k: int) -> list[RecallHit]: ...
+
+    def format_hit(self, hit: RecallHit, *, limit: int = ...) -> str: ...
+
+
+def memory_tools(memory: ToolMemory) -> tuple[Tool, ...]:
     """The memory tools bound to one memory service."""
 
     async def append(context: ToolContext, arguments: dict[str, Any]) -> str:

@@ -14,17 +14,29 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from axo_tui.core.config.schema import Config, ProactiveConfig, SkillConfig, TriggerType
+from axo_tui.core.base.ids import new_id
+from axo_tui.core.config.schema import (
+    AgentConfig,
+    Config,
+    ProactiveConfig,
+    SkillConfig,
+    TriggerType,
+)
+from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
 from axo_tui.core.runtime.agent_turn import TurnRequest
-from axo_tui.core.runtime.lattice import PheromoneField, canonical_signal
-from axo_tui.core.runtime.runs import ActivationResult, RunResult, new_id
-
-if TYPE_CHECKING:
-    from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.lattice import Deposit, PheromoneField, canonical_signal
+from axo_tui.core.runtime.runs import (
+    ActivationResult,
+    RunBook,
+    RunError,
+    RunResult,
+    unknown_name,
+)
 
 DEFAULT_AMBIENT_GUARD = 32
 """Activations one skill or signal run may make before further reactions are refused."""
@@ -46,8 +58,27 @@ class _AmbientRun:
     refused: list[str] = field(default_factory=list)
 
 
+class AmbientHost(RunBook, Protocol):
+    """What the router needs of the runtime that owns it (the Runtime implements it)."""
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, RunResult]) -> asyncio.Task[RunResult]: ...
+
+    def agent_config(self, agent_id: str) -> AgentConfig: ...
+
+    async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult: ...
+
+    async def run_agent(
+        self, agent_id: str, input_text: str, *, run_kind: str = ..., trigger: str = ...
+    ) -> RunResult: ...
+
+    async def run_workflow(self, workflow_id: str, input_text: str) -> RunResult: ...
+
+
 class AmbientRouter:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AmbientHost) -> None:
         self._runtime = runtime
         self.field = PheromoneField()
         self._skill_listeners: dict[str, list[tuple[str, SkillConfig]]] = {}
@@ -86,13 +117,11 @@ class AmbientRouter:
 
     # --------------------------------------------------------------- entry points
     async def fire_skill(self, skill_id: str, input_text: str) -> RunResult:
-        from axo_tui.core.runtime.runtime import RunError, _unknown
-
         config = self._require_config()
         try:
             skill = config.skill(skill_id)
         except KeyError:
-            raise RunError(_unknown("skill", skill_id, [s.id for s in config.skills])) from None
+            raise RunError(unknown_name("skill", skill_id, [s.id for s in config.skills])) from None
         if not skill.agents:
             raise RunError(f"skill '{skill_id}' has no agents to run it (set `agents:`)")
         run = self._open_run("skill", skill_id, input_text)
@@ -117,7 +146,7 @@ class AmbientRouter:
     # ---------------------------------------------------------------- run plumbing
     def _open_run(self, kind: str, target: str, input_text: str) -> _AmbientRun:
         run = _AmbientRun(new_id(), DEFAULT_AMBIENT_GUARD)
-        self._runtime._begin_run(run.run_id, kind, target, input_text)
+        self._runtime.begin_run(run.run_id, kind, target, input_text)
         self._runs[run.run_id] = run
         return run
 
@@ -141,7 +170,7 @@ class AmbientRouter:
         errors = {r.agent_id: r.error or "failed" for _, r, _ in ordered if not r.ok}
         for agent_id in run.refused:
             errors.setdefault(agent_id, f"refused: run reached {run.guard} activations")
-        return await self._runtime._end_run(
+        return await self._runtime.end_run(
             run.run_id,
             kind,
             target,
@@ -179,14 +208,14 @@ class AmbientRouter:
     ) -> None:
         runtime = self._runtime
         request = TurnRequest(
-            agent=runtime._agent(agent_id),
+            agent=runtime.agent_config(agent_id),
             input=input_text,
             activation_id=new_id(),
             session_id=f"run:{run.run_id}:{agent_id}",
             run_id=run.run_id,
             task=skill.prompt,
         )
-        result = await runtime._activate(request, trigger=f"skill:{skill.id}")
+        result = await runtime.activate(request, trigger=f"skill:{skill.id}")
         triggered = False
         if result.ok:
             for signal in skill.emits:
@@ -220,10 +249,7 @@ class AmbientRouter:
         self._proactive(signal, payload)
         return started
 
-    def _announce(self, run_id: str | None, agent_id: str, signal: str, deposit: object) -> None:
-        from axo_tui.core.runtime.lattice import Deposit
-
-        assert isinstance(deposit, Deposit)
+    def _announce(self, run_id: str | None, agent_id: str, signal: str, deposit: Deposit) -> None:
         if not self._runtime.bus.wanted(LatticeSignal):
             return  # not journaled: with no viewer attached, nobody would see it
         self._runtime.bus.emit(

@@ -21,20 +21,18 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from axo_tui.core.config.schema import AgentConfig, Config
+from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import RuntimeNotice
 from axo_tui.core.memory.activity_log import DayRange, render_entries
 from axo_tui.core.memory.files import write_json_atomic
-
-if TYPE_CHECKING:
-    from axo_tui.core.config.schema import AgentConfig
-    from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.memory.service import CONSOLIDATION_SESSION_PREFIX, AgentMemory
+from axo_tui.core.runtime.runs import RunResult
 
 log = logging.getLogger(__name__)
 
-SESSION_PREFIX = "consolidation:"
-"""Consolidation turns run in sessions named so; their own activity is never reviewed."""
 TICK_SECS = 30.0
 MAX_REVIEW_CHARS = 8_000
 
@@ -74,10 +72,46 @@ class ConsolidationReport:
         return f"consolidated {self.agent_id}: {parts}"
 
 
+class AgentActivity(Protocol):
+    """An agent's turns in flight (the Runtime's AgentStatus)."""
+
+    @property
+    def running(self) -> int: ...
+
+    @property
+    def waiting(self) -> int: ...
+
+
+class ConsolidationHost(Protocol):
+    """What consolidation needs of the runtime it runs in (the Runtime implements it)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def memory(self) -> AgentMemory: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    def status(self, agent_id: str) -> AgentActivity: ...
+
+    async def run_agent(
+        self,
+        agent_id: str,
+        input_text: str,
+        *,
+        session_id: str | None = ...,
+        task: str = ...,
+        run_kind: str = ...,
+        trigger: str = ...,
+    ) -> RunResult: ...
+
+
 class Consolidator:
     """Finds idle agents with new activity and runs their consolidation turn."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ConsolidationHost) -> None:
         self._runtime = runtime
         self._path = runtime.memory.state_dir / "memory" / "consolidation.json"
         self._lock = asyncio.Lock()
@@ -131,7 +165,7 @@ class Consolidator:
         result = await self._runtime.run_agent(
             agent.id,
             review,
-            session_id=f"{SESSION_PREFIX}{agent.id}:{dt.date.today().isoformat()}",
+            session_id=f"{CONSOLIDATION_SESSION_PREFIX}{agent.id}:{dt.date.today().isoformat()}",
             task=TASK,
             run_kind="consolidation",
             trigger="consolidation",
@@ -174,7 +208,7 @@ class Consolidator:
         entries: list[dict[str, Any]] = [
             entry
             for entry in log_.read(agent_id, window)
-            if not str(entry.get("session_id") or "").startswith(SESSION_PREFIX)
+            if not str(entry.get("session_id") or "").startswith(CONSOLIDATION_SESSION_PREFIX)
             and _timestamp(entry) > since
         ]
         if not entries:

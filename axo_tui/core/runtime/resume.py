@@ -39,20 +39,23 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from axo_tui.core.events.catalog import RunStarted, RuntimeNotice
 from axo_tui.core.base.errors import AxoError
+from axo_tui.core.base.ids import new_id
+from axo_tui.core.config.schema import AgentConfig, WorkflowConfig
+from axo_tui.core.events.bus import EventBus
+from axo_tui.core.events.catalog import RunStarted, RuntimeNotice
 from axo_tui.core.runtime.agent_turn import TurnRequest
-from axo_tui.core.runtime.lattice import NodeState
-from axo_tui.core.runtime.runs import RunResult, new_id
-from axo_tui.core.store.journal import ActivationRecord, JournalError, RunRecord
+from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
+from axo_tui.core.runtime.runs import RunBook, RunError, RunResult
+from axo_tui.core.runtime.session_turns import SessionTurns
+from axo_tui.core.store.journal import ActivationRecord, Journal, JournalError, RunRecord
 from axo_tui.core.store.private_files import private_dir
-
-if TYPE_CHECKING:
-    from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,47 @@ RESUME_AT_ONCE = 2
 """Resumed runs driven at the same time: ten crashed research runs must not start together
 on a two-core box; the others wait their turn."""
 STOPPED_BY_USER = "stopped by the user (Ctrl+C); `axo runs resume` runs it again"
+
+
+class ResumeHost(RunBook, Protocol):
+    """What resuming needs of the runtime it resumes runs in (the Runtime implements it)."""
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def tools(self) -> ToolRegistry: ...
+
+    @property
+    def session_turns(self) -> SessionTurns: ...
+
+    def agent_config(self, agent_id: str) -> AgentConfig: ...
+
+    def plan_workflow(
+        self, workflow_id: str
+    ) -> tuple[WorkflowConfig, dict[str, AgentConfig], WorkflowRunState]: ...
+
+    async def continue_workflow(
+        self,
+        run_id: str,
+        workflow: WorkflowConfig,
+        agents: Mapping[str, AgentConfig],
+        state: WorkflowRunState,
+        input_text: str,
+        *,
+        fresh: bool = False,
+    ) -> RunResult: ...
+
+    async def run_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult: ...
 
 
 # --------------------------------------------------------------------------- ownership
@@ -139,7 +183,7 @@ class StoppedRuns:
     interrupted: list[RunRecord]
 
 
-def stopped_runs(runtime: Runtime) -> StoppedRuns:
+def stopped_runs(runtime: ResumeHost) -> StoppedRuns:
     journal = runtime.journal
     crashed = [
         run
@@ -150,7 +194,7 @@ def stopped_runs(runtime: Runtime) -> StoppedRuns:
     return StoppedRuns(crashed, interrupted)
 
 
-async def interrupt_runs(runtime: Runtime, reason: str = STOPPED_BY_USER) -> list[str]:
+async def interrupt_runs(runtime: ResumeHost, reason: str = STOPPED_BY_USER) -> list[str]:
     """Record every run this runtime drives as `interrupted`: it was stopped on purpose, not
     cut by a crash, so no start-up resumes it by itself. Its running activations end
     `interrupted` (the resume runs them again). Call once the runs' tasks are cancelled.
@@ -164,7 +208,7 @@ async def interrupt_runs(runtime: Runtime, reason: str = STOPPED_BY_USER) -> lis
         for activation in activations:
             if activation.status == "running":
                 journal.finish_activation(activation.id, "interrupted", None, reason)
-        await runtime._end_run(
+        await runtime.end_run(
             run.id,
             run.kind,
             run.target,
@@ -178,7 +222,7 @@ async def interrupt_runs(runtime: Runtime, reason: str = STOPPED_BY_USER) -> lis
     return stopped
 
 
-async def cancel_stopped_run(runtime: Runtime, run_id: str) -> RunResult:
+async def cancel_stopped_run(runtime: ResumeHost, run_id: str) -> RunResult:
     """Cancel a run no live process drives (crashed or interrupted): it ends `cancelled` and
     is never resumed. Its unfinished activations end `cancelled`.
 
@@ -205,7 +249,7 @@ async def cancel_stopped_run(runtime: Runtime, run_id: str) -> RunResult:
         if activation.status == "running":
             journal.finish_activation(activation.id, "cancelled", None, "cancelled")
         errors[activation.agent_id] = "cancelled before it finished"
-    return await runtime._end_run(
+    return await runtime.end_run(
         record.id,
         record.kind,
         record.target,
@@ -228,7 +272,7 @@ def _open_attempts(activations: list[ActivationRecord]) -> list[ActivationRecord
 
 # ------------------------------------------------------------------------------ resume
 async def resume_unfinished(
-    runtime: Runtime, *, include_interrupted: bool = False, at_once: int = RESUME_AT_ONCE
+    runtime: ResumeHost, *, include_interrupted: bool = False, at_once: int = RESUME_AT_ONCE
 ) -> list[RunResult]:
     """Resume the runs a crash left unfinished (and, asked to, the interrupted ones),
     `at_once` at a time, oldest first in the result. Says what it resumes, and what it
@@ -257,7 +301,7 @@ async def resume_unfinished(
 
 
 def _announce(
-    runtime: Runtime, stopped: StoppedRuns, count: int, include_interrupted: bool, at_once: int
+    runtime: ResumeHost, stopped: StoppedRuns, count: int, include_interrupted: bool, at_once: int
 ) -> None:
     parts = []
     if count:
@@ -287,7 +331,7 @@ class InterruptedTurn:
     """When its first attempt started: the session's messages from then on belong to it."""
 
 
-def interrupted_turn(runtime: Runtime, session_id: str) -> InterruptedTurn | None:
+def interrupted_turn(runtime: ResumeHost, session_id: str) -> InterruptedTurn | None:
     """The interrupted turn that this runtime reruns, or would rerun, in `session_id`.
 
     Runs a live process owns are not ours to announce, and neither is a turn that will not
@@ -310,7 +354,7 @@ def interrupted_turn(runtime: Runtime, session_id: str) -> InterruptedTurn | Non
     return None
 
 
-def _moved_on(runtime: Runtime, session_id: str, since: float) -> bool:
+def _moved_on(runtime: ResumeHost, session_id: str, since: float) -> bool:
     """More than the interrupted turn's own user message arrived since it started."""
     return runtime.journal.session_roles_since(session_id, since).count("user") > 1
 
@@ -319,7 +363,7 @@ class RunResumeError(AxoError):
     """A run cannot be resumed (unknown, finished, or owned by a live process)."""
 
 
-async def resume_run(runtime: Runtime, run_id: str) -> RunResult:
+async def resume_run(runtime: ResumeHost, run_id: str) -> RunResult:
     """Continue one unfinished run to its end under its own run id.
 
     Raises:
@@ -367,7 +411,7 @@ async def resume_run(runtime: Runtime, run_id: str) -> RunResult:
     )
 
 
-def _interrupt(runtime: Runtime, activation: ActivationRecord, reason: str) -> None:
+def _interrupt(runtime: ResumeHost, activation: ActivationRecord, reason: str) -> None:
     risky = _unsafe_tool_calls(runtime, activation) if "again" in reason else []
     if risky:
         # The rerun starts the turn over, so these may happen twice: say so where people
@@ -385,7 +429,7 @@ def _interrupt(runtime: Runtime, activation: ActivationRecord, reason: str) -> N
     )
 
 
-def _unsafe_tool_calls(runtime: Runtime, activation: ActivationRecord) -> list[str]:
+def _unsafe_tool_calls(runtime: ResumeHost, activation: ActivationRecord) -> list[str]:
     """The interrupted attempt's calls of tools not declared idempotent (`Tool.idempotent`);
     a tool the registry does not know (any more) counts as unsafe."""
     calls = []
@@ -400,12 +444,10 @@ def _unsafe_tool_calls(runtime: Runtime, activation: ActivationRecord) -> list[s
 
 
 async def _resume_workflow(
-    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
+    runtime: ResumeHost, record: RunRecord, activations: list[ActivationRecord]
 ) -> RunResult:
-    from axo_tui.core.runtime.runtime import RunError
-
     try:
-        workflow, agents, state = runtime._plan_workflow(record.target)
+        workflow, agents, state = runtime.plan_workflow(record.target)
     except RunError as exc:
         return await _give_up(
             runtime, record, activations, f"the workflow cannot be resumed: {exc}"
@@ -428,20 +470,18 @@ async def _resume_workflow(
             state.states[agent_id] = NodeState.FAILED
             state.errors[agent_id] = activation.error or "failed"
             state.activations += 1
-    return await runtime._continue_workflow(record.id, workflow, agents, state, record.input)
+    return await runtime.continue_workflow(record.id, workflow, agents, state, record.input)
 
 
 async def _resume_turn(
-    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord]
+    runtime: ResumeHost, record: RunRecord, activations: list[ActivationRecord]
 ) -> RunResult:
-    from axo_tui.core.runtime.runtime import RunError
-
     finished = [a for a in activations if a.status in ("completed", "failed")]
     if finished:
         # The turn ended but the run was not closed: close it with the journaled outcome.
         last = finished[-1]
         ok = last.status == "completed"
-        return await runtime._end_run(
+        return await runtime.end_run(
             record.id,
             record.kind,
             record.target,
@@ -453,7 +493,7 @@ async def _resume_turn(
             activations=1,
         )
     try:
-        agent = runtime._agent(record.target)
+        agent = runtime.agent_config(record.target)
     except RunError as exc:
         return await _give_up(runtime, record, activations, f"the agent cannot run: {exc}")
     interrupted = _open_attempts(activations)
@@ -486,10 +526,10 @@ async def _resume_turn(
             session_id=session_id,
             run_id=record.id,
         )
-        return await runtime._agent_turn(record.kind, request, trigger=trigger)
+        return await runtime.run_turn(record.kind, request, trigger=trigger)
 
 
-def _rewind(runtime: Runtime, activation: ActivationRecord, default_session: str) -> None:
+def _rewind(runtime: ResumeHost, activation: ActivationRecord, default_session: str) -> None:
     """Drop what the interrupted attempt wrote to its session: its user message comes back
     when the turn runs again, and a half-finished tool round must not be replayed as history."""
     session_id = activation.session_id or default_session
@@ -499,14 +539,14 @@ def _rewind(runtime: Runtime, activation: ActivationRecord, default_session: str
 
 
 async def _give_up(
-    runtime: Runtime, record: RunRecord, activations: list[ActivationRecord], reason: str
+    runtime: ResumeHost, record: RunRecord, activations: list[ActivationRecord], reason: str
 ) -> RunResult:
     for activation in activations:
         if activation.status == "running":
             _interrupt(runtime, activation, "not run again")
     completed = [a for a in activations if a.status == "completed"]
     # `failed`, not `interrupted`: resuming it again could only give up again.
-    return await runtime._end_run(
+    return await runtime.end_run(
         record.id,
         record.kind,
         record.target,

@@ -1,13 +1,11 @@
-"""Run results and identifiers."""
+"""Runs: their results, the error of one that cannot start, and how one is begun and ended."""
 
 from __future__ import annotations
 
-import os
-import random
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.providers.base import Usage
 
 
@@ -17,19 +15,21 @@ def chat_session_id(agent_id: str, name: str) -> str:
     return f"chat:{agent_id}:{name}"
 
 
-_random = random.Random()  # seeded from os.urandom
-os.register_at_fork(after_in_child=_random.seed)  # a forked child must not repeat our ids
+class RunError(AxoError):
+    """A run could not start (unknown workflow, agent or skill); names what and offers ids."""
 
 
-def random_hex(nbytes: int) -> str:
-    """Random hex for ids (not secrets): every activation makes two ids, and os.urandom is
-    a system call, several microseconds on a busy loop's thread; this is a tenth of one."""
-    return f"{_random.getrandbits(nbytes * 8):0{nbytes * 2}x}"
+def unknown_name(what: str, given: str, known: list[str]) -> str:
+    """The message for an id nobody declared: the closest known one, and all of them."""
+    import difflib  # only on this error path: it costs a millisecond to import
 
-
-def new_id() -> str:
-    """A sortable, unique id: milliseconds since the epoch, then randomness (hex)."""
-    return f"{int(time.time() * 1000):011x}{random_hex(5)}"
+    message = f"no {what} named '{given}'"
+    close = difflib.get_close_matches(given, known, n=1)
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+    if known:
+        message += f" (known: {', '.join(known)})"
+    return message
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,26 @@ class RunResult:
             },
             "activations": self.activations,
         }
+
+
+class RunBook(Protocol):
+    """Beginning and ending runs: journaled, announced on the bus, and (at the end) committed
+    before anyone hears of it. The Runtime implements it; its helpers (ambient, resume) are
+    handed the Runtime as this, so they need not import it."""
+
+    def begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None: ...
+
+    async def end_run(
+        self,
+        run_id: str,
+        kind: str,
+        target: str,
+        status: str,
+        output: str,
+        *,
+        outputs: dict[str, str],
+        failed: tuple[str, ...] = (),
+        skipped: tuple[str, ...] = (),
+        errors: dict[str, str] | None = None,
+        activations: int = 0,
+    ) -> RunResult: ...

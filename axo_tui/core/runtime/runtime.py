@@ -1,6 +1,6 @@
 """The one engine: workflow runs, single-agent turns, skills, signals, schedules, proactive.
 
-Everything that makes an agent act goes through `Runtime._activate`, so every activation has
+Everything that makes an agent act goes through `Runtime.activate`, so every activation has
 a run id, is journaled, streams through the bus and is held to the same budgets.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.base.errors import AxoError
+from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
@@ -49,6 +49,7 @@ from axo_tui.core.runtime.backend import (
     agent_kind,
 )
 from axo_tui.core.runtime.budget import BudgetExceededError
+from axo_tui.core.runtime.consolidation import Consolidator
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.resume import (
     RESUME_AT_ONCE,
@@ -62,7 +63,8 @@ from axo_tui.core.runtime.resume import (
     resume_unfinished,
     stopped_runs,
 )
-from axo_tui.core.runtime.runs import ActivationResult, RunResult, new_id
+from axo_tui.core.runtime.runs import ActivationResult, RunResult, unknown_name
+from axo_tui.core.runtime.runs import RunError as RunError  # re-exported: callers catch it here
 from axo_tui.core.runtime.session_turns import SessionTurns
 from axo_tui.core.runtime.state import ProjectState
 from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
@@ -100,10 +102,6 @@ def _raise_gc_threshold() -> None:
     young, middle, old = gc.get_threshold()
     if 0 < young < GC_YOUNG_THRESHOLD:  # 0: collection is off; a higher one was chosen
         gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-
-
-class RunError(AxoError):
-    """A run could not start (unknown workflow, agent or skill); names what and offers ids."""
 
 
 @dataclass
@@ -209,7 +207,7 @@ class Runtime:
         self._started = True
         if self._background:
             self.ambient.start_timers()
-            self.memory.start_consolidation(self)  # idle agents tidy their core memory
+            self.memory.start_consolidation(Consolidator(self).run_forever)  # idle agents tidy up
 
     async def close(self) -> None:
         self.ambient.stop_timers()
@@ -359,7 +357,7 @@ class Runtime:
 
     def restart_agent(self, agent_id: str) -> None:
         """Close the agent's circuit (it was `degraded`) and forget its failures."""
-        self._agent(agent_id)
+        self.agent_config(agent_id)
         self.supervisor.close_circuit(agent_id)
         status = self.status(agent_id)
         status.last_error = None
@@ -378,45 +376,43 @@ class Runtime:
             status.state = "idle"
 
     # ----------------------------------------------------------------- runs
-    def _agent(self, agent_id: str) -> AgentConfig:
+    def agent_config(self, agent_id: str) -> AgentConfig:
         try:
             return self.config.agent(agent_id)
         except KeyError:
             raise RunError(
-                _unknown("agent", agent_id, [a.id for a in self.config.agents])
+                unknown_name("agent", agent_id, [a.id for a in self.config.agents])
             ) from None
 
     async def run_workflow(
         self, workflow_id: str, input_text: str, *, run_id: str | None = None
     ) -> RunResult:
-        workflow, agents, state = self._plan_workflow(workflow_id)
+        workflow, agents, state = self.plan_workflow(workflow_id)
         if run_id is not None and self.journal.get_run(run_id) is not None:
             # Checked here: the run's row is written behind, and a duplicate found at the
             # commit would fail the writes of every run sharing it.
             raise RunError(f"run '{run_id}' exists already; give a new id or none")
         run_id = run_id or new_id()
-        self._begin_run(run_id, "workflow", workflow.id, input_text)
-        return await self._continue_workflow(
-            run_id, workflow, agents, state, input_text, fresh=True
-        )
+        self.begin_run(run_id, "workflow", workflow.id, input_text)
+        return await self.continue_workflow(run_id, workflow, agents, state, input_text, fresh=True)
 
-    def _plan_workflow(
+    def plan_workflow(
         self, workflow_id: str
     ) -> tuple[WorkflowConfig, dict[str, AgentConfig], WorkflowRunState]:
         try:
             workflow = self.config.workflow(workflow_id)
         except KeyError:
             raise RunError(
-                _unknown("workflow", workflow_id, [w.id for w in self.config.workflows])
+                unknown_name("workflow", workflow_id, [w.id for w in self.config.workflows])
             ) from None
-        agents = {agent_id: self._agent(agent_id) for agent_id in workflow.agents}
+        agents = {agent_id: self.agent_config(agent_id) for agent_id in workflow.agents}
         deps = {
             agent_id: tuple(dep for dep in agent.depends_on if dep in agents)
             for agent_id, agent in agents.items()
         }
         return workflow, agents, WorkflowRunState(tuple(workflow.agents), deps)
 
-    async def _continue_workflow(
+    async def continue_workflow(
         self,
         run_id: str,
         workflow: WorkflowConfig,
@@ -453,7 +449,7 @@ class Runtime:
             input_text=input_text,
             guard=workflow.max_activations or 4 * len(workflow.agents),
             fresh=fresh,
-            activate=lambda request: self._activate(request, trigger="workflow"),
+            activate=lambda request: self.activate(request, trigger="workflow"),
             on_skip=on_skip,
             on_start=stop_waiting,
         )
@@ -472,7 +468,7 @@ class Runtime:
         status = "completed" if not failed and not skipped else "failed"
         output = state.final_output()
         errors = {agent: state.errors[agent] for agent in (*failed, *skipped)}
-        return await self._end_run(
+        return await self.end_run(
             run_id,
             "workflow",
             workflow_id,
@@ -496,9 +492,9 @@ class Runtime:
         trigger: str = "manual",
     ) -> RunResult:
         """One turn of one agent. With a `session_id` the turn continues that session."""
-        agent = self._agent(agent_id)
+        agent = self.agent_config(agent_id)
         run_id = new_id()
-        self._begin_run(run_id, run_kind, agent_id, input_text)
+        self.begin_run(run_id, run_kind, agent_id, input_text)
         request = TurnRequest(
             agent=agent,
             input=input_text,
@@ -509,15 +505,15 @@ class Runtime:
             new_session=session_id is None,
         )
         if session_id is None:
-            return await self._agent_turn(run_kind, request, trigger=trigger)
+            return await self.run_turn(run_kind, request, trigger=trigger)
         async with self.session_turns.hold(session_id):
-            return await self._agent_turn(run_kind, request, trigger=trigger)
+            return await self.run_turn(run_kind, request, trigger=trigger)
 
-    async def _agent_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult:
+    async def run_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult:
         """The one activation of a single-turn run, and the run's end."""
         agent_id = request.agent.id
-        result = await self._activate(request, trigger=trigger)
-        return await self._end_run(
+        result = await self.activate(request, trigger=trigger)
+        return await self.end_run(
             request.run_id or "",
             run_kind,
             agent_id,
@@ -611,7 +607,7 @@ class Runtime:
                     error="cancelled by the user",
                     error_kind="cancelled",
                 )
-        return await self._end_run(
+        return await self.end_run(
             run_id,
             record.kind,
             record.target,
@@ -624,7 +620,7 @@ class Runtime:
 
     def _track_run(self, event: Event) -> None:
         # A run is announced from the task that drives it, before its first await (fresh
-        # runs in `_begin_run`, resumed ones in `resume_run`).
+        # runs in `begin_run`, resumed ones in `resume_run`).
         if isinstance(event, RunStarted) and event.run_id:
             task = asyncio.current_task()
             if task is not None:
@@ -633,11 +629,11 @@ class Runtime:
             self._run_tasks.pop(event.run_id, None)
 
     # ------------------------------------------------------- run bookkeeping
-    def _begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
+    def begin_run(self, run_id: str, kind: str, target: str, input_text: str) -> None:
         self.journal.create_run(run_id, kind, target, input_text, owner=self.owner)
         self.bus.emit(RunStarted, run_id=run_id, run_kind=kind, target=target, input=input_text)
 
-    async def _end_run(
+    async def end_run(
         self,
         run_id: str,
         kind: str,
@@ -682,7 +678,7 @@ class Runtime:
         )
 
     # ------------------------------------------------------------ activation
-    async def _activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult:
+    async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult:
         """Run one activation: journal it, stream it, classify its failure. Never raises
         for agent-level failures: one agent's failure must not stop the others."""
         self._in_flight += 1
@@ -795,7 +791,6 @@ class Runtime:
             agent_id, request.activation_id, False, error=error, error_kind=error_kind
         )
 
-
     def _backend(self, agent: AgentConfig) -> ActivationBackend:
         kind = agent_kind(agent)
         backend = self._backends.get(kind)
@@ -809,15 +804,3 @@ def _find_provider(config: Config, name: str) -> ProviderConfig | None:
         if provider.name == name:
             return provider
     return None
-
-
-def _unknown(what: str, given: str, known: list[str]) -> str:
-    import difflib
-
-    message = f"no {what} named '{given}'"
-    close = difflib.get_close_matches(given, known, n=1)
-    if close:
-        message += f"; did you mean '{close[0]}'?"
-    if known:
-        message += f" (known: {', '.join(known)})"
-    return message

@@ -12,10 +12,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import AgentConfig, UpstreamFailurePolicy
 from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.runtime.lattice import WorkflowRunState
-from axo_tui.core.runtime.runs import ActivationResult, new_id
+from axo_tui.core.runtime.runs import ActivationResult
 
 Activate = Callable[[TurnRequest], Awaitable[ActivationResult]]
 

@@ -6,8 +6,8 @@ import os
 import re
 import time
 
+from axo_tui.core.base.ids import new_id, random_hex
 from axo_tui.core.memory.pending import new_memory_id
-from axo_tui.core.runtime.runs import new_id, random_hex
 
 
 def test_ids_sort_by_creation_time_and_do_not_repeat() -> None:
