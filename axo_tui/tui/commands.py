@@ -5,14 +5,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from axo_tui.tui.bridge import RunKind, RuntimeBridge
+from axo_tui.tui.model import WorkbenchModel
 from axo_tui.tui.widgets.run_bar import listened_signals
 
-if TYPE_CHECKING:
-    from axo_tui.tui.app import AxoApp
+
+class Workbench(Protocol):
+    """The app as the palette sees it (AxoApp implements it; app.py imports this module)."""
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def bridge(self) -> RuntimeBridge: ...
+
+    @property
+    def model(self) -> WorkbenchModel: ...
+
+    def prepare_run(self, kind: RunKind, target: str) -> None: ...
+
+    def open_workbench(self) -> None: ...
+
+    def open_chat(self, agent_id: str | None = None) -> None: ...
+
+    def open_events(self) -> None: ...
+
+    def open_memory(self, agent_id: str | None = None) -> None: ...
+
+    def confirm_cancel(self, run_id: str | None = None) -> None: ...
+
+    def filter_log(self) -> None: ...
+
+    async def reload_config(self) -> None: ...
+
+    def exit(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +52,7 @@ class PaletteAction:
     run: Callable[[], object]
 
 
-def palette_actions(app: AxoApp) -> list[PaletteAction]:
+def palette_actions(app: Workbench) -> list[PaletteAction]:
     """Built fresh on each search: after a reload the palette offers the new agents."""
     config = app.bridge.runtime.config
     actions = [
@@ -104,7 +134,7 @@ def palette_actions(app: AxoApp) -> list[PaletteAction]:
 
 class WorkbenchCommands(Provider):
     def _actions(self) -> list[PaletteAction]:
-        return palette_actions(cast("AxoApp", self.app))
+        return palette_actions(cast(Workbench, self.app))
 
     async def discover(self) -> Hits:
         for action in self._actions():
