@@ -93,13 +93,13 @@ async def plain_chat(config: Config, data_dir: Path | None, agent: str, session:
     """The line-mode loop; returns the exit code (1 if any turn failed). Ctrl+C stops the
     answer being written, and at the prompt quits, as Ctrl+D does."""
     from axo_tui.cli.chat_keys import ctrl_c_as_event
-    from axo_tui.core.runtime.runtime import Runtime
+    from axo_tui.core.runtime.build import build_runtime
     from axo_tui.core.store.journal import JournalError
     from axo_tui.tui.chat_session import DEFAULT_SESSION, ChatState
 
     state = ChatState(agent, session or DEFAULT_SESSION)
     try:
-        runtime = Runtime(config, data_dir=data_dir)
+        runtime = build_runtime(config, data_dir=data_dir)
         runtime.start()
     except JournalError as exc:
         output.error(str(exc))
@@ -169,7 +169,7 @@ async def plain_turn(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    subscription = runtime.bus.subscribe()
+    subscription = runtime.subscribe()
     streamed = False
     run_id: str | None = None
 

@@ -54,7 +54,7 @@ def run_agent(
 
         printer = None
         if stream and not as_json:
-            printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
+            printer = asyncio.create_task(stream_run_events(rt.subscribe()))
         try:
             from axo_tui.core.runtime.runs import chat_session_id
 

@@ -75,7 +75,7 @@ def progress_line(runtime: Runtime, *, enabled: bool = True) -> Iterator[None]:
     import asyncio
 
     stop = asyncio.Event()
-    task = asyncio.ensure_future(_draw_progress(runtime.bus.subscribe(), stop))
+    task = asyncio.ensure_future(_draw_progress(runtime.subscribe(), stop))
     try:
         yield
     finally:

@@ -83,7 +83,7 @@ def run_workflow(
         if not stream or as_json:
             with progress_line(rt, enabled=not as_json):
                 return await rt.run_workflow(workflow_id, given[0])
-        printer = asyncio.create_task(stream_run_events(rt.bus.subscribe()))
+        printer = asyncio.create_task(stream_run_events(rt.subscribe()))
         try:
             return await rt.run_workflow(workflow_id, given[0])
         finally:

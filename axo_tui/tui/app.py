@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from axo_tui.core.config.schema import Config
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.tui.bridge import RunKind, RuntimeBridge
 from axo_tui.tui.commands import WorkbenchCommands
@@ -283,7 +284,7 @@ def build_app(
     """
     if config is None:
         config = load_project_config(config_path)
-    runtime = Runtime(config, data_dir=data_dir, background=True)
+    runtime = build_runtime(config, data_dir=data_dir, background=True)
     return AxoApp(
         runtime,
         config_path=config_path,

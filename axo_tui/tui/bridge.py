@@ -138,7 +138,7 @@ class RuntimeBridge:
     def _subscribe(self) -> Subscription:
         # A large status capacity: coalescing is for subscribers that truly fall behind,
         # not for a UI that reads every frame.
-        return self.runtime.bus.subscribe(capacity=50_000)
+        return self.runtime.subscribe(capacity=50_000)
 
     async def _pump(self) -> None:
         while True:
@@ -188,10 +188,7 @@ class RuntimeBridge:
     def _field_level(self, agent_id: str) -> float:
         """The strongest pheromone level of an agent, ambient or in a live run, as a
         fraction of its threshold (1.0 = about to fire)."""
-        field = self.runtime.ambient.field
-        threshold = field.threshold_of(agent_id) or 1.0
-        scopes: list[str | None] = [None, *self.model.active_run_ids()]
-        return max(field.intensity(agent_id, scope) for scope in scopes) / threshold
+        return self.runtime.signal_level(agent_id, self.model.active_run_ids())
 
     # ---------------------------------------------------------------------- runs
     def start_run(
@@ -219,7 +216,7 @@ class RuntimeBridge:
                 if on_run_id is not None:
                     on_run_id(event.run_id)
 
-        self.runtime.bus.add_sink(claim)
+        stop_claiming = self.runtime.watch(claim)
         try:
             result = await self._call(request)
         except asyncio.CancelledError:
@@ -238,7 +235,7 @@ class RuntimeBridge:
         else:
             outcome = RunOutcome(request, result)
         finally:
-            self.runtime.bus.remove_sink(claim)
+            stop_claiming()
         # The run's last events (its RunCompleted) reach the widgets before the outcome does:
         # a chat screen has every token by the time it hears the turn is over.
         self.flush()

@@ -67,13 +67,13 @@ def run_slash(line: str, state: ChatState, runtime: Runtime) -> SlashReply:
     if name in ("help", "h", "?"):
         return SlashReply(HELP)
     if name == "reset":
-        runtime.journal.clear_session(state.session_id)
+        runtime.clear_session(state.session_id)
         state.turns = state.tokens = 0
         return SlashReply(f"session '{state.session}' with {state.agent_id} cleared", switched=True)
     if name == "session":
         return _session(argument, state, runtime)
     if name == "tokens":
-        rows = runtime.journal.usage_report(group_by="agent")
+        rows = runtime.state.usage(group_by="agent").rows
         overall = sum(row.total_tokens for row in rows if row.key == state.agent_id)
         return SlashReply(
             f"this session: {format_tokens(state.tokens)} tokens in {state.turns} turn"
@@ -88,9 +88,9 @@ def run_slash(line: str, state: ChatState, runtime: Runtime) -> SlashReply:
 def _session(argument: str, state: ChatState, runtime: Runtime) -> SlashReply:
     if not argument:
         known = [
-            sid.removeprefix(f"chat:{state.agent_id}:")
-            for sid, *_ in runtime.journal.sessions(state.agent_id)
-            if sid.startswith(f"chat:{state.agent_id}:")
+            session.id.removeprefix(f"chat:{state.agent_id}:")
+            for session in runtime.state.sessions(state.agent_id)
+            if session.id.startswith(f"chat:{state.agent_id}:")
         ]
         others = [name for name in known if name != state.session]
         text = f"session '{state.session}' with {state.agent_id}"
@@ -101,7 +101,7 @@ def _session(argument: str, state: ChatState, runtime: Runtime) -> SlashReply:
         return SlashReply("a session name is one word without ':'", error=True)
     state.session = argument
     state.turns = state.tokens = 0
-    history = len(runtime.journal.load_session(state.session_id))
+    history = runtime.session_length(state.session_id)
     note = f", {history} earlier messages" if history else ", new"
     return SlashReply(f"session '{argument}' with {state.agent_id}{note}", switched=True)
 

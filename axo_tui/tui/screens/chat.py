@@ -367,7 +367,7 @@ class ChatScreen(QuietFocus, Screen[None]):
         self.query_one("#chat-input", Input).focus()
 
     def action_new_session(self) -> None:
-        existing = {sid for sid, *_ in self.bridge.runtime.journal.sessions(self.state.agent_id)}
+        existing = {s.id for s in self.bridge.runtime.state.sessions(self.state.agent_id)}
         number = 2
         while f"chat:{self.state.agent_id}:s{number}" in existing:
             number += 1

@@ -121,7 +121,7 @@ class EventsScreen(QuietFocus, Screen[None]):
     def action_refresh_spend(self) -> None:
         table = self.query_one("#spend", DataTable)
         table.clear()
-        rows = self.bridge.runtime.journal.usage_report(group_by="agent")
+        rows = self.bridge.runtime.state.usage(group_by="agent").rows
         calls = prompt = completion = 0
         cost: float | None = None
         for row in rows:
