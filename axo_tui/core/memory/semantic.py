@@ -81,6 +81,10 @@ class RecallHit:
     agent_id: str
     session_id: str = ""
     shared: bool = False
+    reply: str = ""
+    """For an exchange: the agent's own reply then, which `text` (what the user said) does
+    not include. Unchecked: a small model's answer may be wrong, so it is never shown as a
+    fact."""
 
 
 @dataclass(frozen=True)
@@ -439,6 +443,9 @@ class SemanticMemory:
         with self._lock:
             client, self._client = self._client, None
             self._collections.clear()
+        close_embedder = getattr(self._embedder, "close", None)  # its threads, if it has any
+        if close_embedder is not None:
+            close_embedder()
         if client is not None:
             close = getattr(client, "close", None)  # chromadb >= 1.4 releases the SQLite file
             if close is not None:
@@ -490,16 +497,31 @@ def _hits(result: Any, *, shared: bool) -> list[RecallHit]:
     distances = (result.get("distances") or [[]])[0]
     for index, memory_id in enumerate(ids):
         meta = metadatas[index] or {}
+        text, reply = split_exchange(str(documents[index] or ""), meta)
         hits.append(
             RecallHit(
                 id=str(memory_id),
-                text=str(documents[index] or ""),
+                text=text,
                 # cosine space: distance = 1 - cosine similarity
                 score=round(1.0 - float(distances[index]), 4),
                 ts=float(meta.get("ts", 0.0)),
                 agent_id=str(meta.get("agent_id", "")),
                 session_id=str(meta.get("session_id", "")),
                 shared=shared,
+                reply=reply,
             )
         )
     return hits
+
+
+def split_exchange(document: str, metadata: dict[str, Any]) -> tuple[str, str]:
+    """(what the user said, the agent's reply) of a stored memory. Exchanges are stored as
+    the user's words with the reply in the metadata; older ones as one text, "user: ...\n
+    assistant: ...", which is split here so that no reply is ever recalled as a fact."""
+    reply = str(metadata.get("reply", ""))
+    legacy = metadata.get("kind") == "exchange" and "said_by" not in metadata
+    if legacy and document.startswith("user: "):
+        user, separator, old_reply = document[len("user: ") :].partition("\nassistant: ")
+        if separator:
+            return user, reply or old_reply
+    return document, reply

@@ -28,15 +28,18 @@ from axo_tui.core.memory.compaction import Counter, compact
 from axo_tui.core.memory.core_blocks import (
     CORE_TOOL_NAMES,
     CoreMemory,
+    CoreMemoryError,
     Notify,
 )
 from axo_tui.core.memory.pending import PendingSpool, new_memory_id
+from axo_tui.core.memory.plain_prompt import plain_core_memory, plain_recall
 from axo_tui.core.memory.semantic import (
     PendingMemory,
     RecallHit,
     SemanticMemory,
     SemanticMemoryError,
 )
+from axo_tui.core.memory.statements import user_fact
 from axo_tui.core.memory.summary import Ask, Fit, SummaryStore, compact_with_summary
 from axo_tui.core.memory.tools import RECALL_TOOL_NAMES, memory_tools
 from axo_tui.core.providers.base import Message, ToolSpec
@@ -55,6 +58,10 @@ RECALL_HIT_CHARS = 600
 """A passively injected memory is cut here: recall is a pointer, recall_search gives more."""
 EXCHANGE_CHARS = 4000
 """An exchange is stored (and embedded; MiniLM reads 256 tokens anyway) up to this size."""
+REPLY_CHARS = 1000
+"""The agent's reply kept with a stored exchange (shown by recall_search, marked as its own)."""
+CAPTURE_BLOCKS = ("human", "user")
+"""Where the runtime keeps what a user asks an agent to remember (see `capture_statement`)."""
 CLOSE_TIMEOUT_SECS = 30.0
 DRAIN_BATCH = 16
 DRAIN_QUIET_SECS = 1.0
@@ -137,11 +144,42 @@ class AgentMemory:
             names = [name for name in names if name in chosen]
         return [tool for name in names if (tool := self.tools.get(name)) is not None]
 
-    def core_section(self, agent: AgentConfig, *, editable: bool = True) -> str:
+    def core_section(
+        self, agent: AgentConfig, *, editable: bool = True, plain: bool = False
+    ) -> str:
+        """The core blocks for the system prompt; `plain` sentences for a small model."""
+        if plain:
+            return plain_core_memory(self.core.blocks(agent))
         return self.core.render(agent, editable=editable)
 
-    async def recall_section(self, agent: AgentConfig, query: str, session_id: str) -> str:
-        """Memories relevant to `query` from earlier sessions, or "" (also when off)."""
+    def capture_statement(self, agent: AgentConfig, text: str) -> tuple[str, str] | None:
+        """For an agent that cannot edit its core memory itself: keep what the user plainly
+        asks it to remember (`statements`) in its `human` block (or its first block other
+        than `persona`). Returns (block, fact) when something was kept."""
+        fact = user_fact(text)
+        if fact is None:
+            return None
+        labels = [spec.label for spec in agent.memory.core_blocks]
+        chosen = [label for label in CAPTURE_BLOCKS if label in labels]
+        chosen += [label for label in labels if label != "persona"]
+        if not chosen:
+            return None
+        label = chosen[0]
+        try:
+            if fact in self.core.block(agent, label).value:
+                return None  # said before: kept once
+            self.core.append(agent, label, fact)
+        except (CoreMemoryError, OSError) as exc:
+            self._warn(agent.id, f"could not keep {fact!r} in core memory block {label!r}: {exc}")
+            return None
+        return label, fact
+
+    async def recall_section(
+        self, agent: AgentConfig, query: str, session_id: str, *, plain: bool = False
+    ) -> str:
+        """What the user said in earlier sessions that is relevant to `query`, or "" (also
+        when off). Never the agent's own replies then: an answer is not a fact (a small
+        model's may be wrong), and recalled as one it would be repeated."""
         settings = agent.memory.recall
         if not settings.passive_inject or settings.top_k <= 0:
             return ""
@@ -156,11 +194,14 @@ class AgentMemory:
         )
         if not hits:
             return ""
+        if plain:
+            return plain_recall(hits, limit=RECALL_HIT_CHARS)
         lines = [
             "<recalled_memories>",
-            "From your earlier conversations (by relevance to the message; more with "
-            "recall_search {query, k} or recall_timeframe {date}):",
-            *(self.format_hit(hit, limit=RECALL_HIT_CHARS) for hit in hits),
+            "What the user said in earlier conversations (by relevance to the message; your "
+            "replies then are left out; more with recall_search {query, k} or "
+            "recall_timeframe {date}):",
+            *(self.format_hit(hit, limit=RECALL_HIT_CHARS, reply=False) for hit in hits),
             "</recalled_memories>",
         ]
         return "\n".join(lines)
@@ -253,12 +294,18 @@ class AgentMemory:
             return
         if session_id.startswith(CONSOLIDATION_SESSION_PREFIX):
             return  # a digest of activity already stored: recalling it would only duplicate
-        text = f"user: {user.strip()}\nassistant: {reply.strip()}"[:EXCHANGE_CHARS]
+        # What the user said is what is recalled (and embedded); the reply goes along, marked
+        # as the agent's own, so recall never hands a model's wrong answer back as a fact.
+        text = user.strip()[:EXCHANGE_CHARS]
+        if not text:
+            return
         meta: dict[str, str | float | int | bool] = {
             "session_id": session_id,
             "run_id": run_id or "",
             "day": localday.day_of(time.time()),
             "kind": "exchange",
+            "said_by": "user",
+            "reply": reply.strip()[:REPLY_CHARS],
         }
         shared = agent.memory.recall.share
         self.remember(PendingMemory(new_memory_id(), agent.id, text, meta, shared=shared))
@@ -410,11 +457,18 @@ class AgentMemory:
         return []
 
     @staticmethod
-    def format_hit(hit: RecallHit, *, limit: int = 2000) -> str:
+    def format_hit(hit: RecallHit, *, limit: int = 2000, reply: bool = True) -> str:
+        """One recalled memory: what the user said, then (with `reply`) the agent's reply
+        then, marked as its own and unchecked."""
         when = dt.datetime.fromtimestamp(hit.ts).strftime("%Y-%m-%d %H:%M") if hit.ts else "?"
         text = hit.text if len(hit.text) <= limit else hit.text[:limit] + "..."
         scope = " shared" if hit.shared else ""
-        return f"- [{when}{scope} score {hit.score:.2f}] {text}"
+        said = f"user: {text}" if hit.reply or not reply else text
+        line = f"- [{when}{scope} score {hit.score:.2f}] {said}"
+        if reply and hit.reply:
+            answer = hit.reply if len(hit.reply) <= limit else hit.reply[:limit] + "..."
+            line += f"\n  your reply then (unchecked): {answer}"
+        return line
 
     def _disable_semantic(self, agent_id: str | None, problem: str) -> None:
         if self._semantic_problem is None:
@@ -471,6 +525,9 @@ class AgentMemory:
         task = self._drain_task
         if task is not None and not task.done():
             await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_SECS)
+            if not task.done():  # still storing: its batch stays spooled for the next start
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         workers, self._workers = self._workers, {}
         for worker in workers.values():
             worker.shutdown(wait=True)

@@ -137,14 +137,18 @@ class AgentRunner:
         self._log(request, "user", content=user.content)
         memory = self._memory
         recall = ""
-        if memory is not None:
-            recall = await memory.recall_section(agent, request.input, request.session_id)
-            if recall:  # tier 2 records what the agent was reminded of, as it happens
-                self._log(request, "passive_recall", query=request.input[:200], content=recall)
         # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
         memory_tools = self._memory_tools(agent, resolved)
+        plain = plain_layout(resolved)
+        if memory is not None:
+            self._capture(request, memory, memory_tools)
+            recall = await memory.recall_section(
+                agent, request.input, request.session_id, plain=plain
+            )
+            if recall:  # tier 2 records what the agent was reminded of, as it happens
+                self._log(request, "passive_recall", query=request.input[:200], content=recall)
         messages: list[Message] = [
-            Message("system", self._system(agent, recall, memory_tools)),
+            Message("system", self._system(agent, recall, memory_tools, plain)),
             *history,
             user,
         ]
@@ -159,7 +163,9 @@ class AgentRunner:
             for round_index in range(agent.max_tool_rounds + 1):
                 if round_index and memory is not None:
                     # A core memory edit in the last round shows in the next one.
-                    messages[0] = Message("system", self._system(agent, recall, memory_tools))
+                    messages[0] = Message(
+                        "system", self._system(agent, recall, memory_tools, plain)
+                    )
                 sent_messages, sent_specs, window = await self._fit_request(
                     request, resolved, budget, messages, tool_specs, memory_tools, outcome
                 )
@@ -219,13 +225,36 @@ class AgentRunner:
             )
 
     # ----------------------------------------------------------------- memory
-    def _system(self, agent: AgentConfig, recall: str, memory_tools: dict[str, Tool]) -> str:
+    def _capture(
+        self, request: TurnRequest, memory: AgentMemory, memory_tools: dict[str, Tool]
+    ) -> None:
+        """An agent with no tool to edit its core memory (the embedded model's, by default)
+        still keeps what the user plainly asks it to remember: the runtime saves it before
+        the call, so this very turn's prompt shows it. Not for skills and triggers: their
+        input is not someone talking to the agent."""
+        if request.task or any(name.startswith("core_memory_") for name in memory_tools):
+            return
+        saved = memory.capture_statement(request.agent, request.input)
+        if saved is None:
+            return
+        block, fact = saved
+        self._log(request, "core_memory_capture", block=block, text=fact)
+        self._bus.emit(
+            RuntimeNotice,
+            run_id=request.run_id,
+            agent_id=request.agent.id,
+            message=f"kept in core memory block '{block}': {fact}",
+        )
+
+    def _system(
+        self, agent: AgentConfig, recall: str, memory_tools: dict[str, Tool], plain: bool
+    ) -> str:
         memory = self._memory
         if memory is None:
-            return system_prompt(agent)
+            return system_prompt(agent, plain=plain)
         editable = any(name.startswith("core_memory_") for name in memory_tools)
         sections = (
-            memory.core_section(agent, editable=editable),
+            memory.core_section(agent, editable=editable, plain=plain),
             memory.memory_note(memory_tools),
             recall,
         )
@@ -234,7 +263,7 @@ class AgentRunner:
         memo = self._systems.get(agent.id)
         if memo is not None and memo[0] is agent and memo[1] == today and memo[2] == sections:
             return memo[3]
-        text = system_prompt(agent, sections, today=today)
+        text = system_prompt(agent, sections, today=today, plain=plain)
         self._systems[agent.id] = (agent, today, sections, text)
         return text
 
@@ -341,7 +370,7 @@ class AgentRunner:
         except BudgetExceededError:
             pass
         lean_specs = tuple(spec for spec in tool_specs if spec.name not in memory_tools)
-        lean_system = Message("system", system_prompt(agent))
+        lean_system = Message("system", system_prompt(agent, plain=plain_layout(resolved)))
         lean = (await fit((lean_system, *messages[1:]), lean_specs), lean_specs)
         try:
             budget.check(count(*lean), wanted)
@@ -558,13 +587,27 @@ class AgentRunner:
         return emit_from_agent
 
 
+def plain_layout(resolved: ResolvedProvider) -> bool:
+    """Whether the prompt is laid out for a small model (see `memory.plain_prompt`): the
+    embedded `local` model echoed the tags and the "You are the agent" line back."""
+    return resolved.config.kind is ProviderKind.LOCAL
+
+
 def system_prompt(
-    agent: AgentConfig, sections: Iterable[str] = (), *, today: dt.date | None = None
+    agent: AgentConfig,
+    sections: Iterable[str] = (),
+    *,
+    today: dt.date | None = None,
+    plain: bool = False,
 ) -> str:
-    """The agent's own prompt, who it is and today's date, then `sections` (its memory)."""
+    """The agent's own prompt, who it is and today's date, then `sections` (its memory);
+    `plain` leaves out the agent's id, which a small model took for its answer."""
     parts = [agent.system_prompt.strip()] if agent.system_prompt.strip() else []
     date = (today or dt.date.today()).isoformat()
-    parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {date}.')
+    if plain:
+        parts.append(f"Today is {date}.")
+    else:
+        parts.append(f'You are the agent "{agent.display_name}" (id: {agent.id}). Today is {date}.')
     parts.extend(section for section in sections if section)
     return "\n\n".join(parts)
 

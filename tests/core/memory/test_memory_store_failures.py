@@ -54,7 +54,7 @@ async def test_a_failed_store_is_tried_again_and_the_exchange_stored(tmp_path: P
     assert "partially initialized module" in notices[0]
     assert "stay pending, trying again" in notices[0]
     hits = await memory.search("a", "boat colour", 1)  # recall stayed on
-    assert [hit.text for hit in hits] == ["user: The boat is blue.\nassistant: Noted."]
+    assert [(hit.text, hit.reply) for hit in hits] == [("The boat is blue.", "Noted.")]
     await memory.aclose()
 
 
@@ -79,6 +79,6 @@ async def test_exchanges_survive_a_store_that_keeps_failing(tmp_path: Path) -> N
     later = AgentMemory(tmp_path, embedder=HashEmbedder())
     hits = await later.search("a", "what colour is the bike", 3)
     assert later.semantic.count("a") == 3
-    assert "user: The bike is green.\nassistant: Noted." in [hit.text for hit in hits]
+    assert "The bike is green." in [hit.text for hit in hits]
     assert later.spool.load() == []
     await later.aclose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from axo_tui.core.config.schema import MemorySettings, RecallSettings
 from axo_tui.core.events.catalog import TokenStreamed
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.support.builders import agent, make_config, scripted, step
 
 
 async def test_tokens_stream_as_events_that_join_into_the_output(tmp_path: Path) -> None:
@@ -175,8 +176,12 @@ async def test_chat_sessions_are_per_caller_and_persist(tmp_path: Path) -> None:
 
 
 async def test_a_turn_sees_its_session_history(tmp_path: Path) -> None:
+    # No passive recall: it would bring session "s" into the fresh session's prompt.
+    no_recall = MemorySettings(recall=RecallSettings(passive_inject=False))
     config = make_config(
-        tmp_path, [agent("a")], providers=[scripted({"a": ["noted", "you said: {input}"]})]
+        tmp_path,
+        [agent("a", memory=no_recall)],
+        providers=[scripted({"a": ["noted", "you said: {input}"]})],
     )
     async with Runtime(config) as rt:
         await rt.run_agent("a", "my name is Ada", session_id="s")
