@@ -156,6 +156,7 @@ async def plain_turn(
     Ctrl+C (`pressed`) stopped it."""
     import asyncio
 
+    from axo_tui.core.base.enums import ErrorKind
     from axo_tui.core.events.catalog import (
         AgentFailed,
         BudgetExceeded,
@@ -190,7 +191,7 @@ async def plain_turn(
             elif isinstance(event, ToolResult):
                 returned = " ".join(event.result.split())[:200]
                 output.write(f"◂ {event.tool} → {returned}\n", stream=err)
-            elif isinstance(event, AgentFailed) and event.error_kind != "cancelled":
+            elif isinstance(event, AgentFailed) and event.error_kind != ErrorKind.CANCELLED:
                 _break_line(out, streamed)  # a stopped turn says so once, below
                 output.write(f"error: {event.error}\n", stream=err)
             elif isinstance(event, BudgetExceeded) and event.policy == "abort":

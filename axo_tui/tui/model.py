@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from axo_tui.core.base.enums import ErrorKind, RunStatus
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.config.schema import Config
 from axo_tui.core.events.catalog import (
@@ -337,11 +338,13 @@ class WorkbenchModel:
             if view.phase == "waiting" and not view.running:
                 view.phase = "idle"
         took = f" in {event.ts - run.started_at:.1f}s" if self.show_durations else ""
-        style = {"completed": "run", "cancelled": "warn", "interrupted": "warn"}.get(
-            event.status, "error"
-        )
+        style = {
+            RunStatus.COMPLETED: "run",
+            RunStatus.CANCELLED: "warn",
+            RunStatus.INTERRUPTED: "warn",
+        }.get(event.status, "error")
         self._line(event, style, f"■ run #{run.number} {event.status}{took}")
-        if event.error and event.status not in ("completed", "cancelled"):
+        if event.error and event.status not in (RunStatus.COMPLETED, RunStatus.CANCELLED):
             self._line(event, "error", f"  {event.error}")
         for line in event.output.strip().splitlines():
             self._line(event, "output", f"  {line}")
@@ -398,7 +401,7 @@ class WorkbenchModel:
         self._line(event, "done", f"✓ done ({format_tokens(tokens)} tok)")
 
     def _on_failed(self, event: AgentFailed) -> None:
-        if event.error_kind == "cancelled":
+        if event.error_kind == ErrorKind.CANCELLED:
             self._finish_activation(event, event.activation_id, "cancelled")
             self._line(event, "warn", "✗ cancelled")
             return

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from axo_tui.core.base.errors import AxoError
+
 Severity = Literal["error", "warning"]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axo_tui.core.base.errors import AxoError
+
 Vectors = NDArray[np.float32]
 """One row per input text, float32, each row L2-normalised (so a dot product is a cosine)."""
 

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from axo_tui.core.base.errors import AxoError
+
 _DTYPES: dict[str, str] = {
     "F64": "<f8",
     "F32": "<f4",

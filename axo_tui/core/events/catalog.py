@@ -14,6 +14,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from axo_tui.core.base.enums import ErrorKind, RunStatus
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -77,7 +79,7 @@ class RunStarted(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunCompleted(Event):
     kind: ClassVar[str] = "run.completed"
-    status: str
+    status: RunStatus
     output: str
     failed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
@@ -106,7 +108,7 @@ class AgentFailed(Event):
     kind: ClassVar[str] = "agent.failed"
     activation_id: str
     error: str
-    error_kind: str = "error"
+    error_kind: ErrorKind = ErrorKind.ERROR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from axo_tui.core.base.errors import AxoError
+
 MAGIC = b"GGUF"
 
 _SCALARS: dict[int, str] = {

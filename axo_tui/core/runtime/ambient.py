@@ -18,6 +18,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
     AgentConfig,
@@ -174,7 +175,7 @@ class AmbientRouter:
             run.run_id,
             kind,
             target,
-            "failed" if failed or run.refused else "completed",
+            RunStatus.FAILED if failed or run.refused else RunStatus.COMPLETED,
             output,
             outputs=outputs,
             failed=failed,

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.config.schema import AgentConfig, Config
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import RuntimeNotice
@@ -176,7 +177,7 @@ class Consolidator:
             for label, value in after.items()
             if before.get(label) != value
         )
-        if result.status != "completed":
+        if result.status != RunStatus.COMPLETED:
             report = ConsolidationReport(
                 agent.id, "failed", changes, result.errors.get(agent.id, "failed")
             )

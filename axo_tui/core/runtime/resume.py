@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from axo_tui.core.base.enums import ActivationStatus, RunStatus
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import AgentConfig, WorkflowConfig
@@ -187,10 +188,10 @@ def stopped_runs(runtime: ResumeHost) -> StoppedRuns:
     journal = runtime.journal
     crashed = [
         run
-        for run in reversed(journal.list_runs(limit=1_000_000, status="running"))
+        for run in reversed(journal.list_runs(limit=1_000_000, status=RunStatus.RUNNING))
         if not owner_alive(runtime.state_dir, journal.run_owner(run.id))
     ]
-    interrupted = list(reversed(journal.list_runs(limit=1_000_000, status="interrupted")))
+    interrupted = list(reversed(journal.list_runs(limit=1_000_000, status=RunStatus.INTERRUPTED)))
     return StoppedRuns(crashed, interrupted)
 
 
@@ -201,20 +202,24 @@ async def interrupt_runs(runtime: ResumeHost, reason: str = STOPPED_BY_USER) -> 
     Returns the run ids."""
     journal = runtime.journal
     stopped = []
-    for run in journal.list_runs(limit=1_000_000, status="running"):
+    for run in journal.list_runs(limit=1_000_000, status=RunStatus.RUNNING):
         if run.kind == "consolidation" or journal.run_owner(run.id) != runtime.owner:
             continue  # consolidation tidies memory; a later one does it again
         activations = journal.activations(run.id)
         for activation in activations:
-            if activation.status == "running":
-                journal.finish_activation(activation.id, "interrupted", None, reason)
+            if activation.status == ActivationStatus.RUNNING:
+                journal.finish_activation(activation.id, ActivationStatus.INTERRUPTED, None, reason)
         await runtime.end_run(
             run.id,
             run.kind,
             run.target,
-            "interrupted",
+            RunStatus.INTERRUPTED,
             "",
-            outputs={a.agent_id: a.output or "" for a in activations if a.status == "completed"},
+            outputs={
+                a.agent_id: a.output or ""
+                for a in activations
+                if a.status == ActivationStatus.COMPLETED
+            },
             errors={run.target: reason},
             activations=len(activations),
         )
@@ -233,10 +238,10 @@ async def cancel_stopped_run(runtime: ResumeHost, run_id: str) -> RunResult:
     record = journal.get_run(run_id)
     if record is None:
         raise RunResumeError(f"no run '{run_id}'; list runs with `axo runs list`")
-    if record.status not in ("running", "interrupted"):
+    if record.status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED):
         raise RunResumeError(f"run {record.id} already ended ({record.status}); nothing to cancel")
     owner = journal.run_owner(record.id)
-    if record.status == "running" and owner_alive(runtime.state_dir, owner):
+    if record.status == RunStatus.RUNNING and owner_alive(runtime.state_dir, owner):
         raise RunResumeError(
             f"run {record.id} is running in another axo process; stop it there "
             "(`x` in axo dev, Ctrl+C in a terminal)"
@@ -246,16 +251,20 @@ async def cancel_stopped_run(runtime: ResumeHost, run_id: str) -> RunResult:
     activations = journal.activations(record.id)
     errors = {}
     for activation in _open_attempts(activations):
-        if activation.status == "running":
-            journal.finish_activation(activation.id, "cancelled", None, "cancelled")
+        if activation.status == ActivationStatus.RUNNING:
+            journal.finish_activation(activation.id, ActivationStatus.CANCELLED, None, "cancelled")
         errors[activation.agent_id] = "cancelled before it finished"
     return await runtime.end_run(
         record.id,
         record.kind,
         record.target,
-        "cancelled",
+        RunStatus.CANCELLED,
         "",
-        outputs={a.agent_id: a.output or "" for a in activations if a.status == "completed"},
+        outputs={
+            a.agent_id: a.output or ""
+            for a in activations
+            if a.status == ActivationStatus.COMPLETED
+        },
         errors=errors or {record.target: "cancelled by the user"},
         activations=len(activations),
     )
@@ -267,7 +276,11 @@ def _open_attempts(activations: list[ActivationRecord]) -> list[ActivationRecord
     last: dict[str, ActivationRecord] = {}
     for activation in activations:  # oldest first: a later attempt wins
         last[activation.agent_id] = activation
-    return [a for a in last.values() if a.status in ("running", "interrupted")]
+    return [
+        a
+        for a in last.values()
+        if a.status in (ActivationStatus.RUNNING, ActivationStatus.INTERRUPTED)
+    ]
 
 
 # ------------------------------------------------------------------------------ resume
@@ -338,14 +351,18 @@ def interrupted_turn(runtime: ResumeHost, session_id: str) -> InterruptedTurn | 
     run again: one whose session moved on (resume marks it interrupted), or one that ended
     but was not closed (resume closes it without running anything)."""
     journal = runtime.journal
-    for run in journal.list_runs(limit=1000, status="running"):
+    for run in journal.list_runs(limit=1000, status=RunStatus.RUNNING):
         if run.kind not in TURN_KINDS:
             continue
         attempts = [a for a in journal.activations(run.id) if a.session_id == session_id]
-        if not attempts or any(a.status in ("completed", "failed") for a in attempts):
+        if not attempts or any(
+            a.status in (ActivationStatus.COMPLETED, ActivationStatus.FAILED) for a in attempts
+        ):
             continue
         owner = journal.run_owner(run.id)
-        rerun_here = owner == runtime.owner and any(a.status == "interrupted" for a in attempts)
+        rerun_here = owner == runtime.owner and any(
+            a.status == ActivationStatus.INTERRUPTED for a in attempts
+        )
         if not rerun_here and (owner == runtime.owner or owner_alive(runtime.state_dir, owner)):
             continue
         if not rerun_here and _moved_on(runtime, session_id, attempts[-1].started_at):
@@ -373,17 +390,19 @@ async def resume_run(runtime: ResumeHost, run_id: str) -> RunResult:
     record = journal.get_run(run_id)
     if record is None:
         raise RunResumeError(f"no run '{run_id}'; list unfinished runs with `axo runs list`")
-    if record.status not in ("running", "interrupted"):
+    if record.status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED):
         raise RunResumeError(f"run {record.id} already ended ({record.status}); nothing to resume")
     owner = journal.run_owner(record.id)
-    if record.status == "running" and owner_alive(runtime.state_dir, owner):
+    if record.status == RunStatus.RUNNING and owner_alive(runtime.state_dir, owner):
         raise RunResumeError(
             f"run {record.id} is still running in another axo process; it is not resumed"
         )
     if not journal.claim_run(record.id, owner, runtime.owner):
         raise RunResumeError(f"run {record.id} was resumed by another process meanwhile")
     activations = journal.activations(record.id)
-    done = sum(1 for a in activations if a.status in ("completed", "failed"))
+    done = sum(
+        1 for a in activations if a.status in (ActivationStatus.COMPLETED, ActivationStatus.FAILED)
+    )
     runtime.bus.emit(
         RuntimeNotice,
         run_id=record.id,
@@ -425,7 +444,10 @@ def _interrupt(runtime: ResumeHost, activation: ActivationRecord, reason: str) -
             f"may repeat: {', '.join(risky)}",
         )
     runtime.journal.finish_activation(
-        activation.id, "interrupted", None, f"interrupted: the process stopped; {reason}"
+        activation.id,
+        ActivationStatus.INTERRUPTED,
+        None,
+        f"interrupted: the process stopped; {reason}",
     )
 
 
@@ -456,17 +478,17 @@ async def _resume_workflow(
     for activation in activations:  # oldest first: a later attempt wins
         agent_id = activation.agent_id
         if activation.id in open_attempts:
-            if activation.status == "running":
+            if activation.status == ActivationStatus.RUNNING:
                 _interrupt(runtime, activation, "the agent runs again")
             _rewind(runtime, activation, f"run:{record.id}:{agent_id}")
             continue
         if agent_id not in state.states:
             continue  # the agent left the workflow since; its record stays in the journal
-        if activation.status == "completed":
+        if activation.status == ActivationStatus.COMPLETED:
             state.states[agent_id] = NodeState.COMPLETED
             state.outputs[agent_id] = activation.output or ""
             state.activations += 1
-        elif activation.status == "failed":
+        elif activation.status == ActivationStatus.FAILED:
             state.states[agent_id] = NodeState.FAILED
             state.errors[agent_id] = activation.error or "failed"
             state.activations += 1
@@ -476,16 +498,18 @@ async def _resume_workflow(
 async def _resume_turn(
     runtime: ResumeHost, record: RunRecord, activations: list[ActivationRecord]
 ) -> RunResult:
-    finished = [a for a in activations if a.status in ("completed", "failed")]
+    finished = [
+        a for a in activations if a.status in (ActivationStatus.COMPLETED, ActivationStatus.FAILED)
+    ]
     if finished:
         # The turn ended but the run was not closed: close it with the journaled outcome.
         last = finished[-1]
-        ok = last.status == "completed"
+        ok = last.status == ActivationStatus.COMPLETED
         return await runtime.end_run(
             record.id,
             record.kind,
             record.target,
-            "completed" if ok else "failed",
+            RunStatus.COMPLETED if ok else RunStatus.FAILED,
             last.output or "",
             outputs={last.agent_id: last.output or ""} if ok else {},
             failed=() if ok else (last.agent_id,),
@@ -516,7 +540,7 @@ async def _resume_turn(
                     "would reorder the conversation",
                 )
             for activation in interrupted:
-                if activation.status == "running":
+                if activation.status == ActivationStatus.RUNNING:
                     _interrupt(runtime, activation, "the turn runs again")
             _rewind(runtime, last, session_id)
         request = TurnRequest(
@@ -542,15 +566,15 @@ async def _give_up(
     runtime: ResumeHost, record: RunRecord, activations: list[ActivationRecord], reason: str
 ) -> RunResult:
     for activation in activations:
-        if activation.status == "running":
+        if activation.status == ActivationStatus.RUNNING:
             _interrupt(runtime, activation, "not run again")
-    completed = [a for a in activations if a.status == "completed"]
+    completed = [a for a in activations if a.status == ActivationStatus.COMPLETED]
     # `failed`, not `interrupted`: resuming it again could only give up again.
     return await runtime.end_run(
         record.id,
         record.kind,
         record.target,
-        "failed",
+        RunStatus.FAILED,
         "",
         outputs={a.agent_id: a.output or "" for a in completed},
         errors={record.target: f"interrupted and not resumable: {reason}"},

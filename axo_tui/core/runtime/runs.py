@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from axo_tui.core.base.enums import ErrorKind, RunStatus
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.providers.base import Usage
 
@@ -39,7 +40,7 @@ class ActivationResult:
     ok: bool
     output: str = ""
     error: str | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     usage: Usage = field(default_factory=Usage)
 
 
@@ -49,8 +50,8 @@ class RunResult:
     kind: str
     """workflow, agent, skill, signal, schedule or proactive."""
     target: str
-    status: str
-    """completed or failed."""
+    status: RunStatus
+    """completed or failed (cancelled or interrupted when stopped)."""
     output: str
     outputs: dict[str, str] = field(default_factory=dict)
     failed: tuple[str, ...] = ()
@@ -61,7 +62,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "completed"
+        return self.status == RunStatus.COMPLETED
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +96,7 @@ class RunBook(Protocol):
         run_id: str,
         kind: str,
         target: str,
-        status: str,
+        status: RunStatus,
         output: str,
         *,
         outputs: dict[str, str],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.enums import ActivationStatus, AgentState, ErrorKind, RunStatus
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
     AgentConfig,
@@ -107,8 +108,7 @@ def _raise_gc_threshold() -> None:
 @dataclass
 class AgentStatus:
     agent_id: str
-    state: str = "idle"
-    """idle, waiting, running, failed or degraded."""
+    state: AgentState = AgentState.IDLE
     running: int = 0
     waiting: int = 0
     last_error: str | None = None
@@ -365,15 +365,15 @@ class Runtime:
 
     def _refresh_state(self, status: AgentStatus) -> None:
         if status.running:
-            status.state = "running"
+            status.state = AgentState.RUNNING
         elif status.waiting:
-            status.state = "waiting"
+            status.state = AgentState.WAITING
         elif self.supervisor.degraded(status.agent_id):
-            status.state = "degraded"
+            status.state = AgentState.DEGRADED
         elif status.last_error is not None:
-            status.state = "failed"
+            status.state = AgentState.FAILED
         else:
-            status.state = "idle"
+            status.state = AgentState.IDLE
 
     # ----------------------------------------------------------------- runs
     def agent_config(self, agent_id: str) -> AgentConfig:
@@ -465,7 +465,7 @@ class Runtime:
     ) -> RunResult:
         failed = state.in_state(NodeState.FAILED)
         skipped = state.in_state(NodeState.SKIPPED)
-        status = "completed" if not failed and not skipped else "failed"
+        status = RunStatus.COMPLETED if not failed and not skipped else RunStatus.FAILED
         output = state.final_output()
         errors = {agent: state.errors[agent] for agent in (*failed, *skipped)}
         return await self.end_run(
@@ -517,7 +517,7 @@ class Runtime:
             request.run_id or "",
             run_kind,
             agent_id,
-            "completed" if result.ok else "failed",
+            RunStatus.COMPLETED if result.ok else RunStatus.FAILED,
             result.output,
             outputs={agent_id: result.output} if result.ok else {},
             failed=() if result.ok else (agent_id,),
@@ -573,7 +573,8 @@ class Runtime:
         task = self._run_tasks.get(run_id)
         record = self.journal.get_run(run_id)
         stopped = record is not None and (
-            record.status == "interrupted" or self.journal.run_owner(record.id) != self.owner
+            record.status == RunStatus.INTERRUPTED
+            or self.journal.run_owner(record.id) != self.owner
         )
         if task is None and record is not None and stopped:
             # Crashed or interrupted: no task to stop, the journal alone says it ends.
@@ -583,7 +584,7 @@ class Runtime:
                 return await cancel_stopped_run(self, record.id)
             except RunResumeError as exc:
                 raise RunError(str(exc)) from None
-        if task is None or record is None or record.status != "running":
+        if task is None or record is None or record.status != RunStatus.RUNNING:
             raise RunError(f"no run '{run_id}' is running in this process")
         if record.kind == "consolidation" or task is asyncio.current_task():
             # Those share their task with a longer job (the consolidation loop, the caller).
@@ -594,10 +595,12 @@ class Runtime:
         outputs, errors = {}, {}
         activations = self.journal.activations(run_id)
         for activation in activations:
-            if activation.status == "completed":
+            if activation.status == ActivationStatus.COMPLETED:
                 outputs[activation.agent_id] = activation.output or ""
-            elif activation.status == "running":
-                self.journal.finish_activation(activation.id, "cancelled", None, "cancelled")
+            elif activation.status == ActivationStatus.RUNNING:
+                self.journal.finish_activation(
+                    activation.id, ActivationStatus.CANCELLED, None, "cancelled"
+                )
                 errors[activation.agent_id] = "cancelled while running"
                 self.bus.emit(
                     AgentFailed,
@@ -605,13 +608,13 @@ class Runtime:
                     agent_id=activation.agent_id,
                     activation_id=activation.id,
                     error="cancelled by the user",
-                    error_kind="cancelled",
+                    error_kind=ErrorKind.CANCELLED,
                 )
         return await self.end_run(
             run_id,
             record.kind,
             record.target,
-            "cancelled",
+            RunStatus.CANCELLED,
             "",
             outputs=outputs,
             errors=errors,
@@ -638,7 +641,7 @@ class Runtime:
         run_id: str,
         kind: str,
         target: str,
-        status: str,
+        status: RunStatus,
         output: str,
         *,
         outputs: dict[str, str],
@@ -710,14 +713,14 @@ class Runtime:
                 input=request.input,
             )
         self.ambient.agent_activated(agent_id)
-        error_kind = None
+        error_kind: ErrorKind | None = None
         try:
             await self.supervisor.admit(agent_id)  # refuses a degraded agent, waits out a backoff
             outcome = await self._backend(request.agent).run(request)
         except CircuitOpenError as exc:
-            error, error_kind = str(exc), "circuit_open"
+            error, error_kind = str(exc), ErrorKind.CIRCUIT_OPEN
         except BudgetExceededError as exc:
-            error, error_kind = str(exc), "budget"
+            error, error_kind = str(exc), ErrorKind.BUDGET
             self.bus.emit(
                 BudgetExceeded,
                 run_id=request.run_id,
@@ -728,24 +731,26 @@ class Runtime:
                 policy="abort",
             )
         except ProviderError as exc:
-            error, error_kind = str(exc), "provider"
+            error, error_kind = str(exc), ErrorKind.PROVIDER
         except ToolLoopError as exc:
-            error, error_kind = str(exc), "tool_loop"
+            error, error_kind = str(exc), ErrorKind.TOOL_LOOP
         except JournalError as exc:  # a full disk, a damaged journal: said, not a traceback
-            error, error_kind = str(exc), "journal"
+            error, error_kind = str(exc), ErrorKind.JOURNAL
         except asyncio.CancelledError:
             status.running -= 1
             self._refresh_state(status)
             raise
         except Exception as exc:  # a bug in one agent's turn must not take the runtime down
             log.exception("activation %s of %s crashed", request.activation_id, agent_id)
-            error, error_kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+            error, error_kind = f"internal error: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL
         else:
             status.running -= 1
             status.last_error = None
             status.tokens += outcome.usage.total
             self._refresh_state(status)
-            self.journal.finish_activation(request.activation_id, "completed", outcome.text)
+            self.journal.finish_activation(
+                request.activation_id, ActivationStatus.COMPLETED, outcome.text
+            )
             # A completion is committed before it is announced (at once when no other
             # activation could share the commit).
             await self.journal.durable(alone=self._in_flight == 1)
@@ -772,7 +777,7 @@ class Runtime:
             )
         status.running -= 1
         status.last_error = error
-        self.journal.finish_activation(request.activation_id, "failed", None, error)
+        self.journal.finish_activation(request.activation_id, ActivationStatus.FAILED, None, error)
         await self.journal.durable(alone=self._in_flight == 1)
         await self.supervisor.after_turn(
             request, self.journal, ok=False, error=error, error_kind=error_kind

@@ -28,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from axo_tui.core.base.enums import ErrorKind
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.config.env_overrides import apply_env_overrides
 from axo_tui.core.runtime.agent_turn import TurnRequest
@@ -36,7 +37,7 @@ from axo_tui.core.store.journal import Journal
 
 log = logging.getLogger(__name__)
 
-CRASH_KINDS = frozenset({"provider", "tool_loop", "internal"})
+CRASH_KINDS = frozenset({ErrorKind.PROVIDER, ErrorKind.TOOL_LOOP, ErrorKind.INTERNAL})
 """Failure kinds that count towards a restart and the circuit (`_activate`'s error kinds)."""
 
 
@@ -225,7 +226,7 @@ class Supervisor:
         *,
         ok: bool,
         error: str | None = None,
-        error_kind: str | None = None,
+        error_kind: ErrorKind | None = None,
         usage: tuple[int, int] | None = None,
         session_length: int | None = None,
     ) -> AgentCheckpoint | None:
@@ -238,7 +239,7 @@ class Supervisor:
         not given they are read back from the journal.
         """
         agent_id = request.agent.id
-        if error_kind == "circuit_open":
+        if error_kind == ErrorKind.CIRCUIT_OPEN:
             return None
         health = self._get(agent_id)
         previous = health.checkpoint

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.base import jsonfast, localday
+from axo_tui.core.base.enums import ActivationStatus, RunStatus
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.events.catalog import Event
 from axo_tui.core.providers.base import Message, ToolCall
@@ -134,7 +135,7 @@ class RunRecord:
     kind: str
     target: str
     input: str
-    status: str
+    status: RunStatus
     output: str | None
     error: str | None
     failed: tuple[str, ...]
@@ -165,7 +166,7 @@ class ActivationRecord:
     agent_id: str
     trigger: str
     input: str
-    status: str
+    status: ActivationStatus
     output: str | None
     error: str | None
     started_at: float
@@ -632,7 +633,7 @@ class Journal:
     def finish_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         output: str,
         *,
         error: str | None = None,
@@ -689,14 +690,26 @@ class Journal:
         *,
         session_id: str | None = None,
     ) -> None:
-        row = [activation_id, run_id, agent_id, trigger, input_text, "running", time.time()]
+        row = [
+            activation_id,
+            run_id,
+            agent_id,
+            trigger,
+            input_text,
+            ActivationStatus.RUNNING,
+            time.time(),
+        ]
         row += (session_id, None, None, None)
         self._enqueue(_INSERT_ACTIVATION, row)
         if self._loop is not None and not self._direct:
             self._queued_starts[activation_id] = row
 
     def finish_activation(
-        self, activation_id: str, status: str, output: str | None, error: str | None = None
+        self,
+        activation_id: str,
+        status: ActivationStatus,
+        output: str | None,
+        error: str | None = None,
     ) -> None:
         row = self._queued_starts.pop(activation_id, None)
         if row is not None:  # its start is still queued: one row with the outcome in it
@@ -714,7 +727,10 @@ class Journal:
             "finished_at, session_id FROM activations WHERE run_id=? ORDER BY started_at, rowid",
             (run_id,),
         ).fetchall()
-        return [ActivationRecord(*row) for row in rows]
+        return [
+            ActivationRecord(id_, run, agent, trigger, text, ActivationStatus(status), *rest)
+            for id_, run, agent, trigger, text, status, *rest in rows
+        ]
 
     def agent_activity(self) -> dict[str, tuple[int, int, str, str | None, float]]:
         """Per agent: (activations, failures, last status, last error, last start time)."""
@@ -1167,7 +1183,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         kind,
         target,
         input_text,
-        status,
+        RunStatus(status),
         output,
         error,
         tuple(json.loads(failed)),

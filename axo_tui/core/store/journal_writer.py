@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.base.errors import AxoError
+
 Op = tuple[str, Sequence[Any], str | None, bool]
 """A queued write: SQL and parameters, then for a session append its session id and whether
 its message numbers must be counted again before it runs (otherwise None, False)."""

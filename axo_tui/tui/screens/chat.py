@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Markdown, Select, Static
 
+from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.events.catalog import (
     AgentFailed,
@@ -188,7 +189,7 @@ class ChatScreen(QuietFocus, Screen[None]):
 
     async def _rerun_ended(self, event: RunCompleted) -> None:
         await self._reload()
-        if event.status == "completed":
+        if event.status == RunStatus.COMPLETED:
             self._say("↻ the interrupted turn ran again", "chat-meta")
         else:
             self._say(f"✗ the interrupted turn {event.status}: {event.error or ''}", "chat-error")
