@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from axo_tui.cli.app import app
-
-REPO = Path(__file__).resolve().parents[2]
-
-# Variables that change what axo prints; tests start from none of them.
-_OUTPUT_ENV = ("NO_COLOR", "FORCE_COLOR", "AXO_DEBUG", "AXO_DATA_DIR", "COLUMNS", "TTY_COMPATIBLE")
-
-Invoke = Callable[..., Result]
-RunAxo = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in _OUTPUT_ENV}
-    env.update(extra)
-    return env
-
-
-def axo_command() -> list[str]:
-    """The installed `axo` script of this interpreter's environment."""
-    script = shutil.which("axo", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from axo_tui.cli.main import run; run()"]
+from tests.support.cli import OUTPUT_ENV, REPO, Invoke, RunAxo, axo_command, clean_env
 
 
 @pytest.fixture
@@ -47,7 +23,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def invoke(monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """`invoke("validate", "x.yaml", env={...})`: run axo in-process, stdout and stderr apart."""
-    for key in _OUTPUT_ENV:
+    for key in OUTPUT_ENV:
         monkeypatch.delenv(key, raising=False)
     runner = CliRunner()
 

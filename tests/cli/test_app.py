@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from axo_tui import __version__
 from axo_tui.cli.context import get_state
 from axo_tui.cli.framework import AxoTyper
-from tests.cli.conftest import Invoke, RunAxo, clean_env
+from tests.support.cli import Invoke, RunAxo, clean_env
 
 
 def test_version(invoke: Invoke, run_axo: RunAxo) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import RunAxo, axo_command, clean_env
+from tests.support.cli import RunAxo, axo_command, clean_env
 
 PROJECT = """\
 agents:

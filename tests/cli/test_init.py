@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from axo_tui.cli.scaffold import available_templates
-from tests.cli.conftest import Invoke, RunAxo
+from tests.support.cli import Invoke, RunAxo
 
 TEMPLATES = ("assistant", "hello", "research")
 

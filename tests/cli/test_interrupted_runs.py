@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import axo_command, clean_env
-from tests.core.durability.fake_openai import FakeOpenAI, running_fake
-from tests.core.durability.project import write_project
+from tests.support.cli import axo_command, clean_env
+from tests.support.crash_project import write_project
+from tests.support.echo_openai import FakeOpenAI, running_fake
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from axo_tui.cli.framework import AxoTyper
-from tests.cli.conftest import REPO, clean_env
+from tests.support.cli import REPO, clean_env
 
 
 def probe_app(seen: list[Any]) -> AxoTyper:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import axo_command, clean_env
-from tests.cli.test_runtime_commands import RESEARCH
-from tests.core.durability.fake_openai import running_fake
-from tests.core.durability.project import write_project
+from tests.support.cli import RESEARCH, axo_command, clean_env
+from tests.support.crash_project import write_project
+from tests.support.echo_openai import running_fake
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -12,50 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from axo_tui.cli.app import app
+from tests.support.cli import RESEARCH
 
 REPO = Path(__file__).resolve().parents[2]
 AXO = Path(sys.executable).with_name("axo")
-
-RESEARCH = """
-name: research
-agents:
-  - id: planner
-    provider: scripted
-  - id: researcher
-    provider: scripted
-    depends_on: [planner]
-    tools: [calculator]
-  - id: critic
-    provider: scripted
-    depends_on: [planner]
-  - id: writer
-    provider: scripted
-    depends_on: [researcher, critic]
-    token_budget: { per_call: 4000, per_execution: 8000 }
-workflows:
-  - id: research
-    agents: [planner, researcher, critic, writer]
-    entry_point: planner
-skills:
-  - id: review
-    agents: [critic]
-    emits: [Reviewed]
-    prompt: Review this.
-  - id: publish
-    agents: [writer]
-    reacts_to: [Reviewed]
-    prompt: Publish the review.
-providers:
-  scripted:
-    replies:
-      planner: ["Plan: look it up."]
-      researcher:
-        - text: ""
-          tool_calls: [{ name: calculator, arguments: { expression: "6*7" } }]
-        - "Found {last_tool_result}."
-      critic: ["Looks right."]
-      writer: ["Final answer."]
-"""
 
 
 @pytest.fixture

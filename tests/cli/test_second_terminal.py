@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import Invoke, RunAxo, axo_command, clean_env
+from tests.support.cli import Invoke, RunAxo, axo_command, clean_env
 
 VALID = "agents:\n  - id: a\n    provider: scripted\n"
 BROKEN = "agents:\n  - id: a\n    provider: scripted\n    tools: [web_search]\n"

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from axo_tui.cli.scaffold import PLACEHOLDER, available_templates, render
-from tests.cli.conftest import REPO
+from tests.support.cli import REPO
 
 EXAMPLES = sorted(REPO.glob("examples/*/axo.yaml"))
 TEMPLATE_CONFIGS = sorted(REPO.glob("templates/*/axo.yaml"))

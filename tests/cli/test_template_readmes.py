@@ -21,7 +21,7 @@ from typer.main import get_command
 from axo_tui.cli.app import app
 from axo_tui.cli.scaffold import available_templates, render
 from axo_tui.core.config import Config, load_config_text
-from tests.cli.conftest import REPO
+from tests.support.cli import REPO
 
 
 @dataclass(frozen=True)

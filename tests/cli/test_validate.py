@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.cli.conftest import REPO, Invoke, RunAxo
+from tests.support.cli import REPO, Invoke, RunAxo
 
 HELLO = REPO / "examples" / "hello" / "axo.yaml"
 

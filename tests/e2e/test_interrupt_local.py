@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import axo_command, clean_env
+from tests.support.cli import axo_command, clean_env
 
 REPO = Path(__file__).resolve().parents[2]
 TRIES = 3

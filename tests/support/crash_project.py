@@ -1,14 +1,27 @@
-"""The durability tests' project: five agents on the fake server, a chain and a join.
+"""The durability tests' project: five agents on the echoing fake model, a chain and a join.
 
     a -> b -> c -+
     a -> d ------+-> e
 
-`b -> c` is the chain, `e` joins `c` and `d`; `b` and `d` run in parallel.
+`b -> c` is the chain, `e` joins `c` and `d`; `b` and `d` run in parallel. Also here: the
+same project as a typed config, and the in-process crash (and Ctrl+C) the resume tests start
+from.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+
+from axo_tui.core.config.schema import Config, ProviderConfig, ProviderKind, WorkflowConfig
+from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.store.journal import Journal
+from tests.support.builders import agent, make_config
+from tests.support.echo_openai import FakeOpenAI
 
 AGENTS = ("a", "b", "c", "d", "e")
 DEPENDS = {"a": (), "b": ("a",), "c": ("b",), "d": ("a",), "e": ("c", "d")}
@@ -17,10 +30,10 @@ DEPENDS = {"a": (), "b": ("a",), "c": ("b",), "d": ("a",), "e": ("c", "d")}
 def write_project(directory: Path, base_url: str) -> Path:
     """axo.yaml for the crash workflow against `base_url`; returns its path."""
     lines = ["name: crash", "agents:"]
-    for agent in AGENTS:
-        lines += [f"  - id: {agent}", "    provider: fake", f"    model: {agent}"]
-        if DEPENDS[agent]:
-            lines.append(f"    depends_on: [{', '.join(DEPENDS[agent])}]")
+    for agent_id in AGENTS:
+        lines += [f"  - id: {agent_id}", "    provider: fake", f"    model: {agent_id}"]
+        if DEPENDS[agent_id]:
+            lines.append(f"    depends_on: [{', '.join(DEPENDS[agent_id])}]")
     lines += [
         "workflows:",
         "  - id: crash",
@@ -36,3 +49,74 @@ def write_project(directory: Path, base_url: str) -> Path:
     path = directory / "axo.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def fake_provider(fake: FakeOpenAI, tag: str = "t") -> ProviderConfig:
+    return ProviderConfig(
+        name="fake", kind=ProviderKind.OPENAI, base_url=fake.base_url(tag), max_retries=0
+    )
+
+
+def crash_config(tmp_path: Path, fake: FakeOpenAI, tag: str = "t", **extra: object) -> Config:
+    """The harness's five-agent workflow (a chain and a join) as a typed config."""
+    return make_config(
+        tmp_path,
+        [agent(a, *DEPENDS[a], provider="fake", model=a) for a in AGENTS],
+        workflows=[WorkflowConfig("crash", AGENTS)],
+        providers=[fake_provider(fake, tag)],
+        **extra,
+    )
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.01)
+
+
+async def crash_while_held(
+    config: Config,
+    data_dir: Path,
+    fake: FakeOpenAI,
+    held: str,
+    start: Callable[[Runtime], Awaitable[Any]],
+    *,
+    settled: Callable[[Journal], bool] = lambda journal: True,
+) -> None:
+    """Start a run, wait until `held`'s request is stuck at the server and `settled` holds,
+    then tear the runtime down as a crash would."""
+    tag = "t"
+    before = fake.count(tag, held)
+    fake.held.add((tag, held))
+    runtime = Runtime(config, data_dir=data_dir)
+    runtime.start()
+    task = asyncio.ensure_future(start(runtime))
+    await until(lambda: fake.count(tag, held) == before + 1 and settled(runtime.journal))
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await runtime.close()
+    fake.release(tag, held)
+
+
+async def interrupt_while_held(
+    config: Config,
+    data_dir: Path,
+    fake: FakeOpenAI,
+    held: str,
+    start: Callable[[Runtime], Awaitable[Any]],
+) -> None:
+    """Start a run, wait until `held`'s request is at the server, then stop it as the CLI
+    does on Ctrl+C: cancel, record the runs interrupted, close."""
+    before = fake.count("t", held)
+    fake.held.add(("t", held))
+    async with Runtime(config, data_dir=data_dir) as runtime:
+        task = asyncio.ensure_future(start(runtime))
+        await until(lambda: fake.count("t", held) == before + 1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert len(await runtime.interrupt_runs()) == 1
+    fake.release("t", held)

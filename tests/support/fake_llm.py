@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, ProviderKind
-from tests.core.runtime.builders import make_config
+from tests.support.builders import make_config
 
 
 @dataclass(frozen=True)

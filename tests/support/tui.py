@@ -1,4 +1,4 @@
-"""Waiting on the workbench without sleeping blindly."""
+"""The workbench tests' projects, and waiting on and reading the workbench without sleeping blindly."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from textual.pilot import Pilot
 
 from axo_tui.core.tools import Tool, ToolContext
 from axo_tui.tui.app import AxoApp
+from axo_tui.tui.model import LogLine
+from axo_tui.tui.widgets.event_log import EventLog
 
 
 async def wait_until(
@@ -53,3 +55,128 @@ async def start_slow_run(pilot: Any, app: AxoApp, entered: list[str]) -> str:
     await pilot.pause()
     (run_id,) = app.model.active_run_ids()
     return run_id
+
+
+def screen_rows(log: EventLog) -> list[str]:
+    """The text of the rows on screen, as the compositor would get them."""
+    return [log.render_line(y).text.rstrip() for y in range(log.scrollable_content_region.height)]
+
+
+def add_lines(app: AxoApp, count: int, *, start: int = 0, agent: str | None = "writer") -> None:
+    for index in range(start, start + count):
+        app.model.log.append(LogLine(0.0, "token", f"line {index}", agent, "run-1"))
+    app.screen.query_one(EventLog).sync()
+
+
+async def started(pilot: Pilot[None], app: AxoApp) -> EventLog:
+    await pilot.pause()
+    return app.screen.query_one(EventLog)
+
+
+def log_text(app: AxoApp) -> str:
+    log = app.screen.query_one(EventLog)
+    return "\n".join(log.line_text(line).plain for line in log.shown_lines)
+
+
+# -- projects (scripted provider) ----------------------------------------------------------
+
+DIAMOND_YAML = """\
+name: diamond
+agents:
+  - id: planner
+    provider: scripted
+    token_budget: {per_execution: 2000}
+  - id: researcher
+    provider: scripted
+    depends_on: [planner]
+    token_budget: {per_execution: 2000}
+  - id: critic
+    provider: scripted
+    depends_on: [planner]
+    token_budget: {per_execution: 2000}
+  - id: writer
+    provider: scripted
+    depends_on: [researcher, critic]
+    token_budget: {per_execution: 3000}
+  - id: helper
+    provider: scripted
+    tools: [calculator]
+workflows:
+  - id: research
+    agents: [planner, researcher, critic, writer]
+skills:
+  - id: review
+    reacts_to: [DraftReady]
+    agents: [critic]
+    prompt: Review the draft.
+providers:
+  scripted:
+    replies:
+      # Fixed usage: the screenshots must not change when the engine's prompts do.
+      planner: [{text: "Plan: look at {input} from two sides.", usage: {prompt: 300, completion: 40}}]
+      researcher: [{text: "Facts about the plan, one per line.", usage: {prompt: 420, completion: 60}}]
+      critic: [{text: "Risks: none worth a delay.", usage: {prompt: 410, completion: 30}}]
+      writer: [{text: "FINAL ANSWER: light becomes sugar.", usage: {prompt: 900, completion: 80}}]
+      helper:
+        - text: "Let me compute that."
+          tool_calls: [{name: calculator, arguments: {expression: "6*7"}}]
+        - "The answer is **{last_tool_result}**."
+"""
+
+
+SLOW_YAML = """\
+name: slow
+agents:
+  - id: slow
+    provider: scripted
+    tools: [wait]
+  - id: after
+    provider: scripted
+    depends_on: [slow]
+workflows:
+  - id: chain
+    agents: [slow, after]
+providers:
+  scripted:
+    replies:
+      slow:
+        - text: "Waiting on the world."
+          tool_calls: [{name: wait, arguments: {}}]
+          usage: {prompt: 300, completion: 20}
+        - "never reached"
+"""
+
+
+MEMORY_YAML = """\
+name: memory
+agents:
+  - id: scout
+    provider: scripted
+    memory:
+      core:
+        blocks:
+          - {label: persona, limit: 200, value: A careful scout., description: Who you are}
+          - {label: team, limit: 100, shared: true, description: Team conventions}
+  - id: keeper
+    provider: scripted
+    memory:
+      core:
+        blocks:
+          - {label: notes, limit: 50}
+          - {label: team, limit: 100, shared: true, description: Team conventions}
+  - id: plain
+    provider: scripted
+    memory:
+      core:
+        blocks: []
+providers:
+  scripted:
+    replies:
+      scout:
+        - text: "Let me look back."
+          tool_calls: [{name: recall_timeframe, arguments: {date: "TODAY"}}]
+        - "Done."
+        - text: "Noted."
+          tool_calls: [{name: core_memory_append, arguments: {block: team, text: "Ship on Fridays."}}]
+        - "Kept."
+"""

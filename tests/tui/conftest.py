@@ -11,107 +11,7 @@ import pytest
 from axo_tui.core.config import load_config
 from axo_tui.tui.app import AxoApp, build_app
 from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
-
-DIAMOND_YAML = """\
-name: diamond
-agents:
-  - id: planner
-    provider: scripted
-    token_budget: {per_execution: 2000}
-  - id: researcher
-    provider: scripted
-    depends_on: [planner]
-    token_budget: {per_execution: 2000}
-  - id: critic
-    provider: scripted
-    depends_on: [planner]
-    token_budget: {per_execution: 2000}
-  - id: writer
-    provider: scripted
-    depends_on: [researcher, critic]
-    token_budget: {per_execution: 3000}
-  - id: helper
-    provider: scripted
-    tools: [calculator]
-workflows:
-  - id: research
-    agents: [planner, researcher, critic, writer]
-skills:
-  - id: review
-    reacts_to: [DraftReady]
-    agents: [critic]
-    prompt: Review the draft.
-providers:
-  scripted:
-    replies:
-      # Fixed usage: the screenshots must not change when the engine's prompts do.
-      planner: [{text: "Plan: look at {input} from two sides.", usage: {prompt: 300, completion: 40}}]
-      researcher: [{text: "Facts about the plan, one per line.", usage: {prompt: 420, completion: 60}}]
-      critic: [{text: "Risks: none worth a delay.", usage: {prompt: 410, completion: 30}}]
-      writer: [{text: "FINAL ANSWER: light becomes sugar.", usage: {prompt: 900, completion: 80}}]
-      helper:
-        - text: "Let me compute that."
-          tool_calls: [{name: calculator, arguments: {expression: "6*7"}}]
-        - "The answer is **{last_tool_result}**."
-"""
-
-
-SLOW_YAML = """\
-name: slow
-agents:
-  - id: slow
-    provider: scripted
-    tools: [wait]
-  - id: after
-    provider: scripted
-    depends_on: [slow]
-workflows:
-  - id: chain
-    agents: [slow, after]
-providers:
-  scripted:
-    replies:
-      slow:
-        - text: "Waiting on the world."
-          tool_calls: [{name: wait, arguments: {}}]
-          usage: {prompt: 300, completion: 20}
-        - "never reached"
-"""
-
-
-MEMORY_YAML = """\
-name: memory
-agents:
-  - id: scout
-    provider: scripted
-    memory:
-      core:
-        blocks:
-          - {label: persona, limit: 200, value: A careful scout., description: Who you are}
-          - {label: team, limit: 100, shared: true, description: Team conventions}
-  - id: keeper
-    provider: scripted
-    memory:
-      core:
-        blocks:
-          - {label: notes, limit: 50}
-          - {label: team, limit: 100, shared: true, description: Team conventions}
-  - id: plain
-    provider: scripted
-    memory:
-      core:
-        blocks: []
-providers:
-  scripted:
-    replies:
-      scout:
-        - text: "Let me look back."
-          tool_calls: [{name: recall_timeframe, arguments: {date: "TODAY"}}]
-        - "Done."
-        - text: "Noted."
-          tool_calls: [{name: core_memory_append, arguments: {block: team, text: "Ship on Fridays."}}]
-        - "Kept."
-"""
+from tests.support.tui import DIAMOND_YAML, MEMORY_YAML, SLOW_YAML
 
 
 @pytest.fixture
@@ -141,7 +41,7 @@ def make_app(project: Path) -> Callable[..., AxoApp]:
     ) -> AxoApp:
         path = config_path or project
         if "config" not in kwargs:
-            # `wait` is the tests' own tool (helpers.add_wait_tool), registered after the build.
+            # `wait` is the tests' own tool (support.tui.add_wait_tool), registered after the build.
             kwargs["config"] = load_config(path, extra_tools=("wait",))
         return build_app(
             path,

@@ -15,8 +15,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.model import LogFilter
 from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.log_filter import LogFilterDialog
-
-from .helpers import wait_until
+from tests.support.tui import wait_until
 
 FLOOD = 4000
 

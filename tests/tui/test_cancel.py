@@ -12,9 +12,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.commands import palette_actions
 from axo_tui.tui.screens.cancel_run import CancelRunScreen
 from axo_tui.tui.screens.dev import DevScreen
-
-from .helpers import add_wait_tool, start_slow_run, wait_until
-from .test_workbench import log_text
+from tests.support.tui import add_wait_tool, log_text, start_slow_run, wait_until
 
 
 async def test_x_asks_then_cancels_the_run(

@@ -12,8 +12,7 @@ from textual.widgets import Input, Markdown, Static
 
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen
-
-from .helpers import wait_until
+from tests.support.tui import wait_until
 
 REPLY = "FINAL ANSWER: light becomes sugar."
 AXO = [sys.executable, "-c", "from axo_tui.cli.main import run; run()"]

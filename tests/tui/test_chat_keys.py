@@ -19,11 +19,10 @@ from textual.widgets import Input
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
-from tests.cli.conftest import axo_command, clean_env
-from tests.core.durability.fake_openai import FakeOpenAI, running_fake
-from tests.core.durability.project import write_project
-
-from .helpers import wait_until
+from tests.support.cli import axo_command, clean_env
+from tests.support.crash_project import write_project
+from tests.support.echo_openai import FakeOpenAI, running_fake
+from tests.support.tui import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 

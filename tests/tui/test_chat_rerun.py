@@ -20,8 +20,7 @@ from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import Tool, ToolContext
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen
-
-from .helpers import wait_until
+from tests.support.tui import wait_until
 
 PROJECT = """
 name: rerun

@@ -5,32 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.pilot import Pilot
-
 from axo_tui.core.events.catalog import AgentActivated, AgentCompleted, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.model import LogBuffer, LogFilter, LogLine
 from axo_tui.tui.widgets.event_log import EventLog, StreamTail
-
-from .helpers import wait_until
+from tests.support.tui import add_lines, screen_rows, started, wait_until
 
 SIZE = (120, 40)
-
-
-def screen_rows(log: EventLog) -> list[str]:
-    """The text of the rows on screen, as the compositor would get them."""
-    return [log.render_line(y).text.rstrip() for y in range(log.scrollable_content_region.height)]
-
-
-def add_lines(app: AxoApp, count: int, *, start: int = 0, agent: str | None = "writer") -> None:
-    for index in range(start, start + count):
-        app.model.log.append(LogLine(0.0, "token", f"line {index}", agent, "run-1"))
-    app.screen.query_one(EventLog).sync()
-
-
-async def started(pilot: Pilot[None], app: AxoApp) -> EventLog:
-    await pilot.pause()
-    return app.screen.query_one(EventLog)
 
 
 async def test_only_the_rows_on_screen_are_rendered_and_the_end_is_followed(

@@ -13,8 +13,7 @@ from textual.widgets import DataTable, OptionList, Static
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.events import EventsScreen
 from axo_tui.tui.widgets.run_bar import RunBar
-
-from .helpers import wait_runs_done, wait_until
+from tests.support.tui import wait_runs_done, wait_until
 
 
 def shown_payload(screen: EventsScreen) -> dict[str, Any]:

@@ -16,9 +16,7 @@ from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.run_bar import RunBar
-
-from .helpers import wait_until
-from .test_event_log import screen_rows
+from tests.support.tui import screen_rows, wait_until
 
 SIZE = (120, 40)
 

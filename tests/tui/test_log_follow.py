@@ -8,9 +8,7 @@ from collections.abc import Callable
 from axo_tui.core.events.catalog import AgentActivated, RunStarted, TokenStreamed
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.widgets.event_log import EventLog, StreamTail
-
-from .helpers import wait_until
-from .test_event_log import add_lines, screen_rows, started
+from tests.support.tui import add_lines, screen_rows, started, wait_until
 
 
 def last_visible(log: EventLog) -> str:

@@ -13,8 +13,7 @@ from axo_tui.tui.bridge import RunRequest
 from axo_tui.tui.memory_snapshot import Recall, recalls_from_entries
 from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.widgets.memory import CoreBlocksView, RecallsView, usage_bar
-
-from .helpers import wait_runs_done, wait_until
+from tests.support.tui import wait_runs_done, wait_until
 
 
 def shown(app: AxoApp, widget: type[CoreBlocksView] | type[RecallsView]) -> str:

@@ -11,9 +11,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.lattice import LatticeView
 from axo_tui.tui.widgets.problems import ProblemsPanel
-
-from .conftest import DIAMOND_YAML
-from .helpers import wait_runs_done, wait_until
+from tests.support.tui import DIAMOND_YAML, wait_runs_done, wait_until
 
 WATCHING = WorkbenchSettings(show_times=False, watch_config=True, notify_runs=False)
 

@@ -9,8 +9,7 @@ from textual.widgets import Input
 
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.widgets.agents import AgentsTable
-
-from .helpers import wait_runs_done
+from tests.support.tui import wait_runs_done
 
 
 def footer_text(app: AxoApp) -> str:

@@ -19,8 +19,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.cancel_run import CancelRunScreen
 from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.settings import WorkbenchSettings
-
-from .helpers import add_wait_tool, start_slow_run, wait_runs_done, wait_until
+from tests.support.tui import add_wait_tool, start_slow_run, wait_runs_done, wait_until
 
 SIZE = (120, 36)
 

@@ -10,13 +10,9 @@ from textual.widgets import Label
 
 from axo_tui.core.config import load_config
 from axo_tui.tui.app import AxoApp
-from tests.core.durability.fake_openai import running_fake
-from tests.core.durability.project import write_project
-from tests.core.durability.test_interrupted_runs import interrupt_while_held
-from tests.core.durability.test_resume import crash_while_held
-
-from .helpers import wait_until
-from .test_workbench import log_text
+from tests.support.crash_project import crash_while_held, interrupt_while_held, write_project
+from tests.support.echo_openai import running_fake
+from tests.support.tui import log_text, wait_until
 
 
 async def test_start_up_resumes_crashed_runs_two_at_a_time_and_says_so(

@@ -15,8 +15,7 @@ from axo_tui.tui.settings import WorkbenchSettings, frozen_clock
 from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.lattice import LatticeView
 from axo_tui.tui.widgets.throttle import Throttle
-
-from .helpers import wait_until
+from tests.support.tui import wait_until
 
 
 async def test_throttle_runs_at_once_then_once_per_interval(

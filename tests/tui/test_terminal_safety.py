@@ -25,8 +25,7 @@ from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.events import EventsScreen
 from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.settings import WorkbenchSettings
-
-from .helpers import add_wait_tool, wait_runs_done, wait_until
+from tests.support.tui import add_wait_tool, wait_runs_done, wait_until
 
 REPLY = (
     "Hi \x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07\x1b]0;owned\x07\x1b[2J\x9b31m "

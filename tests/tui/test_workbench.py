@@ -15,13 +15,7 @@ from axo_tui.tui.widgets.agents import AgentsTable
 from axo_tui.tui.widgets.event_log import EventLog
 from axo_tui.tui.widgets.lattice import LatticeView
 from axo_tui.tui.widgets.run_bar import RunBar
-
-from .helpers import wait_runs_done, wait_until
-
-
-def log_text(app: AxoApp) -> str:
-    log = app.screen.query_one(EventLog)
-    return "\n".join(log.line_text(line).plain for line in log.shown_lines)
+from tests.support.tui import log_text, wait_runs_done, wait_until
 
 
 async def test_run_bar_starts_workflow_and_every_agent_completes(

@@ -17,7 +17,7 @@ from axo_tui.core.store.checkpoints import (
     CheckpointError,
     CheckpointStore,
 )
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
 
 
 def write_n(store: CheckpointStore, agent_id: str, n: int) -> list[AgentCheckpoint]:

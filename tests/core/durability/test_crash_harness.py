@@ -36,8 +36,8 @@ from typing import Any
 import pytest
 
 from axo_tui.core.store.checkpoints import CheckpointStore
-from tests.core.durability.fake_openai import FakeOpenAI, running_fake
-from tests.core.durability.project import AGENTS, write_project
+from tests.support.crash_project import AGENTS, write_project
+from tests.support.echo_openai import FakeOpenAI, running_fake
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

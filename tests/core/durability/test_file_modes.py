@@ -14,8 +14,8 @@ import pytest
 from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.memory.semantic import SemanticMemory
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.test_semantic import HashEmbedder
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
+from tests.support.embedders import HashEmbedder
 
 
 @pytest.fixture(params=[0o022, 0o002, 0o000], ids=["umask-022", "umask-002", "umask-000"])

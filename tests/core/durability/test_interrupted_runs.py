@@ -4,40 +4,18 @@ interrupted ones to the user; resuming an interrupted turn keeps its session in 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from axo_tui.core.config.schema import Config
 from axo_tui.core.events.catalog import RunCompleted, RunStarted, RuntimeNotice
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.durability.conftest import crash_config, fake_provider
-from tests.core.durability.fake_openai import FakeOpenAI, reply_text
-from tests.core.durability.test_resume import _until, crash_while_held
-from tests.core.runtime.builders import agent, make_config
-
-
-async def interrupt_while_held(
-    config: Config,
-    data_dir: Path,
-    fake: FakeOpenAI,
-    held: str,
-    start: Callable[[Runtime], Awaitable[Any]],
-) -> None:
-    """Start a run, wait until `held`'s request is at the server, then stop it as the CLI
-    does on Ctrl+C: cancel, record the runs interrupted, close."""
-    before = fake.count("t", held)
-    fake.held.add(("t", held))
-    async with Runtime(config, data_dir=data_dir) as runtime:
-        task = asyncio.ensure_future(start(runtime))
-        await _until(lambda: fake.count("t", held) == before + 1)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        assert len(await runtime.interrupt_runs()) == 1
-    fake.release("t", held)
+from tests.support.builders import agent, make_config
+from tests.support.crash_project import (
+    crash_config,
+    crash_while_held,
+    fake_provider,
+    interrupt_while_held,
+)
+from tests.support.echo_openai import FakeOpenAI, reply_text
 
 
 async def test_start_up_resumes_crashed_runs_a_few_at_a_time_and_leaves_interrupted_ones(

@@ -25,7 +25,7 @@ from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.runtime.runs import chat_session_id
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.journal import Journal, JournalError
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
 
 YAML = """
 agents:

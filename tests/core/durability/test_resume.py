@@ -10,55 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from axo_tui.core.config.schema import Config, SkillConfig
+from axo_tui.core.config.schema import SkillConfig
 from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.core.store.journal import SCHEMA_VERSION, Journal
-from tests.core.durability.conftest import crash_config, fake_provider
-from tests.core.durability.fake_openai import FakeOpenAI, reply_text
-from tests.core.durability.project import AGENTS
-from tests.core.runtime.builders import agent, make_config
-
-
-async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.01)
-
-
-async def crash_while_held(
-    config: Config,
-    data_dir: Path,
-    fake: FakeOpenAI,
-    held: str,
-    start: Callable[[Runtime], Awaitable[Any]],
-    *,
-    settled: Callable[[Journal], bool] = lambda journal: True,
-) -> None:
-    """Start a run, wait until `held`'s request is stuck at the server and `settled` holds,
-    then tear the runtime down as a crash would."""
-    tag = "t"
-    before = fake.count(tag, held)
-    fake.held.add((tag, held))
-    runtime = Runtime(config, data_dir=data_dir)
-    runtime.start()
-    task = asyncio.ensure_future(start(runtime))
-    await _until(lambda: fake.count(tag, held) == before + 1 and settled(runtime.journal))
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await runtime.close()
-    fake.release(tag, held)
+from tests.support.builders import agent, make_config
+from tests.support.crash_project import AGENTS, crash_config, crash_while_held, fake_provider, until
+from tests.support.echo_openai import FakeOpenAI, reply_text
 
 
 def completed_agents(journal: Journal, run_id: str) -> set[str]:
@@ -118,7 +82,7 @@ async def test_a_run_of_a_live_process_is_not_resumed(tmp_path: Path, fake: Fake
     fake.held.add(("t", "a"))
     async with Runtime(config, data_dir=data) as owner:
         task = asyncio.ensure_future(owner.run_workflow("crash", "q", run_id="live"))
-        await _until(lambda: fake.count("t", "a") == 1)
+        await until(lambda: fake.count("t", "a") == 1)
         async with Runtime(config, data_dir=data) as other:
             assert await other.resume_unfinished() == []
             with pytest.raises(RunError, match="still running in another axo process"):
@@ -254,7 +218,7 @@ async def test_resume_twice_concurrently_runs_once(tmp_path: Path, fake: FakeOpe
 
 def test_cli_runs_resume(tmp_path: Path, fake: FakeOpenAI) -> None:
     from axo_tui.cli.app import app
-    from tests.core.durability.project import write_project
+    from tests.support.crash_project import write_project
 
     config_path = write_project(tmp_path, fake.base_url("t"))
     from axo_tui.core.config import load_config
@@ -311,7 +275,7 @@ def test_a_schema_1_journal_is_migrated(tmp_path: Path) -> None:
 async def test_rerun_names_the_side_effects_that_may_repeat(tmp_path: Path) -> None:
     from axo_tui.core.tools import Tool, ToolRegistry
     from axo_tui.core.tools.builtins import BUILTIN_TOOLS
-    from tests.core.runtime.builders import scripted, step
+    from tests.support.builders import scripted, step
 
     sent: list[str] = []
     gate = asyncio.Event()
@@ -337,7 +301,7 @@ async def test_rerun_names_the_side_effects_that_may_repeat(tmp_path: Path) -> N
     runtime = Runtime(config, tools=tools)
     runtime.start()
     task = asyncio.ensure_future(runtime.run_agent("m", "mail bob"))
-    await _until(lambda: sent == ["bob"])
+    await until(lambda: sent == ["bob"])
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -11,10 +11,9 @@ import asyncio
 from pathlib import Path
 
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.durability.conftest import fake_provider
-from tests.core.durability.fake_openai import FakeOpenAI, reply_text
-from tests.core.durability.test_resume import _until, crash_while_held
-from tests.core.runtime.builders import agent, make_config
+from tests.support.builders import agent, make_config
+from tests.support.crash_project import crash_while_held, fake_provider, until
+from tests.support.echo_openai import FakeOpenAI, reply_text
 
 
 async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: FakeOpenAI) -> None:
@@ -35,14 +34,14 @@ async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: F
         before = fake.count("t", "pal")
         fake.held.add(("t", "pal"))
         resumed = asyncio.ensure_future(runtime.resume_unfinished())
-        await _until(lambda: fake.count("t", "pal") == before + 1)  # the rerun, mid-call
+        await until(lambda: fake.count("t", "pal") == before + 1)  # the rerun, mid-call
         interrupted = runtime.interrupted_turn("chat:s")
         assert interrupted is not None and interrupted.input == "second"
         third = asyncio.ensure_future(
             runtime.run_agent("pal", "third", session_id="chat:s", run_kind="chat")
         )
         # Either the new turn reached the provider beside the rerun, or it waits for it.
-        await _until(
+        await until(
             lambda: (
                 fake.count("t", "pal") == before + 2 or runtime.session_turns.turns("chat:s") == 2
             )

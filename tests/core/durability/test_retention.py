@@ -14,7 +14,7 @@ from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.store.retention import DAY, RetentionPolicy, collect_garbage
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
 
 YAML = """
 agents:

@@ -19,7 +19,7 @@ from axo_tui.core.providers.base import Message
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
-from tests.core.runtime.builders import agent, make_config, scripted
+from tests.support.builders import agent, make_config, scripted
 
 YAML = """
 agents:

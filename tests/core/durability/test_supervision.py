@@ -12,9 +12,9 @@ from axo_tui.core.config.schema import Config, TokenBudget, WorkflowConfig
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.runtime.supervisor import SupervisionPolicy, Supervisor
 from axo_tui.core.store.checkpoints import CheckpointStore
-from tests.core.durability.conftest import fake_provider
-from tests.core.durability.fake_openai import FakeOpenAI
-from tests.core.runtime.builders import agent, make_config
+from tests.support.builders import agent, make_config
+from tests.support.crash_project import fake_provider
+from tests.support.echo_openai import FakeOpenAI
 
 FAST = SupervisionPolicy(backoff_base_secs=0.05, backoff_cap_secs=0.2, cooldown_secs=60)
 

@@ -16,8 +16,8 @@ from axo_tui.core.memory.compaction import compact
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.fake_llm import FakeLLM, Reply, fake_config, system_of
-from tests.core.runtime.builders import make_config, scripted
+from tests.support.builders import make_config, scripted
+from tests.support.fake_llm import FakeLLM, Reply, fake_config, system_of
 
 WINDOW = 2000
 

@@ -25,8 +25,8 @@ from axo_tui.core.providers.scripted import ScriptedProvider
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
 from axo_tui.core.runtime.budget import ExecutionBudget
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.fake_llm import FakeLLM, Reply, fake_config, system_of
-from tests.core.runtime.builders import make_config, scripted
+from tests.support.builders import make_config, scripted
+from tests.support.fake_llm import FakeLLM, Reply, fake_config, system_of
 
 WINDOW = 2000
 SUMMARIES = [f"Summary {n}: the user went through topics 0 to 6 in detail." for n in range(1, 200)]

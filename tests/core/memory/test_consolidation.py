@@ -10,7 +10,7 @@ from pathlib import Path
 from axo_tui.core.config.schema import ConsolidationConfig
 from axo_tui.core.runtime.consolidation import Consolidator
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.support.builders import agent, make_config, scripted, step
 
 LATER = 10_000.0
 """Seconds added to "now" so the agent counts as idle without the test sleeping."""

@@ -12,7 +12,7 @@ from typing import Any
 from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
 from axo_tui.core.memory.activity_log import ActivityLog, DayRange, render_entries
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.fake_llm import (
+from tests.support.fake_llm import (
     FakeLLM,
     Reply,
     answered_tool,

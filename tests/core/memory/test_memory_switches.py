@@ -9,7 +9,7 @@ from typing import Any
 from axo_tui.core.config.schema import MEMORY_TOOL_NAMES, AgentConfig, MemorySettings, ProviderKind
 from axo_tui.core.memory.tools import memory_tools
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.fake_llm import (
+from tests.support.fake_llm import (
     FakeLLM,
     Reply,
     answered_tool,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from axo_tui.core.config.schema import AgentConfig
-from axo_tui.core.embeddings.base import Vectors, l2_normalise
+from axo_tui.core.embeddings.base import Vectors
 from axo_tui.core.memory.semantic import (
     PendingMemory,
     SemanticMemory,
@@ -20,34 +18,7 @@ from axo_tui.core.memory.semantic import (
     collection_name,
 )
 from axo_tui.core.memory.service import AgentMemory
-
-
-class HashEmbedder:
-    """A deterministic bag-of-words embedder: cheap, and a different model from MiniLM."""
-
-    def __init__(self, name: str = "test:hash", dimension: int = 64) -> None:
-        self._name = name
-        self._dimension = dimension
-        self.calls = 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def embed_sync(self, texts: Sequence[str]) -> Vectors:
-        self.calls += 1
-        rows = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                rows[row, zlib.crc32(word.strip(".,?!:").encode()) % self._dimension] += 1.0
-        return l2_normalise(rows)
-
-    async def embed(self, texts: Sequence[str]) -> Vectors:
-        return self.embed_sync(texts)
+from tests.support.embedders import HashEmbedder
 
 
 def test_vectors_come_from_our_embedder_never_chromadbs(tmp_path: Path) -> None:

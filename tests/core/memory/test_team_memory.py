@@ -8,7 +8,7 @@ from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, CoreBlockSpec, MemorySettings, RecallSettings
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.memory.fake_llm import (
+from tests.support.fake_llm import (
     FakeLLM,
     Reply,
     answered_tool,

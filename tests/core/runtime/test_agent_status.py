@@ -10,7 +10,7 @@ from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
-from tests.core.runtime.builders import agent, make_config, scripted, step, until
+from tests.support.builders import agent, make_config, scripted, step, until
 
 
 def gate_tools(held: list[str | None], release: asyncio.Event) -> ToolRegistry:

@@ -15,7 +15,7 @@ from axo_tui.core.config.schema import (
 )
 from axo_tui.core.runtime.lattice import PheromoneField
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.support.builders import agent, make_config, scripted, step
 
 
 def review_config(tmp_path: Path, **extra):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from axo_tui.core.config.schema import (
     WorkflowConfig,
 )
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.support.builders import agent, make_config, scripted, step
 
 
 class OllamaWire:

@@ -15,7 +15,7 @@ from axo_tui.core.events.catalog import AgentFailed, Event, RunCompleted, RunSta
 from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
-from tests.core.runtime.builders import agent, make_config, scripted, step, until
+from tests.support.builders import agent, make_config, scripted, step, until
 
 
 def slow_tools(entered: list[str]) -> ToolRegistry:

@@ -15,8 +15,8 @@ import pytest
 from axo_tui.core.providers.base import Message
 from axo_tui.core.store import journal_writer
 from axo_tui.core.store.journal import Journal, JournalError
-from tests.core.runtime.builders import until
-from tests.core.runtime.journal_fakes import record_usage
+from tests.support.builders import until
+from tests.support.journal_fakes import record_usage
 
 
 def trace(journal: Journal) -> list[str]:

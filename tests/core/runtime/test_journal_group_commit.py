@@ -12,7 +12,7 @@ import pytest
 from axo_tui.core.providers.base import Message
 from axo_tui.core.store import journal as journal_module
 from axo_tui.core.store.journal import Journal, JournalError
-from tests.core.runtime.journal_fakes import FailingCommit, runs_seen_by_another_process
+from tests.support.journal_fakes import FailingCommit, runs_seen_by_another_process
 
 
 async def test_writes_wait_for_a_barrier_and_share_one_commit(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import pytest
 from axo_tui.core.providers.base import Message
 from axo_tui.core.store import journal_writer
 from axo_tui.core.store.journal import Journal, JournalError
-from tests.core.runtime.builders import until
-from tests.core.runtime.journal_fakes import (
+from tests.support.builders import until
+from tests.support.journal_fakes import (
     FailingCommit,
     record_usage,
     runs_seen_by_another_process,

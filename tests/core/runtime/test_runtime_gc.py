@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.runtime.runtime import GC_YOUNG_THRESHOLD, Runtime
-from tests.core.runtime.builders import agent, make_config
+from tests.support.builders import agent, make_config
 
 
 @pytest.fixture(autouse=True)

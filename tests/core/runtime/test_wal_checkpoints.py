@@ -10,7 +10,7 @@ from pathlib import Path
 from axo_tui.core.store import wal_checkpoints
 from axo_tui.core.store.journal import SQLITE_AUTOCHECKPOINT_PAGES, Journal
 from axo_tui.core.store.wal_checkpoints import Checkpointer
-from tests.core.runtime.builders import until
+from tests.support.builders import until
 
 RUN_IDS = itertools.count()
 

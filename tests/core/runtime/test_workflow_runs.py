@@ -10,7 +10,7 @@ import pytest
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
 from axo_tui.core.events.catalog import AgentActivated, AgentCompleted, Event
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.runtime.builders import agent, make_config, scripted, step
+from tests.support.builders import agent, make_config, scripted, step
 
 
 def kinds(events: list[Event], kind: str) -> list[str]:
