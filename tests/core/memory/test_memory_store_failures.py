@@ -13,7 +13,7 @@ import axo_tui.core.memory.service as service
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.embeddings.base import Vectors
 from axo_tui.core.memory.service import AgentMemory
-from tests.core.memory.test_semantic import HashEmbedder
+from tests.support.embedders import HashEmbedder
 
 AGENT = AgentConfig(id="a")
 
