@@ -9,7 +9,6 @@ the BERT encoder, mean pooling over real tokens, L2 normalisation.
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib.util
 import os
 import threading
@@ -104,6 +103,9 @@ class MiniLMEmbedder:
     def __init__(self, model_dir: Path | None = None, *, batch_size: int = BATCH_SIZE) -> None:
         self._model_dir = model_dir
         self._batch_size = max(1, batch_size)
+        self._threads: ThreadPoolExecutor | None = None
+        """Batches of one embed run in parallel here; started on first need, ended by `close`."""
+        self._threads_lock = threading.Lock()  # embeds come from several worker threads
 
     @property
     def name(self) -> str:
@@ -119,6 +121,19 @@ class MiniLMEmbedder:
 
     def _model(self) -> _LoadedModel:
         return _load(self._model_dir or find_minilm_dir())
+
+    def _batch_threads(self) -> ThreadPoolExecutor:
+        with self._threads_lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(_workers(), thread_name_prefix="axo-embed")
+            return self._threads
+
+    def close(self) -> None:
+        """End the batch threads, once no embed runs; a later embed starts new ones."""
+        with self._threads_lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=True)
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         # numpy's BLAS releases the GIL, so a worker thread keeps the event loop responsive.
@@ -159,7 +174,7 @@ class MiniLMEmbedder:
         else:
             # numpy releases the GIL inside matrix products and ufuncs, so batches on
             # separate threads use separate cores.
-            list(_pool().map(run, batches))
+            list(self._batch_threads().map(run, batches))
         return l2_normalise(pooled)
 
 
@@ -168,11 +183,6 @@ def _workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="axo-embed")
 
 
 def _single_threaded_blas() -> None:

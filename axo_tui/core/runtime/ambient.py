@@ -87,6 +87,8 @@ class AmbientRouter:
         self._runs: dict[str, _AmbientRun] = {}
         self._last_fired: dict[str, float] = {}
         self._timers: list[asyncio.Task[None]] = []
+        self._stopped: set[asyncio.Task[None]] = set()
+        """Timers cancelled by a reload that have not ended yet: `aclose` waits for them."""
         self._config: Config | None = None
 
     def configure(self, config: Config) -> None:
@@ -156,8 +158,11 @@ class AmbientRouter:
             while run.tasks:
                 await asyncio.wait(set(run.tasks))
         finally:
-            for task in run.tasks:
+            left = list(run.tasks)  # cancelled from outside: the run's activations end too
+            for task in left:
                 task.cancel()
+            if left:
+                await asyncio.gather(*left, return_exceptions=True)
             self._runs.pop(run.run_id, None)
         ordered = sorted(run.results, key=lambda item: (item[0], item[1].agent_id))
         outputs = {result.agent_id: result.output for _, result, _ in ordered if result.ok}
@@ -342,7 +347,15 @@ class AmbientRouter:
     def stop_timers(self) -> None:
         for timer in self._timers:
             timer.cancel()
+            self._stopped.add(timer)
+            timer.add_done_callback(self._stopped.discard)
         self._timers.clear()
+
+    async def aclose(self) -> None:
+        """Stop the timers and wait until each has ended."""
+        self.stop_timers()
+        if self._stopped:
+            await asyncio.gather(*self._stopped, return_exceptions=True)
 
     async def _every(self, seconds: float, name: str, start_run: object) -> None:
         running: asyncio.Task[RunResult] | None = None

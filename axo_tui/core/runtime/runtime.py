@@ -210,13 +210,16 @@ class Runtime:
             self.memory.start_consolidation(Consolidator(self).run_forever)  # idle agents tidy up
 
     async def close(self) -> None:
-        self.ambient.stop_timers()
+        """Stop everything this runtime started: its timers, tasks and threads end here."""
+        await self.ambient.aclose()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.tools.close()  # blocking tools still running (bounded) finish first
         await self.memory.aclose()  # exchanges still being embedded are stored first
         await self.supervisor.settled()  # checkpoints written behind the last turns
+        self.supervisor.close()
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()

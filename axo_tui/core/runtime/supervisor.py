@@ -105,23 +105,8 @@ class _Health:
     """States at or below this version are superseded (`close_circuit` wrote a newer one)."""
 
 
-_WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
-_WRITERS_LOCK = threading.Lock()
 CHECKPOINT_BATCH_SECS = 0.02
 """How long the checkpoint writer gathers turns before it writes a batch."""
-CHECKPOINT_WRITERS = 4
-"""Threads writing checkpoints, shared by every runtime in the process; each runtime's writer
-hands them one batch at a time (see `Supervisor._write_behind`)."""
-
-
-def _writers() -> concurrent.futures.ThreadPoolExecutor:
-    global _WRITERS
-    with _WRITERS_LOCK:
-        if _WRITERS is None:
-            _WRITERS = concurrent.futures.ThreadPoolExecutor(
-                CHECKPOINT_WRITERS, thread_name_prefix="axo-checkpoint"
-            )
-        return _WRITERS
 
 
 class Supervisor:
@@ -148,6 +133,8 @@ class Supervisor:
         self._dirty: dict[str, _Health] = {}
         """Agents whose newest state waits for the next batch of checkpoint writes."""
         self._writer: asyncio.Future[None] | None = None
+        self._write_thread: concurrent.futures.ThreadPoolExecutor | None = None
+        """The writer's one thread (it hands over one batch at a time); ended by `close`."""
 
     # ------------------------------------------------------------------ state
     def restore(self, agent_ids: Iterable[str]) -> None:
@@ -301,7 +288,11 @@ class Supervisor:
             self._dirty.clear()
             for health, _ in batch:
                 health.queue = []
-            results = await loop.run_in_executor(_writers(), self._write_batch, batch)
+            if self._write_thread is None:
+                self._write_thread = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="axo-checkpoint"
+                )
+            results = await loop.run_in_executor(self._write_thread, self._write_batch, batch)
             for (health, states), result in zip(batch, results, strict=True):
                 if isinstance(result, CheckpointError):
                     self._warn(health.checkpoint.agent_id, str(result))  # next turn retries
@@ -348,6 +339,12 @@ class Supervisor:
                 if health is None or health.written >= health.version:
                     return
             await asyncio.gather(self._writer, return_exceptions=True)
+
+    def close(self) -> None:
+        """End the writer's thread; call after `settled`. A later write starts a new one."""
+        thread, self._write_thread = self._write_thread, None
+        if thread is not None:
+            thread.shutdown(wait=True)
 
     # ------------------------------------------------------------- operators
     def close_circuit(self, agent_id: str) -> tuple[AgentCheckpoint, AgentCheckpoint]:

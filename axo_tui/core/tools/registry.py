@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,16 @@ class ToolContext:
     private_dirs: tuple[Path, ...] = ()
     """Folders no tool may read or list, wherever they are (the data directory)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
+    threads: Executor | None = None
+    """Where blocking tools run (`off_loop`): the registry's own threads, set by `call`."""
 
 
 ToolFunction = Callable[[ToolContext, dict[str, Any]], Awaitable[str]]
 BlockingToolFunction = Callable[[ToolContext, dict[str, Any]], str]
 
-_TOOL_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="axo-tool")
-"""Blocking tool work runs here, not on the event loop, nor in the loop's default executor
-that other parts of the runtime share."""
+TOOL_THREADS = 4
+"""Threads of a registry's pool for blocking tool work: not the event loop, nor the loop's
+default executor that other parts of the runtime share."""
 
 
 def off_loop(function: BlockingToolFunction) -> ToolFunction:
@@ -49,12 +52,13 @@ def off_loop(function: BlockingToolFunction) -> ToolFunction:
 
     The loop stays free and the tool's timeout fires on time even while the work goes on.
     A thread cannot be killed, so the work must still be bounded (as the calculator's is).
+    The thread is the calling registry's (`context.threads`), ended by its `close`.
     """
 
     @functools.wraps(function)
     async def run(context: ToolContext, arguments: dict[str, Any]) -> str:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_TOOL_THREADS, function, context, arguments)
+        return await loop.run_in_executor(context.threads, function, context, arguments)
 
     return run
 
@@ -78,8 +82,17 @@ class Tool:
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
+        self._threads: ThreadPoolExecutor | None = None
+        """Started at the first tool call; `close` ends it (the Runtime's close does)."""
         for tool in tools:
             self.register(tool)
+
+    def close(self) -> None:
+        """End the pool of blocking tools, waiting for the work in it; a later call starts
+        a new one."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=True)
 
     def register(self, tool: Tool) -> None:
         self._tools[tool.name] = tool
@@ -122,6 +135,10 @@ class ToolRegistry:
         if not isinstance(arguments, dict):
             raise ToolError(f"the arguments of tool '{name}' must be a JSON object")
         _check_required(tool, arguments)
+        if context.threads is None:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(TOOL_THREADS, thread_name_prefix="axo-tool")
+            context = dataclasses.replace(context, threads=self._threads)
         try:
             result = await asyncio.wait_for(tool.function(context, arguments), tool.timeout_secs)
         except TimeoutError as exc:
