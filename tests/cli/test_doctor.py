@@ -4,32 +4,29 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import Result
 
 from axo_tui.core import doctor as doctor_package
 from axo_tui.core.doctor import CheckResult, DoctorOptions, DoctorReport
 from axo_tui.core.doctor.model import ok
-from tests.core.test_doctor import SECRET, FakeModelServer, closed_port, ollama_tags, write_project
-
-# The `invoke` and `run_axo` fixtures come from tests/cli/conftest.py.
-Invoke = Callable[..., Result]
-RunAxo = Callable[..., subprocess.CompletedProcess[str]]
+from tests.support.cli import Invoke, RunAxo
+from tests.support.dialects import ollama_tags
+from tests.support.doctor_project import SECRET, fake_ollama, write_project
+from tests.support.model_server import ModelServer, Reply, closed_port
 
 
 @pytest.fixture
-def ollama() -> Iterator[FakeModelServer]:
-    with FakeModelServer(routes={"/api/tags": (200, ollama_tags("llama3.2:latest"))}) as fake:
+def ollama() -> Iterator[ModelServer]:
+    with fake_ollama("llama3.2:latest") as fake:
         yield fake
 
 
 @pytest.fixture
-def project(tmp_path: Path, ollama: FakeModelServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, ollama: ModelServer, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project whose one agent uses the fake Ollama; the test runs from its directory."""
     path = write_project(tmp_path / "proj", providers=f"  ollama: {{base_url: '{ollama.url}'}}\n")
     monkeypatch.chdir(path.parent)
@@ -57,7 +54,7 @@ def test_a_healthy_project_exits_0(invoke: Invoke, project: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_json_shape_and_exit_codes(invoke: Invoke, project: Path, ollama: FakeModelServer) -> None:
+def test_json_shape_and_exit_codes(invoke: Invoke, project: Path, ollama: ModelServer) -> None:
     result = invoke("doctor", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)  # stdout holds the JSON and nothing else
@@ -67,7 +64,7 @@ def test_json_shape_and_exit_codes(invoke: Invoke, project: Path, ollama: FakeMo
         assert set(row) == {"name", "status", "message", "fix"}
         assert row["status"] in ("ok", "warn", "fail")
         assert isinstance(row["message"], str)
-    ollama.routes["/api/tags"] = (200, ollama_tags("mistral:latest"))
+    ollama.answer("/api/tags", Reply.json(ollama_tags("mistral:latest")))
     result = invoke("doctor", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -114,7 +111,7 @@ def test_a_missing_key_fails_and_a_present_key_is_never_printed(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     echo = {"error": {"type": "authentication_error", "message": f"invalid key {SECRET}"}}
-    with FakeModelServer(routes={"/v1/models": (401, echo)}) as server:
+    with ModelServer(answers={"/v1/models": Reply.json(echo, 401)}) as server:
         providers = (
             f"  anthropic: {{base_url: '{server.url}', api_key: '${{ANTHROPIC_API_KEY}}'}}\n"
         )
@@ -147,7 +144,7 @@ def test_a_world_readable_data_dir_warns_but_passes(invoke: Invoke, project: Pat
     assert "fix: chmod 700 .axo" in result.stdout
 
 
-def test_a_busy_port_warns(invoke: Invoke, tmp_path: Path, ollama: FakeModelServer) -> None:
+def test_a_busy_port_warns(invoke: Invoke, tmp_path: Path, ollama: ModelServer) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -164,7 +161,7 @@ def test_a_busy_port_warns(invoke: Invoke, tmp_path: Path, ollama: FakeModelServ
 def test_egress_failure_when_a_check_phones_home(
     invoke: Invoke, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with FakeModelServer(host="127.0.0.2") as stranger:
+    with ModelServer(host="127.0.0.2") as stranger:
 
         async def phones_home() -> Sequence[CheckResult]:
             with socket.create_connection(("127.0.0.2", stranger.port), timeout=1):
@@ -186,7 +183,7 @@ def test_egress_failure_when_a_check_phones_home(
     assert f"connect 127.0.0.2:{stranger.port}" in egress["message"]
 
 
-def test_the_real_command(run_axo: RunAxo, tmp_path: Path, ollama: FakeModelServer) -> None:
+def test_the_real_command(run_axo: RunAxo, tmp_path: Path, ollama: ModelServer) -> None:
     path = write_project(tmp_path / "good", providers=f"  ollama: {{base_url: '{ollama.url}'}}\n")
     result = run_axo("doctor", cwd=path.parent)
     assert result.returncode == 0, result.stdout + result.stderr

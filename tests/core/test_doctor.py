@@ -1,6 +1,6 @@
 """`axo_tui.core.doctor`: each check against real sockets, files and configs.
 
-Providers are real HTTP servers on 127.0.0.1 (`FakeModelServer`, a thread, so the same fake
+Providers are the fake model server on 127.0.0.1 (`ModelServer`, on its own thread, so the same fake
 serves in-process tests and `axo` subprocesses); nothing here touches the internet.
 """
 
@@ -10,11 +10,8 @@ import asyncio
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,93 +26,14 @@ from axo_tui.core.doctor import (
     run_doctor_async,
 )
 from axo_tui.core.doctor.model import ok
-
-SECRET = "sk-ant-doctor-test-9f8e7d6c5b4a"
-
-
-# -- a fake model server -----------------------------------------------------------------------
-
-
-@dataclass
-class FakeModelServer:
-    """An HTTP server on 127.0.0.1 answering fixed JSON per path; records what it was asked."""
-
-    routes: dict[str, tuple[int, Any]] = field(default_factory=dict)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    host: str = "127.0.0.1"
-    silent: bool = False
-    """Accept connections but never answer (a hung server)."""
-
-    def __post_init__(self) -> None:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                if fake.silent:
-                    time.sleep(5)
-                    return
-                status, body = fake.routes.get(self.path.split("?")[0], (404, {"error": "nope"}))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep test output clean
-
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> FakeModelServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def ollama_tags(*names: str) -> dict[str, Any]:
-    return {"models": [{"name": name, "model": name} for name in names]}
+from tests.support.doctor_project import SECRET, fake_ollama, write_project
+from tests.support.model_server import ModelServer, Reply, closed_port
 
 
 @pytest.fixture
-def ollama() -> Iterator[FakeModelServer]:
-    with FakeModelServer(routes={"/api/tags": (200, ollama_tags("llama3.2:latest"))}) as fake:
+def ollama() -> Iterator[ModelServer]:
+    with fake_ollama("llama3.2:latest") as fake:
         yield fake
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def write_project(
-    directory: Path,
-    *,
-    providers: str,
-    agents: str = "  - {id: writer, provider: ollama, model: llama3.2}\n",
-    server_port: int | None = None,
-) -> Path:
-    """An axo.yaml with the given `agents:` items and `providers:` body (YAML text)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    port = server_port if server_port is not None else closed_port()
-    text = f"agents:\n{agents}providers:\n{providers}server:\n  port: {port}\n"
-    path = directory / "axo.yaml"
-    path.write_text(text)
-    return path
 
 
 async def doctor(path: Path, **options: Any) -> DoctorReport:
@@ -139,18 +57,18 @@ def all_text(report: DoctorReport) -> str:
 # -- providers ---------------------------------------------------------------------------------
 
 
-async def test_ollama_with_the_model_pulled_is_ok(tmp_path: Path, ollama: FakeModelServer) -> None:
+async def test_ollama_with_the_model_pulled_is_ok(tmp_path: Path, ollama: ModelServer) -> None:
     path = write_project(tmp_path, providers=f"  ollama: {{base_url: '{ollama.url}'}}\n")
     report = await doctor(path)
     result = check(report, "provider:ollama")
     # `llama3.2` in the config is `llama3.2:latest` on the server.
     assert result.status is Status.OK, result
     assert "llama3.2 present" in result.message
-    assert [p for p, _ in ollama.requests] == ["/api/tags"]
+    assert [r.path for r in ollama.requests] == ["/api/tags"]
 
 
 async def test_missing_ollama_model_fails_with_a_pull_command(
-    tmp_path: Path, ollama: FakeModelServer
+    tmp_path: Path, ollama: ModelServer
 ) -> None:
     agents = "  - {id: writer, provider: ollama, model: qwen2.5:7b}\n"
     path = write_project(
@@ -180,7 +98,8 @@ async def test_unreachable_provider_fails_fast_with_a_clear_message(tmp_path: Pa
 
 
 async def test_a_hung_provider_counts_as_unreachable_after_the_timeout(tmp_path: Path) -> None:
-    with FakeModelServer(silent=True) as hung:
+    with ModelServer() as hung:
+        hung.hold_while(lambda request: True)  # accepts the connection, never answers
         path = write_project(tmp_path, providers=f"  ollama: {{base_url: '{hung.url}'}}\n")
         report = await doctor(path, network_timeout=0.3)
     result = check(report, "provider:ollama")
@@ -190,7 +109,7 @@ async def test_a_hung_provider_counts_as_unreachable_after_the_timeout(tmp_path:
 
 async def test_openai_compatible_models_are_checked(tmp_path: Path) -> None:
     listing = {"object": "list", "data": [{"id": "qwen2.5-7b-instruct"}]}
-    with FakeModelServer(routes={"/v1/models": (200, listing)}) as server:
+    with ModelServer(answers={"/v1/models": Reply.json(listing)}) as server:
         providers = f"  lmstudio: {{kind: openai, base_url: '{server.url}/v1'}}\n"
         present = "  - {id: a, provider: lmstudio, model: qwen2.5-7b-instruct}\n"
         report = await doctor(write_project(tmp_path / "a", agents=present, providers=providers))
@@ -205,7 +124,7 @@ async def test_openai_compatible_models_are_checked(tmp_path: Path) -> None:
 
 
 async def test_an_unreachable_fallback_is_only_a_warning(
-    tmp_path: Path, ollama: FakeModelServer
+    tmp_path: Path, ollama: ModelServer
 ) -> None:
     dead = f"http://127.0.0.1:{closed_port()}"
     providers = (
@@ -220,7 +139,7 @@ async def test_an_unreachable_fallback_is_only_a_warning(
     assert report.ok
 
 
-async def test_an_agent_without_a_model_fails(tmp_path: Path, ollama: FakeModelServer) -> None:
+async def test_an_agent_without_a_model_fails(tmp_path: Path, ollama: ModelServer) -> None:
     agents = "  - {id: writer, provider: ollama}\n"
     path = write_project(
         tmp_path, agents=agents, providers=f"  ollama: {{base_url: '{ollama.url}'}}\n"
@@ -240,7 +159,7 @@ async def test_missing_anthropic_key_fails_and_nothing_is_contacted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with FakeModelServer() as server:
+    with ModelServer() as server:
         providers = (
             f"  anthropic: {{base_url: '{server.url}', api_key: '${{ANTHROPIC_API_KEY}}'}}\n"
         )
@@ -271,12 +190,12 @@ async def test_a_present_key_is_reported_by_source_and_never_shown(
         "type": "error",
         "error": {"type": "authentication_error", "message": f"bad key {SECRET}"},
     }
-    with FakeModelServer(routes={"/v1/models": (401, echo)}) as server:
+    with ModelServer(answers={"/v1/models": Reply.json(echo, 401)}) as server:
         providers = (
             f"  anthropic: {{base_url: '{server.url}', api_key: '${{ANTHROPIC_API_KEY}}'}}\n"
         )
         report = await doctor(write_project(tmp_path, agents=ANTHROPIC_AGENT, providers=providers))
-        sent = server.requests[0][1]
+        sent = server.requests[0].headers
     assert sent["x-api-key"] == SECRET  # the key was used ...
     key = check(report, "api_key:anthropic")
     assert key.status is Status.OK
@@ -292,7 +211,7 @@ async def test_a_key_from_a_world_readable_env_file_warns(
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     listing = {"data": [{"id": "claude-sonnet-4-5"}]}
-    with FakeModelServer(routes={"/v1/models": (200, listing)}) as server:
+    with ModelServer(answers={"/v1/models": Reply.json(listing)}) as server:
         providers = (
             f"  anthropic: {{base_url: '{server.url}', api_key: '${{ANTHROPIC_API_KEY}}'}}\n"
         )
@@ -313,7 +232,7 @@ async def test_a_key_from_a_world_readable_env_file_warns(
 
 async def test_a_key_written_into_the_yaml_warns(tmp_path: Path) -> None:
     listing = {"data": [{"id": "claude-sonnet-4-5"}]}
-    with FakeModelServer(routes={"/v1/models": (200, listing)}) as server:
+    with ModelServer(answers={"/v1/models": Reply.json(listing)}) as server:
         providers = f"  anthropic: {{base_url: '{server.url}', api_key: '{SECRET}'}}\n"
         report = await doctor(write_project(tmp_path, agents=ANTHROPIC_AGENT, providers=providers))
     key = check(report, "api_key:anthropic")
@@ -347,7 +266,7 @@ async def test_no_config_is_a_warning_and_machine_checks_still_run(tmp_path: Pat
     assert {"python", "packages", "embedder", "egress"} <= {c.name for c in report.checks}
 
 
-async def test_data_dir_permissions(tmp_path: Path, ollama: FakeModelServer) -> None:
+async def test_data_dir_permissions(tmp_path: Path, ollama: ModelServer) -> None:
     path = write_project(tmp_path, providers=f"  ollama: {{base_url: '{ollama.url}'}}\n")
     state = tmp_path / ".axo"
     assert "will be created" in check(await doctor(path), "data_dir").message
@@ -366,7 +285,7 @@ async def test_data_dir_permissions(tmp_path: Path, ollama: FakeModelServer) -> 
     assert "not a directory" in result.message
 
 
-async def test_a_busy_server_port_warns(tmp_path: Path, ollama: FakeModelServer) -> None:
+async def test_a_busy_server_port_warns(tmp_path: Path, ollama: ModelServer) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -384,7 +303,7 @@ async def test_a_busy_server_port_warns(tmp_path: Path, ollama: FakeModelServer)
 
 
 async def test_egress_lists_only_the_configured_provider(
-    tmp_path: Path, ollama: FakeModelServer
+    tmp_path: Path, ollama: ModelServer
 ) -> None:
     # `localhost` resolves to 127.0.0.1: the audit maps the address back to the name.
     url = f"http://localhost:{ollama.port}"
@@ -397,10 +316,10 @@ async def test_egress_lists_only_the_configured_provider(
 
 
 async def test_egress_catches_a_connection_to_a_non_provider(
-    tmp_path: Path, ollama: FakeModelServer
+    tmp_path: Path, ollama: ModelServer
 ) -> None:
     # Another loopback address: a real TCP connection that is not to the configured provider.
-    with FakeModelServer(host="127.0.0.2") as stranger:
+    with ModelServer(host="127.0.0.2") as stranger:
 
         async def phones_home() -> Sequence[CheckResult]:
             with socket.create_connection(("127.0.0.2", stranger.port), timeout=1):
@@ -426,7 +345,7 @@ async def test_a_crashing_check_becomes_a_failed_row(tmp_path: Path) -> None:
     assert "RuntimeError: boom" in result.message
 
 
-async def test_json_shape(tmp_path: Path, ollama: FakeModelServer) -> None:
+async def test_json_shape(tmp_path: Path, ollama: ModelServer) -> None:
     report = await doctor(
         write_project(tmp_path, providers=f"  ollama: {{base_url: '{ollama.url}'}}\n")
     )
@@ -471,7 +390,7 @@ async def test_deep_runs_the_engines(tmp_path: Path) -> None:
 
 
 def test_egress_sees_the_checks_connections_when_the_process_runs_uvloop(
-    tmp_path: Path, ollama: FakeModelServer
+    tmp_path: Path, ollama: ModelServer
 ) -> None:
     # uvloop opens its sockets in C, out of sight of the audit hook: the doctor must still
     # see where its checks connected, whether it is awaited on such a loop or run with
