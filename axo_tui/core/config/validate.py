@@ -22,6 +22,7 @@ from axo_tui.core.config.schema import (
 )
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
 from axo_tui.core.config.yaml_nodes import Node
+from axo_tui.core.events.signals import signal_weight
 
 _KIND_LABEL = {"agent": "agent", "workflow": "workflow", "provider": "provider"}
 
@@ -240,8 +241,6 @@ def check_trigger_weights(
     threshold: one AgentFailed (0.8) does not reach the default 1.0. That is the pheromone
     model working as designed, but a user who wrote "react to AgentFailed" deserves to know.
     """
-    from axo_tui.core.runtime.lattice import signal_weight
-
     thresholds = {
         agent.id: agent.lattice.threshold
         if agent.lattice.threshold is not None

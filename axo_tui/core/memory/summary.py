@@ -40,6 +40,7 @@ from axo_tui.core.memory.compaction import (
 )
 from axo_tui.core.memory.files import write_json_atomic
 from axo_tui.core.providers.base import Message, ToolSpec
+from axo_tui.core.store.json_documents import json_documents
 from axo_tui.core.store.private_files import private_dir
 
 log = logging.getLogger(__name__)
@@ -134,17 +135,7 @@ class SummaryStore:
     def stored(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Every summary file with its document; unreadable ones are skipped (not provably
         ours, so nobody deletes them on that basis)."""
-        try:
-            paths = sorted(self.root.glob("*.json"))
-        except OSError:
-            return
-        for path in paths:
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(document, dict):
-                yield path, document
+        return json_documents(self.root)
 
     def forget(self, agent_id: str, before: float | None = None) -> int:
         """Delete the agent's summaries (only those last written before `before`, a Unix

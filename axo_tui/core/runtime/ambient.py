@@ -29,8 +29,9 @@ from axo_tui.core.config.schema import (
 )
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
+from axo_tui.core.events.signals import canonical_signal
 from axo_tui.core.runtime.agent_turn import TurnRequest
-from axo_tui.core.runtime.lattice import Deposit, PheromoneField, canonical_signal
+from axo_tui.core.runtime.lattice import Deposit, PheromoneField
 from axo_tui.core.runtime.runs import (
     ActivationResult,
     RunBook,

@@ -1,8 +1,8 @@
 """Resume the runs a crash left unfinished.
 
 The journal is the truth: a run still `running` in it was cut short, unless the process that
-owns it is alive (each runtime holds a lease, below, so `axo dev` starting up never steals a
-run that `axo workflow run` is executing in another terminal). Resuming a run:
+owns it is alive (each runtime holds a lease, `store.owner_lease`, so `axo dev` starting up
+never steals a run that `axo workflow run` is executing in another terminal). Resuming a run:
 
 * **workflow**: rebuild the run's `WorkflowRunState` from its activations. A completed
   activation keeps its journaled output and never runs again; a failed one stays failed; one
@@ -34,11 +34,8 @@ real spend. The rerun's usage is recorded under the new activation.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +51,8 @@ from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.runs import RunBook, RunError, RunResult
 from axo_tui.core.runtime.session_turns import SessionTurns
-from axo_tui.core.store.journal import ActivationRecord, Journal, JournalError, RunRecord
-from axo_tui.core.store.private_files import private_dir
+from axo_tui.core.store.journal import ActivationRecord, Journal, RunRecord
+from axo_tui.core.store.owner_lease import owner_alive
 from axo_tui.core.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -107,71 +104,6 @@ class ResumeHost(RunBook, Protocol):
     ) -> RunResult: ...
 
     async def run_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult: ...
-
-
-# --------------------------------------------------------------------------- ownership
-class OwnerLease:
-    """This process's claim on the runs it starts: an exclusively locked file.
-
-    The lock is released by the kernel when the process dies, however it dies, so "is the
-    owner of this run alive?" is "can I lock its file?", with no pid reuse or clock to trust.
-    """
-
-    def __init__(self, owner: str, path: Path, fd: int | None) -> None:
-        self.owner = owner
-        self.path = path
-        self._fd = fd
-
-    @classmethod
-    def acquire(cls, state_dir: Path) -> OwnerLease:
-        owner = new_id()
-        directory = state_dir / "owners"
-        path = directory / f"{owner}.lock"
-        try:
-            private_dir(directory)
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        except OSError as exc:
-            raise JournalError(
-                f"{directory}: cannot create this process's lock file ({exc.strerror or exc}); "
-                "make the data directory writable or choose another --data-dir"
-            ) from exc
-        if sys.platform != "win32":
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        return cls(owner, path, fd)
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-        os.close(self._fd)
-        self._fd = None
-
-
-def owner_alive(state_dir: Path, owner: str | None) -> bool:
-    """Whether the process that owns a run still runs. Unknown owners are dead."""
-    if owner is None or sys.platform == "win32":
-        return False
-    import fcntl
-
-    path = state_dir / "owners" / f"{owner}.lock"
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        return False  # no lock file: the owner released it, or it never existed
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True  # somebody holds it: the owner is alive (perhaps this very process)
-    else:
-        with contextlib.suppress(OSError):
-            path.unlink()  # a dead owner's file: tidy it away
-        return False
-    finally:
-        os.close(fd)
 
 
 # ------------------------------------------------------------------- stopped runs

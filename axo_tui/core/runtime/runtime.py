@@ -55,7 +55,6 @@ from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.resume import (
     RESUME_AT_ONCE,
     InterruptedTurn,
-    OwnerLease,
     StoppedRuns,
     cancel_stopped_run,
     interrupt_runs,
@@ -72,6 +71,7 @@ from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy,
 from axo_tui.core.runtime.workflow_driver import WorkflowDriver
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
+from axo_tui.core.store.owner_lease import OwnerLease
 from axo_tui.core.tools import ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
@@ -282,7 +282,7 @@ class Runtime:
 
     @property
     def owner(self) -> str:
-        """This runtime's owner id, recorded on its runs (see `resume.OwnerLease`)."""
+        """This runtime's owner id, recorded on its runs (see `store.owner_lease`)."""
         if self._lease is None:
             raise RuntimeError("the runtime is not started")
         return self._lease.owner

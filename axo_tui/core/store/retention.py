@@ -30,6 +30,8 @@ from typing import Any
 from axo_tui.core.config.env_overrides import apply_env_overrides
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
+from axo_tui.core.store.json_documents import json_documents
+from axo_tui.core.store.owner_lease import owner_alive
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +188,8 @@ def _stale_summaries(db: sqlite3.Connection, directory: Path) -> list[Path]:
     """Compaction summaries (`memory/summaries/`) whose session has no message left in the
     journal, or belongs to a run being deleted: they hold conversation content. Runs inside
     the deleting transaction (it reads `temp.doomed`)."""
-    from axo_tui.core.memory.summary import SummaryStore
-
     stale = []
-    for path, document in SummaryStore(directory).stored():
+    for path, document in json_documents(directory):
         if "session_id" not in document:
             continue  # not one of ours: left alone
         # No message left, or (a dry run deletes nothing) a session of a doomed run.
@@ -207,8 +207,6 @@ def _stale_summaries(db: sqlite3.Connection, directory: Path) -> list[Path]:
 def _sweep_owner_files(state_dir: Path) -> None:
     """Lock files of processes that were killed while they had no unfinished run (resume
     tidies the others). A file younger than a minute may belong to a process starting up."""
-    from axo_tui.core.runtime.resume import owner_alive
-
     with contextlib.suppress(OSError):
         for path in (state_dir / "owners").glob("*.lock"):
             if time.time() - path.stat().st_mtime > 60:
