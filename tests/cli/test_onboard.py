@@ -1,18 +1,14 @@
 """`axo onboard`: detection, every provider choice, questions over stdin, no secrets written.
 
-Ollama and the OpenAI-compatible endpoint are real HTTP servers on 127.0.0.1 (threads, so the
-same fake answers in-process runs and `axo` subprocesses); nothing here leaves the machine.
+Ollama and the OpenAI-compatible endpoint are the fake model server on 127.0.0.1 (on its own
+thread, so it answers in-process runs and `axo` subprocesses); nothing here leaves the machine.
 The embedded model is only validated, never run.
 """
 
 from __future__ import annotations
 
-import json
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +18,9 @@ from typer.testing import CliRunner, Result
 from axo_tui.cli.app import app
 from axo_tui.core.config import load_config
 from axo_tui.core.setup import onboarding
-from tests.cli.conftest import Invoke, axo_command, clean_env
+from tests.support.cli import Invoke, axo_command, clean_env
+from tests.support.dialects import ollama_chat, ollama_show, ollama_tags, openai_models
+from tests.support.model_server import Answer, ModelServer, Received, Reply, closed_port
 
 SECRET = "sk-onboard-test-7f3a9c1e5b2d4680"
 KEY_VARIABLES = (
@@ -35,114 +33,24 @@ KEY_VARIABLES = (
 )
 
 
-class FakeModelServer:
+def fake_models(models: tuple[str, ...] = ("llama3.2:latest", "qwen2.5:0.5b")) -> ModelServer:
     """Ollama's `/api/tags`, `/api/show` and streamed `/api/chat`, and OpenAI's `/v1/models`.
 
     Each chat reply names the model it was asked for, so a test can tell which model the
-    generated config really used. Records every request as (method, path, headers, body).
+    generated config really used.
     """
 
-    def __init__(self, models: tuple[str, ...] = ("llama3.2:latest", "qwen2.5:0.5b")) -> None:
-        self.models = models
-        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
-        fake = self
+    def chat(request: Received) -> Reply:
+        model = request.json()["model"]
+        return ollama_chat(model, ["Reply ", "from ", model, "."], prompt=12, completion=4)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.record(self, None)
-                if self.path == "/api/tags":
-                    self.reply({"models": [{"name": m, "model": m} for m in fake.models]})
-                elif self.path == "/v1/models":
-                    self.reply({"object": "list", "data": [{"id": m} for m in fake.models]})
-                else:
-                    self.reply({"error": "not found"}, status=404)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                fake.record(self, body)
-                if self.path == "/api/show":
-                    self.reply(
-                        {
-                            "model_info": {
-                                "general.architecture": "llama",
-                                "llama.context_length": 8192,
-                            }
-                        }
-                    )
-                elif self.path == "/api/chat":
-                    self.chat(body)
-                else:
-                    self.reply({"error": "not found"}, status=404)
-
-            def chat(self, body: dict[str, Any]) -> None:
-                words = ["Reply ", "from ", body["model"], "."]
-                lines = [
-                    {
-                        "model": body["model"],
-                        "message": {"role": "assistant", "content": w},
-                        "done": False,
-                    }
-                    for w in words
-                ]
-                lines.append(
-                    {
-                        "model": body["model"],
-                        "message": {"role": "assistant", "content": ""},
-                        "done": True,
-                        "done_reason": "stop",
-                        "prompt_eval_count": 12,
-                        "eval_count": 4,
-                    }
-                )
-                payload = "".join(json.dumps(line) + "\n" for line in lines).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/x-ndjson")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def reply(self, body: Any, status: int = 200) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep test output clean
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def record(self, handler: BaseHTTPRequestHandler, body: Any) -> None:
-        headers = {k.lower(): v for k, v in handler.headers.items()}
-        self.requests.append((handler.command, handler.path, headers, body))
-
-    def paths(self) -> list[str]:
-        return [path for _, path, _, _ in self.requests]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> FakeModelServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    answers: dict[str, Answer] = {
+        "/api/tags": Reply.json(ollama_tags(*models)),
+        "/v1/models": Reply.json(openai_models(*models)),
+        "/api/show": Reply.json(ollama_show("llama", 8192)),
+        "/api/chat": chat,
+    }
+    return ModelServer(answers=answers)
 
 
 @pytest.fixture(autouse=True)
@@ -155,8 +63,8 @@ def bare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeModelServer]:
-    with FakeModelServer() as fake:
+def ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
+    with fake_models() as fake:
         # The form `ollama serve` users write: host:port, no scheme.
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{fake.port}")
         yield fake
@@ -210,7 +118,7 @@ def test_local_provider_writes_a_valid_project(invoke: Invoke, in_tmp: Path) -> 
 
 
 def test_ollama_provider_uses_the_server_and_the_workflow_runs(
-    invoke: Invoke, in_tmp: Path, ollama: FakeModelServer
+    invoke: Invoke, in_tmp: Path, ollama: ModelServer
 ) -> None:
     result = invoke(
         "onboard", "--yes", "--name", "team", "--provider", "ollama", "--model", "qwen2.5:0.5b"
@@ -225,18 +133,18 @@ def test_ollama_provider_uses_the_server_and_the_workflow_runs(
     config = load_config(config_file)
     assert {agent.provider for agent in config.agents} == {"ollama"}
     # Detection and then the doctor each listed the models; the doctor found this one.
-    assert ollama.paths().count("/api/tags") == 2
+    assert [r.path for r in ollama.requests].count("/api/tags") == 2
     assert "0 fail" in result.stdout
 
     run = invoke("-c", str(config_file), "workflow", "run", "hello", "-i", "Hi there")
     assert run.exit_code == 0, run.output
     assert "Reply from qwen2.5:0.5b." in run.stdout
-    chats = [body for _, path, _, body in ollama.requests if path == "/api/chat"]
+    chats = [r.json() for r in ollama.received("/api/chat")]
     assert [body["model"] for body in chats] == ["qwen2.5:0.5b", "qwen2.5:0.5b"]
 
 
 def test_ollama_without_a_model_takes_the_first_one_listed(
-    invoke: Invoke, in_tmp: Path, ollama: FakeModelServer
+    invoke: Invoke, in_tmp: Path, ollama: ModelServer
 ) -> None:
     result = invoke("onboard", "--yes", "--provider", "ollama", "--no-doctor")
     assert result.exit_code == 0, result.output
@@ -258,7 +166,7 @@ def test_openai_key_is_referenced_never_written(
     invoke: Invoke, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    with FakeModelServer(models=("gpt-4o-mini",)) as server:
+    with fake_models(("gpt-4o-mini",)) as server:
         result = invoke(
             "onboard", "--yes", "-n", "cloud", "-p", "openai", "--base-url", f"{server.url}/v1"
         )
@@ -269,7 +177,7 @@ def test_openai_key_is_referenced_never_written(
     assert providers_section(project / "axo.yaml")["openai"]["model"] == "gpt-4o-mini"
     assert "OPENAI_API_KEY=\n" in (project / ".env.example").read_text(encoding="utf-8")
     # The reference works (the doctor's request carried the key) ...
-    auth = [headers.get("authorization") for _, path, headers, _ in server.requests]
+    auth = [r.headers.get("authorization") for r in server.requests]
     assert auth == [f"Bearer {SECRET}"]
     assert load_config(project / "axo.yaml").providers[0].api_key == SECRET
     # ... but the key itself is nowhere: not in a file, not on the terminal.
@@ -329,7 +237,7 @@ def test_every_template_switches_every_agent(invoke: Invoke, in_tmp: Path, templ
 # -- questions over stdin ----------------------------------------------------------------------
 
 
-def test_interactive_run_through_piped_stdin(tmp_path: Path, ollama: FakeModelServer) -> None:
+def test_interactive_run_through_piped_stdin(tmp_path: Path, ollama: ModelServer) -> None:
     # The real `axo` script, stdin a pipe: name, directory, template 3 (research), provider
     # by name, model 2 of the menu, then yes.
     answers = answer("Lab notes", "lab", "3", "ollama", "2", "y")
@@ -461,7 +369,7 @@ def test_ollama_host_is_read_like_the_ollama_cli(value: str, url: str) -> None:
     assert onboarding.ollama_base_url({"OLLAMA_HOST": value}) == url
 
 
-def test_detection_names_keys_and_never_holds_them(ollama: FakeModelServer) -> None:
+def test_detection_names_keys_and_never_holds_them(ollama: ModelServer) -> None:
     environ = {"GOOGLE_API_KEY": SECRET, "MISTRAL_API_KEY": "  ", "OLLAMA_HOST": ollama.url}
     detection = onboarding.detect(environ)
     assert detection.api_keys == {"gemini": "GOOGLE_API_KEY"}

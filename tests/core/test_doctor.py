@@ -1,7 +1,7 @@
 """`axo_tui.core.doctor`: each check against real sockets, files and configs.
 
-Providers are the fake model server on 127.0.0.1 (`ModelServer`, on its own thread, so the same fake
-serves in-process tests and `axo` subprocesses); nothing here touches the internet.
+Providers are the fake model server on 127.0.0.1 (`ModelServer`, on its own thread, so one
+fake serves in-process tests and `axo` subprocesses); nothing here touches the internet.
 """
 
 from __future__ import annotations
