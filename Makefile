@@ -17,6 +17,7 @@ dev: setup
 lint: setup
 	$(BIN)/ruff check axo_tui tests
 	$(BIN)/ruff format --check axo_tui tests
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy
