@@ -11,6 +11,9 @@ def run() -> None:
 
         print(f"axo {__version__}")
         return
+    from axo_tui import process_tuning
+
+    process_tuning.tune_for_axo()  # here, never in the library: see process_tuning
     from axo_tui.cli.app import app
 
     app()

@@ -7,7 +7,6 @@ alike, so what the tests drive is what users run.
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -16,6 +15,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from axo_tui import process_tuning
 from axo_tui.core.config.schema import Config
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
@@ -114,23 +114,11 @@ class AxoApp(App[None]):
         else:
             self.install_screen(DevScreen(self.bridge, self.settings), "dev")
             self.push_screen("dev")
-        self.call_after_refresh(self._freeze_startup_objects)
-
-    def _freeze_startup_objects(self) -> None:
-        """Leave what start-up built (modules, the stylesheet, the screens) out of the
-        garbage collector's full passes.
-
-        Under a flood the events and log lines that outlive a frame trigger a full collection
-        about once a second, and a full pass over every object of the process stopped the
-        event loop, keys and all, for 60-110 ms; the objects built at start-up, which live as
-        long as the workbench, were a third of what it walked. Frozen, a pass takes about
-        half as long. Unfrozen on exit, so whatever they hold can still be collected (the
-        tests run many apps in one process)."""
-        gc.collect()
-        gc.freeze()
+        # Only in the `axo` process: an app embedded in a test leaves the collector alone.
+        self.call_after_refresh(process_tuning.freeze_startup_objects)
 
     async def on_unmount(self) -> None:
-        gc.unfreeze()
+        process_tuning.unfreeze()
         self.reloader.stop()
         await self.bridge.stop()
 

@@ -115,6 +115,10 @@ def _child(part: str, dag: str, runs: int) -> None:
     patch = PARTS[part][1]
     if patch is not None:
         patch()
+    from axo_tui import process_tuning
+
+    # As the `axo` command runs: its entry point tunes the collector, the library does not.
+    process_tuning.tune_for_axo()
     best, median = asyncio.run(_measure(dag, runs))
     print(f"{best} {median}")
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axo_tui import process_tuning
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
@@ -895,6 +896,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = dataclasses.replace(settings, wide=tuple(args.wide))
     header()
     sections = args.only or ["lattice", "bus", "wide", "steps", "langgraph", "recall"]
+    # Measured as the `axo` command runs: its entry point tunes the collector, the library no
+    # longer does (see axo_tui.process_tuning).
+    process_tuning.tune_for_axo()
     asyncio.run(main_async(settings, set(sections)))
 
 

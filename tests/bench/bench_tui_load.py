@@ -678,6 +678,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
     args = parser.parse_args(argv)
     seconds = 5.0 if args.quick else args.seconds
+    from axo_tui import process_tuning
+
+    # As `axo dev` runs: its entry point tunes the collector (and the app then freezes its
+    # start-up objects); an embedded app does neither.
+    process_tuning.tune_for_axo()
     result = asyncio.run(measure(seconds, args.rate))
     met = print_table(result)
     return 1 if args.check and not met else 0

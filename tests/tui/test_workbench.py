@@ -6,8 +6,10 @@ import gc
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
+from axo_tui import process_tuning
 from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.settings import WorkbenchSettings
@@ -200,10 +202,28 @@ async def test_a_run_left_unfinished_by_a_crash_resumes_at_start_up(
 
 
 async def test_start_up_objects_are_left_out_of_full_collections_while_it_runs(
-    make_app: Callable[..., AxoApp],
+    make_app: Callable[..., AxoApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(process_tuning, "tuned", True)  # as the `axo` entry point does
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await wait_until(pilot, lambda: gc.get_freeze_count() > 0, what="frozen start-up objects")
     assert gc.get_freeze_count() == 0  # unfrozen on exit: nothing is kept from collection
+
+
+async def test_an_embedded_workbench_leaves_the_collector_alone(
+    make_app: Callable[..., AxoApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+
+    def freeze() -> None:
+        freeze_startup_objects()
+        asked.append(gc.get_freeze_count())
+
+    freeze_startup_objects = process_tuning.freeze_startup_objects
+    monkeypatch.setattr(process_tuning, "freeze_startup_objects", freeze)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: asked != [], what="the start-up freeze asked for")
+    assert asked == [0]  # not the `axo` process: nothing frozen

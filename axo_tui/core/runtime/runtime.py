@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -88,23 +87,6 @@ DEFAULT_MODELS = {
 }
 
 
-GC_YOUNG_THRESHOLD = 10_000
-"""Net allocations between young-generation collections (CPython's default is 700).
-
-A wide fan-out keeps a hundred activations in flight, each holding its request, messages and
-coroutine frames. At 700, collections came every two or three activations and promoted those
-short-lived objects, so the full collections that followed (~45 ms over the whole heap,
-chromadb and the embedder included) came every few runs: 20-35 µs per activation in all.
-At 10,000 they die young, before a collection sees them; a young collection costs about a
-millisecond when it comes."""
-
-
-def _raise_gc_threshold() -> None:
-    young, middle, old = gc.get_threshold()
-    if 0 < young < GC_YOUNG_THRESHOLD:  # 0: collection is off; a higher one was chosen
-        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-
-
 @dataclass
 class AgentStatus:
     agent_id: str
@@ -178,7 +160,6 @@ class Runtime:
     def start(self) -> None:
         if self._started:
             return
-        _raise_gc_threshold()
         self._journal = Journal(self.state_dir / "axo.db")
         with contextlib.suppress(RuntimeError):  # started outside a loop: write at once
             loop = asyncio.get_running_loop()
