@@ -206,6 +206,16 @@ class AgentMemory:
         ]
         return "\n".join(lines)
 
+    @staticmethod
+    def recalls(agent: AgentConfig, offered: Collection[str]) -> bool:
+        """Whether anything can recall this agent's exchanges: its passive recall, its
+        recall_search tool (`offered`), or the team (`share`). If not, they are not stored:
+        storing loads chromadb and the embedding model for nothing, and they would wait in
+        the spool for a recall that never comes."""
+        settings = agent.memory.recall
+        passive = settings.passive_inject and settings.top_k > 0
+        return passive or settings.share or "recall_search" in offered
+
     def memory_note(self, offered: Collection[str] = RECALL_TOOL_NAMES) -> str:
         """Tells the agent what it can recall beyond this prompt, with the recall tools it
         has (`memory.tools` may leave one out: the note must not name a tool it lacks)."""

@@ -140,8 +140,9 @@ class AgentRunner:
         # Memory tools come with every agent (as in Axocoatl), outside its `tools:` list.
         memory_tools = self._memory_tools(agent, resolved)
         plain = plain_layout(resolved)
+        kept = False
         if memory is not None:
-            self._capture(request, memory, memory_tools)
+            kept = self._capture(request, memory, memory_tools)
             recall = await memory.recall_section(
                 agent, request.input, request.session_id, plain=plain
             )
@@ -183,7 +184,8 @@ class AgentRunner:
                 )
                 if not completion.tool_calls:
                     outcome.text = completion.text
-                    if memory is not None:
+                    # Kept: in core memory already. Nothing recalls it: not stored at all.
+                    if memory is not None and not kept and memory.recalls(agent, memory_tools):
                         memory.remember_exchange(
                             agent,
                             user=request.input,
@@ -227,16 +229,16 @@ class AgentRunner:
     # ----------------------------------------------------------------- memory
     def _capture(
         self, request: TurnRequest, memory: AgentMemory, memory_tools: dict[str, Tool]
-    ) -> None:
+    ) -> bool:
         """An agent with no tool to edit its core memory (the embedded model's, by default)
         still keeps what the user plainly asks it to remember: the runtime saves it before
         the call, so this very turn's prompt shows it. Not for skills and triggers: their
-        input is not someone talking to the agent."""
+        input is not someone talking to the agent. True when something was kept."""
         if request.task or any(name.startswith("core_memory_") for name in memory_tools):
-            return
+            return False
         saved = memory.capture_statement(request.agent, request.input)
         if saved is None:
-            return
+            return False
         block, fact = saved
         self._log(request, "core_memory_capture", block=block, text=fact)
         self._bus.emit(
@@ -245,6 +247,9 @@ class AgentRunner:
             agent_id=request.agent.id,
             message=f"kept in core memory block '{block}': {fact}",
         )
+        # Not stored for recall as well: recalled next to the block, the same fact twice
+        # made the small model answer worse ("I'm sorry for your loss" instead of the name).
+        return True
 
     def _system(
         self, agent: AgentConfig, recall: str, memory_tools: dict[str, Tool], plain: bool

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
+from axo_tui.core.runtime.runtime import Runtime
+from tests.support.builders import make_config
+
 REPO = Path(__file__).resolve().parents[3]
 
 PHASE = """
@@ -76,3 +80,18 @@ def test_recall_loads_only_when_there_is_something_to_recall(tmp_path: Path) -> 
     recalled = second["recalled"]
     assert isinstance(recalled, list) and len(recalled) == 1
     assert "My dog is called Biscuit." in recalled[0]
+
+
+async def test_exchanges_nothing_can_recall_are_not_stored(tmp_path: Path) -> None:
+    no_recall = MemorySettings(recall=RecallSettings(passive_inject=False), tools=())
+    searcher = MemorySettings(recall=RecallSettings(passive_inject=False))  # has recall_search
+    agents = [
+        AgentConfig(id="step", provider="scripted", memory=no_recall),
+        AgentConfig(id="pal", provider="scripted", memory=searcher),
+    ]
+    async with Runtime(make_config(tmp_path, agents)) as rt:
+        for session in ("run-1", "run-2"):
+            await rt.run_agent("step", "Summarise the logs.", session_id=session)
+        await rt.run_agent("pal", "The boat is blue.", session_id="chat")
+        pending = rt.memory.spool.load()
+    assert [(entry.agent_id, entry.text) for entry in pending] == [("pal", "The boat is blue.")]
