@@ -15,6 +15,7 @@ from axo_tui.cli.completion import complete_agent_list, complete_run
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_recorded_state, with_runtime
 from axo_tui.cli.run_output import progress_line
+from axo_tui.core.base.enums import ActivationStatus, RunStatus
 
 if TYPE_CHECKING:
     from axo_tui.core.runtime.api import EventRecord
@@ -60,7 +61,11 @@ def list_runs(
     if not runs:
         output.print_line("no runs yet", stderr=True)
     for run in runs:
-        style = {"failed": "red", "running": "yellow", "interrupted": "yellow"}.get(run.status)
+        style = {
+            RunStatus.FAILED: "red",
+            RunStatus.RUNNING: "yellow",
+            RunStatus.INTERRUPTED: "yellow",
+        }.get(run.status)
         first_line = (run.input.splitlines() or [""])[0][:50]
         output.print_line(
             f"{run.id[:12]}  {_when(run.created_at)}  {run.status:<11} {run.kind:<9} "
@@ -95,7 +100,7 @@ def show(
     output.print_line(f"started {_when(run.created_at)}, finished {_when(run.finished_at)}")
     output.print_line(f"input: {run.input}")
     for activation in activations:
-        style = "red" if activation.status == "failed" else "bold"
+        style = "red" if activation.status == ActivationStatus.FAILED else "bold"
         output.print_line(
             f"\n[{activation.agent_id}] {activation.status} ({activation.trigger})", style=style
         )
