@@ -1,8 +1,9 @@
 """What the Runtime's public queries and actions return: frozen, typed results.
 
 Each `to_dict()` is the `--json` shape documented in docs/cli.md, so the CLI, the TUI and the
-HTTP API serialise one object one way. Results the journal already types (RunRecord,
-ActivationRecord, UsageRow) and the run outcome (runs.RunResult) are re-exported here.
+HTTP API serialise one object one way. Results the store already types (RunRecord,
+ActivationRecord, UsageRow, GcReport) and the run outcome (runs.RunResult) are re-exported
+here.
 """
 
 from __future__ import annotations
@@ -13,18 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.config.schema import AgentConfig, SkillConfig, WorkflowConfig
 from axo_tui.core.memory.core_blocks import CoreBlock
 from axo_tui.core.memory.semantic import RecallHit
 from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.store.journal import ActivationRecord, RunRecord, UsageRow
+from axo_tui.core.store.retention import GcReport
 
 __all__ = [
     "ActivationRecord",
+    "AgentInfo",
     "AgentStatusReport",
     "AgentStatusRow",
     "BlockEdit",
     "EventRecord",
     "ForgetReport",
+    "GcReport",
+    "MemoryStamp",
     "MemoryView",
     "RecallCounts",
     "RecallMatch",
@@ -32,9 +38,117 @@ __all__ = [
     "RunRecord",
     "RunResult",
     "SessionInfo",
+    "SkillInfo",
     "UsageReport",
     "UsageRow",
+    "WorkflowInfo",
 ]
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """An agent as the config declares it (`axo agents list`)."""
+
+    id: str
+    name: str
+    role: str
+    provider: str
+    model: str
+    depends_on: tuple[str, ...]
+    tools: tuple[str, ...]
+    """Its allowed tools; empty for the built-in defaults and for none alike."""
+    per_call: int | None
+    per_execution: int | None
+
+    @classmethod
+    def of(cls, agent: AgentConfig) -> AgentInfo:
+        return cls(
+            id=agent.id,
+            name=agent.display_name,
+            role=str(agent.role),
+            provider=agent.provider,
+            model=agent.model,
+            depends_on=tuple(agent.depends_on),
+            tools=tuple(agent.tools or ()),
+            per_call=agent.token_budget.per_call,
+            per_execution=agent.token_budget.per_execution,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "provider": self.provider,
+            "model": self.model,
+            "depends_on": list(self.depends_on),
+            "tools": list(self.tools),
+            "per_call": self.per_call,
+            "per_execution": self.per_execution,
+        }
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    """A skill as the config declares it (`axo skills list`)."""
+
+    id: str
+    name: str
+    description: str
+    agents: tuple[str, ...]
+    emits: tuple[str, ...]
+    reacts_to: tuple[str, ...]
+
+    @classmethod
+    def of(cls, skill: SkillConfig) -> SkillInfo:
+        return cls(
+            skill.id,
+            skill.name,
+            skill.description,
+            tuple(skill.agents),
+            tuple(skill.emits),
+            tuple(skill.reacts_to),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "agents": list(self.agents),
+            "emits": list(self.emits),
+            "reacts_to": list(self.reacts_to),
+        }
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    """A workflow as the config declares it (`axo workflow list`)."""
+
+    id: str
+    name: str
+    description: str
+    agents: tuple[str, ...]
+    entry_point: str | None
+
+    @classmethod
+    def of(cls, workflow: WorkflowConfig) -> WorkflowInfo:
+        return cls(
+            workflow.id,
+            workflow.name,
+            workflow.description,
+            tuple(workflow.agents),
+            workflow.entry_point,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "agents": list(self.agents),
+            "entry_point": self.entry_point,
+        }
 
 
 @dataclass(frozen=True)
@@ -236,6 +350,17 @@ class MemoryView:
             "activity_days": [day.isoformat() for day in self.activity_days],
             "sessions": [s.to_dict() for s in self.sessions],
         }
+
+
+@dataclass(frozen=True)
+class MemoryStamp:
+    """Sizes and modification times of an agent's memory files (None: no such file). Two
+    stamps differ after a write to its core blocks or its activity log: a cheap poll."""
+
+    own_blocks: tuple[int, int] | None
+    shared_blocks: tuple[int, int] | None
+    activity_log: tuple[int, int] | None
+    """Its newest day file."""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,20 @@ answers are the typed results of `api`, so every front end prints the same JSON.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.memory.core_blocks import CoreBlock
+from axo_tui.core.memory.recall_history import (
+    RECALLS_SHOWN,
+    Recall,
+    RecallReader,
+    activity_stamp,
+    file_stamp,
+)
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.runtime.api import (
     AgentStatusReport,
@@ -21,6 +31,7 @@ from axo_tui.core.runtime.api import (
     BlockEdit,
     EventRecord,
     ForgetReport,
+    MemoryStamp,
     MemoryView,
     RecallCounts,
     RecallMatch,
@@ -31,6 +42,11 @@ from axo_tui.core.runtime.api import (
 )
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
+
+if TYPE_CHECKING:
+    from axo_tui.core.providers.base import Message
+    from axo_tui.core.runtime.resume import InterruptedTurn
+    from axo_tui.core.store.retention import GcReport, RetentionPolicy
 
 Warn = Callable[[str | None, str], None]
 """Told (agent id or None, message) of a problem that does not stop the answer."""
@@ -58,6 +74,8 @@ class ProjectState:
         self._memory = memory
         self._owns_memory = memory is None
         self._warn = warn
+        self._recall_reader: RecallReader | None = None
+        self._recall_reader_lock = threading.Lock()  # `recent_recalls` runs in threads
 
     # ---------------------------------------------------------------- access
     @property
@@ -170,6 +188,21 @@ class ProjectState:
             SessionInfo(sid, count, ts) for sid, _agent, count, ts in journal.sessions(agent_id)
         ]
 
+    def session_history(
+        self, session_id: str, *, rerun: InterruptedTurn | None = None
+    ) -> list[Message]:
+        """A session's messages, oldest first ([] for an unknown one). With `rerun`, the
+        session's interrupted turn running again (`Runtime.interrupted_turn`), without that
+        turn's messages: the rerun rewinds and rewrites them as it goes."""
+        journal = self._reader()
+        if journal is None:
+            return []
+        messages = journal.load_session(session_id)
+        if rerun is not None:
+            own = len(journal.session_roles_since(session_id, rerun.since))
+            messages = messages[: len(messages) - own]
+        return messages
+
     # ---------------------------------------------------------------- agents
     def agent_statuses(self, agents: Sequence[AgentConfig]) -> AgentStatusReport:
         """Each agent's activity and failures (journal), tokens today (ledger) and circuit
@@ -211,6 +244,27 @@ class ProjectState:
             )
         return AgentStatusReport(tuple(rows), tuple(warnings))
 
+    # ------------------------------------------------------------- retention
+    def collect_garbage(
+        self, policy: RetentionPolicy, *, agent_ids: Sequence[str] = (), dry_run: bool = False
+    ) -> GcReport:
+        """Delete the old runs, events and checkpoints `policy` names, then compact the
+        journal (`axo gc`); `dry_run` only counts them. Running runs, chat sessions and the
+        ledger stay (see `store.retention`). Raises JournalError if the journal cannot be
+        opened or written (nothing is deleted then), FileNotFoundError if there is none."""
+        from axo_tui.core.store.retention import collect_garbage
+
+        journal = self._reader()
+        if journal is None:
+            raise FileNotFoundError(f"{self.journal_path} does not exist")
+        return collect_garbage(
+            journal,
+            CheckpointStore(self.state_dir / "checkpoints"),
+            policy,
+            agent_ids=list(agent_ids),
+            dry_run=dry_run,
+        )
+
     # ---------------------------------------------------------------- memory
     def memory_of(self, agent: AgentConfig) -> MemoryView:
         """Core blocks, recall counts, activity log days and sessions of an agent. What
@@ -243,6 +297,32 @@ class ProjectState:
             sessions=sessions,
             log_dir=memory.log.agent_dir(agent.id),
             warnings=tuple(warnings),
+        )
+
+    def core_blocks(self, agent: AgentConfig) -> list[CoreBlock]:
+        """The agent's core blocks: its own, then the team's shared ones. A damaged file is
+        reported through the memory's notice (a runtime's goes on its bus: call this on the
+        event loop), never raised."""
+        return self._agent_memory().core.all_blocks(agent)
+
+    def recent_recalls(self, agent_id: str, limit: int = RECALLS_SHOWN) -> list[Recall]:
+        """What the agent recalled lately (its recall tools' calls and results, and passive
+        recall), newest first, from the activity log of its last days. Plain file reading,
+        safe in a worker thread; raises OSError if the log cannot be read."""
+        with self._recall_reader_lock:
+            if self._recall_reader is None:
+                self._recall_reader = RecallReader(self._agent_memory().log)
+            reader = self._recall_reader
+        return reader.recent(agent_id, limit)
+
+    def memory_stamp(self, agent_id: str) -> MemoryStamp:
+        """Sizes and times of the files behind `core_blocks` and `recent_recalls`: cheap to
+        poll, and different after a write to them by any process."""
+        memory = self._agent_memory()
+        return MemoryStamp(
+            own_blocks=file_stamp(memory.core.agent_path(agent_id)),
+            shared_blocks=file_stamp(memory.core.shared_path),
+            activity_log=activity_stamp(memory.log, agent_id),
         )
 
     async def search_memory(self, agent: AgentConfig, query: str, k: int = 5) -> list[RecallMatch]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -155,5 +156,115 @@ def test_forget_memory_clears_the_agents_tiers_and_keeps_the_teams(tmp_path: Pat
         assert view.recall is not None and view.recall.queued == 0
         assert view.activity_days == () and state.memory_block(pal, "notes") == "start"
         assert AgentMemory(state_dir).log.days("other") != []  # another agent's log stays
+    finally:
+        state.close()
+
+
+def test_config_listings_have_the_documented_json_shapes(tmp_path: Path) -> None:
+    from axo_tui.core.config.schema import SkillConfig, TokenBudget
+    from axo_tui.core.runtime.api import AgentInfo, SkillInfo, WorkflowInfo
+
+    budget = TokenBudget(per_call=10, per_execution=50)
+    scout = agent(
+        "scout", "lead", name="Scout", model="m1", tools=("recall_search",), token_budget=budget
+    )
+    assert AgentInfo.of(scout).to_dict() == {
+        "id": "scout",
+        "name": "Scout",
+        "role": "autonomous",
+        "provider": "scripted",
+        "model": "m1",
+        "depends_on": ["lead"],
+        "tools": ["recall_search"],
+        "per_call": 10,
+        "per_execution": 50,
+    }
+    assert AgentInfo.of(agent("plain")).to_dict()["tools"] == []  # the defaults, unnamed
+    skill = SkillConfig("review", name="Review", agents=("scout",), emits=("A",), reacts_to=("B",))
+    assert SkillInfo.of(skill).to_dict() == {
+        "id": "review",
+        "name": "Review",
+        "description": "",
+        "agents": ["scout"],
+        "emits": ["A"],
+        "reacts_to": ["B"],
+    }
+    flow = WorkflowConfig("w", ("lead", "scout"), entry_point="lead", description="d")
+    assert WorkflowInfo.of(flow).to_dict() == {
+        "id": "w",
+        "name": "",
+        "description": "d",
+        "agents": ["lead", "scout"],
+        "entry_point": "lead",
+    }
+
+
+async def test_session_history_leaves_out_the_turn_being_rerun(tmp_path: Path) -> None:
+    from axo_tui.core.runtime.resume import InterruptedTurn
+
+    config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["one", "two"]})])
+    async with build_runtime(config) as runtime:
+        await runtime.run_agent("a", "first", session_id="s")
+        between = time.time()
+        await runtime.run_agent("a", "second", session_id="s")
+        state = runtime.state
+        whole = state.session_history("s")
+        rerun = InterruptedTurn("r", "a", "second", since=between)
+        trimmed = state.session_history("s", rerun=rerun)
+        assert state.session_history("nobody") == []
+    assert [(m.role, m.content) for m in whole] == [
+        ("user", "first"),
+        ("assistant", "one"),
+        ("user", "second"),
+        ("assistant", "two"),
+    ]
+    assert trimmed == whole[:2]
+
+
+def test_recent_recalls_and_a_memory_stamp_that_moves_with_writes(tmp_path: Path) -> None:
+    from axo_tui.core.config.schema import CoreBlockSpec, MemorySettings
+    from axo_tui.core.memory.service import AgentMemory
+
+    pal = agent("pal", memory=MemorySettings(core_blocks=(CoreBlockSpec("notes", value="x"),)))
+    state_dir = tmp_path / ".axo"
+    memory = AgentMemory(state_dir)
+    call = {"tool": "recall_search", "activation_id": "act1"}
+    memory.record("pal", "tool_call", {**call, "arguments": {"query": "tea", "k": 3}})
+    memory.record("pal", "tool_result", {**call, "content": "green tea", "ok": True})
+    state = open_state(state_dir)
+    try:
+        assert [block.value for block in state.core_blocks(pal)] == ["x"]
+        (recall,) = state.recent_recalls("pal")
+        assert (recall.tool, recall.summary, recall.ok) == ("recall_search", '"tea" k=3', True)
+        assert recall.result == "green tea"
+        assert state.recent_recalls("nobody") == []
+        stamp = state.memory_stamp("pal")
+        assert state.memory_stamp("pal") == stamp  # nothing written: nothing to reload
+        state.edit_memory(pal, "notes", "changed")
+        edited = state.memory_stamp("pal")
+        assert edited != stamp
+        memory.record("pal", "turn", {"input": "hi"})
+        assert state.memory_stamp("pal") != edited
+    finally:
+        state.close()
+
+
+async def test_collect_garbage_counts_then_deletes_old_runs(tmp_path: Path) -> None:
+    from axo_tui.core.store.retention import RetentionPolicy
+
+    config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["hello"]})])
+    with pytest.raises(FileNotFoundError, match=r"axo\.db does not exist"):
+        open_state(config.state_dir).collect_garbage(RetentionPolicy())
+    async with build_runtime(config) as runtime:
+        await runtime.run_agent("a", "hi")
+    everything = RetentionPolicy(run_days=0, event_days=0)
+    state = open_state(config.state_dir)
+    try:
+        counted = state.collect_garbage(everything, agent_ids=["a"], dry_run=True)
+        assert (counted.dry_run, counted.runs, counted.bytes_after) == (True, 1, None)
+        assert len(state.runs()) == 1
+        done = state.collect_garbage(everything, agent_ids=["a"])
+        assert done.to_dict()["runs"] == 1 and done.bytes_after is not None
+        assert state.runs() == []
     finally:
         state.close()
