@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -27,35 +27,24 @@ def register(app: AxoTyper) -> None:
 @agents_app.command("list")
 def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the agents: role, provider and model, dependencies, tools, budget."""
+    from axo_tui.core.runtime.api import AgentInfo
+
     config = load_project(ctx)
-    rows: list[dict[str, Any]] = [
-        {
-            "id": a.id,
-            "name": a.display_name,
-            "role": str(a.role),
-            "provider": a.provider,
-            "model": a.model,
-            "depends_on": list(a.depends_on),
-            "tools": list(a.tools or ()),
-            "per_call": a.token_budget.per_call,
-            "per_execution": a.token_budget.per_execution,
-        }
-        for a in config.agents
-    ]
+    agents = [AgentInfo.of(agent) for agent in config.agents]
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([agent.to_dict() for agent in agents], indent=2))
         return
-    for row in rows:
-        model = f"{row['provider']}/{row['model']}" if row["model"] else str(row["provider"])
-        output.print_line(f"{row['id']}  ({row['role']}, {model})", style="bold")
-        if row["depends_on"]:
-            output.print_line(f"    depends on: {', '.join(row['depends_on'])}")
-        if row["tools"]:
-            output.print_line(f"    tools: {', '.join(row['tools'])}")
-        if row["per_execution"] or row["per_call"]:
+    for agent in agents:
+        model = f"{agent.provider}/{agent.model}" if agent.model else agent.provider
+        output.print_line(f"{agent.id}  ({agent.role}, {model})", style="bold")
+        if agent.depends_on:
+            output.print_line(f"    depends on: {', '.join(agent.depends_on)}")
+        if agent.tools:
+            output.print_line(f"    tools: {', '.join(agent.tools)}")
+        if agent.per_execution or agent.per_call:
             output.print_line(
-                f"    budget: per_call {row['per_call'] or '-'}, "
-                f"per_execution {row['per_execution'] or '-'}"
+                f"    budget: per_call {agent.per_call or '-'}, "
+                f"per_execution {agent.per_execution or '-'}"
             )
 
 

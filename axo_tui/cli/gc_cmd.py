@@ -9,7 +9,7 @@ import typer
 
 from axo_tui.cli import output
 from axo_tui.cli.framework import AxoTyper
-from axo_tui.cli.project import data_dir, load_project
+from axo_tui.cli.project import load_project, open_project_state
 
 
 def register(app: AxoTyper) -> None:
@@ -64,9 +64,8 @@ def gc(
     Runs still running, chat sessions and the token ledger are never deleted
     (docs/durability.md).
     """
-    from axo_tui.core.store.checkpoints import CheckpointStore
-    from axo_tui.core.store.journal import Journal, JournalError
-    from axo_tui.core.store.retention import RetentionPolicy, collect_garbage
+    from axo_tui.core.store.journal import JournalError
+    from axo_tui.core.store.retention import RetentionPolicy
 
     # Checked here as well as by `min=`: a negative age would put the cut-off in the future
     # and delete every finished run.
@@ -75,7 +74,6 @@ def gc(
             output.error(f"{name} must be 0 or more, not {value:g}")
             raise typer.Exit(2)
     config = load_project(ctx)
-    state = data_dir(ctx, config)
     policy = RetentionPolicy.from_env()
     policy = RetentionPolicy(
         run_days=policy.run_days if keep_days is None else keep_days,
@@ -85,28 +83,19 @@ def gc(
             policy.checkpoints_per_agent if keep_checkpoints is None else keep_checkpoints
         ),
     )
-    path = state / "axo.db"
-    if not path.exists():
-        output.print_line(f"nothing to collect ({path} does not exist)", stderr=True)
+    state = open_project_state(ctx, config)
+    if not state.recorded():
+        output.print_line(f"nothing to collect ({state.journal_path} does not exist)", stderr=True)
         return
     try:
-        journal = Journal(path)
-    except JournalError as exc:
-        output.error(str(exc))
-        raise typer.Exit(1) from None
-    try:
-        report = collect_garbage(
-            journal,
-            CheckpointStore(state / "checkpoints"),
-            policy,
-            agent_ids=[agent.id for agent in config.agents],
-            dry_run=dry_run,
+        report = state.collect_garbage(
+            policy, agent_ids=[agent.id for agent in config.agents], dry_run=dry_run
         )
     except JournalError as exc:
         output.error(str(exc))
         raise typer.Exit(1) from None
     finally:
-        journal.close()
+        state.close()
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
         return

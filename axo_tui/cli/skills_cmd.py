@@ -30,24 +30,16 @@ def register(app: AxoTyper) -> None:
 @skills_app.command("list")
 def list_skills(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List skills: who holds them, what they emit and what they react to."""
+    from axo_tui.core.runtime.api import SkillInfo
+
     config = load_project(ctx)
+    skills = [SkillInfo.of(skill) for skill in config.skills]
     if as_json:
-        rows = [
-            {
-                "id": s.id,
-                "name": s.name,
-                "description": s.description,
-                "agents": list(s.agents),
-                "emits": list(s.emits),
-                "reacts_to": list(s.reacts_to),
-            }
-            for s in config.skills
-        ]
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([skill.to_dict() for skill in skills], indent=2))
         return
-    if not config.skills:
+    if not skills:
         output.print_line("no skills in this project", stderr=True)
-    for skill in config.skills:
+    for skill in skills:
         output.print_line(skill.id, style="bold")
         output.print_line(f"    agents: {', '.join(skill.agents) or '-'}")
         output.print_line(f"    reacts to: {', '.join(skill.reacts_to) or '-'}")

@@ -33,24 +33,17 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shape: doc
 @workflow_app.command("list")
 def list_workflows(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the workflows of the project with their agents."""
+    from axo_tui.core.runtime.api import WorkflowInfo
+
     config = load_project(ctx)
+    workflows = [WorkflowInfo.of(workflow) for workflow in config.workflows]
     if as_json:
-        rows = [
-            {
-                "id": w.id,
-                "name": w.name,
-                "description": w.description,
-                "agents": list(w.agents),
-                "entry_point": w.entry_point,
-            }
-            for w in config.workflows
-        ]
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([workflow.to_dict() for workflow in workflows], indent=2))
         return
-    if not config.workflows:
+    if not workflows:
         output.print_line("no workflows in this project", stderr=True)
         return
-    for workflow in config.workflows:
+    for workflow in workflows:
         label = f"  {workflow.name}" if workflow.name else ""
         output.print_line(f"{workflow.id}{label}", style="bold")
         output.print_line(f"    agents: {' → '.join(workflow.agents)}")
