@@ -139,14 +139,10 @@ class ChatScreen(QuietFocus, Screen[None]):
         if not self.state.agent_id:
             self._say("this config has no agents to chat with", "chat-error")
             return
-        journal = self.bridge.runtime.journal
-        messages = journal.load_session(self.state.session_id)
-        rerun = self.bridge.runtime.interrupted_turn(self.state.session_id)
-        if rerun is not None:
-            # The rerun rewinds and rewrites its turn's messages: shown from the run instead,
-            # whichever step of that it has reached.
-            own = len(journal.session_roles_since(self.state.session_id, rerun.since))
-            messages = messages[: len(messages) - own]
+        runtime = self.bridge.runtime
+        rerun = runtime.interrupted_turn(self.state.session_id)
+        # A rerun's own messages are shown from the run instead, whichever step it reached.
+        messages = runtime.state.session_history(self.state.session_id, rerun=rerun)
         for message in messages[-HISTORY_SHOWN:]:
             self._show_message(message)
         if not messages and rerun is None:

@@ -21,8 +21,10 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.events.catalog import Event, RuntimeNotice, ToolResult
+from axo_tui.core.memory.recall_history import Recall
+from axo_tui.core.runtime.api import MemoryStamp
 from axo_tui.tui.bridge import RuntimeBridge
-from axo_tui.tui.memory_snapshot import Recall, RecallReader, file_stamp, recall_note
+from axo_tui.tui.memory_snapshot import recall_note
 from axo_tui.tui.model import ConfigStatus
 from axo_tui.tui.widgets.footer import QuietFocus, WorkbenchFooter
 from axo_tui.tui.widgets.memory import CoreBlocksView, RecallsView
@@ -31,8 +33,6 @@ POLL_SECONDS = 1.0
 RELOAD_DELAY = 0.15
 """After a memory tool's result: a burst of edits reloads once."""
 MEMORY_TOOLS = ("core_memory_", "recall_")
-
-Stamp = tuple[tuple[int, int] | None, ...]
 
 
 class MemoryScreen(QuietFocus, Screen[None]):
@@ -52,8 +52,9 @@ class MemoryScreen(QuietFocus, Screen[None]):
         self.show_times = show_times
         agents = [agent.id for agent in bridge.runtime.config.agents]
         self.agent_id: str | None = agent_id if agent_id in agents else next(iter(agents), None)
-        self.reader = RecallReader(bridge.runtime.memory.log)
-        self._stamp: Stamp | None = None
+        # Taken once: it still reads the files while the app closes the runtime.
+        self.memory_state = bridge.runtime.state
+        self._stamp: MemoryStamp | None = None
         self._dirty = False
         self._reload_pending = False
         self.loads = 0
@@ -162,10 +163,9 @@ class MemoryScreen(QuietFocus, Screen[None]):
         panel.border_title = f"Core memory · {agent.display_name}"
         # On the event loop: reading a damaged file reports it on the bus, which is not
         # thread-safe. Two small JSON files; the activity log is what can be large.
-        core = self.bridge.runtime.memory.core
-        blocks = core.all_blocks(agent) if agent.memory.core_blocks else []
+        blocks = self.memory_state.core_blocks(agent) if agent.memory.core_blocks else []
         blocks_view.show(blocks, enabled=bool(agent.memory.core_blocks))
-        self._stamp = self._current_stamp(agent)
+        self._stamp = self.memory_state.memory_stamp(agent.id)
         recall = agent.memory.recall
         note = recall_note(recall.passive_inject, recall.top_k, recall.min_score)
         self.run_worker(
@@ -179,7 +179,7 @@ class MemoryScreen(QuietFocus, Screen[None]):
 
     def _read_recalls(self, agent_id: str, note: str) -> None:
         try:
-            recalls = self.reader.recent(agent_id)
+            recalls = self.memory_state.recent_recalls(agent_id)
         except OSError as exc:  # an unreadable log directory: say so, keep the screen
             recalls, note = [], f"cannot read the activity log: {exc}"
         with contextlib.suppress(RuntimeError):  # the app closed meanwhile
@@ -196,19 +196,13 @@ class MemoryScreen(QuietFocus, Screen[None]):
         )
         self.loads += 1
 
-    def _current_stamp(self, agent: AgentConfig) -> Stamp:
-        core = self.bridge.runtime.memory.core
-        return (
-            file_stamp(core.agent_path(agent.id)),
-            file_stamp(core.shared_path),
-            self.reader.stamp(agent.id),
-        )
-
     def _poll(self) -> None:
         if not self.is_current:
             return
         agent = self._agent()
-        if agent is not None and (self._dirty or self._current_stamp(agent) != self._stamp):
+        if agent is not None and (
+            self._dirty or self.memory_state.memory_stamp(agent.id) != self._stamp
+        ):
             self.reload()
 
     def _on_events(self, events: list[Event]) -> None:

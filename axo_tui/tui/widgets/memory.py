@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.memory.core_blocks import CoreBlock
-from axo_tui.tui.memory_snapshot import Recall
+from axo_tui.core.memory.recall_history import Recall
 from axo_tui.tui.widgets.style_memo import StyleMemo
 
 BAR_CELLS = 16
