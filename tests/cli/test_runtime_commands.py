@@ -169,24 +169,24 @@ def test_events_filters_and_follow(project: Path) -> None:
     assert events[0]["kind"] == "agent.activated"
     # --follow sees events another process records. It first prints the last past event,
     # which also tells us it is up before the second process starts writing.
-    follower = subprocess.Popen(
+    with subprocess.Popen(  # `with` closes the pipe too
         [str(AXO), "events", "--follow", "--json", "-n", "1"],
         cwd=project,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert follower.stdout is not None
-        assert json.loads(follower.stdout.readline())["kind"] == "run.completed"
-        assert axo(project, "run", "critic", "-i", "x").returncode == 0
-        seen = []
-        for line in follower.stdout:
-            seen.append(json.loads(line)["kind"])
-            if seen[-1] == "run.completed":
-                break
-    finally:
-        follower.terminate()
-        follower.wait(10)
+    ) as follower:
+        try:
+            assert follower.stdout is not None
+            assert json.loads(follower.stdout.readline())["kind"] == "run.completed"
+            assert axo(project, "run", "critic", "-i", "x").returncode == 0
+            seen = []
+            for line in follower.stdout:
+                seen.append(json.loads(line)["kind"])
+                if seen[-1] == "run.completed":
+                    break
+        finally:
+            follower.terminate()
+            follower.wait(10)
     assert seen[0] == "run.started" and "agent.completed" in seen
 
 

@@ -17,29 +17,29 @@ def test_events_follow_in_a_fresh_project_waits_for_the_first_run(
     tmp_path: Path, run_axo: RunAxo
 ) -> None:
     (tmp_path / "axo.yaml").write_text(VALID, encoding="utf-8")
-    follower = subprocess.Popen(
+    with subprocess.Popen(  # `with` closes the pipes too
         [*axo_command(), "events", "--follow", "--json"],
         cwd=tmp_path,
         env=clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert follower.stderr is not None and follower.stdout is not None
-        assert "waiting for the first" in follower.stderr.readline()
-        assert follower.poll() is None  # still there, not "no runs recorded yet"
-        done = run_axo("run", "a", "-i", "hello", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        kinds = []
-        for line in follower.stdout:
-            kinds.append(json.loads(line)["kind"])
-            if kinds[-1] == "run.completed":
-                break
-        assert kinds[0] == "run.started" and "agent.completed" in kinds
-    finally:
-        follower.terminate()
-        follower.wait(10)
+    ) as follower:
+        try:
+            assert follower.stderr is not None and follower.stdout is not None
+            assert "waiting for the first" in follower.stderr.readline()
+            assert follower.poll() is None  # still there, not "no runs recorded yet"
+            done = run_axo("run", "a", "-i", "hello", cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+            kinds = []
+            for line in follower.stdout:
+                kinds.append(json.loads(line)["kind"])
+                if kinds[-1] == "run.completed":
+                    break
+            assert kinds[0] == "run.started" and "agent.completed" in kinds
+        finally:
+            follower.terminate()
+            follower.wait(10)
 
 
 def test_read_only_commands_work_while_the_config_is_invalid(
@@ -86,16 +86,16 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     (tmp_path / "axo.yaml").write_text(f"{VALID}workflows:\n{workflows}", encoding="utf-8")
     for args in (("workflow", "list"), ("workflow", "list", "--json")):
         # The reader is gone before axo writes a byte, as when `head` has read its lines.
-        process = subprocess.Popen(
+        with subprocess.Popen(
             [*axo_command(), *args],
             cwd=tmp_path,
             env=clean_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )
-        assert process.stdout is not None and process.stderr is not None
-        process.stdout.close()
-        stderr = process.stderr.read()
-        assert process.wait(60) == 141, stderr
-        assert stderr == "", args
+        ) as process:
+            assert process.stdout is not None and process.stderr is not None
+            process.stdout.close()
+            stderr = process.stderr.read()
+            assert process.wait(60) == 141, stderr
+            assert stderr == "", args

@@ -115,6 +115,10 @@ class Lines:
         for line in stream:  # type: ignore[attr-defined]
             self.lines.append(line)
 
+    def finish(self) -> None:
+        """Wait for the end of the stream (the process is gone), before its pipe is closed."""
+        self._thread.join(10)
+
     def wait_for(self, needle: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while not any(needle in line for line in self.lines):
@@ -126,33 +130,35 @@ def test_plain_chat_ctrl_c_stops_the_answer_then_quits(
     held_project: Path, fake: FakeOpenAI
 ) -> None:
     env = clean_env(NO_COLOR="1", AXO_DATA_DIR=str(held_project.parent / ".axo"))
-    process = subprocess.Popen(
+    with subprocess.Popen(  # `with` closes the pipes too
         [*axo_command(), "chat", "-a", "a", "--plain", "-p", str(held_project)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )
-    try:
-        assert process.stdin is not None
+    ) as process:
         errors = Lines(process.stderr)
-        process.stdin.write("hello\n")
-        process.stdin.flush()
-        deadline = time.monotonic() + 60
-        while fake.count(TAG, "a") == 0:
-            assert process.poll() is None, errors.lines
-            assert time.monotonic() < deadline, "the turn never reached the server"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        errors.wait_for("stopped · Ctrl+C again quits")
-        assert process.poll() is None  # the chat goes on
-        process.send_signal(signal.SIGINT)  # at the prompt: quits, stdin still open
-        assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        fake.release(TAG, "a")
+        try:
+            assert process.stdin is not None
+            process.stdin.write("hello\n")
+            process.stdin.flush()
+            deadline = time.monotonic() + 60
+            while fake.count(TAG, "a") == 0:
+                assert process.poll() is None, errors.lines
+                assert time.monotonic() < deadline, "the turn never reached the server"
+                time.sleep(0.02)
+            process.send_signal(signal.SIGINT)
+            errors.wait_for("stopped · Ctrl+C again quits")
+            assert process.poll() is None  # the chat goes on
+            process.send_signal(signal.SIGINT)  # at the prompt: quits, stdin still open
+            assert process.wait(timeout=20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            fake.release(TAG, "a")
+            errors.finish()
     assert not any("Traceback" in line or "error:" in line for line in errors.lines), errors.lines
     runs = subprocess.run(
         [*axo_command(), "runs", "list", "--json"],
