@@ -39,21 +39,26 @@ class Subscription:
         hard_limit: int,
         kinds: frozenset[str] | None,
         run_id: str | None,
+        agents: frozenset[str] | None = None,
     ) -> None:
         self._bus = bus
         self.capacity = capacity
         self.hard_limit = hard_limit
         self.kinds = kinds
         self.run_id = run_id
+        self.agents = agents
         self._queue: deque[Event] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.coalesced = 0
         """Status events dropped because a newer one replaced them."""
         self.high_water = 0
         self.closed_reason: str | None = None
+        self._closed: asyncio.Future[None] | None = None
 
     def wants(self, event: Event) -> bool:
         if self.kinds is not None and event.kind not in self.kinds:
+            return False
+        if self.agents is not None and event.agent_id not in self.agents:
             return False
         return self.run_id is None or event.run_id == self.run_id
 
@@ -119,6 +124,19 @@ class Subscription:
             self.closed_reason = reason
             self._bus._remove(self)
             self._wake()
+            if self._closed is not None and not self._closed.done():
+                self._closed.set_result(None)
+
+    async def wait_closed(self) -> str:
+        """Wait until this subscription is closed, by `close()` or because it fell behind
+        (while its reader is busy elsewhere, e.g. blocked on a slow network peer); returns
+        the reason."""
+        if self.closed_reason is None:
+            if self._closed is None:
+                self._closed = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._closed)  # one waiter's cancellation is not the others'
+        assert self.closed_reason is not None
+        return self.closed_reason
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._iterate()
@@ -195,13 +213,17 @@ class EventBus:
         hard_limit: int = 1_000_000,
         kinds: Iterable[str] | None = None,
         run_id: str | None = None,
+        agents: Iterable[str] | None = None,
     ) -> Subscription:
+        """A queue of the events from now on that match every filter given: their `kind`
+        in `kinds`, their `run_id`, their `agent_id` in `agents`."""
         subscription = Subscription(
             self,
             capacity=capacity,
             hard_limit=hard_limit,
             kinds=frozenset(kinds) if kinds is not None else None,
             run_id=run_id,
+            agents=frozenset(agents) if agents is not None else None,
         )
         self._subscribers.append(subscription)
         return subscription

@@ -230,11 +230,21 @@ class Runtime:
 
     # --------------------------------------------------------------- events
     def subscribe(
-        self, *, capacity: int = 10_000, kinds: Iterable[str] | None = None
+        self,
+        *,
+        capacity: int = 10_000,
+        kinds: Iterable[str] | None = None,
+        run_id: str | None = None,
+        agents: Iterable[str] | None = None,
+        hard_limit: int = 1_000_000,
     ) -> Subscription:
-        """A queue of the events from now on (all, or those of `kinds`): transcript events
-        are never dropped, status events coalesce when it falls behind. `close()` it."""
-        return self.bus.subscribe(capacity=capacity, kinds=kinds)
+        """A queue of the events from now on (all, or those of `kinds`, of run `run_id`, of
+        `agents`): transcript events are never dropped, status events coalesce past
+        `capacity`; past `hard_limit` queued it closes itself with a reason (`wait_closed`)
+        rather than grow. `close()` it. Events before now: `state.events(after_seq=...)`."""
+        return self.bus.subscribe(
+            capacity=capacity, kinds=kinds, run_id=run_id, agents=agents, hard_limit=hard_limit
+        )
 
     def watch(self, sink: Callable[[Event], None]) -> Callable[[], None]:
         """Call `sink` inline with each event as it is emitted (keep it quick: it runs in
