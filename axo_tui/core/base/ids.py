@@ -11,8 +11,8 @@ os.register_at_fork(after_in_child=_random.seed)  # a forked child must not repe
 
 
 def random_hex(nbytes: int) -> str:
-    """Random hex for ids (not secrets): every activation makes two ids, and os.urandom is
-    a system call, several microseconds on a busy loop's thread; this is a tenth of one."""
+    """Random hex for ids (not secrets): every activation makes two ids, and os.urandom
+    would cost a system call each (tests/bench/README.md)."""
     return f"{_random.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
 

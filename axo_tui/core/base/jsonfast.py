@@ -1,9 +1,9 @@
 """JSON encoding on the hot path: orjson, with the standard library as the fallback.
 
 Each activation encodes about five records (two activity-log lines, two journaled events,
-a recall spool line); with the standard encoder that was ~3 µs each, a tenth of a short
-workflow step. orjson does the same in ~0.3 µs. Output is compact UTF-8 JSON, which every
-reader here parses with `json.loads`.
+a recall spool line), and orjson does it about ten times faster than the standard encoder
+(figures in tests/bench/README.md). Output is compact UTF-8 JSON, which every reader here
+parses with `json.loads`.
 
 orjson refuses what the standard library takes (integers beyond 64 bits from a model's tool
 arguments, a lone surrogate in a decoded byte string); those records are encoded by the

@@ -1,8 +1,7 @@
 """The local calendar day, for code that asks on every turn: remembered for the second.
 
-A turn asks several times (its system prompt's date, its ledger row, its recall memory's day);
-`date.today()` and `strftime` each convert the clock to local time again, a few microseconds
-that added up to a measurable share of a short workflow step.
+A turn asks several times (its system prompt's date, its ledger row, its recall memory's day),
+and `date.today()` and `strftime` each convert the clock to local time again.
 """
 
 from __future__ import annotations

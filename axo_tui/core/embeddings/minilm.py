@@ -190,7 +190,8 @@ def _single_threaded_blas() -> None:
 
     OpenBLAS threads spin while they wait for each other. For the small products of a
     sentence encoder, on a machine whose cores are also busy with the LLM, the TUI or other
-    processes, that spinning made embedding 5-10x slower than one thread per product.
+    processes, that spinning makes embedding several times slower than one thread per
+    product.
     The setting is process-wide; numpy is used elsewhere in axo only for small arrays.
     """
     try:

@@ -90,7 +90,7 @@ _second: tuple[int, str, str, dt.date] = (-1, "", "", dt.date.min)
 def _stamp() -> tuple[str, dt.date]:
     """The local ISO timestamp with milliseconds, as `datetime.isoformat`, and the local day.
     Built from a per-second cache: a turn writes several lines within a second, and making
-    and formatting a zoned datetime each time was a measurable share of a short step."""
+    and formatting a zoned datetime for each would repeat the same work."""
     global _second
     now = time.time()
     second = int(now)
@@ -172,8 +172,8 @@ class ActivityLog:
 
         Whether the file was removed under us (`axo memory forget`, `axo gc` in another
         process) is checked at most every REOPEN_CHECK_SECS, not on every line: an fstat per
-        line was a fifth of a short turn's cost, and lines written in the same instant as
-        a forget are racing it anyway."""
+        line would add a system call to every write, and lines written in the same instant
+        as a forget are racing it anyway."""
         now = time.monotonic()
         held = self._open.get(agent_id)
         if held is not None and held.day == day and now - held.checked < REOPEN_CHECK_SECS:

@@ -1,11 +1,11 @@
 """Lines for append-only files, gathered during one turn of the event loop and written at its
 next turn, each file's lines in one write.
 
-A short workflow step appended three lines to files on the loop's thread (its user line and
-reply to the activity log, its exchange to the recall spool), each a system call of a few
-microseconds; a fan-out of a hundred agents made three hundred in a row. Gathered, they are one
-write per file. A killed process loses at most the lines of the loop turn it died in, the
-window the journal's group commit has too.
+A workflow step appends three lines (its user line and reply to the activity log, its
+exchange to the recall spool); written at once, a fan-out of a hundred agents would make three
+hundred system calls in a row on the loop's thread. Gathered, they are one write per file. A
+killed process loses at most the lines of the loop turn it died in, the window the journal's
+group commit has too.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 A 135M model echoes prompt scaffolding it does not understand: given `<core_memory>`,
 `<block label=...>` and `<recalled_memories>`, it answered with "</block>", "You are the agent
-...", or a recalled line with its date and score. Measured on SmolLM2-135M (20 questions per
-layout: its name, a recalled fact, general knowledge, a greeting, a haiku), plain sentences
-were answered right as often or more and echoed no markup, so the `local` provider gets this
+...", or a recalled line with its date and score. Plain sentences were answered right as
+often or more and echoed no markup (tests/bench/README.md), so the `local` provider gets this
 layout: one sentence a block, and what the user wrote before as quoted lines.
 """
 

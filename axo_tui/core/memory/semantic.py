@@ -11,7 +11,7 @@ time, which axo must never do. Each collection records the embedder's name and d
 its metadata, and a store opened with a different embedder refuses with a clear message:
 vectors of two models are not comparable, and mixing them would make recall silently wrong.
 
-chromadb (~1.5 s to import) and the embedder are loaded on first use, never at import time:
+chromadb (slow to import) and the embedder are loaded on first use, never at import time:
 `axo --help` must not pay for them, and a runtime whose agents never recall anything never
 loads them. Every method here is blocking; the async memory service runs them in a thread.
 """
@@ -41,9 +41,8 @@ EXCLUDE_OVERFETCH = 4
 """Neighbours fetched per wanted hit when the current session's memories are dropped."""
 QUERY_CHARS = 320
 """A query is embedded from at most this many characters: its start and its end. MiniLM's
-forward pass grows with the text (about 10 ms for a short question, 100 ms for 250 words on
-one core), and a turn waits for it; the start and the end of a long message (a pasted log
-with the question after it) carry what it is about."""
+forward pass grows with the text and a turn waits for it; the start and the end of a long
+message (a pasted log with the question after it) carry what it is about."""
 _NAME_OK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 _import_lock = threading.Lock()
 _libraries_loaded = False

@@ -64,9 +64,9 @@ CAPTURE_BLOCKS = ("human", "user")
 """Where the runtime keeps what a user asks an agent to remember (see `capture_statement`)."""
 CLOSE_TIMEOUT_SECS = 30.0
 DRAIN_BATCH = 16
+"""Memories embedded per forward pass in the background (bounds how long closing waits)."""
 DRAIN_QUIET_SECS = 1.0
 DRAIN_MAX_DELAY_SECS = 10.0
-"""Memories embedded per forward pass in the background (bounds how long closing waits)."""
 STORE_ATTEMPTS = 3
 STORE_RETRY_SECS = 1.0
 """A failed store is tried again after this pause, doubled each time, STORE_ATTEMPTS in all;
@@ -120,11 +120,13 @@ class AgentMemory:
         """A recall needed the store in this process: what is pending is stored from now on."""
         self._closing = False
         self._mine: set[str] = set()
+        """Ids this process spooled and has not stored yet (not leftovers of another)."""
         self._consolidation: asyncio.Task[None] | None = None
         self._waiting: asyncio.Future[None] | None = None
         self._urgent = False
         self._last_remembered = self._first_queued = 0.0
-        """Ids this process spooled and has not stored yet (not leftovers of another)."""
+        """Monotonic times: the newest memory queued, and the start of the current wait to
+        store (see `_drain`)."""
         # Two worker threads: one stores (big batches, in the background), one recalls (a
         # single short query a turn is waiting for). One thread each keeps forward passes from
         # piling up on two cores; two threads keep a recall from queueing behind a batch.

@@ -96,7 +96,7 @@ def _threads() -> int:
 
     Not all cores: llama.cpp's worker threads spin while they wait for each other, so when
     the cores are shared (the TUI, the embedder, other agents' tools) every extra thread slows
-    generation down instead of speeding it up; on 2 busy cores 1 thread ran 2.5x faster than 2.
+    generation down instead of speeding it up (figures in tests/bench/README.md).
     """
     configured = os.environ.get(THREADS_ENV, "").strip()
     if configured.isdigit() and int(configured) > 0:

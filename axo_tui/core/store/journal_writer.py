@@ -1,10 +1,10 @@
 """The journal's writer thread: in group mode, queued writes run and commit off the loop.
 
 SQLite releases the GIL while it steps a statement, so writes executed and committed on a
-thread of their own free the event loop's thread for the rest of the runtime's work (on two
-cores, about a fifth of a fan-out's time per activation). `Journal` decides what is queued and
-when a commit starts (see `Journal._commit_group` and `Journal._sync`); this module holds what
-runs on the thread and how its outcome gets back to the loop.
+thread of their own free the event loop's thread for the rest of the runtime's work.
+`Journal` decides what is queued and when a commit starts (see `Journal._commit_group` and
+`Journal._sync`); this module holds what runs on the thread and how its outcome gets back to
+the loop.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ def execute(db: sqlite3.Connection, ops: Sequence[Op], path: Path) -> set[str]:
     appended), or their count was lost with a failed commit.
 
     The INSERTs of a table are gathered into multi-row statements: a fan-out's commit holds
-    some 600 rows, and one statement per row cost about a third more than the rows
-    themselves. Rows keep their order within a table; any other write (an UPDATE, a DELETE,
-    an append that must count its numbers again) runs after every INSERT queued before it."""
+    hundreds of rows, and a statement per row adds its own cost to each. Rows keep their
+    order within a table; any other write (an UPDATE, a DELETE, an append that must count
+    its numbers again) runs after every INSERT queued before it."""
     renumbered: set[str] = set()
     gathered: dict[tuple[str, str], list[Op]] = {}
     for op in ops:

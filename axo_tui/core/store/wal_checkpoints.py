@@ -1,14 +1,14 @@
 """WAL checkpoints of a journal in group mode, on a thread of their own, off the commit's path.
 
 SQLite copies the WAL back into the database file once it reaches 1,000 pages, inside the
-commit that crossed the mark, with two fsyncs: 5 to 10 ms that the commit's waiters (the
-activations at their durability barrier) spent waiting, every sixteenth fan-out or so. A
+commit that crossed the mark, with two fsyncs that the commit's waiters (the activations at
+their durability barrier) would spend waiting. A
 journal in group mode turns that off for its own connection and asks for a PASSIVE
 checkpoint here instead, every so many commits: it runs on another connection while commits
 go on (it copies what was committed when it started, writers are not blocked) and the WAL
 starts over at the next commit once everything is copied. How many commits apart adapts to
 what each checkpoint finds, so that one copies about TARGET_FRAMES pages, as SQLite's own
-would (a fan-out's commit writes some 60 pages, a chain step's under 10). Other processes
+would, whether a commit is a fan-out's or a chain step's. Other processes
 keep SQLite's automatic checkpoints; the last connection to close checkpoints what is left.
 """
 
