@@ -40,9 +40,9 @@ def raise_gc_threshold() -> None:
 
 def freeze_startup_objects() -> None:
     """In the `axo` process, leave what exists now (modules, a front end's stylesheet and
-    screens, built once) out of the collector's full passes: under a flood of events a full
-    pass stopped the workbench's loop for 60-110 ms, and start-up objects were a third of
-    what it walked. Elsewhere (a test running many apps) it does nothing."""
+    screens, built once) out of the collector's full passes, which would otherwise walk
+    them again and stall the workbench's loop under a flood of events. Elsewhere (a test
+    running many apps) it does nothing."""
     global _frozen
     if tuned and not _frozen:
         gc.collect()

@@ -1,7 +1,7 @@
 """A lean, rich-markup help screen for `axo` commands.
 
 Why not Typer's own rich help? `typer.rich_utils` imports `rich.markdown` (and with it
-markdown-it) and `rich.traceback` (pygments) at module level, ~50 ms that every `axo --help`
+markdown-it) and `rich.traceback` (pygments) at module level, an import cost every `axo --help`
 would pay for features we don't use. This renderer draws the same panels (usage, help text,
 Arguments, Options, Commands, grouped by `rich_help_panel`) with only rich's console, table and
 panel. Rich markup in docstrings and `help=` strings works as it does in Typer.

@@ -54,7 +54,7 @@ def console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
             `file:line:col: error: ...` stays one line for grep and editors, even when piped
             (rich would otherwise wrap piped output at 80 columns).
     """
-    # Imported here: rich costs ~30 ms to import and `axo --version` never needs it.
+    # Imported here: rich is slow to import and `axo --version` never needs it.
     from rich.console import Console
 
     class AxoConsole(Console):

@@ -1,12 +1,11 @@
 """Convert plain `str`, `Path`, `int`, `float`, `bool` parameters without importing pydantic.
 
 Typer 0.29 converts every non-flag parameter value through a pydantic `TypeAdapter`, so any
-command that takes a path or a name imports pydantic first: 60-80 ms of CPU per run, more
-than the rest of a quick command costs. For the plain types axo's commands use, the
-conversion is one call, so `use_plain_conversion` gives those parameters a converter that
-does it directly (paths still go through Typer's own checks: exists, file_okay, dir_okay,
-readable, writable, resolve_path). Anything else (enums, lists, custom parsers, numbers with
-min/max) keeps Typer's converter.
+command that takes a path or a name imports pydantic first, which costs more than the rest
+of a quick command. For the plain types axo's commands use, the conversion is one call, so
+`use_plain_conversion` gives those parameters a converter that does it directly (paths still
+go through Typer's own checks: exists, file_okay, dir_okay, readable, writable, resolve_path).
+Anything else (enums, lists, custom parsers, numbers with min/max) keeps Typer's converter.
 
 This relies on two Typer internals (`_TyperParameter._runtime_param` and
 `typer._coercion.RuntimeParam`); if they change, nothing breaks: parameters simply keep

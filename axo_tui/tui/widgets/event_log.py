@@ -4,8 +4,8 @@ The log is a view of the model's `LogBuffer`: it keeps, as data, the numbers of 
 lines that pass its filter (one entry per screen row, so a long line that wraps takes several)
 and renders only the rows on screen, when the compositor asks for them. So a new line costs a
 filter test and a width measurement, not a render, and a filter change is one pass over at
-most `LOG_LIMIT` lines (a few milliseconds) instead of re-rendering all of them. The log shows
-what the buffer still holds: when the buffer drops its oldest lines, so does the log.
+most `LOG_LIMIT` lines instead of re-rendering all of them. The log shows what the buffer
+still holds: when the buffer drops its oldest lines, so does the log.
 
 Text still streaming (no newline yet) is shown live in the `StreamTail` under the log, one line
 per activation, and moves into the log when a line completes, so parallel agents never

@@ -3,7 +3,7 @@
 Textual repaints the whole screen when focus moves (the screen's `focused` reactive asks for
 a repaint), and the footer recomposes, widget by widget, whenever the bindings might have
 changed: on every focus change, twice. Under a flood that full frame is what a keypress
-waited for (40-100 ms on a busy machine, against ~5 ms for the widgets that really change).
+waited for, far longer than redrawing the widgets that really change.
 The widgets whose look depends on focus (`:focus`, `:focus-within`) refresh themselves, so
 the screen does not need to; and the footer only needs a new composition when the keys it
 shows are different.

@@ -59,8 +59,8 @@ class RunBar(Horizontal):
 
     # The border brightens while the bar has the focus. Not with `:focus-within` in the
     # stylesheet: Textual then applies the styles again to the whole bar (the Select and its
-    # parts) on every focus change anywhere in the bar, ~7 ms a time; an inline colour
-    # touches the bar alone.
+    # parts) on every focus change anywhere in the bar; an inline colour touches the bar
+    # alone.
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self._highlight()
 

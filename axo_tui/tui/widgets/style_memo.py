@@ -2,8 +2,8 @@
 
 Textual caches `get_component_rich_style`, but every `refresh()` of the widget drops that
 cache, and the widgets here refresh on every batch of events. Recomputing a style walks all
-the widget's ancestors to blend their backgrounds (~0.2 ms each), and a log line or a lattice
-frame needs several: under a flood that was most of the log's time. A style only changes when
+the widget's ancestors to blend their backgrounds, and a log line or a lattice frame needs
+several: under a flood that would be most of the log's time. A style only changes when
 the styles are re-applied (a CSS or theme change, a pseudo-class such as `:focus`), and
 Textual tells the widget through `notify_style_update`, so the owner clears this memo there.
 """
