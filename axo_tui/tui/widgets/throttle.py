@@ -10,7 +10,7 @@ the interval is over, from the state at that moment.
 Redrawing with a batch, not on a timer of its own, matters as much: every screen refresh
 costs the compositor a pass, and a panel on its own clock adds refreshes between the
 batches'. The timer is only the fallback for when no batch follows (the last state of a
-run), `GRACE` after the interval: never more than ~250 ms behind.
+run), `GRACE` after the interval: never more than INTERVAL + GRACE behind.
 """
 
 from __future__ import annotations
