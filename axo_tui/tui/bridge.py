@@ -28,6 +28,7 @@ from textual.worker import Worker
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.events.bus import SubscriberOverflow, Subscription
 from axo_tui.core.events.catalog import Event, RunStarted
+from axo_tui.core.runtime.hosting import start_hosted
 from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
@@ -115,13 +116,12 @@ class RuntimeBridge:
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        self.runtime.start()
+        # Started as `axo serve` starts it: the runs a crashed or killed process left
+        # unfinished continue now, in the background, and show up like any other run.
+        start_hosted(self.runtime)
         self.model.field_level = self._field_level
         self._subscription = self._subscribe()
         self.app.run_worker(self._pump(), name="event pump", group="axo-bridge")
-        # Runs a crashed or killed process left unfinished continue now, in the background,
-        # and show up in the lattice and the log like any other run.
-        self.runtime.spawn(self.runtime.resume_unfinished())
 
     async def stop(self) -> None:
         """Cancel runs, stop reading, close the runtime (journal flushed, providers closed)."""

@@ -198,6 +198,8 @@ def build_server(section: Section | None) -> ServerConfig:
         port=section.integer("port", 8080, lo=1, hi=65535),
         api_keys=api_keys,
         cors_origins=section.names("cors_origins") or (),
+        token=section.text("token", ""),
+        declared=True,
     )
 
 

@@ -74,7 +74,7 @@ PROACTIVE = ("id", "name", "agent", "trigger", "input", "enabled")
 TRIGGER = ("type", "every", "event", "cooldown_secs")
 MCP_SERVER = ("id", "command", "args", "url", "env", "enabled")
 CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
-SERVER = ("host", "port", "auth", "cors_origins")
+SERVER = ("host", "port", "auth", "cors_origins", "token")
 SERVER_AUTH = ("api_keys",)
 
 ALL_SECTIONS: dict[str, tuple[str, ...]] = {

@@ -292,7 +292,12 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     api_keys: tuple[str, ...] = ()
+    """Axocoatl's accepted bearer keys (`auth.api_keys`); `token` is axo's own."""
     cors_origins: tuple[str, ...] = ()
+    token: str = ""
+    """The API's bearer token (usually `${VAR}`); AXO_API_TOKEN is accepted too."""
+    declared: bool = False
+    """The config has a `server:` section: `axo dev` serves the API too."""
 
 
 @dataclass(frozen=True)

@@ -543,6 +543,24 @@ class Runtime:
         Ctrl+C; resumed only on request). Call after their tasks were cancelled."""
         return await interrupt_runs(self)
 
+    async def stop_runs(self, timeout: float = 10) -> list[str]:
+        """Stop every run this runtime drives, as a front end shutting down does (SIGTERM,
+        Ctrl+C): their tasks are cancelled, then the runs are recorded `interrupted`, to be
+        resumed on request (`resume_run`), never half-written. Returns their ids."""
+        current = asyncio.current_task()
+        tasks = [
+            task
+            for run_id, task in self._run_tasks.items()
+            if task is not current
+            and not task.done()
+            and getattr(self.journal.get_run(run_id), "kind", None) != "consolidation"
+        ]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        return await self.interrupt_runs()
+
     def interrupted_turn(self, session_id: str) -> InterruptedTurn | None:
         """The turn of `session_id` a crash interrupted that is running again here, or will
         when this runtime resumes unfinished runs; None when there is none."""
