@@ -5,7 +5,7 @@ folding here (not in widgets) means a widget that is off screen, or created late
 the full picture from the model instead of having had to see every event itself.
 
 Text from events (replies, tool results, errors, run inputs) is untrusted: the model keeps it
-with its terminal controls neutralised (`core.terminal_text`), so no widget can draw an
+with its terminal controls neutralised (`core.base.terminal_text`), so no widget can draw an
 escape sequence from it.
 """
 

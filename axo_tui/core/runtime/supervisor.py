@@ -38,7 +38,7 @@ from axo_tui.core.store.journal import Journal
 log = logging.getLogger(__name__)
 
 CRASH_KINDS = frozenset({ErrorKind.PROVIDER, ErrorKind.TOOL_LOOP, ErrorKind.INTERNAL})
-"""Failure kinds that count towards a restart and the circuit (`_activate`'s error kinds)."""
+"""Failure kinds that count towards a restart and the circuit (see `Runtime.activate`)."""
 
 
 class CircuitOpenError(AxoError):
