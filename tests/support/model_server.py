@@ -118,12 +118,14 @@ Answer = Reply | Handler
 class ModelServer:
     """`with ModelServer() as server:` or `async with`; `server.url` is its base URL."""
 
-    def __init__(self, host: str = "127.0.0.1", answers: Mapping[str, Answer] = ()) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", answers: Mapping[str, Answer] | None = None
+    ) -> None:
         self.host = host
         self.port = 0
         self.requests: list[Received] = []
         self._replies: defaultdict[str, deque[Reply]] = defaultdict(deque)
-        self._answers: dict[str, Answer] = dict(answers)
+        self._answers: dict[str, Answer] = dict(answers or {})
         self._catch_all: Handler | None = None
         self._holds: list[Callable[[Received], bool]] = []
         self._arrived = threading.Condition()

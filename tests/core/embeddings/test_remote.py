@@ -82,7 +82,7 @@ async def test_sync_embed_uses_the_same_wire_protocol() -> None:
     texts = ["one", "three"]
     async with serving(openai_handler) as server:
         embedder = OpenAIEmbedder("m", base_url=server.url + "/v1")
-        # embed_sync blocks its thread, so run it off the loop that serves the requests.
+        # embed_sync blocks its thread: keep it off the test's loop.
         vectors = await asyncio.to_thread(embedder.embed_sync, texts)
     np.testing.assert_allclose(vectors, _expected(texts), atol=1e-6)
     assert "authorization" not in server.requests[0].headers
