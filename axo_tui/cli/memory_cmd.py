@@ -59,8 +59,10 @@ def _when(ts: float) -> str:
 def show(ctx: typer.Context, agent_id: AgentArg, as_json: JsonOption = False) -> None:
     """Core memory blocks, how much is stored for recall, activity log days, sessions."""
     agent, state = _open(ctx, agent_id)
-    view = state.memory_of(agent)
-    state.close()
+    try:
+        view = state.memory_of(agent)
+    finally:
+        state.close()
     for warning in view.warnings:
         output.warning(warning)
     if as_json:

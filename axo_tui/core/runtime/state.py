@@ -267,17 +267,21 @@ class ProjectState:
 
     # ---------------------------------------------------------------- memory
     def memory_of(self, agent: AgentConfig) -> MemoryView:
-        """Core blocks, recall counts, activity log days and sessions of an agent. What
-        cannot be read is left out and said in `warnings`, never raised."""
+        """Core blocks, recall counts, activity log days and sessions of an agent. A recall
+        store or journal that cannot be opened is left out and said in `warnings`; a journal
+        found damaged while its sessions are read raises JournalError, explained like any
+        other read of it."""
         from axo_tui.core.memory.semantic import SemanticMemoryError
 
         memory = self._agent_memory()
         warnings: list[str] = []
+        sessions: tuple[SessionInfo, ...] = ()
         try:
-            sessions = tuple(self.sessions(agent.id))
+            self.open()
         except JournalError as exc:
             warnings.append(str(exc))
-            sessions = ()
+        else:
+            sessions = tuple(self.sessions(agent.id))
         queued = sum(1 for entry in memory.spool.load() if entry.agent_id == agent.id)
         recall: RecallCounts | None
         try:
