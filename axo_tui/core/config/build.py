@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_agents import build_agent, build_skill, build_workflow
+from axo_tui.core.config.build_approvals import build_approvals
 from axo_tui.core.config.build_providers import build_providers, resolve_path
 from axo_tui.core.config.build_services import (
     build_consolidation,
@@ -90,6 +91,7 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
         consolidation=build_consolidation(top.section("consolidation", keys.CONSOLIDATION)),
         server=build_server(top.section("server", keys.SERVER)),
         lattice=lattice,
+        approvals=build_approvals(top, "`approvals`"),
         data_dir=resolve_path(data_dir, project_dir) if data_dir else None,
         name=top.text("name"),
         # `sandbox` (Axocoatl's shell sandbox settings) is accepted and deliberately unread.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from axo_tui.core.config import keys
+from axo_tui.core.config.build_approvals import build_approvals
 from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.fields import MAX_ID_LENGTH, Section
 from axo_tui.core.config.registry import Reference, Registry
@@ -72,6 +73,7 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
         or UpstreamFailurePolicy.SKIP,
         max_tool_rounds=section.integer("max_tool_rounds", 8, lo=1, hi=MAX_TOOL_ROUNDS),
         writes=section.names("writes"),
+        approvals=build_approvals(section),
         span=span(checker, node),
     )
     if agent_id is None:

@@ -19,6 +19,7 @@ TOP_LEVEL = (
     "lattice",
     "data_dir",
     "sandbox",
+    "approvals",
 )
 AGENT = (
     "id",
@@ -37,6 +38,7 @@ AGENT = (
     "on_upstream_failure",
     "max_tool_rounds",
     "writes",
+    "approvals",
 )
 TOKEN_BUDGET = ("per_call", "per_execution", "overflow_policy")
 SAMPLING = ("max_tokens", "temperature", "top_p")
@@ -76,6 +78,7 @@ MCP_SERVER = ("id", "command", "args", "url", "env", "enabled")
 CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
 SERVER = ("host", "port", "auth", "cors_origins", "token")
 SERVER_AUTH = ("api_keys",)
+APPROVALS = ("timeout_secs", "tools")
 
 ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "top level": TOP_LEVEL,
@@ -102,4 +105,5 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "consolidation": CONSOLIDATION,
     "server": SERVER,
     "server.auth": SERVER_AUTH,
+    "approvals": APPROVALS,
 }

@@ -147,6 +147,25 @@ class LatticeSettings:
     decay: float | None = None
 
 
+class ApprovalMode(StrEnum):
+    ALWAYS = "always"
+    """Every call waits for a human (unless a remembered decision covers it)."""
+    NEVER = "never"
+
+
+DEFAULT_APPROVAL_TIMEOUT_SECS = 300.0
+
+
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """Which tool calls wait for a human (`approvals:`, at the top level and per agent)."""
+
+    timeout_secs: float | None = None
+    """None: the top level's, or DEFAULT_APPROVAL_TIMEOUT_SECS."""
+    tools: tuple[tuple[str, ApprovalMode], ...] = ()
+    """(tool name or glob, mode) in file order."""
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     id: str
@@ -168,6 +187,7 @@ class AgentConfig:
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
     description: str = ""
     """What the agent is for; shown in listings and offered to coordinators."""
+    approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
 
     @property
     def display_name(self) -> str:
@@ -324,6 +344,7 @@ class Config:
     consolidation: ConsolidationConfig = field(default_factory=ConsolidationConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     lattice: LatticeDefaults = field(default_factory=LatticeDefaults)
+    approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
     data_dir: Path | None = None
     """Where `.axo/` state lives; None means `<config dir>/.axo`."""
     name: str = ""

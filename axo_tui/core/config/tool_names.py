@@ -14,12 +14,21 @@ from axo_tui.core.config.schema import MEMORY_TOOL_NAMES
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
 from axo_tui.core.config.yaml_nodes import Scalar
 
-BUILTIN_TOOL_NAMES = ("calculator", "current_time", "emit_event", "list_dir", "read_file")
+BUILTIN_TOOL_NAMES = (
+    "calculator",
+    "current_time",
+    "edit_file",
+    "emit_event",
+    "list_dir",
+    "read_file",
+    "shell",
+    "write_file",
+)
 """The tools of `axo_tui.core.tools.builtins.BUILTIN_TOOLS`, by name."""
 
 KNOWN_TOOL_NAMES = (*BUILTIN_TOOL_NAMES, *MEMORY_TOOL_NAMES)
 
-AXOCOATL_ONLY_TOOL_NAMES = ("bash", "edit_file", "glob", "grep", "write_file")
+AXOCOATL_ONLY_TOOL_NAMES = ("bash", "glob", "grep")
 """Axocoatl's own tools that axo does not provide: listing one is a warning, not an error,
 so Axocoatl configs still load (the agent runs without that tool)."""
 

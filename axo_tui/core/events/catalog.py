@@ -145,6 +145,32 @@ class ToolResult(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalRequested(Event):
+    """A tool call waits for a human: answer it by `approval_id` (TUI, API or CLI). Sent
+    again, with the same id, when a resumed activation re-presents it after a restart."""
+
+    kind: ClassVar[str] = "approval.requested"
+    activation_id: str
+    approval_id: str
+    tool: str
+    arguments: dict[str, Any]
+    args_hash: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalDecided(Event):
+    kind: ClassVar[str] = "approval.decided"
+    approval_id: str
+    tool: str
+    decision: str
+    """`approve` or `deny`."""
+    decided_by: str
+    """`user`, `rule` (a remembered decision) or `timeout`."""
+    remember: str = "once"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BudgetExceeded(Event):
     kind: ClassVar[str] = "budget.exceeded"
     limit: str
@@ -225,6 +251,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TokenStreamed,
         ToolCalled,
         ToolResult,
+        ApprovalRequested,
+        ApprovalDecided,
         BudgetExceeded,
         UsageRecorded,
         LatticeSignal,

@@ -37,6 +37,7 @@ from axo_tui.core.providers.base import (
     ToolSpec,
     Usage,
 )
+from axo_tui.core.runtime.approvals import ApprovalGate, ApprovalScope
 from axo_tui.core.runtime.budget import BudgetExceededError, ExecutionBudget
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import Tool, ToolContext, ToolError, ToolRegistry
@@ -103,8 +104,10 @@ class AgentRunner:
         estimate_cost: CostEstimator,
         emit_signal: Callable[[str, str, str | None], Awaitable[None]] | None = None,
         memory: AgentMemory | None = None,
+        approvals: ApprovalGate | None = None,
     ) -> None:
         self._bus = bus
+        self._approvals = approvals
         self._memory = memory
         self._windows: dict[tuple[str, str, int | None], int | None] = {}
         self._lean_notice: str | None = None
@@ -160,6 +163,7 @@ class AgentRunner:
         outcome = TurnOutcome("")
         guard = LoopGuard(agent.id)
         context: ToolContext | None = None  # made at the first tool call: most turns make none
+        scope = ApprovalScope(agent, request.run_id, request.activation_id)
         try:
             for round_index in range(agent.max_tool_rounds + 1):
                 if round_index and memory is not None:
@@ -212,7 +216,7 @@ class AgentRunner:
                 for call in completion.tool_calls:
                     guard.check_call(call)
                     self._log(request, "tool_call", tool=call.name, arguments=call.arguments)
-                    result = await self._run_tool(request, call, context, memory_tools)
+                    result = await self._run_tool(request, call, context, memory_tools, scope)
                     outcome.tool_calls += 1
                     tool_message = Message("tool", result, (), call.id, call.name)
                     messages.append(tool_message)
@@ -539,6 +543,7 @@ class AgentRunner:
         call: ToolCall,
         context: ToolContext,
         memory_tools: dict[str, Tool],
+        scope: ApprovalScope,
     ) -> str:
         agent = request.agent
         self._bus.emit(
@@ -553,19 +558,34 @@ class AgentRunner:
         # The call is on record before it acts: a resume after a crash mid-tool reads it to
         # refuse replaying a tool that is not idempotent.
         await self._journal.durable()
-        ok = True
-        try:
-            if call.name in memory_tools and self._memory is not None:
-                result = await self._memory.tools.call(
-                    call.name, call.arguments, context, allow_list=memory_tools
+        memory = self._memory if call.name in memory_tools else None
+
+        async def run() -> tuple[str, bool]:
+            try:
+                if memory is not None:
+                    return (
+                        await memory.tools.call(
+                            call.name, call.arguments, context, allow_list=memory_tools
+                        ),
+                        True,
+                    )
+                return (
+                    await self._tools.call(
+                        call.name, call.arguments, context, allow_list=agent.tools
+                    ),
+                    True,
                 )
-            else:
-                result = await self._tools.call(
-                    call.name, call.arguments, context, allow_list=agent.tools
-                )
-        except ToolError as exc:
-            ok = False
-            result = f"error: {exc}"
+            except ToolError as exc:
+                return f"error: {exc}", False
+
+        # Every kind of tool (built-in, memory, MCP, WASM) passes here, so here it asks.
+        gate = self._approvals
+        allowed = call.name in memory_tools or call.name in (agent.tools or ())
+        tool = memory_tools.get(call.name) or self._tools.get(call.name)
+        if gate is not None and allowed and gate.required(agent, call.name, tool):
+            result, ok = await gate.guard(scope, call, run)
+        else:
+            result, ok = await run()
         self._log(request, "tool_result", tool=call.name, ok=ok, content=result[:4000])
         self._bus.emit(
             ToolResult,

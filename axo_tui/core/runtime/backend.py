@@ -19,6 +19,7 @@ from axo_tui.core.events.bus import EventBus
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider, TurnOutcome, TurnRequest
+from axo_tui.core.runtime.approvals import ApprovalGate
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import ToolRegistry
 
@@ -45,6 +46,8 @@ class BackendServices:
     data_dir: Path
     resolve_provider: Callable[[AgentConfig], ResolvedProvider]
     emit_signal: Callable[[str, str, str | None], Awaitable[None]]
+    approvals: ApprovalGate | None = None
+    """Asks a human before tool calls that need it (every backend's tools must pass it)."""
 
 
 BackendFactory = Callable[[BackendServices], ActivationBackend]
@@ -63,6 +66,7 @@ def llm_backend(services: BackendServices) -> ActivationBackend:
         estimate_cost=estimate_cost,
         emit_signal=services.emit_signal,
         memory=services.memory,
+        approvals=services.approvals,
     )
 
 

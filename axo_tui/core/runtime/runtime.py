@@ -40,6 +40,7 @@ from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.base import Provider, ProviderError, Usage
 from axo_tui.core.runtime.agent_turn import ResolvedProvider, TurnRequest
 from axo_tui.core.runtime.ambient import AmbientRouter
+from axo_tui.core.runtime.approvals import ApprovalGate, record_decision, revoke_rule
 from axo_tui.core.runtime.backend import (
     DEFAULT_BACKENDS,
     ActivationBackend,
@@ -68,6 +69,7 @@ from axo_tui.core.runtime.session_turns import SessionTurns
 from axo_tui.core.runtime.state import ProjectState
 from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.runtime.workflow_driver import WorkflowDriver
+from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 from axo_tui.core.store.owner_lease import OwnerLease
@@ -137,6 +139,7 @@ class Runtime:
             notify=self._notify,
         )
         self._lease: OwnerLease | None = None
+        self._approvals: ApprovalGate | None = None
         self.memory = AgentMemory(
             self.state_dir,
             notify=lambda agent_id, message: self.bus.emit(
@@ -172,6 +175,7 @@ class Runtime:
         for subscriber in self._subscribers:
             self.bus.add_sink(subscriber)
         self.supervisor.restore(agent.id for agent in self.config.agents)
+        self._approvals = ApprovalGate(self._journal, self.bus, lambda: self.config.approvals)
         services = BackendServices(
             bus=self.bus,
             journal=self._journal,
@@ -181,6 +185,7 @@ class Runtime:
             data_dir=self.state_dir,
             resolve_provider=self.resolve_provider,
             emit_signal=self.ambient.emit_from_tool,
+            approvals=self._approvals,
         )
         self._backends = {kind: make(services) for kind, make in self._backend_factories.items()}
         self._state = ProjectState(self.state_dir, journal=self._journal, memory=self.memory)
@@ -205,6 +210,7 @@ class Runtime:
             await provider.aclose()
         self._providers.clear()
         self._state = None
+        self._approvals = None
         self._backends = {}
         if self._journal is not None:
             self._journal.close()
@@ -560,6 +566,34 @@ class Runtime:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
         return await self.interrupt_runs()
+
+    # ------------------------------------------------------------ approvals
+    async def decide_approval(
+        self,
+        approval_id: str,
+        decision: str,
+        remember: str = "once",
+        *,
+        args_hash: str | None = None,
+        exact: bool = True,
+    ) -> ApprovalRecord:
+        """Answer a pending tool approval (`decision`: approve or deny; `remember`: once, or
+        always for this agent and tool). Committed before it returns; the waiting call goes
+        on at once. Raises ApprovalError (unknown id, decided already, timed out, run
+        ended, `args_hash` not the approval's). Queries: `state.pending_approvals()`."""
+        record = record_decision(
+            self.journal, approval_id, decision, remember, args_hash=args_hash, exact=exact
+        )
+        await self.journal.durable()
+        if self._approvals is not None:
+            self._approvals.wake(record.id)
+        return record
+
+    async def revoke_approval_rule(self, agent_id: str, tool: str) -> ApprovalRule:
+        """Forget a remembered decision (raises ApprovalError if there is none)."""
+        rule = revoke_rule(self.journal, agent_id, tool)
+        await self.journal.durable()
+        return rule
 
     def interrupted_turn(self, session_id: str) -> InterruptedTurn | None:
         """The turn of `session_id` a crash interrupted that is running again here, or will

@@ -40,6 +40,8 @@ from axo_tui.core.runtime.api import (
     SessionInfo,
     UsageReport,
 )
+from axo_tui.core.runtime.approvals import ApprovalError, record_decision, revoke_rule
+from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 
@@ -374,6 +376,53 @@ class ProjectState:
         if core:
             memory.core.reset(agent)
         return ForgetReport(agent.id, recalled + len(doomed), days, summaries, core)
+
+    # ------------------------------------------------------------ approvals
+    def pending_approvals(self) -> list[ApprovalRecord]:
+        """Tool calls waiting for a human, oldest first (see `runtime.approvals`)."""
+        journal = self._reader()
+        return [] if journal is None else journal.pending_approvals()
+
+    def recent_approvals(self, limit: int = 50) -> list[ApprovalRecord]:
+        """Approvals of any status, newest first."""
+        journal = self._reader()
+        return [] if journal is None else journal.recent_approvals(limit)
+
+    def approval(self, approval_id: str) -> ApprovalRecord | None:
+        """One approval by its exact id."""
+        journal = self._reader()
+        return None if journal is None else journal.approval(approval_id)
+
+    def approval_rules(self) -> list[ApprovalRule]:
+        """The remembered decisions ("always for this agent and tool")."""
+        journal = self._reader()
+        return [] if journal is None else journal.approval_rules()
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        decision: str,
+        remember: str = "once",
+        *,
+        args_hash: str | None = None,
+        exact: bool = True,
+    ) -> ApprovalRecord:
+        """Answer a pending approval from outside the runtime that waits on it (the CLI):
+        that runtime sees it at its next look (`approvals.POLL_SECS`). With a runtime,
+        use `Runtime.decide_approval`. Raises ApprovalError."""
+        journal = self._reader()
+        if journal is None:
+            raise ApprovalError("not_found", f"no approval '{approval_id}': nothing was recorded")
+        return record_decision(
+            journal, approval_id, decision, remember, args_hash=args_hash, exact=exact
+        )
+
+    def revoke_approval_rule(self, agent_id: str, tool: str) -> ApprovalRule:
+        """Forget a remembered decision. Raises ApprovalError if there is none."""
+        journal = self._reader()
+        if journal is None:
+            raise ApprovalError("not_found", "no remembered decisions: nothing was recorded")
+        return revoke_rule(journal, agent_id, tool)
 
 
 def _day_start(day: dt.date) -> float:

@@ -34,11 +34,13 @@ from axo_tui.core.base.errors import AxoError
 from axo_tui.core.events.catalog import Event
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.store import journal_damage, journal_writer
+from axo_tui.core.store.approvals import APPROVALS_SCHEMA, ApprovalJournal
 from axo_tui.core.store.private_files import make_private, private_dir
 from axo_tui.core.store.wal_checkpoints import Checkpointer
 
-SCHEMA_VERSION = 2
-"""2 added runs.owner (which process runs it, for resume) and activations.session_id."""
+SCHEMA_VERSION = 3
+"""2 added runs.owner (which process runs it, for resume) and activations.session_id;
+3 added the approvals and approval_rules tables (`store.approvals`)."""
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +195,7 @@ class UsageRow:
         return self.prompt_tokens + self.completion_tokens
 
 
-class Journal:
+class Journal(ApprovalJournal):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._depth = 0
@@ -256,7 +258,7 @@ class Journal:
                     f"{path}: written by a newer axo (schema {version}, this axo knows "
                     f"{SCHEMA_VERSION}); upgrade axo or use another --data-dir"
                 )
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + APPROVALS_SCHEMA)
             self._add_missing_columns()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             # Reads every page header of the schema: a truncated or overwritten file fails

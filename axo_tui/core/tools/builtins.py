@@ -1,4 +1,4 @@
-"""Built-in tools: safe by construction (no shell; file access confined to the project).
+"""Built-in tools: file access confined to the project; the ones that act ask a human first.
 
 Blocking work (file reads, directory scans, arithmetic) runs off the event loop, and every
 argument and result is bounded.
@@ -15,7 +15,9 @@ from typing import Any
 
 from axo_tui.core.tools.arithmetic import evaluate_arithmetic
 from axo_tui.core.tools.file_access import FileAccess
+from axo_tui.core.tools.file_edits import FILE_EDIT_TOOLS
 from axo_tui.core.tools.registry import Tool, ToolContext, ToolError, off_loop
+from axo_tui.core.tools.shell import SHELL_TOOL
 
 MAX_READ_BYTES = 64 * 1024
 """read_file returns at most this many bytes per call, and reads no more than that."""
@@ -209,4 +211,8 @@ BUILTIN_TOOLS: tuple[Tool, ...] = (
         _emit_event,
         idempotent=False,
     ),
+    *FILE_EDIT_TOOLS,
+    SHELL_TOOL,
 )
+"""Every built-in tool; an agent gets only those its `tools:` lists. The ones that act
+(write_file, edit_file, shell) ask a human first (`Tool.needs_approval`)."""

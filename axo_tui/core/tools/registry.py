@@ -72,6 +72,9 @@ class Tool:
     idempotent: bool = True
     """Safe to run again after a crash: a resumed activation may repeat it."""
     timeout_secs: float = 30.0
+    needs_approval: bool = False
+    """It acts on the world (writes, runs commands): unless the config says `never` for
+    it, every call waits for a human or a remembered decision (`runtime.approvals`)."""
 
     @functools.cached_property
     def spec(self) -> ToolSpec:
