@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from axo_tui.core.config import load_config
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.config_files import only, write
 
 AXOCOATL_STYLE = """
@@ -39,7 +39,7 @@ async def test_the_outside_dependency_is_out_of_scope_in_the_run(tmp_path: Path)
     assert (warning.line, warning.column) == (12, 14)
     assert "`triager` does not wait for it" in warning.message
 
-    async with Runtime(config, data_dir=tmp_path / ".axo") as runtime:
+    async with build_runtime(config, data_dir=tmp_path / ".axo") as runtime:
         result = await runtime.run_workflow("bug-triage", "the login page is blank")
         activations = runtime.journal.activations(result.run_id)
 

@@ -14,7 +14,7 @@ from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, Prov
 from axo_tui.core.doctor import DoctorOptions, run_doctor_async
 from axo_tui.core.providers.base import ChatRequest, Message, ProviderError
 from axo_tui.core.providers.openai import OpenAIProvider
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.model_server import ModelServer, Reply, closed_port
 from tests.support.providers import collect
 
@@ -114,7 +114,7 @@ async def test_nothing_the_runtime_writes_holds_the_password(
         providers=(provider,),
     )
     data_dir = tmp_path / ".axo"
-    async with Runtime(config, data_dir=data_dir) as rt:
+    async with build_runtime(config, data_dir=data_dir) as rt:
         result = await rt.run_agent("writer", "hello")
     assert not result.ok
     assert "[redacted]" in str(result.to_dict())

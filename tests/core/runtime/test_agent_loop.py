@@ -6,7 +6,7 @@ from pathlib import Path
 
 from axo_tui.core.config.schema import MemorySettings, RecallSettings
 from axo_tui.core.events.catalog import TokenStreamed
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 
@@ -14,7 +14,7 @@ async def test_tokens_stream_as_events_that_join_into_the_output(tmp_path: Path)
     config = make_config(
         tmp_path, [agent("a")], providers=[scripted({"a": ["one two three four"]})]
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=[TokenStreamed.kind])
         result = await rt.run_agent("a", "x")
         deltas = [e.text for e in sub.drain() if isinstance(e, TokenStreamed)]
@@ -29,7 +29,7 @@ async def test_a_tool_outside_the_allow_list_is_refused_to_the_model(tmp_path: P
         providers=[scripted({"a": [step("", ("read_file", {"path": "secret.txt"})), "gave up"]})],
     )
     (tmp_path / "secret.txt").write_text("top secret")
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["tool.result"])
         result = await rt.run_agent("a", "x")
         (tool_result,) = [e.to_dict() for e in sub.drain()]
@@ -45,7 +45,7 @@ async def test_no_tools_key_means_no_tools_are_offered(tmp_path: Path) -> None:
         [agent("a")],
         providers=[scripted({"a": [step("", ("calculator", {"expression": "1+1"})), "ok"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["tool.result"])
         await rt.run_agent("a", "x")
         (tool_result,) = [e.to_dict() for e in sub.drain()]
@@ -59,7 +59,7 @@ async def test_the_same_call_repeated_ends_the_turn_with_a_clear_error(tmp_path:
         [agent("a", tools=("calculator",))],
         providers=[scripted({"a": [same, same, same, "never reached"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_agent("a", "x")
         calls = rt.journal.usage_report()[0].calls
     assert result.status == "failed"
@@ -75,7 +75,7 @@ async def test_an_alternating_cycle_of_calls_ends_the_turn(tmp_path: Path) -> No
         [agent("a", tools=("calculator", "current_time"), max_tool_rounds=20)],
         providers=[scripted({"a": [a, b] * 10})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["tool.called"])
         result = await rt.run_agent("a", "x")
         ran = len(sub.drain())
@@ -91,7 +91,7 @@ async def test_a_cycle_inside_one_reply_is_caught_too(tmp_path: Path) -> None:
         [agent("a", tools=("calculator",))],
         providers=[scripted({"a": [step("", *calls), "never reached"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_agent("a", "x")
     assert result.status == "failed" and "3 times in a row" in result.errors["a"]
 
@@ -103,7 +103,7 @@ async def test_thousands_of_calls_in_one_reply_run_none_and_end_the_turn(tmp_pat
         [agent("a", tools=("calculator",))],
         providers=[scripted({"a": [step("", *calls), "never reached"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["tool.called"])
         result = await rt.run_agent("a", "x")
         ran = len(sub.drain())
@@ -121,7 +121,7 @@ async def test_varied_calls_are_not_mistaken_for_a_loop(tmp_path: Path) -> None:
         [agent("a", tools=("calculator",), max_tool_rounds=12)],
         providers=[scripted({"a": [*rounds, "done"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_agent("a", "x")
     assert result.status == "completed" and result.output == "done"
 
@@ -135,7 +135,7 @@ async def test_tools_never_read_the_data_directory_wherever_it_is(tmp_path: Path
         providers=[scripted({"a": [*reads, "done"]})],
     )
     (tmp_path / "notes").write_text("hello")
-    async with Runtime(config, data_dir=tmp_path / "state") as rt:
+    async with build_runtime(config, data_dir=tmp_path / "state") as rt:
         sub = rt.bus.subscribe(kinds=["tool.result"])
         await rt.run_agent("a", "x")
         results = [e.to_dict() for e in sub.drain()]
@@ -153,7 +153,7 @@ async def test_tool_rounds_are_bounded(tmp_path: Path) -> None:
         [agent("a", tools=("calculator",), max_tool_rounds=2)],
         providers=[scripted({"a": rounds})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_agent("a", "x")
         calls = rt.journal.usage_report()[0].calls
     assert result.status == "failed"
@@ -163,11 +163,11 @@ async def test_tool_rounds_are_bounded(tmp_path: Path) -> None:
 
 async def test_chat_sessions_are_per_caller_and_persist(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("a")])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("a", "alice says hi", session_id="alice")
         await rt.run_agent("a", "bob says hi", session_id="bob")
         await rt.run_agent("a", "alice again", session_id="alice")
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         alice = rt.journal.load_session("alice")
         bob = rt.journal.load_session("bob")
     assert [m.content for m in alice if m.role == "user"] == ["alice says hi", "alice again"]
@@ -183,7 +183,7 @@ async def test_a_turn_sees_its_session_history(tmp_path: Path) -> None:
         [agent("a", memory=no_recall)],
         providers=[scripted({"a": ["noted", "you said: {input}"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("a", "my name is Ada", session_id="s")
         sub = rt.bus.subscribe(kinds=["usage.recorded"])
         await rt.run_agent("a", "what is my name?", session_id="s")
@@ -195,7 +195,7 @@ async def test_a_turn_sees_its_session_history(tmp_path: Path) -> None:
 
 async def test_a_provider_failure_fails_the_activation_not_the_runtime(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("bad", provider="nowhere"), agent("good")])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         bad = await rt.run_agent("bad", "x")
         good = await rt.run_agent("good", "x")
         statuses = {s.agent_id: s.state for s in rt.statuses()}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from tests.support.builders import agent, make_config, scripted, step, until
@@ -36,7 +36,9 @@ async def test_two_runs_waiting_on_one_agent_each_keep_their_share(tmp_path: Pat
     )
     held: list[str | None] = []
     release = asyncio.Event()
-    async with Runtime(config, data_dir=tmp_path / ".axo", tools=gate_tools(held, release)) as rt:
+    async with build_runtime(
+        config, data_dir=tmp_path / ".axo", tools=gate_tools(held, release)
+    ) as rt:
         first = asyncio.ensure_future(rt.run_workflow("pair", "one"))
         await until(lambda: bool(held))
         assert rt.status("next").waiting == 1
@@ -69,7 +71,9 @@ async def test_a_skipped_agent_stops_waiting_when_skipped(tmp_path: Path) -> Non
     )
     held: list[str | None] = []
     release = asyncio.Event()
-    async with Runtime(config, data_dir=tmp_path / ".axo", tools=gate_tools(held, release)) as rt:
+    async with build_runtime(
+        config, data_dir=tmp_path / ".axo", tools=gate_tools(held, release)
+    ) as rt:
         running = asyncio.ensure_future(rt.run_workflow("mixed", "go"))
         await until(lambda: bool(held) and rt.status("broken").state == "failed")
         # `after` was skipped while the run still goes on at `gate`.

@@ -13,8 +13,8 @@ from axo_tui.core.config.schema import (
     SkillConfig,
     TriggerType,
 )
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.lattice import PheromoneField
-from axo_tui.core.runtime.runtime import Runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 
@@ -43,7 +43,7 @@ def review_config(tmp_path: Path, **extra):  # type: ignore[no-untyped-def]
 
 
 async def test_firing_a_skill_cascades_through_reacting_skills(tmp_path: Path) -> None:
-    async with Runtime(review_config(tmp_path)) as rt:
+    async with build_runtime(review_config(tmp_path)) as rt:
         sub = rt.bus.subscribe()
         result = await rt.fire_skill("code", "add f")
         events = sub.drain()
@@ -72,13 +72,13 @@ async def test_firing_a_skill_cascades_through_reacting_skills(tmp_path: Path) -
 
 
 async def test_emitting_a_custom_signal_activates_its_listeners(tmp_path: Path) -> None:
-    async with Runtime(review_config(tmp_path)) as rt:
+    async with build_runtime(review_config(tmp_path)) as rt:
         result = await rt.emit_signal("ReviewComplete", "all good")
     assert result.outputs == {"writer": "Notes: Write notes.\n\nall good"}
 
 
 async def test_a_signal_with_no_listeners_completes_empty(tmp_path: Path) -> None:
-    async with Runtime(review_config(tmp_path)) as rt:
+    async with build_runtime(review_config(tmp_path)) as rt:
         result = await rt.emit_signal("Nobody", "x")
     assert result.status == "completed" and result.activations == 0
 
@@ -89,7 +89,7 @@ async def test_weak_signals_accumulate_until_the_threshold(tmp_path: Path) -> No
         [agent("watcher")],
         skills=[SkillConfig("watch", reacts_to=("ToolResult",), agents=("watcher",))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         first = await rt.emit_signal("ToolResult", "1")
         # Signals are run-scoped: a second run starts from zero, so it does not fire either.
         second = await rt.emit_signal("ToolResult", "2")
@@ -102,7 +102,7 @@ async def test_per_agent_threshold_override(tmp_path: Path) -> None:
         [agent("watcher", lattice=LatticeSettings(threshold=0.3))],
         skills=[SkillConfig("watch", reacts_to=("ToolResult",), agents=("watcher",))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.emit_signal("ToolResult", "1")
     assert result.activations == 1
 
@@ -116,7 +116,7 @@ async def test_ping_pong_skills_are_bounded_by_the_run_guard(tmp_path: Path) -> 
             SkillConfig("pong", emits=("Pong",), reacts_to=("Ping",), agents=("pong",)),
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await asyncio.wait_for(rt.fire_skill("ping", "go"), timeout=30)
     assert result.activations == 32
     assert result.status == "failed"
@@ -143,7 +143,7 @@ async def test_the_emit_event_tool_routes_inside_the_run(tmp_path: Path) -> None
             )
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.fire_skill("deploy", "ship it")
     assert result.outputs["pager"] == "paged about Page.\n\ndb"
 
@@ -171,7 +171,7 @@ async def test_proactive_on_event_fires_with_a_cooldown(tmp_path: Path) -> None:
         proactive=config.proactive,
         providers=config.providers,
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("flaky", "x")
         await rt.wait_idle(timeout=10)
         await rt.run_agent("flaky", "x")  # inside the cooldown: no second reaction
@@ -191,7 +191,7 @@ async def test_schedules_start_runs_on_their_interval(tmp_path: Path) -> None:
         workflows=[WorkflowConfig("w", ("a",))],
         schedules=(ScheduleConfig("tick", workflow="w", every="50ms", every_secs=0.05, input="t"),),
     )
-    async with Runtime(config, background=True) as rt:
+    async with build_runtime(config, background=True) as rt:
         await asyncio.sleep(0.4)
         runs = rt.journal.list_runs()
     assert len(runs) >= 3
@@ -236,7 +236,7 @@ async def test_event_kind_names_alias_the_system_signals(tmp_path: Path) -> None
             ),
         ),
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("flaky", "x")
         await rt.wait_idle(timeout=10)
         runs = [r for r in rt.journal.list_runs() if r.kind == "proactive"]

@@ -14,7 +14,7 @@ from axo_tui.core.config.schema import (
     TokenBudget,
     WorkflowConfig,
 )
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 
@@ -71,7 +71,7 @@ def ollama_config(tmp_path: Path, budget: TokenBudget):  # type: ignore[no-untyp
 async def test_over_budget_call_never_reaches_the_provider(tmp_path: Path) -> None:
     wire = OllamaWire()
     config = ollama_config(tmp_path, TokenBudget(per_call=5, per_execution=100))
-    async with Runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
+    async with build_runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
         sub = rt.bus.subscribe()
         result = await rt.run_workflow("w", "a long question " * 20)
         events = sub.drain()
@@ -87,7 +87,7 @@ async def test_over_budget_call_never_reaches_the_provider(tmp_path: Path) -> No
 async def test_completion_is_capped_to_what_the_budget_leaves(tmp_path: Path) -> None:
     wire = OllamaWire()
     config = ollama_config(tmp_path, TokenBudget(per_call=200, per_execution=1000))
-    async with Runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
+    async with build_runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
         result = await rt.run_workflow("w", "hi")
         ledger = rt.journal.usage_report()
     assert result.status == "completed"
@@ -123,7 +123,7 @@ async def test_per_execution_counts_every_tool_round(tmp_path: Path) -> None:
         workflows=[WorkflowConfig("w", ("a",))],
         providers=[provider],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_workflow("w", "x")
         first_calls = rt.journal.usage_report()[0].calls
         # The agent stays usable: the next activation starts with a fresh execution budget.
@@ -141,7 +141,7 @@ async def test_warn_policy_records_a_warning_and_continues(tmp_path: Path) -> No
     config = ollama_config(
         tmp_path, TokenBudget(per_call=5, per_execution=10, overflow_policy=OverflowPolicy.WARN)
     )
-    async with Runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
+    async with build_runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
         sub = rt.bus.subscribe()
         result = await rt.run_workflow("w", "a long question " * 20)
         events = sub.drain()
@@ -162,7 +162,7 @@ async def test_cost_is_estimated_from_configured_prices(tmp_path: Path) -> None:
         prices=(("llama3.2", 2.0, 4.0),),
     )
     config = make_config(tmp_path, config.agents, workflows=config.workflows, providers=[priced])
-    async with Runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
+    async with build_runtime(config, transport=httpx.MockTransport(wire.handler)) as rt:
         await rt.run_workflow("w", "x")
         (row,) = rt.journal.usage_report()
     assert row.cost_usd == 4.0

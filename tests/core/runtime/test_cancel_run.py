@@ -12,7 +12,8 @@ import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.events.catalog import AgentFailed, Event, RunCompleted, RunStarted
-from axo_tui.core.runtime.runtime import RunError, Runtime
+from axo_tui.core.runtime.build import build_runtime
+from axo_tui.core.runtime.runtime import RunError
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from tests.support.builders import agent, make_config, scripted, step, until
@@ -44,7 +45,7 @@ async def test_cancelled_workflow_stops_and_starts_no_dependents(tmp_path: Path)
         providers=[scripted({"slow": [step("", ("wait", {})), "done"], "next": ["n"]})],
     )
     data_dir = tmp_path / ".axo"
-    async with Runtime(config, data_dir=data_dir, tools=slow_tools(entered)) as runtime:
+    async with build_runtime(config, data_dir=data_dir, tools=slow_tools(entered)) as runtime:
         sub = runtime.bus.subscribe()
         running = asyncio.ensure_future(runtime.run_workflow("chain", "go"))
         await until(lambda: entered == ["slow"])
@@ -72,7 +73,7 @@ async def test_cancelled_workflow_stops_and_starts_no_dependents(tmp_path: Path)
         assert runtime.status("next").waiting == 0
 
     # The next start-up resumes unfinished runs: a cancelled one is finished.
-    async with Runtime(config, data_dir=data_dir, tools=slow_tools(entered)) as runtime:
+    async with build_runtime(config, data_dir=data_dir, tools=slow_tools(entered)) as runtime:
         assert await runtime.resume_unfinished() == []
         record = runtime.journal.get_run(run_id)
         assert record is not None and record.status == "cancelled"
@@ -86,7 +87,9 @@ async def test_cancel_a_single_agent_turn(tmp_path: Path) -> None:
         [agent("slow", tools=("wait",))],
         providers=[scripted({"slow": [step("", ("wait", {})), "done"]})],
     )
-    async with Runtime(config, data_dir=tmp_path / ".axo", tools=slow_tools(entered)) as runtime:
+    async with build_runtime(
+        config, data_dir=tmp_path / ".axo", tools=slow_tools(entered)
+    ) as runtime:
         sub = runtime.bus.subscribe()
         running = asyncio.ensure_future(runtime.run_agent("slow", "hi"))
         await until(lambda: entered == ["slow"])
@@ -103,7 +106,7 @@ async def test_cancel_a_single_agent_turn(tmp_path: Path) -> None:
 
 async def test_cancel_refuses_runs_that_are_not_live(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["hello"]})])
-    async with Runtime(config, data_dir=tmp_path / ".axo") as runtime:
+    async with build_runtime(config, data_dir=tmp_path / ".axo") as runtime:
         done = await runtime.run_agent("a", "hi")
         with pytest.raises(RunError, match="no run"):
             await runtime.cancel_run(done.run_id)

@@ -13,7 +13,7 @@ import pytest
 
 from axo_tui import process_tuning
 from axo_tui.cli.main import run
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.process_tuning import GC_YOUNG_THRESHOLD
 from tests.support.builders import agent, make_config
 
@@ -30,7 +30,7 @@ def restore_gc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 async def test_a_runtime_leaves_the_collector_alone(tmp_path: Path) -> None:
     gc.set_threshold(700, 10, 10)
-    async with Runtime(make_config(tmp_path, [agent("a")]), data_dir=tmp_path / ".axo"):
+    async with build_runtime(make_config(tmp_path, [agent("a")]), data_dir=tmp_path / ".axo"):
         assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_threshold() == (700, 10, 10)
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from axo_tui.core.config.schema import ScheduleConfig, WorkflowConfig
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 
@@ -30,7 +30,7 @@ async def test_closing_a_runtime_ends_every_task_and_thread_it_started(tmp_path:
         schedules=(ScheduleConfig("tick", "w", "1h", 3600.0),),
     )
     # background: the schedule timers and sleep-time consolidation run too.
-    async with Runtime(config, data_dir=tmp_path / ".axo", background=True) as runtime:
+    async with build_runtime(config, data_dir=tmp_path / ".axo", background=True) as runtime:
         result = await runtime.run_workflow("w", "what is six times seven?")
         assert result.ok and result.outputs["a"] == "42"
         await runtime.memory.search("a", "six times seven", 3)  # stores, then recalls

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from axo_tui.core.base.enums import ActivationStatus, AgentState, ErrorKind, RunStatus
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted
 
 CLI_DOC = Path(__file__).parents[3] / "docs" / "cli.md"
@@ -49,7 +49,7 @@ async def test_a_run_writes_the_same_words_to_json_and_the_journal(tmp_path: Pat
         workflows=[WorkflowConfig("w", ("ok", "lost"))],
         providers=[scripted({"ok": ["fine"]})],
     )
-    async with Runtime(config, data_dir=tmp_path / ".axo") as runtime:
+    async with build_runtime(config, data_dir=tmp_path / ".axo") as runtime:
         result = await runtime.run_workflow("w", "go")
         events = runtime.journal.events(limit=100)
         assert runtime.status("lost").state == AgentState.FAILED

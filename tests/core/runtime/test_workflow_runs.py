@@ -9,7 +9,7 @@ import pytest
 
 from axo_tui.core.config.schema import UpstreamFailurePolicy, WorkflowConfig
 from axo_tui.core.events.catalog import AgentActivated, AgentCompleted, Event
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 
@@ -24,7 +24,7 @@ async def test_linear_chain_cascades_in_order_one_activation_each(tmp_path: Path
         workflows=[WorkflowConfig("chain", ("a", "b", "c", "d"))],
         providers=[scripted({x: [f"out-{x}"] for x in "abcd"})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe()
         result = await rt.run_workflow("chain", "go")
         events = sub.drain()
@@ -56,7 +56,7 @@ async def test_diamond_joins_once_with_both_upstream_outputs_as_context(tmp_path
             scripted({"top": ["T"], "left": ["L"], "right": ["R"], "join": ["joined: {input}"]})
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe()
         result = await rt.run_workflow("diamond", "question")
         events = sub.drain()
@@ -76,7 +76,7 @@ async def test_concurrent_runs_of_one_workflow_do_not_interfere(tmp_path: Path) 
         [agent("a"), agent("b", "a"), agent("c", "a"), agent("d", "b", "c")],
         workflows=[WorkflowConfig("w", ("a", "b", "c", "d"))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe()
         results = await asyncio.gather(*(rt.run_workflow("w", f"input-{i}") for i in range(5)))
         events = sub.drain()
@@ -101,7 +101,7 @@ async def test_upstream_failure_skips_dependents_and_reports_them(tmp_path: Path
         ],
         workflows=[WorkflowConfig("w", ("a", "b", "c", "d", "e"))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_workflow("w", "x")
         activations = rt.journal.activations(result.run_id)
     assert result.status == "failed"
@@ -123,7 +123,7 @@ async def test_on_upstream_failure_run_still_activates_with_a_note(tmp_path: Pat
         ],
         workflows=[WorkflowConfig("w", ("a", "b"))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_workflow("w", "x")
     assert result.failed == ("a",)
     assert result.skipped == ()
@@ -139,7 +139,7 @@ async def test_several_sinks_give_a_deterministic_output(tmp_path: Path) -> None
     )
     outputs = set()
     for _ in range(3):
-        async with Runtime(config) as rt:
+        async with build_runtime(config) as rt:
             outputs.add((await rt.run_workflow("w", "x")).output)
     assert outputs == {"## s2\ntwo\n\n## s1\none"}
 
@@ -150,7 +150,7 @@ async def test_run_is_journaled_with_activations_and_usage(tmp_path: Path) -> No
         [agent("a"), agent("b", "a")],
         workflows=[WorkflowConfig("w", ("a", "b"))],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_workflow("w", "x")
         run = rt.journal.get_run(result.run_id)
         usage = rt.journal.usage_report(group_by="agent", run_id=result.run_id)
@@ -165,10 +165,10 @@ async def test_run_is_journaled_with_activations_and_usage(tmp_path: Path) -> No
 
 async def test_journal_survives_a_restart_and_seq_stays_monotonic(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("a")], workflows=[WorkflowConfig("w", ("a",))])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         first = await rt.run_workflow("w", "x")
         last_seq = rt.bus.last_seq
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         second = await rt.run_workflow("w", "y")
         runs = rt.journal.list_runs()
         seqs = [e["seq"] for e in rt.journal.events()]
@@ -183,7 +183,7 @@ async def test_activation_guard_bounds_a_run(tmp_path: Path) -> None:
         [agent("a"), agent("b", "a"), agent("c", "b")],
         workflows=[WorkflowConfig("w", ("a", "b", "c"), max_activations=2)],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_workflow("w", "x")
     assert result.activations == 2
     assert result.skipped == ("c",)
@@ -194,7 +194,7 @@ async def test_unknown_workflow_is_a_clear_error(tmp_path: Path) -> None:
     from axo_tui.core.runtime.runtime import RunError
 
     config = make_config(tmp_path, [agent("a")], workflows=[WorkflowConfig("research", ("a",))])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         try:
             await rt.run_workflow("reserch", "x")
         except RunError as exc:
@@ -219,7 +219,7 @@ async def test_tool_round_trip_inside_a_workflow(tmp_path: Path) -> None:
             )
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe()
         result = await rt.run_workflow("w", "what is 6*7?")
         events = sub.drain()
@@ -230,7 +230,7 @@ async def test_tool_round_trip_inside_a_workflow(tmp_path: Path) -> None:
 
 async def test_a_new_state_dir_is_private(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("a")])
-    async with Runtime(config):
+    async with build_runtime(config):
         pass
     assert (tmp_path / ".axo").stat().st_mode & 0o777 == 0o700
 
@@ -241,7 +241,7 @@ async def test_a_reused_run_id_is_refused_and_other_runs_go_on(tmp_path: Path) -
     config = make_config(
         tmp_path, [agent("a"), agent("b", "a")], workflows=[WorkflowConfig("w", ("a", "b"))]
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         first = await rt.run_workflow("w", "x", run_id="mine")
         other = asyncio.ensure_future(rt.run_workflow("w", "y"))
         with pytest.raises(RunError, match="run 'mine' exists already"):
