@@ -94,9 +94,9 @@ async def _measure(dag_name: str, runs: int) -> tuple[float, float]:
     dag = fan_out(100) if dag_name == "fan" else chain(10)
     with tempfile.TemporaryDirectory(prefix="axo-ablate-") as name:
         directory = Path(name)
-        from axo_tui.core.runtime.runtime import Runtime
+        from axo_tui.core.runtime.build import build_runtime
 
-        async with Runtime(workflow_config(directory, dag), data_dir=directory) as rt:
+        async with build_runtime(workflow_config(directory, dag), data_dir=directory) as rt:
             settle = _memory_flush(rt)
             for _ in range(2):
                 await rt.run_workflow("w", INPUT)

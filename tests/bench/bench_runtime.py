@@ -63,6 +63,7 @@ from axo_tui.core.config.schema import (
 )
 from axo_tui.core.events.bus import EventBus, Subscription
 from axo_tui.core.events.catalog import AgentCompleted, TokenStreamed, UsageRecorded
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.journal import Journal
 
@@ -208,7 +209,7 @@ async def bench_lattice(tmp: Path, settings: Settings) -> None:
     rows: list[list[str]] = []
     for size in settings.lattice_sizes:
         directory = tmp / f"lattice-{size}"
-        async with Runtime(lattice_config(directory, size), data_dir=directory) as rt:
+        async with build_runtime(lattice_config(directory, size), data_dir=directory) as rt:
             rows += await _lattice_rows(rt, size, settings)
     print_table(
         "1a. Ambient lattice routing (journal on, thresholds out of reach: no LLM turns)",
@@ -552,7 +553,7 @@ async def bench_dag(
     directory = tmp / f"axo-{dag.name}"
     async with contextlib.AsyncExitStack() as stack:
         rt = await stack.enter_async_context(
-            Runtime(workflow_config(directory, dag), data_dir=directory)
+            build_runtime(workflow_config(directory, dag), data_dir=directory)
         )
 
         async def run_axo() -> dict[str, str]:
@@ -676,7 +677,9 @@ async def bench_recall(
     for dag, axo in lean:
         directory = tmp / f"axo-recall-{dag.name}"
         per_run: list[float] = []
-        async with Runtime(workflow_config(directory, dag, recall=True), data_dir=directory) as rt:
+        async with build_runtime(
+            workflow_config(directory, dag, recall=True), data_dir=directory
+        ) as rt:
             # Recall starts once earlier sessions are stored, so the warm-up run is the one
             # that gives the timed runs something to recall.
             flush = _memory_flush(rt)
@@ -723,7 +726,9 @@ async def bench_wide(tmp: Path, widths: Sequence[int]) -> None:
         dag = fan_out(width)
         directory = tmp / f"axo-wide-{width}"
         started = time.perf_counter()
-        async with Runtime(workflow_config(directory, dag, recall=True), data_dir=directory) as rt:
+        async with build_runtime(
+            workflow_config(directory, dag, recall=True), data_dir=directory
+        ) as rt:
             opened = time.perf_counter()
             result = await rt.run_workflow("w", INPUT)
             ran = time.perf_counter()

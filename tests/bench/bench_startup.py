@@ -146,9 +146,9 @@ async def main(example, settle):
     text = config_file.read_text().replace("&provider local", "&provider scripted")
     config_file.write_text(text)
     from axo_tui.core.config import load_config
-    from axo_tui.core.runtime.runtime import Runtime
+    from axo_tui.core.runtime.build import build_runtime
     rows = [("runtime imported", rss_mb())]
-    async with Runtime(load_config(config_file)) as runtime:
+    async with build_runtime(load_config(config_file)) as runtime:
         rows.append(("runtime started", rss_mb()))
         for number in (1, 2):
             result = await runtime.run_workflow("hello", f"hello, run {number}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import Config, ProviderConfig, ProviderKind, WorkflowConfig
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.journal import Journal
 from tests.support.builders import agent, make_config
@@ -90,7 +91,7 @@ async def crash_while_held(
     tag = "t"
     before = fake.count(tag, held)
     fake.held.add((tag, held))
-    runtime = Runtime(config, data_dir=data_dir)
+    runtime = build_runtime(config, data_dir=data_dir)
     runtime.start()
     task = asyncio.ensure_future(start(runtime))
     await until(lambda: fake.count(tag, held) == before + 1 and settled(runtime.journal))
@@ -112,7 +113,7 @@ async def interrupt_while_held(
     does on Ctrl+C: cancel, record the runs interrupted, close."""
     before = fake.count("t", held)
     fake.held.add(("t", held))
-    async with Runtime(config, data_dir=data_dir) as runtime:
+    async with build_runtime(config, data_dir=data_dir) as runtime:
         task = asyncio.ensure_future(start(runtime))
         await until(lambda: fake.count("t", held) == before + 1)
         task.cancel()

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from axo_tui.core.config import load_config
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 
 
 async def main(mode: str, config_path: str, data_dir: str, run_id: str) -> None:
     config = load_config(Path(config_path))
-    async with Runtime(config, data_dir=Path(data_dir)) as runtime:
+    async with build_runtime(config, data_dir=Path(data_dir)) as runtime:
         if mode == "run":
             results = [await runtime.run_workflow("crash", "What is durable?", run_id=run_id)]
         else:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.events.catalog import AgentCompleted, Event
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.store.checkpoints import (
     AgentCheckpoint,
     CheckpointError,
@@ -173,7 +173,7 @@ async def test_each_turn_is_checkpointed_behind_its_committed_completion(
                 ).fetchone()
             committed_at_completion.append(row[0] if row else "missing")
 
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         runtime.bus.add_sink(on_event)
         await runtime.run_agent("a", "hello", session_id="chat:x")
         second = await runtime.run_agent("a", "again", session_id="chat:x")
@@ -192,12 +192,12 @@ async def test_a_damaged_checkpoint_is_reported_and_does_not_block_start_up(
     tmp_path: Path,
 ) -> None:
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["ok"]})])
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         await runtime.run_agent("a", "x")
         await runtime.run_agent("a", "y")
     store = CheckpointStore(tmp_path / ".axo" / "checkpoints")
     store.files("a")[-1].write_text('{"version": 1, "agent_id": "a", "se')
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         restored = runtime.supervisor.checkpoint("a")
         result = await runtime.run_agent("a", "z")
         warnings = [
@@ -212,7 +212,7 @@ async def test_a_failed_checkpoint_write_warns_and_keeps_the_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["ok"]})])
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         await runtime.run_agent("a", "x")
         await runtime.supervisor.settled("a")  # written behind the turn
         store = runtime.supervisor.store

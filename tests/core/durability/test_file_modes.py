@@ -13,7 +13,7 @@ import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.memory.semantic import SemanticMemory
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config, scripted
 from tests.support.embedders import HashEmbedder
 
@@ -44,7 +44,7 @@ async def test_the_state_a_run_leaves_is_private(tmp_path: Path, umask: int) -> 
         workflows=[WorkflowConfig("w", ("a",))],
         providers=[scripted({"a": ["fine"]})],
     )
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         assert (await runtime.run_workflow("w", "hello")).ok
         runtime.memory.core.append(config.agents[0], "human", "likes tea")
         journal_files = {p.name for p in (tmp_path / ".axo").glob("axo.db*")}

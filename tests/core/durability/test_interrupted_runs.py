@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from axo_tui.core.events.catalog import RunCompleted, RunStarted, RuntimeNotice
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config
 from tests.support.crash_project import (
     crash_config,
@@ -29,7 +29,7 @@ async def test_start_up_resumes_crashed_runs_a_few_at_a_time_and_leaves_interrup
     await interrupt_while_held(
         config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="stopped")
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         seen = runtime.bus.subscribe(
             kinds=frozenset({"run.started", "run.completed", "runtime.warning"})
         )
@@ -68,7 +68,7 @@ async def test_interrupted_chat_turn_resumes_in_its_session_once(
         "pal",
         lambda rt: rt.run_agent("pal", "lost?", session_id="chat:s", run_kind="chat"),
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         [record] = runtime.journal.list_runs(status="interrupted")
         [attempt] = runtime.journal.activations(record.id)
         assert attempt.status == "interrupted" and "Ctrl+C" in (attempt.error or "")
@@ -87,7 +87,7 @@ async def test_cancel_a_crashed_run_from_another_runtime(tmp_path: Path, fake: F
     await crash_while_held(
         config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="r")
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         result = await runtime.cancel_run("r")
         statuses = {a.agent_id: a.status for a in runtime.journal.activations("r")}
         assert await runtime.resume_unfinished() == []

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.config.schema import WorkflowConfig
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runs import chat_session_id
-from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.journal import Journal, JournalError
 from tests.support.builders import agent, make_config, scripted
 
@@ -171,7 +171,7 @@ async def journal_with_a_session(tmp_path: Path) -> Path:
         providers=[scripted({"a": ["fine"] * 40})],
     )
 
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         for i in range(30):
             await runtime.run_agent(
                 "a", f"turn {i} " + "x" * 3000, session_id=chat_session_id("a", "main")
@@ -220,7 +220,7 @@ async def test_a_damaged_page_met_during_a_turn_is_a_journal_error(tmp_path: Pat
     path = await journal_with_a_session(tmp_path)
     garble_session_pages(path)
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["fine"]})])
-    async with Runtime(config) as runtime:
+    async with build_runtime(config) as runtime:
         with pytest.raises(JournalError) as caught:
             await runtime.run_agent("a", "hello", session_id=chat_session_id("a", "main"))
     assert str(caught.value).startswith(f"{path}: the journal is damaged: ")

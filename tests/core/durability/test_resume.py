@@ -17,8 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import SkillConfig
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runs import RunResult
-from axo_tui.core.runtime.runtime import RunError, Runtime
+from axo_tui.core.runtime.runtime import RunError
 from axo_tui.core.store.journal import SCHEMA_VERSION, Journal
 from tests.support.builders import agent, make_config
 from tests.support.crash_project import AGENTS, crash_config, crash_while_held, fake_provider, until
@@ -41,7 +42,7 @@ async def test_workflow_resumes_without_rerunning_completed_activations(
         lambda rt: rt.run_workflow("crash", "q", run_id="r1"),
         settled=lambda journal: completed_agents(journal, "r1") == {"a", "b", "d"},
     )
-    async with Runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
+    async with build_runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
         [result] = await runtime.resume_unfinished()
         activations = runtime.journal.activations("r1")
         c_session = runtime.journal.load_session("run:r1:c")
@@ -60,7 +61,7 @@ async def test_workflow_resumes_without_rerunning_completed_activations(
 
 async def test_resumed_output_equals_an_uninterrupted_run(tmp_path: Path, fake: FakeOpenAI) -> None:
     clean_config = crash_config(tmp_path, fake, tag="clean")
-    async with Runtime(clean_config, data_dir=tmp_path / "clean") as runtime:
+    async with build_runtime(clean_config, data_dir=tmp_path / "clean") as runtime:
         clean = await runtime.run_workflow("crash", "q", run_id="r1")
     data = tmp_path / ".axo"
     await crash_while_held(
@@ -70,7 +71,7 @@ async def test_resumed_output_equals_an_uninterrupted_run(tmp_path: Path, fake: 
         "d",
         lambda rt: rt.run_workflow("crash", "q", run_id="r1"),
     )
-    async with Runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
+    async with build_runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
         [resumed] = await runtime.resume_unfinished()
     assert resumed.output == clean.output
     assert resumed.outputs == clean.outputs
@@ -80,10 +81,10 @@ async def test_a_run_of_a_live_process_is_not_resumed(tmp_path: Path, fake: Fake
     config = crash_config(tmp_path, fake)
     data = tmp_path / ".axo"
     fake.held.add(("t", "a"))
-    async with Runtime(config, data_dir=data) as owner:
+    async with build_runtime(config, data_dir=data) as owner:
         task = asyncio.ensure_future(owner.run_workflow("crash", "q", run_id="live"))
         await until(lambda: fake.count("t", "a") == 1)
-        async with Runtime(config, data_dir=data) as other:
+        async with build_runtime(config, data_dir=data) as other:
             assert await other.resume_unfinished() == []
             with pytest.raises(RunError, match="still running in another axo process"):
                 await other.resume_run("live")
@@ -100,7 +101,7 @@ async def test_chat_turn_reruns_in_its_session_without_a_duplicate_user_message(
         tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
     )
     data = tmp_path / ".axo"
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         await runtime.run_agent("pal", "first", session_id="chat:s", run_kind="chat")
     await crash_while_held(
         config,
@@ -109,7 +110,7 @@ async def test_chat_turn_reruns_in_its_session_without_a_duplicate_user_message(
         "pal",
         lambda rt: rt.run_agent("pal", "second", session_id="chat:s", run_kind="chat"),
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         assert [m.role for m in runtime.journal.load_session("chat:s")] == [
             "user",
             "assistant",
@@ -140,7 +141,7 @@ async def test_chat_session_that_moved_on_is_not_reordered(
         "pal",
         lambda rt: rt.run_agent("pal", "lost?", session_id="chat:s", run_kind="chat"),
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         # The user went on chatting before anything resumed the crashed turn.
         await runtime.run_agent("pal", "next", session_id="chat:s", run_kind="chat")
         [result] = await runtime.resume_unfinished()
@@ -161,7 +162,7 @@ async def test_skill_run_ends_failed_with_a_reason(tmp_path: Path, fake: FakeOpe
     )
     data = tmp_path / ".axo"
     await crash_while_held(config, data, fake, "w", lambda rt: rt.fire_skill("review", "x"))
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         [result] = await runtime.resume_unfinished()
         record = runtime.journal.get_run(result.run_id)
         activations = runtime.journal.activations(result.run_id)
@@ -176,20 +177,20 @@ async def test_run_whose_last_activation_finished_is_closed_not_rerun(
 ) -> None:
     config = crash_config(tmp_path, fake)
     data = tmp_path / ".axo"
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         done = await runtime.run_workflow("crash", "q", run_id="r1")
         # The crash point between the last activation's row and the run's row.
         runtime.journal.connection.execute(
             "UPDATE runs SET status='running', owner=NULL WHERE id='r1'"
         )
-    async with Runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
+    async with build_runtime(crash_config(tmp_path, fake, tag="resume"), data_dir=data) as runtime:
         [result] = await runtime.resume_unfinished()
     assert result.status == "completed" and result.output == done.output
     assert not any(fake.count("resume", a) for a in AGENTS)
 
 
 async def test_resume_refuses_unknown_and_finished_runs(tmp_path: Path, fake: FakeOpenAI) -> None:
-    async with Runtime(crash_config(tmp_path, fake), data_dir=tmp_path / ".axo") as runtime:
+    async with build_runtime(crash_config(tmp_path, fake), data_dir=tmp_path / ".axo") as runtime:
         await runtime.run_workflow("crash", "q", run_id="r1")
         with pytest.raises(RunError, match="already ended"):
             await runtime.resume_run("r1")
@@ -208,7 +209,10 @@ async def test_resume_twice_concurrently_runs_once(tmp_path: Path, fake: FakeOpe
         lambda rt: rt.run_workflow("crash", "q", run_id="r1"),
     )
     config = crash_config(tmp_path, fake, tag="resume")
-    async with Runtime(config, data_dir=data) as one, Runtime(config, data_dir=data) as two:
+    async with (
+        build_runtime(config, data_dir=data) as one,
+        build_runtime(config, data_dir=data) as two,
+    ):
         results: list[list[RunResult]] = list(
             await asyncio.gather(one.resume_unfinished(), two.resume_unfinished())
         )
@@ -298,7 +302,7 @@ async def test_rerun_names_the_side_effects_that_may_repeat(tmp_path: Path) -> N
         [agent("m", tools=("send_mail", "current_time"))],
         providers=[scripted({"m": [step("", ("send_mail", {"to": "bob"})), "done"]})],
     )
-    runtime = Runtime(config, tools=tools)
+    runtime = build_runtime(config, tools=tools)
     runtime.start()
     task = asyncio.ensure_future(runtime.run_agent("m", "mail bob"))
     await until(lambda: sent == ["bob"])
@@ -307,7 +311,7 @@ async def test_rerun_names_the_side_effects_that_may_repeat(tmp_path: Path) -> N
         await task
     await runtime.close()
     gate.set()
-    async with Runtime(config, tools=tools) as runtime:
+    async with build_runtime(config, tools=tools) as runtime:
         [result] = await runtime.resume_unfinished()
         [interrupted] = [
             a for a in runtime.journal.activations(result.run_id) if a.status == "interrupted"

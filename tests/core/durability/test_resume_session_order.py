@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import agent, make_config
 from tests.support.crash_project import crash_while_held, fake_provider, until
 from tests.support.echo_openai import FakeOpenAI, reply_text
@@ -21,7 +21,7 @@ async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: F
         tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
     )
     data = tmp_path / ".axo"
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         await runtime.run_agent("pal", "first", session_id="chat:s", run_kind="chat")
     await crash_while_held(
         config,
@@ -30,7 +30,7 @@ async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: F
         "pal",
         lambda rt: rt.run_agent("pal", "second", session_id="chat:s", run_kind="chat"),
     )
-    async with Runtime(config, data_dir=data) as runtime:
+    async with build_runtime(config, data_dir=data) as runtime:
         before = fake.count("t", "pal")
         fake.held.add(("t", "pal"))
         resumed = asyncio.ensure_future(runtime.resume_unfinished())

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import Config, WorkflowConfig
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.store.retention import DAY, RetentionPolicy, collect_garbage
@@ -45,7 +45,7 @@ def config_for(tmp_path: Path) -> Config:
 
 async def populate(tmp_path: Path) -> dict[str, str]:
     """Three old workflow runs, a new one, an old chat turn, and an unfinished old run."""
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         old = [(await runtime.run_workflow("w", "old " + "x" * 2000)).run_id for _ in range(3)]
         new = (await runtime.run_workflow("w", "new")).run_id
         chat = (await runtime.run_agent("a", "hi", session_id="chat:keep", run_kind="chat")).run_id
@@ -91,7 +91,7 @@ async def test_gc_deletes_old_finished_runs_and_keeps_the_rest(tmp_path: Path) -
     assert journal.max_seq() == max_seq  # the newest event stays: seq keeps counting up
     assert [len(store.files(agent)) for agent in ("a", "b")] == [1, 1]
     journal.close()
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         await runtime.run_workflow("w", "again")  # the journal still works after VACUUM
         assert runtime.journal.max_seq() > max_seq
 

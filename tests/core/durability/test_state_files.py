@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.providers.base import Message
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 from tests.support.builders import agent, make_config, scripted
@@ -46,7 +46,7 @@ def config_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 async def journal_with_runs(tmp_path: Path, runs: int = 8) -> Path:
     """A journal of several pages, so that cutting it in half loses some."""
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         for i in range(runs):
             await runtime.run_workflow("w", f"input {i} " + "x" * 3000)
     return tmp_path / ".axo" / "axo.db"
@@ -72,7 +72,7 @@ async def test_damaged_journal_is_a_clear_error(tmp_path: Path, name: str) -> No
     path.write_bytes(damage(original))
     damaged = path.read_bytes()
     with pytest.raises(JournalError) as caught:
-        async with Runtime(config_for(tmp_path)):
+        async with build_runtime(config_for(tmp_path)):
             pass
     assert str(path) in str(caught.value) and expected in str(caught.value)
     assert "aside" in str(caught.value)
@@ -111,7 +111,7 @@ async def test_an_empty_journal_file_is_a_new_journal(tmp_path: Path) -> None:
     path = tmp_path / ".axo" / "axo.db"
     path.parent.mkdir()
     path.write_bytes(b"")
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         assert (await runtime.run_workflow("w", "x")).ok
 
 
@@ -120,7 +120,7 @@ async def test_a_garbage_wal_file_is_ignored_and_nothing_committed_is_lost(
 ) -> None:
     path = await journal_with_runs(tmp_path, runs=3)
     path.with_name("axo.db-wal").write_bytes(os.urandom(8192))
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         assert len(runtime.journal.list_runs()) == 3
         assert (await runtime.run_workflow("w", "x")).ok
 
@@ -128,27 +128,27 @@ async def test_a_garbage_wal_file_is_ignored_and_nothing_committed_is_lost(
 async def test_a_directory_in_place_of_the_journal(tmp_path: Path) -> None:
     (tmp_path / ".axo" / "axo.db").mkdir(parents=True)
     with pytest.raises(JournalError, match=r"axo\.db: cannot read the journal"):
-        async with Runtime(config_for(tmp_path)):
+        async with build_runtime(config_for(tmp_path)):
             pass
 
 
 async def test_a_file_in_place_of_the_data_directory(tmp_path: Path) -> None:
     (tmp_path / ".axo").write_text("oops")
     with pytest.raises(JournalError) as caught:
-        async with Runtime(config_for(tmp_path)):
+        async with build_runtime(config_for(tmp_path)):
             pass
     assert f"{tmp_path / '.axo'}: is a file, not a directory" in str(caught.value)
 
 
 async def test_junk_in_the_checkpoint_directories(tmp_path: Path) -> None:
     checkpoints = tmp_path / ".axo" / "checkpoints"
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         await runtime.run_workflow("w", "x")
     (checkpoints / "a" / "notes.txt").write_text("not a checkpoint")
     (checkpoints / "a" / "000009.json").mkdir()  # a directory with a checkpoint's name
     (checkpoints / "a" / ".000010.json.123.tmp").write_bytes(b'{"half": ')
     (checkpoints / "ghost").write_text("a file where an agent directory would be")
-    async with Runtime(config_for(tmp_path)) as runtime:
+    async with build_runtime(config_for(tmp_path)) as runtime:
         assert runtime.supervisor.checkpoint("a").activations == 1
         result = await runtime.run_workflow("w", "y")
         warnings = [
@@ -178,7 +178,7 @@ READ_ONLY_PROBE = """
 import asyncio, os, sys
 from pathlib import Path
 from axo_tui.core.config import load_config
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.store.journal import JournalError
 import axo_tui.core.providers.scripted
 
@@ -188,7 +188,7 @@ if os.getuid() == 0:
     os.setuid(65534)
 
 async def main():
-    async with Runtime(config, data_dir=Path(sys.argv[2])) as runtime:
+    async with build_runtime(config, data_dir=Path(sys.argv[2])) as runtime:
         await runtime.run_workflow("w", "x")
 
 try:

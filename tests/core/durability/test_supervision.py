@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import Config, TokenBudget, WorkflowConfig
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.runtime.supervisor import SupervisionPolicy, Supervisor
 from axo_tui.core.store.checkpoints import CheckpointStore
@@ -39,7 +40,7 @@ async def test_three_failures_open_the_circuit_and_refuse_quickly(
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
     fake.failing.add(("t", "flaky"))
-    async with Runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
+    async with build_runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
         for _ in range(3):
             failed = await runtime.run_agent("flaky", "x")
             assert failed.status == "failed" and "500" in failed.errors["flaky"]
@@ -63,7 +64,7 @@ async def test_three_failures_open_the_circuit_and_refuse_quickly(
 
 async def test_restart_closes_the_circuit(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.failing.add(("t", "flaky"))
-    async with Runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
+    async with build_runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
         for _ in range(3):
             await runtime.run_agent("flaky", "x")
         fake.failing.clear()
@@ -80,7 +81,7 @@ async def test_restart_from_another_process_reaches_a_live_runtime(
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
     fake.failing.add(("t", "flaky"))
-    async with Runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
+    async with build_runtime(two_agents(tmp_path, fake), supervision=FAST) as runtime:
         for _ in range(3):
             await runtime.run_agent("flaky", "x")
         fake.failing.clear()
@@ -96,7 +97,7 @@ async def test_a_failed_agent_restarts_from_its_checkpoint_after_a_backoff(
 ) -> None:
     policy = SupervisionPolicy(backoff_base_secs=0.3, cooldown_secs=60)
     fake.failing.add(("t", "flaky"))
-    async with Runtime(two_agents(tmp_path, fake), supervision=policy) as runtime:
+    async with build_runtime(two_agents(tmp_path, fake), supervision=policy) as runtime:
         await runtime.run_agent("flaky", "x")
         fake.failing.clear()
         started = time.monotonic()
@@ -118,7 +119,7 @@ async def test_after_the_cool_down_one_trial_is_let_through(
 ) -> None:
     policy = SupervisionPolicy(backoff_base_secs=0.0, cooldown_secs=0.3)
     fake.failing.add(("t", "flaky"))
-    async with Runtime(two_agents(tmp_path, fake), supervision=policy) as runtime:
+    async with build_runtime(two_agents(tmp_path, fake), supervision=policy) as runtime:
         for _ in range(3):
             await runtime.run_agent("flaky", "x")
         assert runtime.supervisor.degraded("flaky")
@@ -135,7 +136,7 @@ async def test_after_the_cool_down_one_trial_is_let_through(
 
 async def test_budget_refusals_are_not_crashes(tmp_path: Path, fake: FakeOpenAI) -> None:
     config = two_agents(tmp_path, fake, token_budget=TokenBudget(per_call=5))
-    async with Runtime(config, supervision=FAST) as runtime:
+    async with build_runtime(config, supervision=FAST) as runtime:
         for _ in range(4):
             result = await runtime.run_agent("flaky", "a long enough input to break the budget")
             assert "budget" in result.errors["flaky"]
@@ -151,10 +152,10 @@ async def test_the_circuit_survives_a_restart_of_the_process(
 ) -> None:
     fake.failing.add(("t", "flaky"))
     config = two_agents(tmp_path, fake)
-    async with Runtime(config, supervision=FAST) as runtime:
+    async with build_runtime(config, supervision=FAST) as runtime:
         for _ in range(3):
             await runtime.run_agent("flaky", "x")
-    async with Runtime(config, supervision=FAST) as runtime:
+    async with build_runtime(config, supervision=FAST) as runtime:
         assert {s.agent_id: s.state for s in runtime.statuses()}["flaky"] == "degraded"
         refused = await runtime.run_agent("flaky", "x")
     assert "degraded" in refused.errors["flaky"]
@@ -185,7 +186,7 @@ def test_cli_status_shows_degraded_and_restart_closes_it(tmp_path: Path, fake: F
 
     async def fail_three_times() -> None:
         config = load_config(tmp_path / "axo.yaml")
-        async with Runtime(config, supervision=FAST) as runtime:
+        async with build_runtime(config, supervision=FAST) as runtime:
             for _ in range(3):
                 await runtime.run_agent("flaky", "x")
 

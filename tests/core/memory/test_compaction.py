@@ -15,7 +15,7 @@ from axo_tui.core.config.schema import (
 from axo_tui.core.memory.compaction import compact
 from axo_tui.core.providers.base import Message, ToolCall
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import make_config, scripted
 from tests.support.fake_llm import FakeLLM, Reply, fake_config, system_of
 
@@ -32,7 +32,7 @@ async def test_a_200_turn_chat_never_overflows_the_window(tmp_path: Path) -> Non
     config = make_config(
         tmp_path, [AgentConfig("a", provider="scripted", memory=quiet)], providers=[provider]
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["usage.recorded"])
         for turn in range(200):
             result = await rt.run_agent("a", said(turn), session_id="long")
@@ -64,7 +64,7 @@ async def test_what_the_model_sees_after_extractive_compaction(tmp_path: Path) -
     config = dataclasses.replace(
         config, providers=(dataclasses.replace(config.providers[0], context_window=WINDOW),)
     )
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         for turn in range(40):
             await rt.run_agent("pal", said(turn), session_id="s")
     last = llm.requests[-1]

@@ -24,7 +24,7 @@ from axo_tui.core.providers.base import ChatRequest, Message, StreamChunk
 from axo_tui.core.providers.scripted import ScriptedProvider
 from axo_tui.core.providers.tokens import estimate_prompt_tokens
 from axo_tui.core.runtime.budget import ExecutionBudget
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import make_config, scripted
 from tests.support.fake_llm import FakeLLM, Reply, fake_config, system_of
 
@@ -59,7 +59,7 @@ async def test_a_200_turn_chat_is_summarised_by_the_model_within_the_window(
     config = make_config(
         tmp_path, [AgentConfig("a", provider="scripted", memory=quiet)], providers=[provider]
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         ledger = rt.bus.subscribe(kinds=["usage.recorded"])
         for turn in range(200):
             result = await rt.run_agent("a", said(turn), session_id="long")
@@ -103,7 +103,7 @@ async def test_a_failing_summary_falls_back_to_first_lines_and_says_so(tmp_path:
     config = dataclasses.replace(
         config, providers=(dataclasses.replace(config.providers[0], context_window=WINDOW),)
     )
-    async with Runtime(config, transport=httpx.MockTransport(handle)) as rt:
+    async with build_runtime(config, transport=httpx.MockTransport(handle)) as rt:
         notices = rt.bus.subscribe(kinds=["runtime.warning"])
         for turn in range(30):
             result = await rt.run_agent("pal", said(turn), session_id="s")
@@ -130,7 +130,7 @@ async def test_a_summary_never_costs_the_turn_its_budget(
         token_budget=TokenBudget(per_execution=2000, overflow_policy=OverflowPolicy.ABORT),
     )
     config = make_config(tmp_path, [tight], providers=[provider])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         for turn in range(30):
             result = await rt.run_agent("a", said(turn), session_id="s")
             assert result.status == "completed", result.errors

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from axo_tui.core.config.schema import ConsolidationConfig
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.consolidation import Consolidator
-from axo_tui.core.runtime.runtime import Runtime
 from tests.support.builders import agent, make_config, scripted, step
 
 LATER = 10_000.0
@@ -35,7 +35,7 @@ def project(tmp_path: Path, **consolidation: float | bool):  # type: ignore[no-u
 
 async def test_an_idle_agent_promotes_facts_and_reports_what_changed(tmp_path: Path) -> None:
     config = project(tmp_path)
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("pal", "Hi, I'm Ada.", session_id="chat")
         await rt.run_agent("pal", "I'm vegan, by the way.", session_id="chat")
         sub = rt.bus.subscribe(kinds=["runtime.warning"])
@@ -60,7 +60,7 @@ async def test_an_idle_agent_promotes_facts_and_reports_what_changed(tmp_path: P
 
 async def test_the_review_is_the_conversation_and_not_stored_for_recall(tmp_path: Path) -> None:
     config = project(tmp_path)
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("pal", "Hi, I'm Ada.", session_id="chat")
         await rt.run_agent("pal", "I'm vegan, by the way.", session_id="chat")
         await Consolidator(rt).consolidate_idle(now=time.time() + LATER)
@@ -76,7 +76,7 @@ async def test_the_review_is_the_conversation_and_not_stored_for_recall(tmp_path
 
 async def test_busy_agents_and_disabled_consolidation_are_left_alone(tmp_path: Path) -> None:
     config = project(tmp_path, enabled=False)
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("pal", "Hi, I'm Ada.", session_id="chat")
         consolidator = Consolidator(rt)
         assert await consolidator.consolidate_idle(now=time.time() + LATER) == []
@@ -90,7 +90,7 @@ async def test_busy_agents_and_disabled_consolidation_are_left_alone(tmp_path: P
 
 async def test_a_background_runtime_runs_the_loop_and_stops_it_on_close(tmp_path: Path) -> None:
     config = project(tmp_path)
-    async with Runtime(config, background=True) as rt:
+    async with build_runtime(config, background=True) as rt:
         task = rt.memory._consolidation
         assert task is not None and not task.done()
         await asyncio.sleep(0)

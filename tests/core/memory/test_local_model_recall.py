@@ -16,7 +16,7 @@ from axo_tui.core.config.schema import (
     ProviderKind,
     Sampling,
 )
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import make_config
 
 try:
@@ -49,7 +49,7 @@ async def test_the_embedded_model_answers_from_what_it_was_told_to_remember(
     config = make_config(
         tmp_path, [ASSISTANT], providers=[ProviderConfig(name="local", kind=ProviderKind.LOCAL)]
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("assistant", "Remember: my name is Ana.", session_id="monday")
         answer = await rt.run_agent("assistant", "What is my name?", session_id="tuesday")
         greeting = await rt.run_agent("assistant", "Hello!", session_id="wednesday")

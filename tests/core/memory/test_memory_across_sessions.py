@@ -11,7 +11,7 @@ from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
 from axo_tui.core.memory.activity_log import ActivityLog, DayRange, render_entries
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.fake_llm import (
     FakeLLM,
     Reply,
@@ -39,7 +39,7 @@ def brain(body: dict[str, Any]) -> Reply:
 async def turn(tmp_path: Path, llm: FakeLLM, agent: AgentConfig, text: str, session: str) -> str:
     """One turn in a fresh runtime: every call is a process restart as far as state goes."""
     config = fake_config(tmp_path, agent)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         result = await rt.run_agent(agent.id, text, session_id=session)
     assert result.status == "completed", result.errors
     return result.output
@@ -100,7 +100,7 @@ async def test_a_session_resumes_after_a_restart(tmp_path: Path) -> None:
     await turn(tmp_path, llm, agent, "second", "chat-1")
     await turn(tmp_path, llm, agent, "elsewhere", "chat-2")
     config = fake_config(tmp_path, agent)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         await rt.run_agent("pal", "third", session_id="chat-1")
         sessions = {sid: count for sid, _agent, count, _ts in rt.journal.sessions("pal")}
     history = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
@@ -119,7 +119,7 @@ async def test_memory_is_per_agent(tmp_path: Path) -> None:
     pal = AgentConfig(id="pal", provider="fake")
     other = AgentConfig(id="other", provider="fake")
     config = fake_config(tmp_path, pal, other)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         await rt.run_agent("pal", "Hello! My name is Ada.", session_id="s1")
         await rt.run_agent("pal", "My dog is called Biscuit.", session_id="s1")
         await rt.memory.flush()
@@ -134,7 +134,7 @@ async def test_memory_is_left_out_when_only_that_fits_the_budget(tmp_path: Path)
     llm = FakeLLM(brain)
     tight = AgentConfig(id="pal", provider="fake", token_budget=TokenBudget(per_call=120))
     config = fake_config(tmp_path, tight)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         sub = rt.bus.subscribe(kinds=["runtime.warning"])
         result = await rt.run_agent("pal", "hi", session_id="s1")
         notices = [e.to_dict()["message"] for e in sub.drain()]
@@ -144,6 +144,6 @@ async def test_memory_is_left_out_when_only_that_fits_the_budget(tmp_path: Path)
     assert any("memory left out of this call" in n for n in notices)
     roomy = dataclasses.replace(tight, token_budget=TokenBudget(per_call=4000))
     config = fake_config(tmp_path, roomy)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         await rt.run_agent("pal", "hi", session_id="s1")
     assert "<core_memory>" in system_of(llm.requests[-1])

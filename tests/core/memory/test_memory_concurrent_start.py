@@ -29,7 +29,7 @@ import asyncio, sys
 from pathlib import Path
 from axo_tui.core.config.schema import AgentConfig, Config, ProviderConfig, ProviderKind
 from axo_tui.core.config.schema import WorkflowConfig
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 
 data = Path(sys.argv[1])
 ids = tuple(f"w{i}" for i in range(int(sys.argv[2])))
@@ -41,7 +41,7 @@ config = Config(
 )
 
 async def main() -> None:
-    async with Runtime(config, data_dir=data) as rt:
+    async with build_runtime(config, data_dir=data) as rt:
         result = await rt.run_workflow("fan", f"tell me about cats, run {sys.argv[3]}")
         assert result.ok, result.errors
 

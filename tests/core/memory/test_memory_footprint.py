@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from axo_tui.core.config.schema import AgentConfig, MemorySettings, RecallSettings
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import make_config
 
 REPO = Path(__file__).resolve().parents[3]
@@ -20,14 +20,14 @@ import asyncio, json, sys
 from pathlib import Path
 from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.memory import service
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.builders import make_config
 
 service.DRAIN_QUIET_SECS = 0.0  # store at once what is to be stored, as a long-lived process does
 
 async def main(folder, session, *inputs):
     config = make_config(Path(folder), [AgentConfig(id="pal", provider="scripted")])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         for text in inputs:
             result = await rt.run_agent("pal", text, session_id=session)
             assert result.status == "completed", result.errors
@@ -89,7 +89,7 @@ async def test_exchanges_nothing_can_recall_are_not_stored(tmp_path: Path) -> No
         AgentConfig(id="step", provider="scripted", memory=no_recall),
         AgentConfig(id="pal", provider="scripted", memory=searcher),
     ]
-    async with Runtime(make_config(tmp_path, agents)) as rt:
+    async with build_runtime(make_config(tmp_path, agents)) as rt:
         for session in ("run-1", "run-2"):
             await rt.run_agent("step", "Summarise the logs.", session_id=session)
         await rt.run_agent("pal", "The boat is blue.", session_id="chat")

@@ -8,7 +8,7 @@ from typing import Any
 
 from axo_tui.core.config.schema import MEMORY_TOOL_NAMES, AgentConfig, MemorySettings, ProviderKind
 from axo_tui.core.memory.tools import memory_tools
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.fake_llm import (
     FakeLLM,
     Reply,
@@ -26,7 +26,7 @@ def test_the_config_knows_every_memory_tool() -> None:
 async def first_request(tmp_path: Path, memory: MemorySettings) -> dict[str, Any]:
     llm = FakeLLM(lambda body: Reply("ok"))
     agent = AgentConfig("pal", provider="fake", memory=memory)
-    async with Runtime(fake_config(tmp_path, agent), transport=llm.transport()) as rt:
+    async with build_runtime(fake_config(tmp_path, agent), transport=llm.transport()) as rt:
         await rt.run_agent("pal", "hello", session_id="s1")
     return llm.requests[0]
 
@@ -59,7 +59,7 @@ async def test_a_switched_off_tool_called_anyway_is_a_tool_error(tmp_path: Path)
 
     llm = FakeLLM(stubborn)
     agent = AgentConfig("pal", provider="fake", memory=MemorySettings(tools=("recall_search",)))
-    async with Runtime(fake_config(tmp_path, agent), transport=llm.transport()) as rt:
+    async with build_runtime(fake_config(tmp_path, agent), transport=llm.transport()) as rt:
         sub = rt.bus.subscribe(kinds=["tool.result"])
         result = await rt.run_agent("pal", "hello", session_id="s1")
         results = [e.to_dict() for e in sub.drain()]
@@ -76,7 +76,7 @@ async def test_an_explicit_list_also_holds_on_the_embedded_model(tmp_path: Path)
 
     agent = AgentConfig("pal", provider="local", memory=MemorySettings(tools=("recall_search",)))
     config = fake_config(tmp_path, agent)
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         local = dataclasses.replace(config.providers[0], kind=ProviderKind.LOCAL)
         runner: AgentRunner = rt._backends["llm"]  # type: ignore[assignment]
         offered = runner._memory_tools(agent, ResolvedProvider(None, local, "m"))  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from axo_tui.core.config.schema import (
     ScriptedStep,
     TokenBudget,
 )
+from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.builders import agent, make_config, scripted, step
 
@@ -22,7 +23,7 @@ async def tool_results(
     tmp_path: Path, steps: list[str | ScriptedStep], **fields: Any
 ) -> tuple[list[dict[str, Any]], Runtime]:
     config = make_config(tmp_path, [agent("a", **fields)], providers=[scripted({"a": steps})])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         sub = rt.bus.subscribe(kinds=["tool.result"])
         await rt.run_agent("a", "remember things", session_id="s1")
         results = [e.to_dict() for e in sub.drain()]
@@ -95,7 +96,7 @@ async def test_every_turn_is_in_the_daily_activity_log(tmp_path: Path) -> None:
             )
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         first = await rt.run_agent("a", "what is 6*7?", session_id="chat")
         second = await rt.run_agent("a", "what did we do today?", session_id="chat")
     path = tmp_path / ".axo" / "logs" / "daily" / "a" / f"{dt.date.today().isoformat()}.jsonl"
@@ -120,7 +121,7 @@ async def test_a_failed_turn_is_logged_with_its_error(tmp_path: Path) -> None:
         [agent("a", token_budget=TokenBudget(per_call=5))],
         providers=[scripted({"a": ["never"]})],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         result = await rt.run_agent("a", "a long question " * 10)
     assert result.status == "failed"
     day = tmp_path / ".axo" / "logs" / "daily" / "a" / f"{dt.date.today().isoformat()}.jsonl"
@@ -138,7 +139,7 @@ async def test_recall_search_finds_earlier_exchanges_by_meaning(tmp_path: Path) 
         "{last_tool_result}",
     ]
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": steps})])
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("a", "I have a cat named Miso.", session_id="s1")
         await rt.run_agent("a", "The build server is in Berlin.", session_id="s1")
         found = await rt.run_agent("a", "search", session_id="s2")
@@ -171,7 +172,7 @@ async def test_shared_blocks_reach_every_agent_that_declares_them(tmp_path: Path
             )
         ],
     )
-    async with Runtime(config) as rt:
+    async with build_runtime(config) as rt:
         await rt.run_agent("lead", "decide")
         await rt.run_agent("dev", "adjust")
         lead_blocks = rt.memory.core.blocks(config.agent("lead"))

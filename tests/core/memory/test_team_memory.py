@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, CoreBlockSpec, MemorySettings, RecallSettings
-from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.fake_llm import (
     FakeLLM,
     Reply,
@@ -41,7 +41,7 @@ async def test_a_shared_block_edit_is_in_the_other_agents_next_prompt(tmp_path: 
     memory = MemorySettings(core_blocks=BLOCKS)
     lead = AgentConfig("lead", provider="fake", memory=memory)
     dev = AgentConfig("dev", provider="fake", memory=memory)
-    async with Runtime(fake_config(tmp_path, lead, dev), transport=llm.transport()) as rt:
+    async with build_runtime(fake_config(tmp_path, lead, dev), transport=llm.transport()) as rt:
         await rt.run_agent("lead", "Decide the ship day.", session_id="l1")
         first = await rt.run_agent("dev", "When do we ship?", session_id="d1")
         await rt.run_agent("dev", "Move it to Monday.", session_id="d1")
@@ -56,7 +56,7 @@ async def test_a_shared_block_edit_is_in_the_other_agents_next_prompt(tmp_path: 
     own = tmp_path / ".axo" / "memory" / "core" / "lead.json"
     assert not own.exists() or "Ship on" not in own.read_text()
     # A restart changes nothing: the next process's prompt has the edit too.
-    async with Runtime(fake_config(tmp_path, lead, dev), transport=llm.transport()) as rt:
+    async with build_runtime(fake_config(tmp_path, lead, dev), transport=llm.transport()) as rt:
         again = await rt.run_agent("dev", "When do we ship?", session_id="d2")
     assert again.output == "Monday"
 
@@ -76,7 +76,7 @@ async def test_a_sharing_agents_exchanges_are_recalled_by_the_team(tmp_path: Pat
         "scout", provider="fake", memory=MemorySettings(recall=RecallSettings(share=True))
     )
     writer = AgentConfig("writer", provider="fake")
-    async with Runtime(fake_config(tmp_path, scout, writer), transport=llm.transport()) as rt:
+    async with build_runtime(fake_config(tmp_path, scout, writer), transport=llm.transport()) as rt:
         await rt.run_agent("scout", "The launch code name is Bluebird.", session_id="trip")
         await rt.run_agent("writer", "I like tea.", session_id="trip")
         await rt.memory.flush()
@@ -113,10 +113,10 @@ async def test_a_shared_exchange_spooled_at_exit_reaches_the_team_after_a_restar
     )
     writer = AgentConfig("writer", provider="fake")
     config = fake_config(tmp_path, scout, writer)
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         # Closed at once: the exchange is still waiting in the spool, not yet embedded.
         await rt.run_agent("scout", "The launch code name is Bluebird.", session_id="trip")
-    async with Runtime(config, transport=llm.transport()) as rt:
+    async with build_runtime(config, transport=llm.transport()) as rt:
         await rt.run_agent("writer", "What is the launch code name?", session_id="w1")
         shared = rt.memory.semantic.count("", shared=True)
         own = rt.memory.semantic.count("scout")
