@@ -19,6 +19,7 @@ import typer
 from axo_tui import __version__
 from axo_tui.cli import (
     agents_cmd,
+    approvals_cmd,
     chat_cmd,
     dev_cmd,
     doctor_cmd,
@@ -52,6 +53,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     memory_cmd.register,
     skills_cmd.register,
     runs_cmd.register,
+    approvals_cmd.register,
     tokens_cmd.register,
     gc_cmd.register,
 )

@@ -158,6 +158,9 @@ def with_runtime(
 
         runtime = build_runtime(config, data_dir=data_dir(ctx, config), background=background)
         async with runtime as rt:
+            from axo_tui.cli.run_output import announce_approval
+
+            rt.watch(announce_approval)  # a run waiting for a human must not look hung
             try:
                 return await action(rt)
             except asyncio.CancelledError:

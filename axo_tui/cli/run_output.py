@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from axo_tui.core.events.bus import Subscription
+    from axo_tui.core.events.catalog import Event
     from axo_tui.core.runtime.runs import RunResult
     from axo_tui.core.runtime.runtime import Runtime
 
@@ -42,6 +43,26 @@ async def stream_run_events(subscription: Subscription) -> None:
         elif isinstance(event, AgentSkipped):
             output.write(f"\n[{event.agent_id}] skipped: {event.reason}\n")
             speaker = None
+
+
+def announce_approval(event: Event) -> None:
+    """A tool call waits for a human: say so on stderr, with the commands that answer it
+    (the run seems to hang otherwise). A bus sink: `Runtime.watch(announce_approval)`."""
+    import time
+
+    from axo_tui.core.events.catalog import ApprovalRequested
+
+    if not isinstance(event, ApprovalRequested):
+        return
+    arguments = json.dumps(event.arguments, ensure_ascii=False)[:300]
+    left = max(0, round(event.expires_at - time.time()))
+    output.print_line(
+        f"approval needed: agent {event.agent_id} wants to run {event.tool} {arguments}\n"
+        f"  answer with `axo approvals approve {event.approval_id}` (or `deny`); "
+        f"denied in {left}s without an answer",
+        style="yellow",
+        stderr=True,
+    )
 
 
 def print_result(result: RunResult, *, as_json: bool, streamed: bool = False) -> None:

@@ -421,7 +421,9 @@ class ProjectState:
         """Forget a remembered decision. Raises ApprovalError if there is none."""
         journal = self._reader()
         if journal is None:
-            raise ApprovalError("not_found", "no remembered decisions: nothing was recorded")
+            raise ApprovalError(
+                "not_found", f"no remembered decision for agent '{agent_id}' and tool '{tool}'"
+            )
         return revoke_rule(journal, agent_id, tool)
 
 
