@@ -154,7 +154,7 @@ def test_bad_bodies_are_4xx_naming_the_field(api: httpx.Client) -> None:
 
 
 def test_a_body_over_the_limit_is_413_before_it_is_read(api: httpx.Client) -> None:
-    huge = b'{"input": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    huge = b'{"input": "' + b"x" * (2 * 1024 * 1024 + 10) + b'"}'
     response = api.post(
         "/api/agents/planner/execute", content=huge, headers={"content-type": "application/json"}
     )
@@ -162,7 +162,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(api: httpx.Client) -> No
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         yield b'{"input": "'
-        for _ in range(300):
+        for _ in range(600):
             yield b"x" * 4096
         yield b'"}'
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from axo_tui.core.runtime.runtime import Runtime
 
 TOKEN_ENV = "AXO_API_TOKEN"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 2 * 1024 * 1024
 """A request body larger than this is refused (413) before it is read."""
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 

@@ -9,12 +9,30 @@ wrong types and missing ones are refused with 422 naming the field.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-MAX_INPUT_CHARS = 200_000
-"""Longest input text a run takes through the API."""
+MAX_INPUT_CHARS = 100_000
+"""Longest input text a run takes through the API: the longest valid body, even with
+every character JSON-escaped (12 bytes for a surrogate pair), stays under the body limit,
+so an overlong text is a 422 naming the field, not a 413."""
+
+
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+Day = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="A day, YYYY-MM-DD",
+        json_schema_extra={"format": "date"},
+    ),
+    AfterValidator(_day),
+]
+"""A calendar day, and only that: pydantic alone would also take a Unix time."""
 
 
 class Strict(BaseModel):
@@ -54,12 +72,10 @@ class BlockBody(Strict):
 
 
 class ForgetBody(Strict):
-    before: dt.date | None = Field(
-        default=None, description="Forget only what was recorded before this day."
+    before: Day | None = Field(
+        default=None, description="Forget only what was recorded before this day (YYYY-MM-DD)."
     )
     core: bool = Field(default=False, description="Also reset its core blocks to the config.")
-
-    model_config = ConfigDict(extra="forbid", strict=False)  # a date comes as a string
 
 
 # ---------------------------------------------------------------- responses

@@ -137,7 +137,7 @@ async def tokens_report(
     request: Request,
     by: Literal["agent", "day", "run", "model"] = "agent",
     run: Annotated[str | None, Query(min_length=1, description="A run id or prefix")] = None,
-    since: dt.date | None = None,
+    since: Annotated[models.Day | None, Query(description="Only from this day on")] = None,
 ) -> FastJSON:
     state = runtime_of(request).state
     run_id = None
@@ -146,7 +146,7 @@ async def tokens_report(
         if record is None:
             raise not_found("run", run)
         run_id = record.id
-    day = since.isoformat() if since is not None else None
+    day = since.isoformat() if isinstance(since, dt.date) else None
     return body(state.usage(group_by=by, run_id=run_id, since=day))
 
 

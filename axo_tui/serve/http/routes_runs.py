@@ -91,7 +91,7 @@ async def query_events(
     request: Request,
     after: After = 0,
     run: Annotated[str | None, Query(min_length=1, description="A run id or prefix")] = None,
-    agent: Annotated[list[str] | None, Query(description="Only these agents' events")] = None,
+    agent: Annotated[list[str], Query(description="Only these agents' events")] = [],  # noqa: B006
     limit: Limit = 100,
     newest: Annotated[
         bool, Query(description="The last `limit` events instead of the first")
