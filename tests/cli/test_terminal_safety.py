@@ -147,4 +147,5 @@ def test_memory_show_and_search(project: Path) -> None:
     assert found.exit_code == 0, found.output
     assert_reply_shown(found.stdout)
     hits = json.loads(invoke(project, "memory", "search", "mallory", "Hi", "--json").stdout)
-    assert any(REPLY in hit["text"] for hit in hits)
+    # The user's words are the memory; the agent's reply then is kept beside it, unchecked.
+    assert any(hit["reply"] == REPLY for hit in hits)

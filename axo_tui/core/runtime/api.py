@@ -377,6 +377,7 @@ class RecallMatch:
             "ts": hit.ts,
             "session_id": hit.session_id,
             "shared": hit.shared,
+            "reply": hit.reply,
         }
 
 
