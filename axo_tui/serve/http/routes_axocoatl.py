@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -146,8 +145,7 @@ async def tokens_report(
         if record is None:
             raise not_found("run", run)
         run_id = record.id
-    day = since.isoformat() if isinstance(since, dt.date) else None
-    return body(state.usage(group_by=by, run_id=run_id, since=day))
+    return body(state.usage(group_by=by, run_id=run_id, since=since))
 
 
 @router.get(

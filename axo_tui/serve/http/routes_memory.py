@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -80,7 +81,8 @@ async def forget_memory(request: Request, agent_id: str, forget: models.ForgetBo
     runtime = runtime_of(request)
     agent = agent_of(runtime, agent_id)
     try:
-        report = runtime.state.forget_memory(agent, before=forget.before, core=forget.core)
+        before = dt.date.fromisoformat(forget.before) if forget.before else None
+        report = runtime.state.forget_memory(agent, before=before, core=forget.core)
     except ValueError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
     except SemanticMemoryError as exc:
