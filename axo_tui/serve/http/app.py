@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from axo_tui import __version__
 from axo_tui.serve.http import (
+    approvals,
     errors,
     routes_axocoatl,
     routes_chat,
@@ -43,6 +44,7 @@ def create_app(host: ServeHost) -> FastAPI:
         routes_memory,
         routes_skills,
         stream,
+        approvals,
     ):
         app.include_router(module.router)
     app.add_middleware(Guard, settings=host.settings)
