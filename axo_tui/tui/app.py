@@ -7,6 +7,8 @@ alike, so what the tests drive is what users run.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -14,11 +16,13 @@ from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.worker import Worker
 
 from axo_tui import process_tuning
 from axo_tui.core.config.schema import Config
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.tui.approval_prompts import ApprovalPrompts
 from axo_tui.tui.bridge import RunKind, RuntimeBridge
 from axo_tui.tui.commands import WorkbenchCommands
 from axo_tui.tui.crash import write_crash_report
@@ -40,6 +44,14 @@ from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 
 STYLES = Path(__file__).parent / "styles"
+COMPANIONS = "axo-companions"
+
+
+async def _ended(worker: Worker[object]) -> None:
+    with contextlib.suppress(Exception):
+        await worker.wait()
+
+
 Mode = Literal["dev", "chat"]
 
 
@@ -83,6 +95,7 @@ class AxoApp(App[None]):
         self.bridge = RuntimeBridge(
             self, runtime, self.model, notify_runs=self.settings.notify_runs
         )
+        self.approval_prompts = ApprovalPrompts(self, self.bridge)
         self.reloader = ConfigReloader(
             config_path, self.bridge, debounce_ms=self.settings.reload_debounce_ms
         )
@@ -93,6 +106,7 @@ class AxoApp(App[None]):
     def on_mount(self) -> None:
         try:
             self.bridge.start()
+            self.approval_prompts.start()  # a tool call waiting for a human: a dialog
         except Exception as exc:  # a damaged journal, an unwritable data dir
             self.exit(
                 return_code=1, message=Text(f"axo: cannot start the runtime: {exc}", style="red")
@@ -102,6 +116,13 @@ class AxoApp(App[None]):
             self.notify(problem.render(), title="config warning", severity="warning", markup=False)
         if self.settings.watch_config and self.mode == "dev":
             self.run_worker(self.reloader.watch(), name="config watcher", group="axo-watch")
+        for companion in self.settings.companions:
+            self.run_worker(
+                companion(self.bridge.runtime, self._tell),
+                name="companion",
+                group=COMPANIONS,
+                exit_on_error=False,
+            )
         if self.mode == "chat":
             chat = ChatScreen(
                 self.bridge,
@@ -120,7 +141,14 @@ class AxoApp(App[None]):
     async def on_unmount(self) -> None:
         process_tuning.unfreeze()
         self.reloader.stop()
+        # Companions (the API server) end before the runtime they use is closed.
+        stopping = self.workers.cancel_group(self, COMPANIONS)
+        if stopping:
+            await asyncio.wait([asyncio.ensure_future(_ended(w)) for w in stopping], timeout=10)
         await self.bridge.stop()
+
+    def _tell(self, message: str) -> None:
+        self.notify(message, title="axo dev", markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
