@@ -13,7 +13,11 @@ from axo_tui.cli.context import get_state
 from axo_tui.cli.framework import AxoTyper
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from axo_tui.core.config import Config
+    from axo_tui.core.runtime.runtime import Runtime
+    from axo_tui.tui.settings import Companion
 
 
 def register(app: AxoTyper) -> None:
@@ -40,6 +44,26 @@ def locate_project(ctx: typer.Context, directory: Path | None) -> tuple[Path, Co
     return path, config
 
 
+def api_companion(config: Config) -> Companion:
+    """The HTTP API served from the workbench's process, on a socket bound now: a busy port
+    or an exposed address without a token is said before the workbench opens."""
+    from axo_tui.core.base.errors import AxoError
+    from axo_tui.serve.daemon import bind, serve_beside
+    from axo_tui.serve.http.host import ServeSettings
+
+    try:
+        settings = ServeSettings.resolve(config.server)
+        sock = bind(settings)
+    except AxoError as exc:
+        output.error(f"cannot serve the API: {exc}", hint="or run `axo dev` without --serve")
+        raise typer.Exit(1) from None
+
+    def companion(runtime: Runtime, tell: Callable[[str], None]) -> Awaitable[None]:
+        return serve_beside(runtime, settings, sock, tell)
+
+    return companion
+
+
 def require_terminal(command: str) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         output.error(
@@ -62,6 +86,13 @@ def dev(
     no_reload: Annotated[
         bool, typer.Option("--no-reload", help="Do not watch the config file for changes.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Also serve the HTTP API, as `axo serve` does (on by itself with `server:`).",
+        ),
+    ] = False,
 ) -> None:
     """Open the workbench: live lattice, agents, log and run bar; hot-reloads axo.yaml.
 
@@ -74,11 +105,12 @@ def dev(
     from axo_tui.tui.app import build_app
     from axo_tui.tui.settings import WorkbenchSettings
 
+    companions = (api_companion(config),) if serve or config.server.declared else ()
     app = build_app(
         path,
         config=config,
         data_dir=get_state(ctx).data_dir,
-        settings=WorkbenchSettings(watch_config=not no_reload),
+        settings=WorkbenchSettings(watch_config=not no_reload, companions=companions),
     )
     try:
         app.run()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from axo_tui.core.runtime.runtime import Runtime
+
+Companion = Callable[["Runtime", Callable[[str], None]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,9 @@ class WorkbenchSettings:
     """Wall-clock source for pulses; tests pass a frozen one."""
     reload_debounce_ms: int = 50
     """How long watchfiles waits for an editor's burst of writes to settle."""
+    companions: tuple[Companion, ...] = ()
+    """Jobs that run beside the workbench on its runtime until it quits (`axo dev --serve`
+    serves the HTTP API); each is given the runtime and a way to tell the user."""
 
 
 def frozen_clock(at: float = 1_700_000_000.0) -> Callable[[], float]:
