@@ -2,8 +2,8 @@
 
 - `axo_tui.core` and every module under it import no UI library (textual, typer, rich).
 - The quick commands (`axo --help`, `axo --version`, `axo validate`) import none of the heavy
-  dependencies (textual, chromadb, httpx, wasmtime, llama_cpp): they would cost start-up time
-  and, for the last ones, can fail to load on some machines.
+  dependencies (textual, chromadb, httpx, wasmtime, llama_cpp, the serving stack): they would
+  cost start-up time and, for some, can fail to load on some machines.
 """
 
 from __future__ import annotations
@@ -18,7 +18,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 UI_LIBRARIES = ("textual", "typer", "rich")
-HEAVY_LIBRARIES = ("textual", "chromadb", "httpx", "wasmtime", "llama_cpp")
+HEAVY_LIBRARIES = (
+    "textual",
+    "chromadb",
+    "httpx",
+    "wasmtime",
+    "llama_cpp",
+    # The serving stack: imported only by the commands that serve.
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "websockets",
+)
 
 # Imports axo_tui.core, every module pkgutil's walk finds under it, then any module named by
 # a .py file that the walk cannot see (a directory without __init__.py is still importable as
