@@ -1,23 +1,15 @@
-"""Fixtures shared by the runtime's tests."""
+"""Fixtures for the runtime's tests: the echoing fake model server their agents talk to."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from axo_tui.core.store.journal import Journal
+from tests.support.echo_openai import FakeOpenAI, running_fake
 
 
 @pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
-    """A journal in group mode on the test's loop; closed after the test, on its real
-    connection again should the test have swapped in a failing one."""
-    grouped = Journal(tmp_path / "axo.db")
-    grouped.group_commits(asyncio.get_running_loop())
-    real = grouped._db
-    yield grouped
-    grouped._db = real
-    grouped.close()
+def fake() -> Iterator[FakeOpenAI]:
+    with running_fake(delay=0.0) as server:
+        yield server

@@ -1,6 +1,6 @@
 """Crash harness: kill -9 a workflow run at random moments, resume it, check every promise.
 
-Each trial runs the five-agent workflow (tests/core/durability/project.py) in a subprocess
+Each trial runs the five-agent workflow (tests/support/crash_project.py) in a subprocess
 against the fake OpenAI-compatible server, SIGKILLs it at a seeded random moment (while the
 run is being created, or a random time after the k-th provider request arrived: mid-call,
 between calls, between an activation's journal row and its checkpoint...), then resumes in a
