@@ -2,10 +2,14 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup lock dev test lint typecheck pytest bench clean
+.PHONY: setup peers lock dev test lint typecheck pytest bench clean
 
 setup:
 	@./scripts/setup.sh
+
+# The protocol peers the tests talk to (MCP servers, Inspector, conformance), from npm.
+peers:
+	@./scripts/setup_peers.sh
 
 # Re-pin the whole dependency tree in requirements.lock (after editing pyproject.toml).
 lock:
@@ -22,7 +26,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup peers
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
