@@ -103,3 +103,15 @@ def test_cors_is_off_unless_origins_are_listed(tmp_path: Path) -> None:
             headers={"Origin": "http://evil.example", "Authorization": f"Bearer {TOKEN}"},
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_an_unset_token_variable_warns_and_keeps_the_server_on_loopback(tmp_path: Path) -> None:
+    project = write_scripted(
+        tmp_path,
+        "server:\n  token: ${AXO_TEST_UNSET_TOKEN}\nagents:\n  - id: a\n    provider: scripted\n",
+    )
+    config = load_config(project)  # the project still runs: the token is only missing
+    assert [w.code for w in config.warnings] == ["unset-variable"]
+    assert ServeSettings.resolve(config.server, environ={}).tokens == ()
+    with pytest.raises(ServeError):
+        ServeSettings.resolve(config.server, host="0.0.0.0", environ={})

@@ -10,8 +10,9 @@ from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq, resolve_plain
 
 ScalarValue = str | int | float | bool | None
 
-API_KEY_FIELDS = frozenset({"api_key"})
-"""Keys whose unset `${VAR}` is a warning, not an error: `axo doctor` flags it later."""
+API_KEY_FIELDS = frozenset({"api_key", "token", "api_keys"})
+"""Keys whose unset `${VAR}` is a warning, not an error: `axo doctor` flags it later, and a
+server with no token stays on loopback (the API's `token`, Axocoatl's `api_keys`)."""
 
 
 class Checker:

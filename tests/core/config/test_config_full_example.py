@@ -44,7 +44,9 @@ def test_top_level(config: Config, tmp_path: Path) -> None:
     assert config.data_dir == tmp_path / "state"
     assert config.warnings == ()
     assert config.consolidation == ConsolidationConfig(False, 60.0, 600.0)
-    assert config.server == ServerConfig("0.0.0.0", 9090, ("secret-1",), ("http://localhost:3000",))
+    assert config.server == ServerConfig(
+        "0.0.0.0", 9090, ("secret-1",), ("http://localhost:3000",), declared=True
+    )
     assert config.lattice == LatticeDefaults(1.0, 0.2)
 
 
