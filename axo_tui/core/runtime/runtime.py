@@ -490,10 +490,14 @@ class Runtime:
         task: str = "",
         run_kind: str = "agent",
         trigger: str = "manual",
+        run_id: str | None = None,
     ) -> RunResult:
-        """One turn of one agent. With a `session_id` the turn continues that session."""
+        """One turn of one agent. With a `session_id` the turn continues that session; with
+        a `run_id` chosen beforehand, a caller can subscribe to the run's events first."""
         agent = self.agent_config(agent_id)
-        run_id = new_id()
+        if run_id is not None and self.journal.get_run(run_id) is not None:
+            raise RunError(f"run '{run_id}' exists already; give a new id or none")
+        run_id = run_id or new_id()
         self.begin_run(run_id, run_kind, agent_id, input_text)
         request = TurnRequest(
             agent=agent,

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import SignalEmitted, TokenStreamed
 from axo_tui.core.runtime.build import build_runtime
+from axo_tui.core.runtime.runs import RunError
 from tests.support.builders import agent, make_config
 
 
@@ -55,3 +58,18 @@ async def test_the_runtime_subscribes_with_filters(tmp_path: Path) -> None:
         ]
         sub.close()
         assert await sub.wait_closed() == "closed"
+
+
+async def test_an_agent_run_with_an_id_chosen_first_is_followed_from_its_start(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path, [agent("a")])
+    async with build_runtime(config, data_dir=tmp_path / "data") as runtime:
+        sub = runtime.subscribe(run_id="chosen-1")
+        done = await runtime.run_agent("a", "hi", run_id="chosen-1")
+        assert done.run_id == "chosen-1"
+        kinds = [e.kind for e in sub.drain()]
+        assert kinds[0] == "run.started" and kinds[-1] == "run.completed"
+        assert "agent.activated" in kinds and "agent.completed" in kinds
+        with pytest.raises(RunError, match="exists already"):
+            await runtime.run_agent("a", "again", run_id="chosen-1")
