@@ -80,8 +80,9 @@ class ApiServer:
         self.host = host
         self.sock = sock
         self.url = url_of(sock)
+        self.app = create_app(host)
         config = uvicorn.Config(
-            create_app(host),
+            self.app,
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -102,6 +103,11 @@ class ApiServer:
 
     async def stop(self) -> None:
         self.host.accepting = False
+        # Open event streams end first (the stream router's hub, once one was opened), so
+        # the server need not wait them out.
+        hub = getattr(self.app.state, "stream_hub", None)
+        if hub is not None:
+            hub.shutdown()
         self.server.should_exit = True
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
