@@ -28,7 +28,7 @@ from axo_tui.core.config.schema import (
     WorkflowConfig,
 )
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
-from axo_tui.core.config.tool_names import check_tool_names
+from axo_tui.core.config.tool_names import check_tool_names, mcp_server_of
 from axo_tui.core.config.yaml_nodes import Map, Node, Scalar, Seq
 
 LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
@@ -53,6 +53,10 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
         registry.refer(Reference("agent", name, item, *owner, "depends_on"))
     tools = section.named_nodes("tools")
     check_tool_names(checker, agent_id or "", tools or [])
+    for name, item in tools or []:
+        server = mcp_server_of(name)
+        if server is not None:  # `mcp__<server>__...` names a server of `mcp_servers:`
+            registry.refer(Reference("MCP server", server, item, *owner, "tools"))
     config = AgentConfig(
         id=agent_id or "",
         name=section.text("name"),

@@ -11,15 +11,19 @@ from axo_tui.core.config.duration import DURATION_HINT, parse_duration
 from axo_tui.core.config.fields import Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
+    DEFAULT_MCP_CALL_TIMEOUT_SECS,
+    DEFAULT_MCP_START_TIMEOUT_SECS,
     ConsolidationConfig,
     LatticeDefaults,
     McpServerConfig,
+    McpTransport,
     ProactiveConfig,
     ProactiveTrigger,
     ScheduleConfig,
     ServerConfig,
     TriggerType,
 )
+from axo_tui.core.config.suggest import did_you_mean, join_hints
 from axo_tui.core.config.yaml_nodes import Map
 
 
@@ -135,16 +139,27 @@ def _trigger(section: Section) -> ProactiveTrigger | None:
     return None
 
 
+TRANSPORT_SPELLINGS = {
+    "stdio": McpTransport.STDIO,
+    "http": McpTransport.HTTP,
+    "streamable_http": McpTransport.HTTP,
+}
+"""`transport:` as axo and Axocoatl write it (Axocoatl's examples say `streamable_http`)."""
+
+
 def build_mcp_server(checker: Checker, registry: Registry, node: Map) -> McpServerConfig | None:
     section = Section(checker, node, keys.MCP_SERVER, "MCP server")
-    server_id = section.ident()
+    server_id, id_key = _mcp_server_name(section)
     command = section.opt_text("command")
     url = section.opt_text("url")
-    if command is None and url is None:
+    transport = _mcp_transport(section, command, url)
+    if transport is McpTransport.STDIO and command is None:
         section.missing(
             "command",
             "an MCP server needs `command:` (started over stdio) or `url:` (over HTTP)",
         )
+    elif transport is McpTransport.HTTP and url is None and command is None:
+        section.missing("url", "a `transport: http` server needs `url:`")
     elif command is not None and url is not None:
         section.check(
             False,
@@ -152,6 +167,14 @@ def build_mcp_server(checker: Checker, registry: Registry, node: Map) -> McpServ
             "conflicting-keys",
             f"{section.what} has both `command` and `url`",
             "keep `command` for a local stdio server or `url` for a remote one",
+        )
+    elif transport is McpTransport.HTTP and url is None:
+        section.check(
+            False,
+            "transport",
+            "conflicting-keys",
+            f"{section.what} has `transport: http` but a `command`, no `url`",
+            "write `transport: stdio` for a command, or give the server's `url`",
         )
     if url is not None:
         parts = urlsplit(url)
@@ -169,13 +192,76 @@ def build_mcp_server(checker: Checker, registry: Registry, node: Map) -> McpServ
         url=url,
         env=section.text_map("env"),
         enabled=section.boolean("enabled", True),
+        transport=transport,
+        headers=section.text_map("headers"),
+        start_timeout_secs=section.number(
+            "start_timeout_secs", DEFAULT_MCP_START_TIMEOUT_SECS, lo=0, lo_open=True
+        ),
+        call_timeout_secs=section.number(
+            "call_timeout_secs", DEFAULT_MCP_CALL_TIMEOUT_SECS, lo=0, lo_open=True
+        ),
+        tools=section.names("tools"),
         span=span(checker, node),
     )
     if server_id is None:
         return None
-    if not registry.declare(checker, "MCP server", server_id, section.value_node("id") or node):
+    if not registry.declare(checker, "MCP server", server_id, section.value_node(id_key) or node):
         return None
     return config
+
+
+def _mcp_server_name(section: Section) -> tuple[str | None, str]:
+    """(the server's name, the key it was written under): `name`, or the older `id`."""
+    if section.has("id") and section.has("name"):
+        section.check(
+            False,
+            "id",
+            "conflicting-keys",
+            f"{section.what} has both `name` and `id`",
+            "keep `name` (`id` is its older spelling)",
+        )
+    if not section.has("name") and section.has("id"):
+        section.checker.warn(
+            section.key_node("id"),
+            "deprecated-key",
+            "`id` of an MCP server is the older spelling of `name`",
+            "write `name:` (Axocoatl's key); `id` still works",
+        )
+        key = "id"
+    else:
+        key = "name"
+    name = section.ident(key)
+    if name is not None and "__" in name:
+        section.check(
+            False,
+            key,
+            "invalid-id",
+            f"MCP server name `{name}` contains `__`, which separates the parts of "
+            "`mcp__<server>__<tool>`",
+            "use single `_` or `-` in the name",
+        )
+        return None, key
+    return name, key
+
+
+def _mcp_transport(section: Section, command: str | None, url: str | None) -> McpTransport:
+    written = section.opt_text("transport")
+    if written is None:
+        return McpTransport.HTTP if url is not None and command is None else McpTransport.STDIO
+    found = TRANSPORT_SPELLINGS.get(written.strip().lower())
+    if found is None:
+        section.check(
+            False,
+            "transport",
+            "invalid-choice",
+            f"`{written}` is not a valid `transport` for {section.what}",
+            join_hints(
+                did_you_mean(written, list(TRANSPORT_SPELLINGS)),
+                "use `stdio` (a local command) or `http` (streamable HTTP at a `url`)",
+            ),
+        )
+        return McpTransport.HTTP if url is not None and command is None else McpTransport.STDIO
+    return found
 
 
 def build_consolidation(section: Section | None) -> ConsolidationConfig:

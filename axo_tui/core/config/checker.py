@@ -13,6 +13,9 @@ ScalarValue = str | int | float | bool | None
 API_KEY_FIELDS = frozenset({"api_key", "token", "api_keys"})
 """Keys whose unset `${VAR}` is a warning, not an error: `axo doctor` flags it later, and a
 server with no token stays on loopback (the API's `token`, Axocoatl's `api_keys`)."""
+SECRET_HEADERS = frozenset({"authorization", "proxy_authorization", "x_api_key", "api_key"})
+"""Header names whose unset `${VAR}` is a warning too, as an `api_key`'s is (an MCP
+server's `Authorization: "Bearer ${TOKEN}"`: the server may need no token at all)."""
 
 
 class Checker:
@@ -64,7 +67,7 @@ class Checker:
             )
         for name in result.missing:
             where = f"add `{name}=...` to {self.env.env_file}"
-            if key in API_KEY_FIELDS:
+            if key in API_KEY_FIELDS or key.lower().replace("-", "_") in SECRET_HEADERS:
                 self.warn(
                     node,
                     "unset-variable",

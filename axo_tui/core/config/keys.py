@@ -74,7 +74,20 @@ USAGE = ("prompt", "completion")
 SCHEDULE = ("id", "name", "workflow", "every", "input", "enabled")
 PROACTIVE = ("id", "name", "agent", "trigger", "input", "enabled")
 TRIGGER = ("type", "every", "event", "cooldown_secs")
-MCP_SERVER = ("id", "command", "args", "url", "env", "enabled")
+MCP_SERVER = (
+    "name",
+    "id",
+    "transport",
+    "command",
+    "args",
+    "env",
+    "url",
+    "headers",
+    "enabled",
+    "start_timeout_secs",
+    "call_timeout_secs",
+    "tools",
+)
 CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
 SERVER = ("host", "port", "auth", "cors_origins", "token")
 SERVER_AUTH = ("api_keys",)

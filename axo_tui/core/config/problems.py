@@ -141,6 +141,7 @@ CODES: dict[str, str] = {
     "empty-workflow": "a workflow whose `agents` list is empty",
     "conflicting-keys": "keys that exclude each other (MCP `command` and `url`)",
     "ignored-key": "(warning) a key the given kind or type does not use",
+    "deprecated-key": "(warning) an older spelling still accepted (MCP server `id`: write `name`)",
     "unknown-tool": "a name in an agent's `tools` that is no tool (with a did-you-mean)",
     "unavailable-tool": "(warning) an Axocoatl tool in `tools` that axo does not provide",
     "weak-trigger": "(warning) an on_event trigger whose event alone cannot reach the agent's threshold",

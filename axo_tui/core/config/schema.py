@@ -289,15 +289,40 @@ class ProactiveConfig:
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
 
 
+class McpTransport(StrEnum):
+    STDIO = "stdio"
+    HTTP = "http"
+    """Streamable HTTP (Axocoatl writes `streamable_http`, accepted as the same)."""
+
+
+DEFAULT_MCP_START_TIMEOUT_SECS = 30.0
+DEFAULT_MCP_CALL_TIMEOUT_SECS = 60.0
+
+
 @dataclass(frozen=True)
 class McpServerConfig:
+    """One entry of `mcp_servers:` (Axocoatl's schema: `name`, `transport`, ...)."""
+
     id: str
+    """The server's `name` (`id` is accepted as an older alias)."""
     command: str | None = None
     args: tuple[str, ...] = ()
     url: str | None = None
     env: tuple[tuple[str, str], ...] = ()
     enabled: bool = True
+    transport: McpTransport = McpTransport.STDIO
+    headers: tuple[tuple[str, str], ...] = ()
+    """Sent with every HTTP request (values after `${VAR}` substitution)."""
+    start_timeout_secs: float = DEFAULT_MCP_START_TIMEOUT_SECS
+    """Spawn (or connect), handshake and first tool list must finish within this."""
+    call_timeout_secs: float = DEFAULT_MCP_CALL_TIMEOUT_SECS
+    tools: tuple[str, ...] | None = None
+    """The server's own tool names (or globs) to take; None takes them all."""
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.id
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,20 @@ AXOCOATL_ONLY_TOOL_NAMES = ("bash", "glob", "grep")
 so Axocoatl configs still load (the agent runs without that tool)."""
 
 MCP_PREFIX = "mcp__"
-"""`mcp__<server>__<tool>` names (and globs) are checked once the servers' tools are known."""
+"""`mcp__<server>__<tool>`: the server is checked against `mcp_servers:` when the config
+loads, the tool against the server's real tool list when it starts."""
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def mcp_server_of(name: str) -> str | None:
+    """The `<server>` of `mcp__<server>__<tool>` (or of a glob such as `mcp__fs__*`); None
+    when the name is no MCP tool name or its server part is itself a glob."""
+    if not name.startswith(MCP_PREFIX):
+        return None
+    server, _, _ = name[len(MCP_PREFIX) :].partition("__")
+    if not server or GLOB_CHARACTERS & set(server):
+        return None
+    return server
 
 
 def check_tool_names(checker: Checker, agent_id: str, tools: Sequence[tuple[str, Scalar]]) -> None:

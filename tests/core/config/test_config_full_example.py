@@ -12,6 +12,7 @@ from axo_tui.core.config import (
     CoreBlockSpec,
     LatticeDefaults,
     LatticeSettings,
+    McpTransport,
     OverflowPolicy,
     ProactiveTrigger,
     ProviderKind,
@@ -155,8 +156,11 @@ def test_schedules_proactive_and_mcp(config: Config) -> None:
         ("-y", "@modelcontextprotocol/server-filesystem", "."),
         (("DEBUG", "1"),),
     )
+    assert (files.start_timeout_secs, files.call_timeout_secs) == (20.0, 10.0)
+    assert files.tools == ("read_text_file", "list_*")
     assert (remote.url, remote.enabled) == ("http://127.0.0.1:9000/mcp", False)
-    assert remote.span == SourceSpan(str(config.path), 118, 5)
+    assert (remote.transport, remote.headers) == (McpTransport.HTTP, (("X-Client", "axo"),))
+    assert remote.span == SourceSpan(str(config.path), 122, 5)
 
 
 def test_config_is_frozen(config: Config) -> None:

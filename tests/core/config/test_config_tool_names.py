@@ -31,8 +31,11 @@ def test_an_unknown_tool_is_an_error_with_did_you_mean(problems: Problems) -> No
 
 
 def test_every_known_tool_and_mcp_names_load(load: Callable[..., Config]) -> None:
-    listed = [*KNOWN_TOOL_NAMES, "mcp__files__read", "mcp__files__*"]
-    config = load(f"agents:\n  - id: a\n    tools: [{', '.join(listed)}]\n")
+    listed = [*KNOWN_TOOL_NAMES, "mcp__files__read", "mcp__files__*", "mcp__*"]
+    config = load(
+        f"agents:\n  - id: a\n    tools: [{', '.join(listed)}]\n"
+        "mcp_servers:\n  - {name: files, command: x}\n"
+    )
     assert config.agents[0].tools == tuple(listed)
     assert config.warnings == ()
 
