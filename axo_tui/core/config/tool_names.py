@@ -1,7 +1,7 @@
 """The tool names an agent's `tools:` may list, checked when the config loads.
 
-An unknown name used to validate and then do nothing at run time (the agent simply never got
-the tool); now it is an error with a did-you-mean. The config layer sits below the tool
+An unknown name is an error with a did-you-mean: otherwise it would validate and do nothing at
+run time (the agent would simply never get the tool). The config layer sits below the tool
 registry, so the built-in names are listed here; a test keeps them equal to the registry's.
 """
 

@@ -52,8 +52,8 @@ _PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
-    # Looked up once per event class: `dataclasses.fields` on every event was a measurable
-    # share of a workflow step.
+    # Looked up once per event class: `dataclasses.fields` walks the class again on every
+    # call, and every journaled event needs the names.
     names = _PAYLOAD_FIELDS.get(cls)
     if names is None:
         base = {"seq", "ts", "run_id", "agent_id"}

@@ -208,7 +208,8 @@ class Journal(ApprovalJournal):
         self._commit_soon_due = False
         """Whether `_commit_handle` is due at the loop's next turn. Kept apart rather than
         told by the handle's class: other loops (uvloop) have timer classes of their own,
-        and a barrier taken for due soon waited out the latest moment, 50 ms."""
+        and a barrier that took the latest-moment timer for the next-turn one would wait
+        out GROUP_MAX_DELAY_SECS."""
         self._waiters: list[asyncio.Future[None]] = []
         """Barriers waiting for the next commit."""
         self._ops: list[journal_writer.Op] = []
