@@ -25,6 +25,7 @@ from axo_tui.cli import (
     doctor_cmd,
     gc_cmd,
     init_cmd,
+    mcp_serve_cmd,
     memory_cmd,
     onboard_cmd,
     run_cmd,
@@ -46,6 +47,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     doctor_cmd.register,
     dev_cmd.register,
     serve_cmd.register,
+    mcp_serve_cmd.register,
     chat_cmd.register,
     workflow_cmd.register,
     run_cmd.register,
@@ -97,6 +99,17 @@ def main(
             show_default=False,
         ),
     ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            envvar="AXO_REMOTE",
+            metavar="URL",
+            help="Talk to the `axo serve` at URL (token: AXO_API_TOKEN) instead of a project "
+            "here: run, workflow run, chat, events, approvals.",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -109,7 +122,7 @@ def main(
     ] = False,
 ) -> None:
     """[bold]axo[/bold]: a terminal-first workbench for persistent, self-coordinating LLM agents declared in YAML."""
-    ctx.obj = CliState(config=config, data_dir=data_dir)
+    ctx.obj = CliState(config=config, data_dir=data_dir, remote=remote or None)
     if data_dir is not None and ctx.invoked_subcommand != "doctor":  # doctor reports it
         from axo_tui.cli.project import warn_if_exposed
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axo_tui.core.runtime.hosting import start_hosted, stop_hosted
+from axo_tui.core.runtime.hosting import announce_serving, start_hosted, stop_hosted
 from axo_tui.core.runtime.reload import ConfigFollower, ReloadOutcome
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.serve.http.host import ServeError, ServeHost, ServeSettings
@@ -62,8 +62,12 @@ def _close(sock: socket.socket) -> None:
         sock.close()
 
 
-def url_of(sock: socket.socket) -> str:
+def url_of(sock: socket.socket, *, local: bool = False) -> str:
+    """The socket's URL; `local`: the one a client on this machine uses (an address bound
+    to every interface is reached through the loopback)."""
     host, port = sock.getsockname()[:2]
+    if local and host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
 
@@ -72,7 +76,7 @@ class ApiServer:
     """uvicorn serving `create_app(host)` on a bound socket, in the running event loop.
     The process's signals stay with whoever owns the loop (the daemon, or Textual)."""
 
-    def __init__(self, host: ServeHost, sock: socket.socket) -> None:
+    def __init__(self, host: ServeHost, sock: socket.socket, holder: str = "axo serve") -> None:
         import uvicorn
 
         from axo_tui.serve.http.app import create_app
@@ -80,10 +84,12 @@ class ApiServer:
         self.host = host
         self.sock = sock
         self.url = url_of(sock)
+        self.holder = holder
+        """Who serves, as the CLI names it when it finds the project held (`axo serve`)."""
         self.app = create_app(host)
         config = uvicorn.Config(
             self.app,
-            lifespan="off",
+            lifespan="on",  # the app's lifespan runs the MCP session manager (/mcp)
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=int(GRACE_SECONDS),
@@ -100,6 +106,8 @@ class ApiServer:
                 self._task.result()  # its error, if it had one
                 raise ServeError("the HTTP server stopped while starting")
             await asyncio.sleep(0.005)
+        # Now that it answers: CLI commands on this project talk to it from here on.
+        announce_serving(self.host.runtime, self.holder, url_of(self.sock, local=True))
 
     async def stop(self) -> None:
         self.host.accepting = False
@@ -150,7 +158,7 @@ async def run_daemon(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        start_hosted(runtime)
+        start_hosted(runtime, "axo serve")
         follower = None
         watcher: asyncio.Task[None] | None = None
         if config_path is not None:
@@ -215,7 +223,7 @@ async def serve_beside(
 ) -> None:
     """Serve the API over a runtime another front end hosts (`axo dev --serve`) until
     cancelled; that front end starts and closes the runtime."""
-    server = ApiServer(ServeHost(runtime, settings), sock)
+    server = ApiServer(ServeHost(runtime, settings), sock, holder="axo dev --serve")
     try:
         await server.start()
         say(f"serving the API on {server.url}")

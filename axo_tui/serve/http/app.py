@@ -47,6 +47,9 @@ def create_app(host: ServeHost) -> FastAPI:
         approvals,
     ):
         app.include_router(module.router)
+    from axo_tui.serve.mcp import http as mcp_http  # `import mcp` costs ~0.5 s: only here
+
+    mcp_http.mount(app, host)  # behind the Guard too: the same token and Host rules
     app.add_middleware(Guard, settings=host.settings)
     if host.settings.cors_origins:  # outermost: a preflight carries no token
         app.add_middleware(
