@@ -1,4 +1,4 @@
-"""The global options (`--config`, `--data-dir`) as one small object commands read.
+"""The global options (`--config`, `--data-dir`, `--remote`) as one small object commands read.
 
 The root callback stores a `CliState` in Click's context object; a command takes a
 `ctx: typer.Context` parameter and calls `get_state(ctx)`.
@@ -20,6 +20,9 @@ class CliState:
     """`--config/-c`: the project's config file, if given."""
     data_dir: Path | None = None
     """`--data-dir` / `AXO_DATA_DIR`: where `.axo/` state lives, if overridden."""
+    remote: str | None = None
+    """`--remote` / `AXO_REMOTE`: the URL of an `axo serve` to talk to instead of a project
+    here (cli/remote.py)."""
 
     def config_path(self, explicit: Path | None = None, *, cwd: Path | None = None) -> Path:
         """The config file a command should use.

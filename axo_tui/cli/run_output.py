@@ -8,8 +8,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from axo_tui.cli import output
 
@@ -25,40 +25,57 @@ if TYPE_CHECKING:
 async def stream_run_events(subscription: Subscription) -> None:
     """Print tokens as they arrive, a header whenever the speaking agent changes, and tool
     calls and failures inline. Runs until cancelled."""
-    from axo_tui.core.events.catalog import AgentFailed, AgentSkipped, TokenStreamed, ToolCalled
-
-    speaker: str | None = None
+    printer = RunStreamPrinter()
     async for event in subscription:
-        if isinstance(event, TokenStreamed):
-            if event.agent_id != speaker:
-                speaker = event.agent_id
-                output.write(f"\n[{speaker}] ")
-            output.write(event.text)
-        elif isinstance(event, ToolCalled):
-            output.write(f"\n  ▸ {event.tool} {json.dumps(event.arguments)}\n")
-            speaker = None
-        elif isinstance(event, AgentFailed):
-            output.write(f"\n[{event.agent_id}] failed: {event.error}\n")
-            speaker = None
-        elif isinstance(event, AgentSkipped):
-            output.write(f"\n[{event.agent_id}] skipped: {event.reason}\n")
-            speaker = None
+        printer.show(event.to_dict())
+
+
+class RunStreamPrinter:
+    """What `--stream` prints of a run's events, given as their `axo events --json` objects
+    (a local subscription's and a daemon's event stream print the same)."""
+
+    def __init__(self) -> None:
+        self.speaker: str | None = None
+
+    def show(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("kind")
+        if kind == "token.streamed":
+            if event["agent_id"] != self.speaker:
+                self.speaker = event["agent_id"]
+                output.write(f"\n[{self.speaker}] ")
+            output.write(event["text"])
+            return
+        if kind == "tool.called":
+            output.write(f"\n  ▸ {event['tool']} {json.dumps(event['arguments'])}\n")
+        elif kind == "agent.failed":
+            output.write(f"\n[{event['agent_id']}] failed: {event['error']}\n")
+        elif kind == "agent.skipped":
+            output.write(f"\n[{event['agent_id']}] skipped: {event['reason']}\n")
+        else:
+            return
+        self.speaker = None
 
 
 def announce_approval(event: Event) -> None:
     """A tool call waits for a human: say so on stderr, with the commands that answer it
     (the run seems to hang otherwise). A bus sink: `Runtime.watch(announce_approval)`."""
-    import time
-
     from axo_tui.core.events.catalog import ApprovalRequested
 
-    if not isinstance(event, ApprovalRequested):
+    if isinstance(event, ApprovalRequested):
+        announce_approval_of(event.to_dict())
+
+
+def announce_approval_of(event: Mapping[str, Any]) -> None:
+    """`announce_approval` for an `approval.requested` event's JSON object (from a daemon)."""
+    import time
+
+    if event.get("kind") != "approval.requested":
         return
-    arguments = json.dumps(event.arguments, ensure_ascii=False)[:300]
-    left = max(0, round(event.expires_at - time.time()))
+    arguments = json.dumps(event["arguments"], ensure_ascii=False)[:300]
+    left = max(0, round(event["expires_at"] - time.time()))
     output.print_line(
-        f"approval needed: agent {event.agent_id} wants to run {event.tool} {arguments}\n"
-        f"  answer with `axo approvals approve {event.approval_id}` (or `deny`); "
+        f"approval needed: agent {event['agent_id']} wants to run {event['tool']} {arguments}\n"
+        f"  answer with `axo approvals approve {event['approval_id']}` (or `deny`); "
         f"denied in {left}s without an answer",
         style="yellow",
         stderr=True,
@@ -66,19 +83,26 @@ def announce_approval(event: Event) -> None:
 
 
 def print_result(result: RunResult, *, as_json: bool, streamed: bool = False) -> None:
+    print_result_body(result.to_dict(), as_json=as_json, streamed=streamed)
+
+
+def print_result_body(result: Mapping[str, Any], *, as_json: bool, streamed: bool = False) -> None:
+    """A run result as `RunResult.to_dict()` (or the API) gives it: JSON, or its output
+    and a summary line."""
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result, indent=2))
         return
     if streamed:
         sys.stdout.write("\n\n")
     else:
-        output.write(result.output + "\n")
+        output.write(result["output"] + "\n")
     summary = (
-        f"run {result.run_id[:12]} {result.status} · {result.activations} activation(s) · "
-        f"{result.usage.total} tokens"
+        f"run {result['run_id'][:12]} {result['status']} · {result['activations']} "
+        f"activation(s) · {result['usage']['total_tokens']} tokens"
     )
-    output.print_line(summary, style="dim" if result.ok else "bold red", stderr=True)
-    for agent_id, message in result.errors.items():
+    ok = result["status"] == "completed"
+    output.print_line(summary, style="dim" if ok else "bold red", stderr=True)
+    for agent_id, message in result["errors"].items():
         output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
 
 

@@ -14,10 +14,12 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent_list, complete_run
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_recorded_state, with_runtime
+from axo_tui.cli.remote import remote_for
 from axo_tui.cli.run_output import progress_line
 from axo_tui.core.base.enums import ActivationStatus, RunStatus
 
 if TYPE_CHECKING:
+    from axo_tui.cli.remote import ApiClient, Remote
     from axo_tui.core.runtime.api import EventRecord
     from axo_tui.core.runtime.runs import RunResult
     from axo_tui.core.runtime.runtime import Runtime
@@ -221,6 +223,11 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """The journal's events; with --follow, new ones as other axo processes record them."""
+    agent_ids = [a.strip() for a in agents.split(",") if a.strip()] if agents else None
+    remote = remote_for(ctx, runtime_needed=False)
+    if remote is not None:  # served (or --remote): ask the daemon, which owns the journal
+        remote_events(remote, run, agent_ids, limit=limit, follow=follow, as_json=as_json)
+        return
     try:
         state = open_recorded_state(ctx, wait=follow)
     except KeyboardInterrupt:
@@ -232,7 +239,6 @@ def events(
             output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
             raise typer.Exit(1)
         run_id = record.id
-    agent_ids = [a.strip() for a in agents.split(",") if a.strip()] if agents else None
     last = 0
     first = True
     try:
@@ -260,6 +266,40 @@ def events(
         pass
     finally:
         state.close()
+
+
+def remote_events(
+    remote: Remote,
+    run: str | None,
+    agent_ids: list[str] | None,
+    *,
+    limit: int,
+    follow: bool,
+    as_json: bool,
+) -> None:
+    """`axo events` from a daemon: the last `limit` events (`GET /api/events`), then with
+    `follow` its live stream from the last one shown, printed as the journal's are."""
+    from axo_tui.cli.remote import run_remote
+    from axo_tui.core.runtime.api import EventRecord
+
+    filters: dict[str, object] = {"run": run, "agent": agent_ids or []}
+    filters = {key: value for key, value in filters.items() if value}
+
+    async def job(client: ApiClient) -> None:
+        query = {**filters, "limit": limit, "newest": "true"}
+        batch = await client.call("GET", "/api/events", params=query)
+        for item in batch:
+            _print_event(EventRecord.from_row(item), as_json)
+        if not follow:
+            return
+        stream = dict(filters)
+        if batch:
+            stream["after"] = batch[-1]["seq"]
+        async with client.events(stream) as events:
+            async for item in events:
+                _print_event(EventRecord.from_row(item), as_json)
+
+    run_remote(remote, job, quiet_stop=True)  # Ctrl+C ends --follow quietly, as locally
 
 
 def _print_event(event: EventRecord, as_json: bool) -> None:

@@ -11,8 +11,14 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_workflow
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import load_project, with_runtime
+from axo_tui.cli.remote import remote_for
 from axo_tui.cli.run_input import INPUT_HELP, resolve_input
-from axo_tui.cli.run_output import print_result, progress_line, stream_run_events
+from axo_tui.cli.run_output import (
+    print_result,
+    print_result_body,
+    progress_line,
+    stream_run_events,
+)
 
 if TYPE_CHECKING:
     from axo_tui.core.config import Config
@@ -63,6 +69,17 @@ def run_workflow(
     stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
 ) -> None:
     """Run a workflow to its end and print the final output (its sink agents' output)."""
+    remote = remote_for(ctx, runtime_needed=True)
+    if remote is not None:  # the project is held (or --remote): the daemon runs it
+        from axo_tui.cli.run_cmd import run_remote_turn
+
+        text = resolve_input(input_text, target=f"workflow {workflow_id}")
+        path = f"/api/workflows/{workflow_id}/execute"
+        answer = run_remote_turn(remote, path, {"input": text}, workflow_id, stream)
+        print_result_body(answer, as_json=as_json, streamed=stream and not as_json)
+        if answer["status"] != "completed":
+            raise typer.Exit(1)
+        return
     given: list[str] = []
 
     def prepare(config: Config) -> None:

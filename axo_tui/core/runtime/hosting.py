@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from axo_tui.core.store.owner_lease import announce_host
+
 if TYPE_CHECKING:
     from axo_tui.core.runtime.runtime import Runtime
 
 
-def start_hosted(runtime: Runtime) -> None:
+def start_hosted(runtime: Runtime, holder: str = "axo dev") -> None:
     """Start `runtime` (built with `background=True`) and resume, in the background, the
-    runs a crashed or killed process left unfinished: they show up like any other run."""
+    runs a crashed or killed process left unfinished: they show up like any other run.
+    `holder` names the front end to a CLI that finds the project held."""
     runtime.start()
+    announce_host(runtime.state_dir, runtime.owner, holder)
     runtime.spawn(runtime.resume_unfinished())
 
 
@@ -28,3 +32,8 @@ async def stop_hosted(runtime: Runtime) -> list[str]:
     finally:
         await runtime.close()
     return stopped
+
+
+def announce_serving(runtime: Runtime, holder: str, url: str) -> None:
+    """Tell CLIs that the hosted `runtime` now answers at `url` (its HTTP API)."""
+    announce_host(runtime.state_dir, runtime.owner, holder, url)
