@@ -30,6 +30,7 @@ HEAVY_LIBRARIES = (
     "uvicorn",
     "websockets",
     "mcp",  # the MCP SDK: ~0.5 s to import, loaded only by what speaks MCP
+    "a2a",  # the A2A SDK (protobuf types): loaded only by remote agents and served cards
 )
 
 # Imports axo_tui.core, every module pkgutil's walk finds under it, then any module named by

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_approvals import build_approvals
@@ -10,8 +11,10 @@ from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.fields import MAX_ID_LENGTH, Section
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
+    A2A_PROVIDER,
     DEFAULT_CORE_BLOCKS,
     MEMORY_TOOL_NAMES,
+    A2ASettings,
     AgentConfig,
     CompactionSettings,
     CoreBlockSpec,
@@ -47,7 +50,9 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
     provider = section.text("provider", "local")
     # The default provider is referenced too: it becomes an implicit `local` provider.
     provider_node = section.value_node("provider") or node
-    registry.refer(Reference("provider", provider, provider_node, *owner, "provider"))
+    url = _remote_url(section, provider)
+    if provider != A2A_PROVIDER:  # `a2a` is no provider to declare: the agent is remote
+        registry.refer(Reference("provider", provider, provider_node, *owner, "provider"))
     depends = section.named_nodes("depends_on") or []
     for name, item in depends:
         registry.refer(Reference("agent", name, item, *owner, "depends_on"))
@@ -79,12 +84,56 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
         writes=section.names("writes"),
         approvals=build_approvals(section),
         span=span(checker, node),
+        url=url,
+        a2a=_a2a(section, keys.A2A),
     )
     if agent_id is None:
         return None
     if not registry.declare(checker, "agent", agent_id, section.value_node("id") or node):
         return None
     return config
+
+
+def _remote_url(agent: Section, provider: str) -> str | None:
+    """An agent's `url`: required with `provider: a2a`, meaningless without it."""
+    url = agent.opt_text("url")
+    if provider == A2A_PROVIDER and url is None:
+        agent.missing("url", "a remote A2A agent needs the peer's base URL: `url: http://host/...`")
+    elif provider != A2A_PROVIDER and url is not None:
+        agent.check(
+            False,
+            "url",
+            "conflicting-keys",
+            f"{agent.what} has a `url` but `provider: {provider}`",
+            "write `provider: a2a` to make it a remote A2A agent, or remove `url`",
+        )
+    elif url is not None:
+        parts = urlsplit(url)
+        agent.check(
+            parts.scheme in ("http", "https") and bool(parts.netloc),
+            "url",
+            "invalid-url",
+            f"`url` of {agent.what} must be an http(s) URL, found `{url}`",
+            "write the peer's base URL, e.g. `http://127.0.0.1:8080/a2a/helper`",
+        )
+    return url
+
+
+def _a2a(owner: Section, allowed: tuple[str, ...]) -> A2ASettings:
+    """`a2a:` of an agent (`keys.A2A`) or a workflow (`keys.WORKFLOW_A2A`: `expose` only)."""
+    a2a = owner.section("a2a", allowed)
+    if a2a is None:
+        return A2ASettings()
+    if allowed is keys.WORKFLOW_A2A:
+        return A2ASettings(expose=a2a.boolean("expose", False))
+    return A2ASettings(
+        expose=a2a.boolean("expose", False),
+        multi_turn=a2a.boolean("multi_turn", False),
+        headers=a2a.text_map("headers"),
+        timeout_secs=a2a.number("timeout_secs", 120.0, lo=0, lo_open=True),
+        deadline_secs=a2a.number("deadline_secs", 600.0, lo=0, lo_open=True),
+        max_retries=a2a.integer("max_retries", 2, lo=0, hi=10),
+    )
 
 
 def _token_budget(agent: Section) -> TokenBudget:
@@ -291,6 +340,7 @@ def build_workflow(checker: Checker, registry: Registry, node: Map) -> WorkflowC
         description=section.text("description"),
         max_activations=section.opt_integer("max_activations", lo=1),
         span=span(checker, node),
+        a2a=_a2a(section, keys.WORKFLOW_A2A),
     )
     if workflow_id is None:
         return None

@@ -39,6 +39,8 @@ AGENT = (
     "max_tool_rounds",
     "writes",
     "approvals",
+    "url",
+    "a2a",
 )
 TOKEN_BUDGET = ("per_call", "per_execution", "overflow_policy")
 SAMPLING = ("max_tokens", "temperature", "top_p")
@@ -48,7 +50,9 @@ CORE_BLOCK = ("label", "limit", "description", "shared", "value")
 RECALL = ("passive_inject", "top_k", "min_score", "share")
 MEMORY_COMPACTION = ("summarise",)
 LATTICE = ("threshold", "decay")
-WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations")
+WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations", "a2a")
+A2A = ("expose", "multi_turn", "headers", "timeout_secs", "deadline_secs", "max_retries")
+WORKFLOW_A2A = ("expose",)
 SKILL = ("id", "name", "description", "emits", "reacts_to", "agents", "prompt")
 PROVIDER = (
     "kind",
@@ -105,6 +109,8 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "memory.compaction": MEMORY_COMPACTION,
     "lattice": LATTICE,
     "workflow": WORKFLOW,
+    "a2a": A2A,
+    "workflow a2a": WORKFLOW_A2A,
     "skill": SKILL,
     "provider": PROVIDER,
     "price": PRICE,

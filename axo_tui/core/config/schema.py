@@ -166,6 +166,27 @@ class ApprovalSettings:
     """(tool name or glob, mode) in file order."""
 
 
+A2A_PROVIDER = "a2a"
+"""`provider: a2a` makes an agent a remote A2A agent at its `url` (docs/a2a.md)."""
+
+
+@dataclass(frozen=True)
+class A2ASettings:
+    """`a2a:` of an agent or workflow: served over A2A (`expose`), and for a remote agent
+    (`provider: a2a`) how it is called."""
+
+    expose: bool = False
+    multi_turn: bool = False
+    """Served: a reply leaves the task `input-required`; the next message continues it."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Remote: sent with every request (values after `${VAR}` substitution)."""
+    timeout_secs: float = 120.0
+    """Remote: longest wait for the peer's next byte."""
+    deadline_secs: float = 600.0
+    """Remote: longest one call may take in all, retries included."""
+    max_retries: int = 2
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     id: str
@@ -188,6 +209,9 @@ class AgentConfig:
     description: str = ""
     """What the agent is for; shown in listings and offered to coordinators."""
     approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
+    url: str | None = None
+    """The remote A2A agent's base URL (`provider: a2a`)."""
+    a2a: A2ASettings = field(default_factory=A2ASettings)
 
     @property
     def display_name(self) -> str:
@@ -204,6 +228,7 @@ class WorkflowConfig:
     max_activations: int | None = None
     """Runtime guard; None means 4 x the number of agents."""
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
+    a2a: A2ASettings = field(default_factory=A2ASettings)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from axo_tui.core.base.errors import AxoError
-from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.config.schema import A2A_PROVIDER, AgentConfig
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.pricing import estimate_cost
@@ -24,7 +24,9 @@ from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import ToolRegistry
 
 LLM = "llm"
-"""The kind of every agent today: a model behind a provider."""
+"""An agent whose turns a model behind a provider takes."""
+A2A = "a2a"
+"""A remote A2A agent (`provider: a2a`): `remote_agent.RemoteAgentBackend`."""
 
 
 class ActivationBackend(Protocol):
@@ -70,14 +72,19 @@ def llm_backend(services: BackendServices) -> ActivationBackend:
     )
 
 
-DEFAULT_BACKENDS: Mapping[str, BackendFactory] = {LLM: llm_backend}
+def a2a_backend(services: BackendServices) -> ActivationBackend:
+    """Remote A2A agents (the SDK loads at their first turn, not here)."""
+    from axo_tui.core.runtime.remote_agent import RemoteAgentBackend
+
+    return RemoteAgentBackend(services)
+
+
+DEFAULT_BACKENDS: Mapping[str, BackendFactory] = {LLM: llm_backend, A2A: a2a_backend}
 
 
 def agent_kind(agent: AgentConfig) -> str:
-    """Which backend runs `agent`. Every agent is an LLM agent until the config gains a
-    `kind:` (WASM agents, remote A2A agents)."""
-    del agent
-    return LLM
+    """Which backend runs `agent`: `a2a` for `provider: a2a`, else `llm`."""
+    return A2A if agent.provider == A2A_PROVIDER else LLM
 
 
 class BackendError(AxoError):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from axo_tui.core.base.enums import RunStatus
-from axo_tui.core.config.schema import AgentConfig, Config
+from axo_tui.core.config.schema import A2A_PROVIDER, AgentConfig, Config
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import RuntimeNotice
 from axo_tui.core.memory.activity_log import DayRange, render_entries
@@ -147,6 +147,8 @@ class Consolidator:
         now = time.time() if now is None else now
         status = self._runtime.status(agent.id)
         if status.running or status.waiting or not agent.memory.core_blocks:
+            return False
+        if agent.provider == A2A_PROVIDER:  # a remote agent keeps its own memory
             return False
         last_activity = self._last_activity(agent.id)
         if last_activity is None or now - last_activity < settings.idle_threshold_secs:

@@ -50,6 +50,12 @@ def create_app(host: ServeHost) -> FastAPI:
     from axo_tui.serve.mcp import http as mcp_http  # `import mcp` costs ~0.5 s: only here
 
     mcp_http.mount(app, host)  # behind the Guard too: the same token and Host rules
+    if any(a.a2a.expose for a in host.runtime.config.agents) or any(
+        w.a2a.expose for w in host.runtime.config.workflows
+    ):
+        from axo_tui.serve.a2a import mount as a2a_mount  # the SDK loads only when used
+
+        a2a_mount.mount(app, host)  # behind the Guard: its cards are open, the rest not
     app.add_middleware(Guard, settings=host.settings)
     if host.settings.cors_origins:  # outermost: a preflight carries no token
         app.add_middleware(

@@ -18,6 +18,8 @@ from axo_tui.core.base import jsonfast
 from axo_tui.serve.http.host import ServeSettings, is_loopback
 
 OPEN_PATHS = frozenset({"/health"})
+CARD_SUFFIX = "/.well-known/agent-card.json"
+"""A2A agent cards are open: a client reads one to learn which auth to send."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -49,7 +51,8 @@ class Guard:
         settings = self.settings
         if settings.loopback and not _loopback_host(headers.get("host", "")):
             return (421, "misdirected", "this server answers only to localhost names")
-        if settings.tokens and scope["path"] not in OPEN_PATHS:
+        path = scope["path"]
+        if settings.tokens and path not in OPEN_PATHS and not path.endswith(CARD_SUFFIX):
             scheme, _, token = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not token:
                 return (401, "unauthorized", "send `Authorization: Bearer <token>`", True)
