@@ -41,7 +41,9 @@ from axo_tui.core.runtime.approvals import ApprovalGate, ApprovalScope
 from axo_tui.core.runtime.budget import BudgetExceededError, ExecutionBudget
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import Tool, ToolContext, ToolError, ToolRegistry
+from axo_tui.core.tools.catalogue import SEARCH_TOOL, USE_TOOL, Catalogue, offer
 from axo_tui.core.tools.loop_guard import LoopGuard, ToolLoopError
+from axo_tui.core.tools.registry import permits
 
 if TYPE_CHECKING:
     from axo_tui.core.memory.service import AgentMemory
@@ -158,8 +160,11 @@ class AgentRunner:
         ]
         new_messages: list[Message] = []
         budget = ExecutionBudget(agent.id, agent.token_budget)
-        tools = self._tools.allowed(agent.tools)
+        await self._tools.ready(agent.tools)  # MCP servers still starting
+        tools, catalogue = await self._offer(resolved, self._tools.allowed(agent.tools))
         tool_specs = tuple(tool.spec for tool in (*tools, *memory_tools.values()))
+        if catalogue is not None:
+            tool_specs += catalogue.specs
         outcome = TurnOutcome("")
         guard = LoopGuard(agent.id)
         context: ToolContext | None = None  # made at the first tool call: most turns make none
@@ -216,7 +221,9 @@ class AgentRunner:
                 for call in completion.tool_calls:
                     guard.check_call(call)
                     self._log(request, "tool_call", tool=call.name, arguments=call.arguments)
-                    result = await self._run_tool(request, call, context, memory_tools, scope)
+                    result = await self._run_tool(
+                        request, call, context, memory_tools, scope, catalogue
+                    )
                     outcome.tool_calls += 1
                     tool_message = Message("tool", result, (), call.id, call.name)
                     messages.append(tool_message)
@@ -411,6 +418,15 @@ class AgentRunner:
         self._last_count = (messages, specs, resolved, tokens)
         return tokens
 
+    async def _offer(
+        self, resolved: ResolvedProvider, tools: list[Tool]
+    ) -> tuple[list[Tool], Catalogue | None]:
+        """The tools defined in the prompt; many MCP tools go behind a catalogue."""
+        if not any(tool.deferrable for tool in tools):
+            return tools, None
+        window = resolved.config.context_window or await self._window(resolved, 1 << 30)
+        return offer(tools, window)
+
     async def _window(self, resolved: ResolvedProvider, prompt_tokens: int) -> int | None:
         """The model's context window, asked once per provider and model, and only once a
         prompt is long enough to risk it: asking can cost a round trip (Ollama's
@@ -544,8 +560,16 @@ class AgentRunner:
         context: ToolContext,
         memory_tools: dict[str, Tool],
         scope: ApprovalScope,
+        catalogue: Catalogue | None = None,
     ) -> str:
         agent = request.agent
+        if catalogue is not None and call.name in (SEARCH_TOOL, USE_TOOL):
+            try:
+                if call.name == SEARCH_TOOL:
+                    return catalogue.search(call.arguments)
+                call = catalogue.unwrap(call)  # the real call: approvals and logs see it
+            except ToolError as exc:
+                return f"error: {exc}"
         self._bus.emit(
             ToolCalled,
             run_id=request.run_id,
@@ -580,7 +604,7 @@ class AgentRunner:
 
         # Every kind of tool (built-in, memory, MCP, WASM) passes here, so here it asks.
         gate = self._approvals
-        allowed = call.name in memory_tools or call.name in (agent.tools or ())
+        allowed = call.name in memory_tools or permits(agent.tools, call.name)
         tool = memory_tools.get(call.name) or self._tools.get(call.name)
         if gate is not None and allowed and gate.required(agent, call.name, tool):
             result, ok = await gate.guard(scope, call, run)

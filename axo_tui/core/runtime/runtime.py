@@ -20,6 +20,7 @@ from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
     AgentConfig,
     Config,
+    McpServerConfig,
     ProviderConfig,
     WorkflowConfig,
 )
@@ -73,9 +74,10 @@ from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 from axo_tui.core.store.owner_lease import OwnerLease
-from axo_tui.core.tools import ToolRegistry
+from axo_tui.core.tools import ToolError, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
+from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, ServerState
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,7 @@ class Runtime:
         """Live run id -> the task driving it (see `cancel_run`)."""
         self._in_flight = 0
         """Activations running now: a commit no other one could share is made at once."""
+        self._mcp: McpClients | None = None
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Runtime:
@@ -189,6 +192,7 @@ class Runtime:
         )
         self._backends = {kind: make(services) for kind, make in self._backend_factories.items()}
         self._state = ProjectState(self.state_dir, journal=self._journal, memory=self.memory)
+        self._start_mcp()
         self.ambient.configure(self.config)
         self._started = True
         if self._background:
@@ -198,6 +202,9 @@ class Runtime:
     async def close(self) -> None:
         """Stop everything this runtime started: its timers, tasks and threads end here."""
         await self.ambient.aclose()
+        if self._mcp is not None:  # each server's owner task ends its own session
+            await self._mcp.aclose()
+            self._mcp = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -273,6 +280,50 @@ class Runtime:
     def session_length(self, session_id: str) -> int:
         """How many messages a session holds."""
         return self.journal.session_length(session_id)
+
+    def _start_mcp(self) -> None:
+        """Start every enabled MCP server at once (when a loop runs: a CLI query that only
+        reads the journal starts none)."""
+        servers = [server for server in self.config.mcp_servers if server.enabled]
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if not servers:
+            return
+        self._mcp = McpClients(
+            self.config.mcp_servers,
+            self.tools,
+            project_dir=self.config.project_dir,
+            log_dir=self.state_dir / "logs" / "mcp",
+            agents=self.config.agents,
+            notify=self._notify_mcp,
+        )
+        self._mcp.start()
+
+    def _notify_mcp(self, message: str) -> None:
+        self.bus.emit(RuntimeNotice, message=message)
+
+    def mcp_servers(self) -> list[McpServerStatus]:
+        """The configured MCP servers and their state (ready, starting, failed...)."""
+        if self._mcp is None:
+            return [_not_started(server) for server in self.config.mcp_servers]
+        return self._mcp.statuses()
+
+    def mcp_tools(self, server: str | None = None) -> list[McpToolInfo]:
+        """The tools of the ready MCP servers (of `server` only, when given)."""
+        return [] if self._mcp is None else self._mcp.tools(server)
+
+    async def mcp_ready(self) -> None:
+        """Until every MCP server has started or failed to (each within its timeout)."""
+        if self._mcp is not None:
+            await self._mcp.ready()
+
+    async def call_mcp_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> str:
+        """Call a server's tool directly (by its own name), outside any agent."""
+        if self._mcp is None:
+            raise ToolError(f"no MCP server '{server}' is running")
+        return await self._mcp.call(server, tool, arguments)
 
     def _notify(self, agent_id: str, message: str) -> None:
         self.bus.emit(RuntimeNotice, agent_id=agent_id, message=message)
@@ -859,3 +910,9 @@ def _find_provider(config: Config, name: str) -> ProviderConfig | None:
         if provider.name == name:
             return provider
     return None
+
+
+def _not_started(server: McpServerConfig) -> McpServerStatus:
+    state = ServerState.STOPPED if server.enabled else ServerState.DISABLED
+    target = server.url or " ".join((server.command or "", *server.args)).strip()
+    return McpServerStatus(server.name, server.transport.value, target, state, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fnmatch
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -14,6 +15,7 @@ from typing import Any
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.providers.base import ToolSpec
 
+GLOB_CHARACTERS = frozenset("*?[")
 MAX_RESULT_CHARS = 100_000
 """A tool result longer than this is cut (with a note saying so) before the model sees it:
 one call must not flood the prompt, the journal and the logs."""
@@ -75,6 +77,9 @@ class Tool:
     needs_approval: bool = False
     """It acts on the world (writes, runs commands): unless the config says `never` for
     it, every call waits for a human or a remembered decision (`runtime.approvals`)."""
+    deferrable: bool = False
+    """An MCP tool: offered through the `mcp_search_tools` catalogue when an agent's MCP
+    definitions would take too much of the context window (see `tools.catalogue`)."""
 
     @functools.cached_property
     def spec(self) -> ToolSpec:
@@ -87,6 +92,7 @@ class ToolRegistry:
         self._tools: dict[str, Tool] = {}
         self._threads: ThreadPoolExecutor | None = None
         """Started at the first tool call; `close` ends it (the Runtime's close does)."""
+        self._warmups: list[Callable[[Iterable[str] | None], Awaitable[None]]] = []
         for tool in tools:
             self.register(tool)
 
@@ -112,11 +118,29 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
+    def add_warmup(self, warmup: Callable[[Iterable[str] | None], Awaitable[None]]) -> None:
+        """Something to await before a turn offers tools (MCP servers still starting)."""
+        self._warmups.append(warmup)
+
+    async def ready(self, allow_list: Iterable[str] | None) -> None:
+        """Once the tools an allow-list may name are registered (or failed to come)."""
+        for warmup in self._warmups:
+            await warmup(allow_list)
+
     def allowed(self, allow_list: Iterable[str] | None) -> list[Tool]:
-        """The tools an agent may call: exactly its `tools:` list (none when absent)."""
+        """The tools an agent may call: those its `tools:` list names, exactly or by glob
+        (`mcp__fs__*`), in list order (none when absent)."""
         if allow_list is None:
             return []
-        return [self._tools[name] for name in allow_list if name in self._tools]
+        found: dict[str, Tool] = {}
+        for entry in allow_list:
+            if GLOB_CHARACTERS & set(entry):
+                for name in sorted(self._tools):
+                    if fnmatch.fnmatchcase(name, entry):
+                        found.setdefault(name, self._tools[name])
+            elif entry in self._tools:
+                found.setdefault(entry, self._tools[entry])
+        return list(found.values())
 
     async def call(
         self,
@@ -126,8 +150,8 @@ class ToolRegistry:
         *,
         allow_list: Iterable[str] | None,
     ) -> str:
-        allowed = set(allow_list or ())
-        if name not in allowed:
+        allowed = tuple(allow_list or ())
+        if not permits(allowed, name):
             listed = ", ".join(sorted(allowed)) or "none"
             raise ToolError(
                 f"tool '{name}' is not allowed for agent '{context.agent_id}' (its tools: {listed})"
@@ -151,6 +175,14 @@ class ToolRegistry:
         except Exception as exc:  # a tool bug must not kill the agent loop
             raise ToolError(f"tool '{name}' crashed: {type(exc).__name__}: {exc}") from exc
         return cap_result(result if isinstance(result, str) else str(result))
+
+
+def permits(allow_list: Iterable[str] | None, name: str) -> bool:
+    """Whether an agent's `tools:` names `name`, exactly or by a glob such as `mcp__fs__*`."""
+    for entry in allow_list or ():
+        if entry == name or (GLOB_CHARACTERS & set(entry) and fnmatch.fnmatchcase(name, entry)):
+            return True
+    return False
 
 
 def cap_result(text: str) -> str:
