@@ -26,13 +26,13 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from axo_tui.core.events.bus import SubscriberOverflow
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.serve.http.errors import ApiError, responses
 from axo_tui.serve.http.host import ServeHost, is_loopback
 from axo_tui.serve.http.stream_feed import (
     EndReason,
     EventFeed,
+    FeedClosed,
     StreamFilter,
     StreamHub,
     StreamLimits,
@@ -156,10 +156,10 @@ class EventStreamResponse(Response):
             except TimeoutError:
                 await _send_chunk(send, ": keep-alive\n\n")
                 continue
-            except SubscriberOverflow:
+            except FeedClosed:
                 await asyncio.Event().wait()  # until cancelled: the feed's end says why
-            if batch:
-                await _send_chunk(send, "".join(f"id: {s}\ndata: {t}\n\n" for s, t in batch))
+            if batch is not None:
+                await _send_chunk(send, batch.sse_text())
 
 
 def _sse(event: str, data: str) -> str:
@@ -363,11 +363,10 @@ class SocketSession:
         while True:
             try:
                 batch = await feed.next_batch()
-            except SubscriberOverflow:
+            except FeedClosed:
                 await asyncio.Event().wait()  # until cancelled: the feed's end says why
-            if batch:
-                events = ", ".join(text for _seq, text in batch)
-                await self.websocket.send_text(f'{{"type": "events", "events": [{events}]}}')
+            if batch is not None:
+                await self.websocket.send_text(batch.ws_message())
 
     async def _request(self, message: Any) -> tuple[StreamFilter, int | None] | None:
         """A new subscription the client asked for; None after answering anything else."""

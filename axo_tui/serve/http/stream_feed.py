@@ -1,27 +1,34 @@
 """The feeds behind the event streams (`GET /ws`, `GET /api/events/stream`): no FastAPI here.
 
 A feed is one client's view of the runtime's events: those its filter keeps, first the
-journal's after the sequence number it resumes from, then live ones. It subscribes *before*
-it reads the journal and reads the journal only up to the newest event recorded at that
-moment, so every event is in one of the two; live events at or below the last one sent are
-dropped, so none is sent twice. Events go out as the CLI's `axo events --json` lines
-(`to_dict()` through `json.dumps`), each encoded once for all the feeds that send it.
+journal's after the sequence number it resumes from, then live ones. It joins the live
+events *before* it reads the journal, and reads the journal only up to the newest event
+recorded at that moment, so every event is in one of the two; live events at or below the
+last one sent are dropped, so none is sent twice.
 
-The live part is the bus's subscription, with the bus's guarantees: transcript events are
-never dropped, status events coalesce past `capacity`. A feed whose client reads too slowly
-to keep its queue under `hard_limit` is closed with a reason (`wait_closed`), so a stalled
-client costs a bounded amount of memory and learns to resume from its last sequence number.
+Live events come from a channel: one bus subscription per distinct filter, shared by all
+the feeds with that filter (hundreds of dashboards watching everything cost one
+subscription). The channel relays them in batches, each encoded once (the CLI's
+`axo events --json` objects, `to_dict()` through `json.dumps`) with its WebSocket message
+and SSE text made once for every feed. The bus's guarantees hold: transcript events are
+never dropped, status events may coalesce. A feed never drops anything either: one whose
+client reads too slowly to keep its backlog under `hard_limit` events is closed with a
+reason (`wait_closed`), so a stalled client costs bounded memory and learns to resume from
+its last sequence number.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from axo_tui.core.events.catalog import EVENT_TYPES, Event
+from axo_tui.core.events.bus import SubscriberOverflow
+from axo_tui.core.events.catalog import EVENT_TYPES
 from axo_tui.serve.http.errors import ApiError, not_found
 
 if TYPE_CHECKING:
@@ -30,10 +37,9 @@ if TYPE_CHECKING:
 REPLAY_PAGE = 500
 """Journal rows read at a time while catching a client up."""
 MAX_BATCH = 256
-"""Events sent in one WebSocket message or SSE write: a busy stream sends fewer, larger
-writes, which is what lets one process feed hundreds of clients."""
-ENCODED_KEPT = 8192
-"""Live events whose JSON is kept for the other feeds that will send them."""
+"""Events relayed together: a busy stream sends fewer, larger writes."""
+CHANNEL_LIMIT = 1_000_000
+"""A channel's own queue bound: reached only if the server itself stops relaying."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,9 @@ class StreamLimits:
     server tries to tell it why."""
 
     capacity: int = 1_000
-    """Queued events past which status events coalesce."""
+    """Events queued in a channel past which its status events coalesce."""
     hard_limit: int = 10_000
-    """Queued events past which the client is disconnected (its memory is freed)."""
+    """Events waiting for one client past which it is disconnected (its memory freed)."""
     close_grace: float = 10.0
     """Seconds allowed to deliver the closing message to a client that does not read."""
     heartbeat: float = 15.0
@@ -125,80 +131,153 @@ def parse_after(value: str | None, where: str) -> int | None:
     return int(text)
 
 
-class EncodedEvents:
-    """Each live event's JSON, made once however many feeds send it."""
+class FeedClosed(Exception):
+    """The feed has ended (`EventFeed.end` says why)."""
 
-    def __init__(self, kept: int = ENCODED_KEPT) -> None:
-        self._kept = kept
-        self._texts: dict[int, str] = {}
 
-    def text(self, event: Event) -> str:
-        text = self._texts.get(event.seq)
-        if text is None:
-            text = json.dumps(event.to_dict())
-            self._texts[event.seq] = text
-            if len(self._texts) > self._kept:
-                del self._texts[next(iter(self._texts))]  # the oldest: dicts keep order
-        return text
+class Batch:
+    """Events sent together, as (seq, JSON), oldest first. The WebSocket message and the
+    SSE text are made once, for every feed that sends them."""
+
+    __slots__ = ("_sse", "_ws", "items")
+
+    def __init__(self, items: list[tuple[int, str]]) -> None:
+        self.items = items
+        self._ws: str | None = None
+        self._sse: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def last_seq(self) -> int:
+        return self.items[-1][0]
+
+    def ws_message(self) -> str:
+        if self._ws is None:
+            events = ", ".join(text for _seq, text in self.items)
+            self._ws = f'{{"type": "events", "events": [{events}]}}'
+        return self._ws
+
+    def sse_text(self) -> str:
+        if self._sse is None:
+            self._sse = "".join(f"id: {seq}\ndata: {text}\n\n" for seq, text in self.items)
+        return self._sse
+
+    def after(self, seq: int) -> Batch | None:
+        """The events after `seq` (this batch when all are), None when none is."""
+        if self.items[0][0] > seq:
+            return self
+        kept = [item for item in self.items if item[0] > seq]
+        return Batch(kept) if kept else None
+
+    @classmethod
+    def merge(cls, batches: Iterable[Batch]) -> Batch:
+        return cls([item for batch in batches for item in batch.items])
+
+
+class Channel:
+    """One bus subscription for every feed with the same filter; relays its events."""
+
+    def __init__(self, runtime: Runtime, wanted: StreamFilter, limits: StreamLimits) -> None:
+        self.feeds: set[EventFeed] = set()
+        self._subscription = runtime.subscribe(
+            capacity=limits.capacity,
+            hard_limit=CHANNEL_LIMIT,
+            kinds=wanted.kinds,
+            run_id=wanted.run_id,
+            agents=wanted.agents,
+        )
+        self._task = asyncio.get_running_loop().create_task(self._relay())
+
+    async def _relay(self) -> None:
+        subscription = self._subscription
+        try:
+            while True:
+                events = [await subscription.get()]
+                while len(events) < MAX_BATCH and (more := subscription.get_nowait()) is not None:
+                    events.append(more)
+                batch = Batch([(e.seq, json.dumps(e.to_dict(), default=str)) for e in events])
+                for feed in list(self.feeds):
+                    feed.push(batch)
+        except SubscriberOverflow:  # the server itself stopped relaying: clients resume
+            for feed in list(self.feeds):
+                feed.close(EndReason.SLOW_CONSUMER)
+
+    def close(self) -> None:
+        self._task.cancel()
+        self._subscription.close()
 
 
 class EventFeed:
     """One client's events: the journal's after `after` (None: live only), then live."""
 
     def __init__(
-        self,
-        hub: StreamHub,
-        runtime: Runtime,
-        wanted: StreamFilter,
-        after: int | None,
+        self, hub: StreamHub, runtime: Runtime, wanted: StreamFilter, after: int | None
     ) -> None:
-        limits = hub.limits
         self.filter = wanted
         self.after = after
         self._hub = hub
         self._state = runtime.state
-        self._subscription = runtime.subscribe(
-            capacity=limits.capacity,
-            hard_limit=limits.hard_limit,
-            kinds=wanted.kinds,
-            run_id=wanted.run_id,
-            agents=wanted.agents,
-        )
-        # Read right after subscribing, with no await between: every event up to here is
-        # in the journal, every later one in the subscription.
+        # Read once the channel relays to this feed, with no await between: every event up
+        # to here is in the journal, every later one reaches the feed.
         self._replay_to = self._state.last_event_seq() if after is not None else 0
         self._cursor = after or 0
         self.last_seq = after or 0
         """The newest sequence number handed out."""
+        self._outbox: deque[Batch] = deque()
+        self._backlog = 0
+        self.high_water = 0
+        """The most events that ever waited for this client."""
         self.end: EndReason | None = None
-
-    @property
-    def high_water(self) -> int:
-        """The most events its queue ever held."""
-        return self._subscription.high_water
+        self._closed = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def pending(self) -> int:
-        return self._subscription.pending()
+        return self._backlog
 
-    async def next_batch(self) -> list[tuple[int, str]]:
-        """The next events to send, as (seq, JSON), oldest first; can be empty (all were
-        sent already). Raises SubscriberOverflow once the feed is closed."""
+    def push(self, batch: Batch) -> None:
+        """Live events for this client (the channel calls it), or its end if it is too
+        far behind to take them."""
+        if self._closed:
+            return
+        if self._backlog + len(batch) > self._hub.limits.hard_limit:
+            self.close(EndReason.SLOW_CONSUMER)
+            return
+        self._outbox.append(batch)
+        self._backlog += len(batch)
+        self.high_water = max(self.high_water, self._backlog)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next_batch(self) -> Batch | None:
+        """The next events to send, oldest first; None when all were sent already. Raises
+        FeedClosed once the feed has ended."""
         while self._cursor < self._replay_to:
-            batch = self._replay_page()
-            if batch:
-                return batch
-        subscription = self._subscription
-        first = await subscription.get()
-        events = [first]
-        while len(events) < MAX_BATCH and (event := subscription.get_nowait()) is not None:
-            events.append(event)
-        encode = self._hub.encoded.text
-        batch = [(e.seq, encode(e)) for e in events if e.seq > self.last_seq]
-        if batch:
-            self.last_seq = batch[-1][0]
+            replayed = self._replay_page()
+            if replayed is not None:
+                return replayed
+        while not self._outbox:
+            if self._closed:
+                raise FeedClosed(self.end)
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._closed:
+            raise FeedClosed(self.end)
+        waiting = self._outbox
+        merged = waiting[0] if len(waiting) == 1 else Batch.merge(waiting)
+        waiting.clear()
+        self._backlog = 0
+        batch = merged.after(self.last_seq)
+        if batch is not None:
+            self.last_seq = batch.last_seq
         return batch
 
-    def _replay_page(self) -> list[tuple[int, str]]:
+    def _replay_page(self) -> Batch | None:
         wanted = self.filter
         records = self._state.events(
             after_seq=self._cursor,
@@ -208,51 +287,63 @@ class EventFeed:
         )
         if not records:
             self._cursor = self._replay_to
-            return []
+            return None
         self._cursor = min(records[-1].seq, self._replay_to)
-        batch = [
-            (r.seq, json.dumps(r.to_dict()))
+        items = [
+            (r.seq, json.dumps(r.to_dict(), default=str))
             for r in records
             if r.seq <= self._replay_to and (wanted.kinds is None or r.kind in wanted.kinds)
         ]
-        if batch:
-            self.last_seq = batch[-1][0]
-        return batch
+        if not items:
+            return None
+        self.last_seq = items[-1][0]
+        return Batch(items)
 
     async def wait_closed(self) -> EndReason | None:
         """Wait until the feed ends; why, or None when it was closed on purpose."""
-        reason = await self._subscription.wait_closed()
-        if self.end is None and reason != "closed":
-            self.end = EndReason.SLOW_CONSUMER
-        self._forget()
+        await asyncio.shield(self._ended)
         return self.end
 
     def close(self, end: EndReason | None = None) -> None:
-        if self.end is None:
-            self.end = end
-        self._subscription.close(end.value if end is not None else "closed")
-        self._forget()
-
-    def _forget(self) -> None:
-        self._subscription.drain()  # its memory goes now, not when the connection ends
+        if self._closed:
+            return
+        self._closed = True
+        self.end = end
+        self._outbox.clear()  # its memory goes now, not when the connection ends
+        self._backlog = 0
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        if not self._ended.done():
+            self._ended.set_result(None)
         self._hub.forget(self)
 
 
 class StreamHub:
-    """The feeds an app serves: made here, counted here, all ended at shutdown."""
+    """The feeds an app serves and their channels: made here, all ended at shutdown."""
 
     def __init__(self, limits: StreamLimits | None = None) -> None:
         self.limits = limits or StreamLimits()
-        self.encoded = EncodedEvents()
-        self._feeds: set[EventFeed] = set()
+        self._feeds: dict[EventFeed, Channel] = {}
+        self._channels: dict[tuple[int, StreamFilter], Channel] = {}
 
     def open(self, runtime: Runtime, wanted: StreamFilter, after: int | None) -> EventFeed:
+        key = (id(runtime), wanted)
+        channel = self._channels.get(key)
+        if channel is None:
+            channel = self._channels[key] = Channel(runtime, wanted, self.limits)
         feed = EventFeed(self, runtime, wanted, after)
-        self._feeds.add(feed)
+        channel.feeds.add(feed)
+        self._feeds[feed] = channel
         return feed
 
     def forget(self, feed: EventFeed) -> None:
-        self._feeds.discard(feed)
+        channel = self._feeds.pop(feed, None)
+        if channel is None:
+            return
+        channel.feeds.discard(feed)
+        if not channel.feeds:
+            channel.close()
+            self._channels = {k: c for k, c in self._channels.items() if c is not channel}
 
     @property
     def feeds(self) -> list[EventFeed]:
