@@ -73,7 +73,7 @@ class McpClients:
         `allow_list` may name; all of them when it is None."""
         entries = None if allow_list is None else tuple(allow_list)
         waiting = [
-            c.wait_settled(c.config.start_timeout_secs)
+            c.wait_started()
             for c in self.connections.values()
             if c.state is ServerState.STARTING and (entries is None or _may_name(entries, c.name))
         ]

@@ -33,6 +33,8 @@ BACKOFF_FIRST_SECS = 0.5
 BACKOFF_MAX_SECS = 30.0
 CLOSE_GRACE_SECS = 5.0
 """How long a closing session may take (a stdio server is sent EOF, then terminated)."""
+LIVENESS_SECS = 2.0
+"""An idle session is pinged this often, so a server that died is seen and restarted."""
 MAX_TOOL_PAGES = 100
 """A server whose tools/list never stops paginating cannot hang its start."""
 TOOL_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
@@ -180,6 +182,11 @@ class McpConnection:
         """Skip the rest of a failed server's backoff."""
         self._events.retry_now.set()
 
+    async def wait_started(self) -> None:
+        """Until this start attempt ended: its timeout, plus the time to stop a process
+        that did not make it."""
+        await self.wait_settled(self.config.start_timeout_secs + CLOSE_GRACE_SECS)
+
     async def wait_settled(self, timeout: float) -> None:
         """Until the server is ready, or its start failed, or `timeout` passed."""
         deadline = time.monotonic() + timeout
@@ -212,7 +219,7 @@ class McpConnection:
     async def call(self, tool: str, arguments: dict[str, Any]) -> str:
         """The result text of `tool` (the server's own name); a ToolError names the server."""
         if self.state is ServerState.STARTING:
-            await self.wait_settled(self.config.start_timeout_secs)
+            await self.wait_started()
         if self.state is not ServerState.READY:
             if self.error:
                 raise ToolError(f"{self.error} (it is {self.state.value}; axo retries it)")
@@ -314,7 +321,11 @@ class McpConnection:
 
         async with anyio.create_task_group() as group:
             while self._broken is None and not self._events.closing.is_set():
-                item = await self._queue.get()
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), LIVENESS_SECS)
+                except TimeoutError:
+                    group.start_soon(self._check_alive, client)
+                    continue
                 if isinstance(item, _Call):
                     group.start_soon(self._run_call, client, item)
                 elif item == _REFRESH:
@@ -360,6 +371,18 @@ class McpConnection:
                 request.future.set_exception(outcome)
             else:
                 request.future.set_result(outcome)
+
+    async def _check_alive(self, client: Any) -> None:
+        """A ping while idle: the SDK notices a server's exit only when a request is sent."""
+        import anyio
+
+        try:
+            with anyio.fail_after(self.config.call_timeout_secs):
+                await client.send_ping()
+        except TimeoutError:
+            self._break(f"MCP server '{self.name}' stopped answering (no reply to a ping)")
+        except Exception as exc:
+            self._break(describe(self.name, exc))
 
     async def _refresh(self, client: Any) -> None:
         try:
