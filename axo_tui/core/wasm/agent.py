@@ -1,0 +1,295 @@
+"""One deployed WASM agent: its mailbox, its live instance, its supervision.
+
+Messages are handled one at a time, in mailbox order, by whichever host worker holds the
+agent. A replacement is swapped in between two messages: the one in flight finishes on the
+old instance, the queued ones go to the new one. A crash (trap, fuel, deadline) fails that
+one message, drops the instance and restarts it after a backoff; after `failure_threshold`
+crashes in a row the circuit opens and messages are answered with a `failure` at once until
+the cool-down ends (the same rules as LLM agents, `runtime/supervisor.py`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from axo_tui.core.acl.message import NO_FAILURE_REPLY, AclError, AclMessage, Performative
+from axo_tui.core.wasm.abi import Err, WasmDeployError
+from axo_tui.core.wasm.engine import CompiledModule
+from axo_tui.core.wasm.guest_context import GuestContext, HostCallError
+from axo_tui.core.wasm.instance import CallOutcome, GuestInstance
+from axo_tui.core.wasm.limits import WasmLimits
+
+if TYPE_CHECKING:
+    from axo_tui.core.wasm.host import WasmHost
+
+BATCH = 64
+"""Messages an agent handles before its worker moves on to another agent (fairness)."""
+MAX_TIMERS = 64
+MIN_TIMER_MS = 10
+LEVELS = {0: "debug", 1: "info", 2: "warn", 3: "error"}
+
+
+@dataclass(frozen=True)
+class TimerTick:
+    timer_id: int
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    failure_threshold: int = 3
+    cooldown_secs: float = 60.0
+    backoff_base_secs: float = 1.0
+    backoff_cap_secs: float = 30.0
+
+    def backoff(self, failures: int) -> float:
+        if failures <= 0:
+            return 0.0
+        return min(self.backoff_cap_secs, self.backoff_base_secs * 2.0 ** (failures - 1))
+
+
+class WasmAgent:
+    def __init__(
+        self, host: WasmHost, name: str, compiled: CompiledModule, limits: WasmLimits
+    ) -> None:
+        self.host = host
+        self.name = name
+        self.instance: GuestInstance | None = None
+        """Made on the first message (or set by the deploy, which runs `init` first)."""
+        self._compiled = compiled
+        self._limits = limits
+        self._next: GuestInstance | None = None
+        self._mailbox: deque[AclMessage | TimerTick] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._stopped = False
+        self.failures = 0
+        self.circuit_until = 0.0
+        self._restart_due = 0.0
+        self._timers: dict[int, bool] = {}
+        self._timer_ids = 0
+        self.handled = 0
+        self.failed = 0
+        self.last_error: str | None = None
+
+    # ---------------------------------------------------------------- queries
+    @property
+    def sha256(self) -> str:
+        return self._compiled.sha256
+
+    @property
+    def limits(self) -> WasmLimits:
+        return self._limits
+
+    def queued(self) -> int:
+        return len(self._mailbox)
+
+    def status(self) -> str:
+        if self._stopped:
+            return "stopped"
+        if self.circuit_until > time.time():
+            return "degraded"
+        if self.instance is None:
+            return "restarting"
+        return "running"
+
+    # -------------------------------------------------------------- delivery
+    def deliver(self, message: AclMessage | TimerTick) -> None:
+        with self._lock:
+            if self._stopped:
+                stopped = True
+            else:
+                stopped = False
+                self._mailbox.append(message)
+                self._wake_locked()
+        if stopped and isinstance(message, AclMessage):
+            self._answer_failure(message, f"agent '{self.name}' is undeployed")
+
+    def _wake_locked(self) -> None:
+        if not self._scheduled and not self._stopped:
+            self._scheduled = True
+            self.host.schedule(self)
+
+    def _wake(self) -> None:
+        with self._lock:
+            if self._mailbox or self._next is not None:
+                self._wake_locked()
+
+    def replace(self, instance: GuestInstance) -> None:
+        """Swap `instance` in before the next queued message (see the module docstring)."""
+        with self._lock:
+            self._next = instance
+            self._compiled = instance.compiled
+            self._limits = instance.limits
+            self._restart_due = 0.0
+            self.failures = 0
+            self.circuit_until = 0.0
+            self._wake_locked()
+
+    def stop(self) -> list[AclMessage]:
+        """No more messages; returns the queued ones (the caller answers them)."""
+        with self._lock:
+            self._stopped = True
+            self._timers.clear()
+            left = [m for m in self._mailbox if isinstance(m, AclMessage)]
+            self._mailbox.clear()
+        return left
+
+    def finish(self) -> None:
+        """Call `shutdown` on the live instance (on the caller's thread, once stopped)."""
+        for instance in (self.instance, self._next):
+            if instance is not None:
+                instance.shutdown()
+        self.instance = self._next = None
+
+    # ---------------------------------------------------------------- worker
+    def run_batch(self) -> None:
+        """Called by a host worker: handle up to BATCH messages, then let others run."""
+        for _ in range(BATCH):
+            with self._lock:
+                swap, self._next = self._next, None
+                if swap is not None:
+                    old, self.instance = self.instance, swap
+                else:
+                    old = None
+            if old is not None:
+                old.shutdown()
+            with self._lock:
+                if self._stopped or not self._mailbox:
+                    self._scheduled = False
+                    return
+                wait = self._restart_due - time.monotonic()
+                if wait > 0:
+                    self._scheduled = False
+                    self.host.timers.call_later(wait, self._wake)
+                    return
+                item = self._mailbox.popleft()
+            self._process(item)
+        with self._lock:
+            self._scheduled = False
+            if self._mailbox:
+                self._wake_locked()
+
+    def _process(self, item: AclMessage | TimerTick) -> None:
+        if isinstance(item, AclMessage) and self.circuit_until > time.time():
+            self._answer_failure(item, f"agent '{self.name}' is degraded: {self.last_error}")
+            return
+        if isinstance(item, TimerTick) and item.timer_id not in self._timers:
+            return
+        instance = self.instance
+        if instance is None:
+            try:
+                instance = self.host.instantiate(self.name, self._compiled, self._limits, self)
+            except WasmDeployError as exc:
+                self._crashed(str(exc))
+                if isinstance(item, AclMessage):
+                    self._answer_failure(item, str(exc))
+                return
+            self.instance = instance
+        if isinstance(item, TimerTick):
+            outcome = instance.timer(item.timer_id)
+            if self._timers.get(item.timer_id) is False:  # a one-shot timer is spent
+                self._timers.pop(item.timer_id, None)
+        else:
+            outcome = instance.handle(item)
+        self._settle(outcome, item)
+
+    def _settle(self, outcome: CallOutcome, item: AclMessage | TimerTick) -> None:
+        if outcome.ok:
+            self.handled += 1
+            if self.failures:
+                self.failures = 0
+                self.circuit_until = 0.0
+            return
+        self.failed += 1
+        self.last_error = outcome.reason
+        what = "timer" if isinstance(item, TimerTick) else "message"
+        self.host.emit("wasm.failed", self.name, {"reason": outcome.reason, "during": what})
+        if outcome.crashed:
+            self.instance = None  # memory after a trap is not trusted: start afresh
+            self._crashed(outcome.reason)
+        if isinstance(item, AclMessage):
+            self._answer_failure(item, outcome.reason)
+
+    def _crashed(self, reason: str) -> None:
+        policy = self.host.policy
+        self.failures += 1
+        self.last_error = reason
+        self._restart_due = time.monotonic() + policy.backoff(self.failures)
+        if self.failures >= policy.failure_threshold:
+            self.circuit_until = time.time() + policy.cooldown_secs
+            self._restart_due = 0.0
+            self.host.emit(
+                "wasm.degraded",
+                self.name,
+                {"reason": reason, "failures": self.failures, "until": self.circuit_until},
+            )
+
+    def _answer_failure(self, message: AclMessage, reason: str) -> None:
+        if message.performative in NO_FAILURE_REPLY:
+            return
+        self.host.router.send(
+            message.reply(Performative.FAILURE, {"error": reason}, sender=self.name)
+        )
+
+    # ---------------------------------------------------- GuestServices (host calls)
+    def send(self, ctx: GuestContext, raw: bytes) -> int:
+        try:
+            message = AclMessage.from_json(raw, sender=self.name)
+        except AclError as exc:
+            self.log(2, f"send refused: {exc}")
+            return Err.INVALID
+        if not message.conversation_id and ctx.current is not None:
+            message = replace(message, conversation_id=ctx.current.conversation_id)
+        self.host.router.send(message)
+        return 0
+
+    def log(self, level: int, text: str) -> None:
+        self.host.emit("wasm.log", self.name, {"level": LEVELS.get(level, "info"), "text": text})
+
+    def kv_get(self, key: bytes) -> bytes | None:
+        return self.host.kv.get(self.name, key)
+
+    def kv_set(self, key: bytes, value: bytes) -> int:
+        return self.host.kv.set(self.name, key, value)
+
+    def kv_delete(self, key: bytes) -> bool:
+        return self.host.kv.delete(self.name, key)
+
+    def set_timer(self, delay_ms: int, repeat: bool) -> int:
+        with self._lock:
+            if len(self._timers) >= MAX_TIMERS:
+                return Err.RATE_LIMITED
+            self._timer_ids += 1
+            timer_id = self._timer_ids
+            self._timers[timer_id] = repeat
+        self._arm_timer(timer_id, max(delay_ms, MIN_TIMER_MS))
+        return timer_id
+
+    def _arm_timer(self, timer_id: int, delay_ms: int) -> None:
+        def due() -> None:
+            repeat = self._timers.get(timer_id)
+            if repeat is None:
+                return  # cancelled
+            self.deliver(TimerTick(timer_id))
+            if repeat:
+                self._arm_timer(timer_id, delay_ms)
+
+        self.host.timers.call_later(delay_ms / 1000, due)
+
+    def cancel_timer(self, timer_id: int) -> bool:
+        with self._lock:
+            return self._timers.pop(timer_id, None) is not None
+
+    def llm(self, prompt: str) -> str:
+        if self.host.llm is None:
+            raise HostCallError(Err.DENIED, "llm: no provider is configured for WASM agents here")
+        return self.host.llm(self.name, prompt)
+
+    def tool(self, name: str, arguments: dict[str, Any]) -> str:
+        if self.host.tool is None:
+            raise HostCallError(Err.DENIED, f"tool {name}: no tools are granted here")
+        return self.host.tool(self.name, name, arguments)

@@ -1,0 +1,142 @@
+"""One live instance of a guest: its own Store (fuel, memory cap, epoch deadline) and the
+calls into its exports, each ending in an outcome instead of an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import wasmtime
+
+from axo_tui.core.acl.message import AclMessage
+from axo_tui.core.wasm.abi import WasmDeployError
+from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
+from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
+from axo_tui.core.wasm.limits import MIB, WasmLimits
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    ok: bool
+    reason: str = ""
+    crashed: bool = False
+    """A trap, exhausted fuel or a missed deadline: the instance is not trusted any more."""
+
+
+OK = CallOutcome(True)
+
+
+def _trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
+    if ctx.abort_reason:
+        return ctx.abort_reason
+    code = exc.trap_code if isinstance(exc, wasmtime.Trap) else None
+    if code == wasmtime.TrapCode.OUT_OF_FUEL:
+        return f"out of fuel (limit {limits.fuel})"
+    if code == wasmtime.TrapCode.INTERRUPT:
+        return f"deadline of {limits.timeout_ms} ms missed"
+    if code == wasmtime.TrapCode.STACK_OVERFLOW:
+        return "stack overflow"
+    if code is not None:
+        return f"trap: {code.name.lower().replace('_', ' ')}"
+    text = str(exc).strip().splitlines()
+    return f"trap: {text[0] if text else type(exc).__name__}"
+
+
+class GuestInstance:
+    def __init__(
+        self,
+        engine: WasmEngine,
+        compiled: CompiledModule,
+        name: str,
+        limits: WasmLimits,
+        services: GuestServices,
+    ) -> None:
+        self.compiled = compiled
+        self.limits = limits
+        store = wasmtime.Store(engine.engine)
+        store.set_limits(memory_size=limits.memory_mb * MIB)
+        if compiled.needs_wasi:
+            store.set_wasi(wasmtime.WasiConfig())  # no dirs, no env, no args: an empty sandbox
+        self.store = store
+        self.ctx = GuestContext(name, limits, services, store, engine.ticks(limits.timeout_ms))
+        self._arm()
+        try:
+            instance = compiled.pre.instantiate(store)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            raise WasmDeployError(f"module could not be instantiated: {exc}") from None
+        exports = instance.exports(store)
+        memory = exports["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        self.ctx.memory = memory
+        alloc, handle = exports["alloc"], exports["handle_message"]
+        assert isinstance(alloc, wasmtime.Func) and isinstance(handle, wasmtime.Func)
+        self._alloc: wasmtime.Func = alloc  # shapes checked by abi.check_module
+        self._handle: wasmtime.Func = handle
+        self._init = exports.get("init")
+        self._initialize = exports.get("_initialize")
+        self._shutdown = exports.get("shutdown")
+        self._timer = exports.get("handle_timer")
+
+    def _arm(self) -> None:
+        self.store.set_fuel(self.limits.fuel)
+        self.store.set_epoch_deadline(self.ctx.deadline_ticks)
+        self.ctx.sends_left = self.limits.sends_per_call
+        self.ctx.rate_warned = False
+        self.ctx.abort_reason = None
+
+    def _call(self, body: Callable[[], Any]) -> CallOutcome:
+        self._arm()
+        try:
+            result = run_as(self.ctx, body)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            return CallOutcome(False, _trap_reason(exc, self.ctx, self.limits), crashed=True)
+        finally:
+            self.ctx.current = None
+        if isinstance(result, int) and result != 0:
+            return CallOutcome(False, f"handler returned {result}")
+        if isinstance(result, str):
+            return CallOutcome(False, result)
+        return OK
+
+    def init(self) -> CallOutcome:
+        def body() -> Any:
+            if isinstance(self._initialize, wasmtime.Func):
+                self._initialize(self.store)
+            if isinstance(self._init, wasmtime.Func):
+                return self._init(self.store)
+            return None
+
+        return self._call(body)
+
+    def handle(self, message: AclMessage, data: bytes | None = None) -> CallOutcome:
+        payload = message.to_json() if data is None else data
+        self.ctx.current = message
+
+        def body() -> Any:
+            ptr = self._alloc(self.store, len(payload))
+            memory = self.ctx.memory
+            assert memory is not None
+            if (
+                not isinstance(ptr, int)
+                or ptr <= 0
+                or ptr + len(payload) > memory.data_len(self.store)
+            ):
+                return "alloc failed"
+            memory.write(self.store, payload, ptr)
+            return self._handle(self.store, ptr, len(payload))
+
+        return self._call(body)
+
+    def timer(self, timer_id: int) -> CallOutcome:
+        if not isinstance(self._timer, wasmtime.Func):
+            return OK
+        handler = self._timer
+        return self._call(lambda: handler(self.store, timer_id))
+
+    def shutdown(self) -> CallOutcome:
+        if not isinstance(self._shutdown, wasmtime.Func):
+            return OK
+        handler = self._shutdown
+        outcome = self._call(lambda: handler(self.store))
+        return outcome if outcome.crashed else OK

@@ -1,0 +1,86 @@
+"""Compiled modules cached on disk, keyed by the module's sha256 and the wasmtime version.
+
+Compiling is the slow step (milliseconds to seconds); deserialising a cached artifact and
+instantiating it takes well under a millisecond. A cached file that wasmtime cannot load (a
+different build, a truncated write) is compiled again and replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+from importlib.metadata import version
+from pathlib import Path
+
+import wasmtime
+
+from axo_tui.core.store.private_files import make_private, private_dir
+from axo_tui.core.wasm.abi import WasmDeployError
+
+WASMTIME_VERSION = version("wasmtime")
+ENGINE_TAG = "fuel-epoch-v1"
+"""Names the engine settings the artifacts were compiled for (they must match to load)."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ModuleCache:
+    def __init__(self, engine: wasmtime.Engine, directory: Path | None) -> None:
+        self._engine = engine
+        self._dir = directory
+        self._modules: dict[str, wasmtime.Module] = {}
+        self._lock = threading.Lock()
+
+    def path_for(self, digest: str) -> Path | None:
+        if self._dir is None:
+            return None
+        return self._dir / f"{digest}-wasmtime{WASMTIME_VERSION}-{ENGINE_TAG}.cwasm"
+
+    def load(self, data: bytes) -> tuple[wasmtime.Module, str]:
+        """The compiled module for `data` and its sha256. Raises WasmDeployError for bytes that
+        are not a valid module (what wasmtime objects to is in the message)."""
+        digest = sha256(data)
+        with self._lock:
+            cached = self._modules.get(digest)
+        if cached is not None:
+            return cached, digest
+        module = self._from_disk(digest)
+        if module is None:
+            try:
+                module = wasmtime.Module(self._engine, data)
+            except wasmtime.WasmtimeError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+                raise WasmDeployError(f"not a valid WebAssembly module: {first}") from None
+            self._to_disk(digest, module)
+        with self._lock:
+            self._modules[digest] = module
+        return module, digest
+
+    def _from_disk(self, digest: str) -> wasmtime.Module | None:
+        path = self.path_for(digest)
+        if path is None or not path.is_file():
+            return None
+        try:
+            # Read, not mapped: a file truncated under a mapping would kill the process.
+            return wasmtime.Module.deserialize(self._engine, path.read_bytes())
+        except (wasmtime.WasmtimeError, OSError):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def _to_disk(self, digest: str, module: wasmtime.Module) -> None:
+        path = self.path_for(digest)
+        if path is None:
+            return
+        try:
+            private_dir(path.parent)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(module.serialize())
+            make_private(tmp)
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only costs a compile next time
