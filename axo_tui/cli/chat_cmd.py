@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -20,6 +20,7 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.context import get_state
 from axo_tui.cli.dev_cmd import locate_project
+from axo_tui.cli.remote import remote_for
 
 if TYPE_CHECKING:
     import asyncio
@@ -65,6 +66,11 @@ def chat(
     """Chat with an agent. Slash commands: /help /reset /session [NAME] /tokens /agent NAME /quit."""
     import asyncio
 
+    remote = remote_for(ctx, runtime_needed=True, project=directory)
+    if remote is not None:  # the project is held (or --remote): line mode, over its API
+        from axo_tui.cli.chat_remote import remote_chat
+
+        raise typer.Exit(remote_chat(remote, agent, session))
     path, config = locate_project(ctx, directory)
     known = [a.id for a in config.agents]
     if agent not in known:
@@ -156,50 +162,21 @@ async def plain_turn(
     Ctrl+C (`pressed`) stopped it."""
     import asyncio
 
-    from axo_tui.core.base.enums import ErrorKind
-    from axo_tui.core.events.catalog import (
-        AgentFailed,
-        BudgetExceeded,
-        RunCompleted,
-        RunStarted,
-        TokenStreamed,
-        ToolCalled,
-        ToolResult,
-    )
+    from axo_tui.core.events.catalog import RunStarted
     from axo_tui.core.runtime.runtime import RunError
 
     out = out or sys.stdout
     err = err or sys.stderr
     subscription = runtime.subscribe()
-    streamed = False
+    shown = TurnPrinter(out, err)
     run_id: str | None = None
 
     async def show() -> None:
-        nonlocal streamed, run_id
+        nonlocal run_id
         async for event in subscription:
             if isinstance(event, RunStarted) and run_id is None:
                 run_id = event.run_id  # nothing else runs in line mode: the first is ours
-            elif event.run_id != run_id:
-                continue
-            elif isinstance(event, TokenStreamed):
-                output.write(event.text, stream=out)
-                streamed = True
-            elif isinstance(event, ToolCalled):
-                _break_line(out, streamed)
-                arguments = json.dumps(event.arguments)[:200]
-                output.write(f"▸ tool {event.tool} {arguments}\n", stream=err)
-            elif isinstance(event, ToolResult):
-                returned = " ".join(event.result.split())[:200]
-                output.write(f"◂ {event.tool} → {returned}\n", stream=err)
-            elif isinstance(event, AgentFailed) and event.error_kind != ErrorKind.CANCELLED:
-                _break_line(out, streamed)  # a stopped turn says so once, below
-                output.write(f"error: {event.error}\n", stream=err)
-            elif isinstance(event, BudgetExceeded) and event.policy == "abort":
-                output.write(
-                    f"budget {event.limit}: needs {event.requested}, allowed {event.allowed}\n",
-                    stream=err,
-                )
-            elif isinstance(event, RunCompleted):
+            elif event.run_id == run_id and shown.show(event.to_dict()):
                 return
 
     printer = asyncio.create_task(show())
@@ -213,7 +190,7 @@ async def plain_turn(
         await _stop_turn(runtime, turn, run_id)
         printer.cancel()
         subscription.close()
-        _break_line(out, streamed)
+        _break_line(out, shown.streamed)
         output.write("stopped · Ctrl+C again quits, as does Ctrl+D or /quit\n", stream=err)
         return True
     try:
@@ -231,13 +208,51 @@ async def plain_turn(
     finally:
         subscription.close()
     state.record_turn(result.usage.total)
-    if result.ok and not streamed and result.output:
-        output.write(result.output, stream=out)  # a provider that does not stream
-        streamed = True
-    if streamed:
-        out.write("\n")
-        out.flush()
+    shown.end(result.ok, result.output)
     return result.ok
+
+
+class TurnPrinter:
+    """What line mode prints of a turn's events (their `axo events --json` objects, from
+    the runtime here or a daemon's stream): the reply to `out`, tools and errors to `err`."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self.streamed = False
+
+    def show(self, event: dict[str, Any]) -> bool:
+        """Print one event of the turn; True at its end (`run.completed`)."""
+        kind, out, err = event.get("kind"), self.out, self.err
+        if kind == "token.streamed":
+            output.write(event["text"], stream=out)
+            self.streamed = True
+        elif kind == "tool.called":
+            _break_line(out, self.streamed)
+            arguments = json.dumps(event["arguments"])[:200]
+            output.write(f"▸ tool {event['tool']} {arguments}\n", stream=err)
+        elif kind == "tool.result":
+            returned = " ".join(str(event["result"]).split())[:200]
+            output.write(f"◂ {event['tool']} → {returned}\n", stream=err)
+        elif kind == "agent.failed" and event.get("error_kind") != "cancelled":
+            _break_line(out, self.streamed)  # a stopped turn says so once, elsewhere
+            output.write(f"error: {event['error']}\n", stream=err)
+        elif kind == "budget.exceeded" and event.get("policy") == "abort":
+            output.write(
+                f"budget {event['limit']}: needs {event['requested']}, "
+                f"allowed {event['allowed']}\n",
+                stream=err,
+            )
+        return kind == "run.completed"
+
+    def end(self, ok: bool, reply: str) -> None:
+        """After the result: the reply of a provider that does not stream, a last newline."""
+        if ok and not self.streamed and reply:
+            output.write(reply, stream=self.out)
+            self.streamed = True
+        if self.streamed:
+            self.out.write("\n")
+            self.out.flush()
 
 
 async def _stopped_by_ctrl_c(turn: asyncio.Task[RunResult], pressed: asyncio.Event) -> bool:

@@ -74,15 +74,18 @@ def fail(exc: RemoteError) -> NoReturn:
     raise typer.Exit(1)
 
 
-def remote_for(ctx: typer.Context, *, runtime_needed: bool) -> Remote | None:
+def remote_for(
+    ctx: typer.Context, *, runtime_needed: bool, project: Path | None = None
+) -> Remote | None:
     """The daemon this command should talk to: `--remote`, else the live process holding
     the project; None: work on the project here. With `runtime_needed`, a workbench that
     holds the project without serving is a clear error (exit 1): a second runtime on its
-    journal would run the same schedules and resume the same runs twice."""
+    journal would run the same schedules and resume the same runs twice. `project`: the
+    command's own project argument, if it has one."""
     state = get_state(ctx)
     if state.remote:
         return Remote(_checked_url(state.remote), os.environ.get(TOKEN_ENV) or None)
-    found = _project_quietly(ctx)
+    found = _project_quietly(ctx, project)
     if found is None:
         return None  # no project: the local path says so
     state_dir, config = found
@@ -116,14 +119,14 @@ def _checked_url(given: str) -> str:
     return url
 
 
-def _project_quietly(ctx: typer.Context) -> tuple[Path, Config | None] | None:
+def _project_quietly(ctx: typer.Context, project: Path | None) -> tuple[Path, Config | None] | None:
     """The project's data directory (and config, when valid), printing nothing: the
     command's own loading reports problems once, on the local path."""
     from axo_tui.core.config import ConfigError, load_config, readable_state_dir
 
     state = get_state(ctx)
     try:
-        path = state.config_path()
+        path = state.config_path(project)
     except ConfigError:
         return None
     try:
@@ -284,7 +287,7 @@ async def execute(
     body: dict[str, Any],
     *,
     target: str,
-    show: Callable[[dict[str, Any]], None],
+    show: Callable[[dict[str, Any]], object],
 ) -> dict[str, Any]:
     """POST a run (`path`) and wait for its result, handing `show` each event of that run
     as it happens. The run is told apart from the daemon's others by its `run.started`
@@ -307,7 +310,7 @@ async def _follow_run(
     events: AsyncIterator[dict[str, Any]],
     target: str,
     input_text: str,
-    show: Callable[[dict[str, Any]], None],
+    show: Callable[[dict[str, Any]], object],
     ended: asyncio.Event,
 ) -> None:
     run_id: str | None = None

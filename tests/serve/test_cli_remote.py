@@ -113,7 +113,8 @@ def test_events_and_approvals_read_through_the_daemon_the_same_as_locally(
         events = axo(served, "events", "-n", "12", "--json")
         text = axo(served, "events", "-n", "12", "--agents", "writer,critic")
         approvals = axo(served, "approvals", "list", "--all", "--json")
-        assert url in find_host(served / ".axo").url  # type: ignore[union-attr]
+        host = find_host(served / ".axo")
+        assert host is not None and host.url == url
     local_events = axo(served, "events", "-n", "12", "--json")
     local_text = axo(served, "events", "-n", "12", "--agents", "writer,critic")
     local_approvals = axo(served, "approvals", "list", "--all", "--json")
@@ -220,3 +221,32 @@ async def test_a_workbench_that_does_not_serve_is_not_joined_by_a_second_runtime
     assert "axo dev --serve" in refused.stderr and "server:" in refused.stderr
     assert run_owners(held) == set()  # nothing ran beside it
     assert read.returncode == 0 and read.stdout == "[]\n"
+
+
+def test_chat_in_line_mode_goes_through_the_daemon_and_reads_as_locally(
+    tmp_path: Path,
+) -> None:
+    here = project(tmp_path / "local")
+    served = project(tmp_path / "served")
+    lines = "what is 6*7?\n/quit\n"
+
+    def chat(directory: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*axo_command(), "chat", "-a", "researcher", "-s", "maths"],
+            cwd=directory,
+            env=clean_env(),
+            input=lines,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    local = chat(here)
+    with serving(served):
+        remote = chat(served)
+        host = find_host(served / ".axo")
+        assert host is not None and run_owners(served) == {host.owner}
+    assert remote.returncode == local.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout == "Found 42.\nbye\n"
+    assert remote.stderr == local.stderr
+    assert '▸ tool calculator {"expression": "6*7"}' in remote.stderr
