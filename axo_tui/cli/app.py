@@ -18,6 +18,7 @@ import typer
 
 from axo_tui import __version__
 from axo_tui.cli import (
+    a2a_cmd,
     agents_cmd,
     approvals_cmd,
     chat_cmd,
@@ -25,6 +26,7 @@ from axo_tui.cli import (
     doctor_cmd,
     gc_cmd,
     init_cmd,
+    mcp_cmd,
     mcp_serve_cmd,
     memory_cmd,
     onboard_cmd,
@@ -48,6 +50,8 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     dev_cmd.register,
     serve_cmd.register,
     mcp_serve_cmd.register,
+    a2a_cmd.register,
+    mcp_cmd.register,
     chat_cmd.register,
     workflow_cmd.register,
     run_cmd.register,

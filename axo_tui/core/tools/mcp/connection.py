@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from axo_tui.core.config.schema import McpServerConfig, McpTransport
+from axo_tui.core.store.private_files import make_private, private_dir
 from axo_tui.core.tools.mcp.results import result_text
 from axo_tui.core.tools.registry import ToolError
 
@@ -443,11 +444,13 @@ class McpConnection:
         workbench runs there)."""
         if self._log_dir is None:
             return Path(os.devnull).open("w", encoding="utf-8")  # closed by the caller
-        self._log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self._log_dir / f"{self.name}.log"
-        handle = path.open("a", encoding="utf-8")
-        with contextlib.suppress(OSError):
-            path.chmod(0o600)
+        try:
+            private_dir(self._log_dir)
+            path = self._log_dir / f"{self.name}.log"
+            handle = path.open("a", encoding="utf-8")
+        except OSError:  # no log is better than no server
+            return Path(os.devnull).open("w", encoding="utf-8")
+        make_private(path)
         return handle
 
     async def _on_message(self, message: Any) -> None:
