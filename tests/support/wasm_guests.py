@@ -1,0 +1,69 @@
+"""WASM guests in real languages, built from source by the toolchains `make peers` installs.
+
+`examples/wasm-pingpong/build.sh` (the script `make examples` runs) compiles ping and pong in
+C (clang, lld, wasi-libc), AssemblyScript (npm) and Python (componentize-py). Each agent is
+built once per test session, into the session's temporary folder, the first time a test asks
+for it; a missing toolchain fails the test with how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PINGPONG = ROOT / "examples" / "wasm-pingpong"
+LANGUAGES = ("c", "assemblyscript", "python")
+
+_built: dict[tuple[str, str], Path] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GuestBuilds:
+    """Where a session's guests go; `agent(language, name)` builds one on first use."""
+
+    out: Path
+
+    def agent(self, language: str, name: str) -> Path:
+        """The built `name`.wasm (ping or pong) of `language`."""
+        return build_agent(self.out, language, name)
+
+
+def build_agent(out: Path, language: str, name: str) -> Path:
+    if language not in LANGUAGES or name not in ("ping", "pong"):
+        raise ValueError(f"no {name!r} in {language!r}: ping or pong in {', '.join(LANGUAGES)}")
+    with _lock:
+        if (language, name) not in _built:
+            result = subprocess.run(
+                [str(PINGPONG / "build.sh"), str(out), language],
+                env={**os.environ, "AGENTS": name},
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if result.returncode != 0:
+                pytest.fail(
+                    f"building the {language} {name} failed (toolchains missing? run "
+                    f"`make peers`):\n{result.stdout}{result.stderr}"
+                )
+            _built[language, name] = out / language / f"{name}.wasm"
+        return _built[language, name]
+
+
+_session: list[GuestBuilds] = []
+
+
+def session_builds(factory: pytest.TempPathFactory) -> GuestBuilds:
+    """The session's one GuestBuilds: a test module's fixture returns it
+    (`return session_builds(tmp_path_factory)`)."""
+    with _lock:
+        if not _session:
+            _session.append(GuestBuilds(factory.mktemp("wasm-guests")))
+        return _session[0]
