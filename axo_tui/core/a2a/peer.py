@@ -26,6 +26,9 @@ from google.protobuf.json_format import MessageToDict  # type: ignore[import-unt
 from axo_tui.core.base.errors import AxoError
 
 _RETRYABLE_STATUS = re.compile(r"HTTP Error (429|5\d\d)")
+BINDINGS = frozenset({"JSONRPC", "HTTP+JSON"})
+VERSIONS = frozenset({"1.0", "0.3", ""})
+"""Versions this SDK speaks (major.minor); a card naming none is taken at its word."""
 
 
 class PeerError(AxoError):
@@ -105,20 +108,31 @@ class Peer:
             problems.append("no supported_interfaces (where to send messages)")
         if problems:
             raise PeerError(f"{self._where()}: its agent card is malformed: {', '.join(problems)}")
+        usable = [
+            i
+            for i in card.supported_interfaces
+            if i.protocol_binding in BINDINGS and _version(i.protocol_version) in VERSIONS
+        ]
+        offered = ", ".join(
+            sorted(
+                {f"{i.protocol_binding} {i.protocol_version}" for i in card.supported_interfaces}
+            )
+        )
+        failure = PeerError(
+            f"{self._where()}: it speaks no A2A version and binding axo can use (it offers "
+            f"{offered}; axo speaks 1.0 and 0.3 over JSONRPC or HTTP+JSON)"
+        )
+        if not usable:
+            raise failure
+        # Only the usable interfaces: the SDK would pick a newer, unknown version first.
+        del card.supported_interfaces[:]
+        card.supported_interfaces.extend(usable)
         try:
             self._client = await create_client(
                 card, ClientConfig(httpx_client=self._http, streaming=card.capabilities.streaming)
             )
-        except ValueError as exc:
-            versions = sorted(
-                {i.protocol_version or "?" for i in card.supported_interfaces}
-                | {i.protocol_binding or "?" for i in card.supported_interfaces}
-            )
-            raise PeerError(
-                f"{self._where()}: it speaks no A2A version or binding this axo can use "
-                f"({', '.join(versions)}; axo speaks 1.0 and 0.3 over JSONRPC or HTTP+JSON): "
-                f"{exc}"
-            ) from None
+        except ValueError:
+            raise failure from None
         self._card = card
         return card
 
@@ -236,6 +250,11 @@ class _ReplyReader:
                 reason = self.status_text or "no reason given"
                 raise PeerError(f"{where}: its task ended {state}: {reason}")
         return PeerReply(text, state, task_id, context_id, prompt, completion)
+
+
+def _version(text: str) -> str:
+    """`1.0.2` -> `1.0` (patch versions do not matter to negotiation)."""
+    return ".".join(text.strip().split(".")[:2])
 
 
 def _text(parts: Any) -> str:

@@ -134,6 +134,12 @@ class RemoteAgentBackend:
         )
         return TurnOutcome(reply.text, usage=usage, calls=1, session_length=length)
 
+    async def aclose(self) -> None:
+        """Close the peers' connections (the runtime calls it on close)."""
+        for _, peer in self._peers.values():
+            await peer.aclose()
+        self._peers.clear()
+
 
 def remote_agent_backend(services: BackendServices) -> RemoteAgentBackend:
     return RemoteAgentBackend(services)

@@ -53,6 +53,7 @@ from axo_tui.core.runtime.backend import (
 from axo_tui.core.runtime.budget import BudgetExceededError
 from axo_tui.core.runtime.consolidation import Consolidator
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
+from axo_tui.core.runtime.messaging import Messaging
 from axo_tui.core.runtime.resume import (
     RESUME_AT_ONCE,
     InterruptedTurn,
@@ -68,6 +69,7 @@ from axo_tui.core.runtime.runs import ActivationResult, RunResult, unknown_name
 from axo_tui.core.runtime.runs import RunError as RunError  # re-exported: callers catch it here
 from axo_tui.core.runtime.session_turns import SessionTurns
 from axo_tui.core.runtime.state import ProjectState
+from axo_tui.core.runtime import telemetry_events
 from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy, Supervisor
 from axo_tui.core.runtime.workflow_driver import WorkflowDriver
 from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
@@ -78,6 +80,7 @@ from axo_tui.core.tools import ToolError, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
 from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, ServerState
+from axo_tui.core.wasm.limits import RestartPolicy
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,8 @@ class Runtime:
         self._in_flight = 0
         """Activations running now: a commit no other one could share is made at once."""
         self._mcp: McpClients | None = None
+        self.messaging: Messaging | None = None
+        """The ACL bus and the WASM host while started (docs/api.md)."""
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Runtime:
@@ -175,10 +180,12 @@ class Runtime:
         self.bus = EventBus(start_seq=self._journal.max_seq() + 1)
         self.bus.add_sink(self._journal.record_event, journaled_only=True)
         self.bus.add_sink(self._track_run, journaled_only=True)
+        telemetry_events.report_commits(self._journal, self.bus)
         for subscriber in self._subscribers:
             self.bus.add_sink(subscriber)
         self.supervisor.restore(agent.id for agent in self.config.agents)
         self._approvals = ApprovalGate(self._journal, self.bus, lambda: self.config.approvals)
+        self.messaging = self._start_messaging()
         services = BackendServices(
             bus=self.bus,
             journal=self._journal,
@@ -189,6 +196,7 @@ class Runtime:
             resolve_provider=self.resolve_provider,
             emit_signal=self.ambient.emit_from_tool,
             approvals=self._approvals,
+            messaging=self.messaging,
         )
         self._backends = {kind: make(services) for kind, make in self._backend_factories.items()}
         self._state = ProjectState(self.state_dir, journal=self._journal, memory=self.memory)
@@ -199,8 +207,35 @@ class Runtime:
             self.ambient.start_timers()
             self.memory.start_consolidation(Consolidator(self).run_forever)  # idle agents tidy up
 
+    def _start_messaging(self) -> Messaging:
+        policy = self.supervisor.policy
+        messaging = Messaging(
+            bus=self.bus,
+            data_dir=self.state_dir,
+            run_turn=self._acl_turn,
+            spawn=self.spawn,
+            policy=RestartPolicy(
+                policy.failure_threshold,
+                policy.cooldown_secs,
+                policy.backoff_base_secs,
+                policy.backoff_cap_secs,
+            ),
+        )
+        messaging.start(self.config.agents, self.config.project_dir)
+        return messaging
+
+    async def _acl_turn(self, agent_id: str, text: str) -> tuple[bool, str]:
+        """An LLM agent's turn on an ACL message (see `messaging`)."""
+        result = await self.run_agent(agent_id, text, run_kind="message", trigger="message")
+        if result.status is RunStatus.COMPLETED:
+            return True, result.output
+        return False, "; ".join(result.errors.values()) or str(result.status)
+
     async def close(self) -> None:
         """Stop everything this runtime started: its timers, tasks and threads end here."""
+        if self.messaging is not None:  # guests stop first: nothing new reaches the agents
+            self.messaging.close()
+            self.messaging = None
         await self.ambient.aclose()
         if self._mcp is not None:  # each server's owner task ends its own session
             await self._mcp.aclose()
@@ -216,6 +251,10 @@ class Runtime:
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+        for backend in self._backends.values():  # those holding connections (remote agents)
+            closing = getattr(backend, "aclose", None)
+            if closing is not None:
+                await closing()
         self._state = None
         self._approvals = None
         self._backends = {}
@@ -389,6 +428,7 @@ class Runtime:
                 all_providers={p.name: p for p in self.config.providers},
                 transport=self._transport,
             )
+            telemetry_events.report_retries(provider, self.bus)
             self._providers[provider_config.name] = provider
         model = agent.model or provider_config.model or DEFAULT_MODELS[provider_config.kind]
         return ResolvedProvider(provider, provider_config, model)
@@ -766,6 +806,7 @@ class Runtime:
             skipped=skipped,
             error=error,
         )
+        telemetry_events.report_queue_depths(self.bus)
         self.ambient.run_finished(run_id, kind)
         return RunResult(
             run_id,

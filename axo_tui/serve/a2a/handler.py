@@ -1,5 +1,6 @@
-"""The SDK's request handler, refusing up front what an axo run cannot take: a message
-with parts other than text (ContentTypeNotSupportedError, before any task exists)."""
+"""The SDK's request handler, refusing up front what an axo run cannot take (a message with
+parts other than text: ContentTypeNotSupportedError, before any task exists), and giving a
+follow-up that names only its task the task's context."""
 
 from __future__ import annotations
 
@@ -24,15 +25,25 @@ def check_parts(message: pb.Message) -> None:
 
 
 class TextOnlyRequestHandler(DefaultRequestHandlerV2):
+    async def _prepare(self, params: pb.SendMessageRequest, context: ServerCallContext) -> None:
+        check_parts(params.message)
+        message = params.message
+        if message.task_id and not message.context_id:
+            # The spec lets a follow-up name its task alone; the SDK would otherwise give it
+            # a fresh context and refuse it as a mismatch.
+            stored = await self.task_store.get(message.task_id, context)
+            if isinstance(stored, pb.Task):
+                message.context_id = stored.context_id
+
     async def on_message_send(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> Any:
-        check_parts(params.message)
+        await self._prepare(params, context)
         return await super().on_message_send(params, context)
 
     async def on_message_send_stream(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncGenerator[Any, None]:
-        check_parts(params.message)
+        await self._prepare(params, context)
         async for event in super().on_message_send_stream(params, context):
             yield event
