@@ -9,10 +9,9 @@ controls.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -168,6 +167,8 @@ async def plain_turn(
     out = out or sys.stdout
     err = err or sys.stderr
     subscription = runtime.subscribe()
+    from axo_tui.cli.turn_printer import TurnPrinter, break_line
+
     shown = TurnPrinter(out, err)
     run_id: str | None = None
 
@@ -190,7 +191,7 @@ async def plain_turn(
         await _stop_turn(runtime, turn, run_id)
         printer.cancel()
         subscription.close()
-        _break_line(out, shown.streamed)
+        break_line(out, shown.streamed)
         output.write("stopped · Ctrl+C again quits, as does Ctrl+D or /quit\n", stream=err)
         return True
     try:
@@ -210,49 +211,6 @@ async def plain_turn(
     state.record_turn(result.usage.total)
     shown.end(result.ok, result.output)
     return result.ok
-
-
-class TurnPrinter:
-    """What line mode prints of a turn's events (their `axo events --json` objects, from
-    the runtime here or a daemon's stream): the reply to `out`, tools and errors to `err`."""
-
-    def __init__(self, out: TextIO, err: TextIO) -> None:
-        self.out = out
-        self.err = err
-        self.streamed = False
-
-    def show(self, event: dict[str, Any]) -> bool:
-        """Print one event of the turn; True at its end (`run.completed`)."""
-        kind, out, err = event.get("kind"), self.out, self.err
-        if kind == "token.streamed":
-            output.write(event["text"], stream=out)
-            self.streamed = True
-        elif kind == "tool.called":
-            _break_line(out, self.streamed)
-            arguments = json.dumps(event["arguments"])[:200]
-            output.write(f"▸ tool {event['tool']} {arguments}\n", stream=err)
-        elif kind == "tool.result":
-            returned = " ".join(str(event["result"]).split())[:200]
-            output.write(f"◂ {event['tool']} → {returned}\n", stream=err)
-        elif kind == "agent.failed" and event.get("error_kind") != "cancelled":
-            _break_line(out, self.streamed)  # a stopped turn says so once, elsewhere
-            output.write(f"error: {event['error']}\n", stream=err)
-        elif kind == "budget.exceeded" and event.get("policy") == "abort":
-            output.write(
-                f"budget {event['limit']}: needs {event['requested']}, "
-                f"allowed {event['allowed']}\n",
-                stream=err,
-            )
-        return kind == "run.completed"
-
-    def end(self, ok: bool, reply: str) -> None:
-        """After the result: the reply of a provider that does not stream, a last newline."""
-        if ok and not self.streamed and reply:
-            output.write(reply, stream=self.out)
-            self.streamed = True
-        if self.streamed:
-            self.out.write("\n")
-            self.out.flush()
 
 
 async def _stopped_by_ctrl_c(turn: asyncio.Task[RunResult], pressed: asyncio.Event) -> bool:
@@ -286,9 +244,3 @@ async def _stop_turn(runtime: Runtime, turn: asyncio.Task[RunResult], run_id: st
     await asyncio.wait({turn})
     if not turn.cancelled():
         turn.exception()  # retrieved: a turn that failed as it was stopped is not news
-
-
-def _break_line(out: TextIO, streamed: bool) -> None:
-    if streamed:
-        out.write("\n")
-        out.flush()

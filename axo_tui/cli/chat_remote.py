@@ -69,8 +69,8 @@ class Talk:
             self.failed = not await self.turn(client, text) or self.failed
 
     async def turn(self, client: ApiClient, text: str) -> bool:
-        from axo_tui.cli.chat_cmd import TurnPrinter
         from axo_tui.cli.remote import execute
+        from axo_tui.cli.turn_printer import TurnPrinter
 
         shown = TurnPrinter(sys.stdout, sys.stderr)
         path = f"/api/agents/{quote(self.agent, safe='')}/execute"
