@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup peers lock dev test lint typecheck pytest bench clean
+.PHONY: setup peers examples lock dev test lint typecheck pytest bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -10,6 +10,14 @@ setup:
 # The protocol peers the tests talk to (MCP servers, Inspector, conformance), from npm.
 peers:
 	@./scripts/setup_peers.sh
+
+# The WASM example agents (examples/wasm-pingpong), compiled from source with the toolchains
+# `make peers` installs, into examples/wasm-pingpong/build/; the C ping and pong are also
+# copied to examples/ping.wasm and examples/pong.wasm for the quick start. Nothing built is
+# checked in.
+examples: peers
+	@./examples/wasm-pingpong/build.sh
+	cp examples/wasm-pingpong/build/c/ping.wasm examples/wasm-pingpong/build/c/pong.wasm examples/
 
 # Re-pin the whole dependency tree in requirements.lock (after editing pyproject.toml).
 lock:

@@ -206,4 +206,4 @@ def test_shell_completion(run_axo: RunAxo) -> None:
         return run_axo(env=env).stdout.split()
 
     assert complete("axo va") == ["validate"]
-    assert complete("axo init x --template ") == ["assistant", "hello", "research"]
+    assert complete("axo init x --template ") == ["assistant", "hello", "research", "wasm"]

@@ -10,10 +10,10 @@ import pytest
 from axo_tui.cli.scaffold import available_templates
 from tests.support.cli import Invoke, RunAxo
 
-TEMPLATES = ("assistant", "hello", "research")
+TEMPLATES = ("assistant", "hello", "research", "wasm")
 
 
-def test_the_three_templates_are_installed() -> None:
+def test_the_templates_are_installed() -> None:
     templates = available_templates()
     assert tuple(templates) == TEMPLATES
     for template in templates.values():
@@ -31,7 +31,7 @@ def test_each_template_scaffolds_a_valid_project(
     project = in_tmp / "my-agents"
     assert {p.name for p in project.iterdir()} >= {"axo.yaml", "README.md", ".env.example"}
     assert "{{project_name}}" not in "".join(
-        p.read_text(encoding="utf-8") for p in project.iterdir()
+        p.read_text(encoding="utf-8") for p in project.rglob("*") if p.is_file()
     )
     assert (project / "README.md").read_text(encoding="utf-8").startswith("# my-agents\n")
     assert "Next steps:" in result.stdout
@@ -109,7 +109,7 @@ def test_unknown_template_suggests_and_lists(invoke: Invoke, in_tmp: Path) -> No
     assert result.exit_code == 2
     assert "error: unknown template `reserch`" in result.stderr
     assert "did you mean `research`?" in result.stderr
-    assert "assistant, hello, research" in result.stderr
+    assert "assistant, hello, research, wasm" in result.stderr
     assert not (in_tmp / "x").exists()
 
 
@@ -128,7 +128,10 @@ def test_missing_name(invoke: Invoke, in_tmp: Path) -> None:
     assert list(in_tmp.iterdir()) == []
 
 
-@pytest.mark.parametrize("template", TEMPLATES)
+LLM_TEMPLATES = tuple(t for t in TEMPLATES if t != "wasm")  # wasm agents run on no model
+
+
+@pytest.mark.parametrize("template", LLM_TEMPLATES)
 def test_templates_run_on_the_embedded_model_and_switch_in_one_line(
     template: str, invoke: Invoke, in_tmp: Path
 ) -> None:

@@ -21,6 +21,7 @@ from typer.main import get_command
 from axo_tui.cli.app import app
 from axo_tui.cli.scaffold import available_templates, render
 from axo_tui.core.config import Config, load_config_text
+from axo_tui.core.config.schema import AgentKind
 from tests.support.cli import REPO
 
 
@@ -53,6 +54,11 @@ def _example(name: str) -> Project:
     return Project(f"examples/{name}", root, readme, config_text, config)
 
 
+def _models(config: Config) -> set[str]:
+    """The providers the agents run on (WebAssembly agents run on none)."""
+    return {agent.provider for agent in config.agents if agent.kind is not AgentKind.WASM}
+
+
 PROJECTS = [_template(name) for name in available_templates()] + [
     _example(path.name) for path in sorted(REPO.glob("examples/*")) if path.is_dir()
 ]
@@ -66,9 +72,9 @@ def test_every_template_and_example_is_checked() -> None:
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
 def test_the_model_it_names_is_the_one_the_agents_use(project: Project) -> None:
-    used = {agent.provider for agent in project.config.agents}
+    used = _models(project.config)
     claimed = re.findall(r"runs? on the embedded `(\w+)` model", project.readme)
-    assert claimed, "the README must say which model the agents run on"
+    assert claimed or not used, "the README must say which model the agents run on"
     assert set(claimed) == used
 
 
@@ -150,5 +156,5 @@ def test_the_cli_docs_quote_lines_that_are_in_the_templates() -> None:
     templates = [p for p in PROJECTS if p.name.startswith("templates/")]
     for line in quoted:
         assert any(line in p.config_text for p in templates), f"`{line}` is in no template"
-    used = {agent.provider for p in templates for agent in p.config.agents}
+    used = {provider for p in templates for provider in _models(p.config)}
     assert re.findall(r"templates use the embedded `(\w+)` model", section) == sorted(used)
