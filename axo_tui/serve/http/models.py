@@ -275,3 +275,28 @@ class ForgetReport(Out):
     activity_days: int
     summaries: int
     core_reset: bool
+
+
+class McpServer(Out):
+    """One configured MCP server (`axo mcp servers --json`)."""
+
+    name: str
+    transport: Literal["stdio", "http"]
+    target: str
+    state: Literal["disabled", "starting", "ready", "failed", "stopped"]
+    tools: int
+    error: str | None
+    attempts: int
+    retry_in: float | None
+    noise: int
+
+
+class McpTool(Out):
+    """One tool of a ready MCP server (`axo mcp tools --json`)."""
+
+    name: str
+    server: str
+    tool: str
+    description: str
+    input_schema: dict[str, object]
+    read_only: bool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -150,21 +150,21 @@ async def tokens_report(
 
 @router.get(
     "/api/mcp/servers",
-    response_model=list[dict[str, Any]],
+    response_model=list[models.McpServer],
     responses=responses(),
     tags=["mcp"],
-    summary="Connected MCP servers (empty until MCP support lands)",
+    summary="The configured MCP servers: state, tool count, why a start failed",
 )
-async def mcp_servers() -> FastJSON:
-    return FastJSON([])
+async def mcp_servers(request: Request) -> FastJSON:
+    return FastJSON([status.to_dict() for status in runtime_of(request).mcp_servers()])
 
 
 @router.get(
     "/api/mcp/tools",
-    response_model=list[dict[str, Any]],
+    response_model=list[models.McpTool],
     responses=responses(),
     tags=["mcp"],
-    summary="Tools of the connected MCP servers (empty until MCP support lands)",
+    summary="The tools of the ready MCP servers, as agents name them (mcp__<server>__<tool>)",
 )
-async def mcp_tools() -> FastJSON:
-    return FastJSON([])
+async def mcp_tools(request: Request) -> FastJSON:
+    return FastJSON([tool.to_dict() for tool in runtime_of(request).mcp_tools()])
