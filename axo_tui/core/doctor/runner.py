@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from axo_tui.core.config import Config, ProviderConfig, ProviderKind
-from axo_tui.core.doctor import egress, embedded, environment, project, providers
+from axo_tui.core.doctor import egress, embedded, environment, mcp_servers, project, providers
 from axo_tui.core.doctor.model import (
     CheckResult,
     DoctorOptions,
@@ -62,6 +62,7 @@ async def _run_checks(options: DoctorOptions, extra_checks: Sequence[ExtraCheck]
         pending += _machine_checks(config, broken=loaded.result.status is Status.FAIL)
         if config is not None:
             pending += _project_checks(config, options)
+            pending.append(_guarded("mcp", mcp_servers.check_mcp_servers(config)))
         pending += [_guarded("extra", check()) for check in extra_checks]
         groups = list(await asyncio.gather(*pending))
         if options.deep:
@@ -86,6 +87,7 @@ _ORDER = (
     "api_key:",
     "provider:",
     "server_port",
+    "mcp:",
     "deep:",
 )
 
@@ -128,7 +130,7 @@ def _machine_checks(config: Config | None, *, broken: bool) -> list[Pending]:
 
 def _endpoints(config: Config) -> list[egress.Endpoint]:
     try:
-        return providers.endpoints(config)
+        return providers.endpoints(config) + mcp_servers.mcp_endpoints(config)
     except Exception:  # e.g. httpx missing: the packages row reports that, and nothing connects
         return []
 
