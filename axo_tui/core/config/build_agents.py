@@ -16,6 +16,7 @@ from axo_tui.core.config.schema import (
     MEMORY_TOOL_NAMES,
     A2ASettings,
     AgentConfig,
+    AgentKind,
     CompactionSettings,
     CoreBlockSpec,
     LatticeSettings,
@@ -28,6 +29,7 @@ from axo_tui.core.config.schema import (
     SourceSpan,
     TokenBudget,
     UpstreamFailurePolicy,
+    WasmSettings,
     WorkflowConfig,
 )
 from axo_tui.core.config.suggest import did_you_mean, join_hints, one_of
@@ -86,12 +88,41 @@ def build_agent(checker: Checker, registry: Registry, node: Map) -> AgentConfig 
         span=span(checker, node),
         url=url,
         a2a=_a2a(section, keys.A2A),
+        kind=section.choice("kind", AgentKind, AgentKind.LLM) or AgentKind.LLM,
+        wasm=_wasm(section),
     )
     if agent_id is None:
         return None
     if not registry.declare(checker, "agent", agent_id, section.value_node("id") or node):
         return None
     return config
+
+
+def _wasm(agent: Section) -> WasmSettings:
+    """`module:` and `limits:` of an agent: required with `kind: wasm`, refused without it."""
+    module = agent.opt_text("module")
+    limits = agent.section("limits", keys.WASM_LIMITS)
+    is_wasm = agent.opt_text("kind") == AgentKind.WASM.value
+    if is_wasm and module is None:
+        agent.missing("module", "a WASM agent runs a module: `module: agents/ping.wasm`")
+    elif not is_wasm and (module is not None or limits is not None):
+        key = "module" if module is not None else "limits"
+        agent.check(
+            False,
+            key,
+            "conflicting-keys",
+            f"{agent.what} has `{key}` but is not `kind: wasm`",
+            "write `kind: wasm` to run a WebAssembly module, or remove it",
+        )
+    defaults = WasmSettings()
+    if limits is None:
+        return WasmSettings(module=module or "")
+    return WasmSettings(
+        module=module or "",
+        fuel=limits.integer("fuel", defaults.fuel, lo=1),
+        memory_mb=limits.integer("memory_mb", defaults.memory_mb, lo=1, hi=4096),
+        timeout_ms=limits.integer("timeout_ms", defaults.timeout_ms, lo=1, hi=3_600_000),
+    )
 
 
 def _remote_url(agent: Section, provider: str) -> str | None:

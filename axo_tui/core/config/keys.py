@@ -41,7 +41,11 @@ AGENT = (
     "approvals",
     "url",
     "a2a",
+    "kind",
+    "module",
+    "limits",
 )
+WASM_LIMITS = ("fuel", "memory_mb", "timeout_ms")
 TOKEN_BUDGET = ("per_call", "per_execution", "overflow_policy")
 SAMPLING = ("max_tokens", "temperature", "top_p")
 MEMORY = ("core", "recall", "tools", "compaction")

@@ -187,6 +187,23 @@ class A2ASettings:
     max_retries: int = 2
 
 
+class AgentKind(StrEnum):
+    """`kind:` of an agent: a model behind a provider, or a WebAssembly module."""
+
+    LLM = "llm"
+    WASM = "wasm"
+
+
+@dataclass(frozen=True)
+class WasmSettings:
+    """`kind: wasm`: the module (relative to the project) and its limits (docs/abi.md)."""
+
+    module: str = ""
+    fuel: int = 100_000_000
+    memory_mb: int = 64
+    timeout_ms: int = 100
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     id: str
@@ -212,6 +229,9 @@ class AgentConfig:
     url: str | None = None
     """The remote A2A agent's base URL (`provider: a2a`)."""
     a2a: A2ASettings = field(default_factory=A2ASettings)
+    kind: AgentKind = AgentKind.LLM
+    wasm: WasmSettings = field(default_factory=WasmSettings)
+    """`module:` and `limits:` of a `kind: wasm` agent."""
 
     @property
     def display_name(self) -> str:

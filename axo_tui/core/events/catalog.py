@@ -239,6 +239,36 @@ class RuntimeNotice(Event):
     message: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AclMessageSent(Event):
+    """A FIPA-ACL message on the bus (docs/abi.md); `agent_id` is its sender."""
+
+    kind: ClassVar[str] = "acl.message"
+    performative: str
+    sender: str
+    receivers: tuple[str, ...]
+    content: str
+    """The content as JSON text, cut to `ACL_CONTENT_CHARS`."""
+    conversation_id: str
+    reply_with: str | None = None
+    in_reply_to: str | None = None
+    protocol: str | None = None
+
+
+ACL_CONTENT_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WasmEvent(Event):
+    """Something a WASM agent did or suffered: `wasm.log`, `wasm.failed`, `wasm.degraded`,
+    `wasm.deployed`, `wasm.undeployed` (in `what`); `detail` holds its fields."""
+
+    kind: ClassVar[str] = "wasm.event"
+    what: str
+    text: str
+    detail: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -260,5 +290,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SkillFired,
         ConfigReloaded,
         RuntimeNotice,
+        AclMessageSent,
+        WasmEvent,
     )
 }

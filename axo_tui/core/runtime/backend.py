@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 from axo_tui.core.base.errors import AxoError
-from axo_tui.core.config.schema import A2A_PROVIDER, AgentConfig
+from axo_tui.core.config.schema import A2A_PROVIDER, AgentConfig, AgentKind
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.memory.service import AgentMemory
 from axo_tui.core.providers.pricing import estimate_cost
 from axo_tui.core.runtime.agent_turn import AgentRunner, ResolvedProvider, TurnOutcome, TurnRequest
 from axo_tui.core.runtime.approvals import ApprovalGate
+from axo_tui.core.runtime.messaging import Messaging
 from axo_tui.core.store.journal import Journal
 from axo_tui.core.tools import ToolRegistry
 
@@ -50,6 +51,8 @@ class BackendServices:
     emit_signal: Callable[[str, str, str | None], Awaitable[None]]
     approvals: ApprovalGate | None = None
     """Asks a human before tool calls that need it (every backend's tools must pass it)."""
+    messaging: Messaging | None = None
+    """The ACL bus and the WASM host (`runtime.messaging`)."""
 
 
 BackendFactory = Callable[[BackendServices], ActivationBackend]
@@ -79,11 +82,30 @@ def a2a_backend(services: BackendServices) -> ActivationBackend:
     return RemoteAgentBackend(services)
 
 
-DEFAULT_BACKENDS: Mapping[str, BackendFactory] = {LLM: llm_backend, A2A: a2a_backend}
+def wasm_backend(services: BackendServices) -> ActivationBackend:
+    """`kind: wasm` agents: an activation is an ACL request answered by the guest."""
+    from axo_tui.core.runtime.wasm_backend import WasmBackend
+
+    if services.messaging is None:
+        raise BackendError("WASM agents need the runtime's message bus")
+    return WasmBackend(services.messaging)
+
+
+WASM = "wasm"
+"""`kind: wasm`: a WebAssembly module under ABI v1 (docs/abi.md)."""
+
+DEFAULT_BACKENDS: Mapping[str, BackendFactory] = {
+    LLM: llm_backend,
+    A2A: a2a_backend,
+    WASM: wasm_backend,
+}
 
 
 def agent_kind(agent: AgentConfig) -> str:
-    """Which backend runs `agent`: `a2a` for `provider: a2a`, else `llm`."""
+    """Which backend runs `agent`: `wasm` for `kind: wasm`, `a2a` for `provider: a2a`, else
+    `llm`."""
+    if agent.kind is AgentKind.WASM:
+        return WASM
     return A2A if agent.provider == A2A_PROVIDER else LLM
 
 

@@ -38,19 +38,6 @@ class TimerTick:
     timer_id: int
 
 
-@dataclass(frozen=True)
-class RestartPolicy:
-    failure_threshold: int = 3
-    cooldown_secs: float = 60.0
-    backoff_base_secs: float = 1.0
-    backoff_cap_secs: float = 30.0
-
-    def backoff(self, failures: int) -> float:
-        if failures <= 0:
-            return 0.0
-        return min(self.backoff_cap_secs, self.backoff_base_secs * 2.0 ** (failures - 1))
-
-
 class WasmAgent:
     def __init__(
         self, host: WasmHost, name: str, compiled: CompiledModule, limits: WasmLimits
@@ -242,8 +229,12 @@ class WasmAgent:
         except AclError as exc:
             self.log(2, f"send refused: {exc}")
             return Err.INVALID
-        if not message.conversation_id and ctx.current is not None:
-            message = replace(message, conversation_id=ctx.current.conversation_id)
+        current = ctx.current
+        if current is not None:  # answering the message in hand: its ids are the defaults
+            if not message.conversation_id:
+                message = replace(message, conversation_id=current.conversation_id)
+            if message.in_reply_to is None and current.sender in message.receivers:
+                message = replace(message, in_reply_to=current.reply_with)
         self.host.router.send(message)
         return 0
 

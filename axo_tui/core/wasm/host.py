@@ -17,13 +17,13 @@ from typing import Any
 from axo_tui.core.acl.message import AclMessage, Performative
 from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.wasm.abi import WasmDeployError
-from axo_tui.core.wasm.agent import RestartPolicy, WasmAgent
+from axo_tui.core.wasm.agent import WasmAgent
 from axo_tui.core.wasm.deployments import DeploymentStore
 from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
 from axo_tui.core.wasm.guest_context import GuestServices
 from axo_tui.core.wasm.instance import GuestInstance
 from axo_tui.core.wasm.kv import KvStore
-from axo_tui.core.wasm.limits import WasmLimits
+from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.timers import TimerThread
 
 EventSink = Callable[[str, str, dict[str, Any]], None]

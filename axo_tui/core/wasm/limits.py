@@ -37,3 +37,16 @@ class WasmLimits:
             "timeout_ms": self.timeout_ms,
             "sends_per_call": self.sends_per_call,
         }
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    failure_threshold: int = 3
+    cooldown_secs: float = 60.0
+    backoff_base_secs: float = 1.0
+    backoff_cap_secs: float = 30.0
+
+    def backoff(self, failures: int) -> float:
+        if failures <= 0:
+            return 0.0
+        return min(self.backoff_cap_secs, self.backoff_base_secs * 2.0 ** (failures - 1))

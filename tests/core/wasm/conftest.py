@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from axo_tui.core.acl import AclMessage, AclRouter
-from axo_tui.core.wasm import RestartPolicy, WasmHost
+from axo_tui.core.wasm.host import WasmHost
+from axo_tui.core.wasm.limits import RestartPolicy
 
 
 class Probe:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from axo_tui.core.acl import AclMessage, AclRouter, Performative
-from axo_tui.core.wasm import RestartPolicy, WasmDeployError, WasmHost, WasmLimits
+from axo_tui.core.wasm.abi import WasmDeployError
+from axo_tui.core.wasm.host import WasmHost
+from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.module_cache import WASMTIME_VERSION
 from tests.core.wasm import guests
 from tests.core.wasm.conftest import Events, Probe

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from axo_tui.core.acl import AclMessage, AclRouter, Performative
-from axo_tui.core.wasm import WasmDeployError, WasmHost, WasmLimits
+from axo_tui.core.wasm.abi import WasmDeployError
+from axo_tui.core.wasm.host import WasmHost
+from axo_tui.core.wasm.limits import WasmLimits
 from tests.core.wasm import guests
 from tests.core.wasm.conftest import Events, Probe
 
