@@ -206,7 +206,41 @@ class WorkbenchModel:
         self.config_status = ConfigStatus(True, "loaded", 0.0)
         self.field_level: Callable[[str], float] = lambda agent_id: 0.0
         """The runtime's pheromone intensity / threshold for an agent (set by the bridge)."""
+        self.mcp_servers: dict[str, dict[str, Any]] = {}
+        """Each MCP server's last status (`runtime.mcp_servers()`, polled by the screen)."""
         self.sync_config(config)
+
+    def note_mcp(self, statuses: Iterable[dict[str, Any]]) -> bool:
+        """Take the MCP servers' statuses; a server that became ready or failed gets a log
+        line. True when anything changed."""
+        changed = False
+        for status in statuses:
+            name = status["name"]
+            before = self.mcp_servers.get(name)
+            self.mcp_servers[name] = status
+            if before == status:
+                continue
+            changed = True
+            moved = before is None or (before["state"], before["error"]) != (
+                status["state"],
+                status["error"],
+            )
+            if moved and status["state"] == "ready":
+                text = f"● MCP server '{name}' ready: {status['tools']} tools"
+                self.log.append(LogLine(self.clock(), "info", neutralise(text)))
+            elif moved and status["state"] == "failed" and status["error"]:
+                text = f"✗ {status['error']} (retrying)"
+                self.log.append(LogLine(self.clock(), "warn", neutralise(text)))
+        return changed
+
+    @property
+    def mcp_summary(self) -> str:
+        """`mcp 2/3` (ready / enabled), or empty with no MCP servers."""
+        enabled = [s for s in self.mcp_servers.values() if s["state"] != "disabled"]
+        if not enabled:
+            return ""
+        ready = sum(s["state"] == "ready" for s in enabled)
+        return f"mcp {ready}/{len(enabled)}"
 
     # ------------------------------------------------------------------ config
     def sync_config(self, config: Config) -> None:

@@ -42,6 +42,9 @@ def empty_log_hint(target: Target | None, *, typing: bool) -> str:
     )
 
 
+MCP_POLL_SECS = 1.0
+
+
 class DevScreen(QuietFocus, Screen[None]):
     # `-narrow` (an 80×24 terminal) tightens the run bar in dev.tcss.
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual reads it as a class variable)
@@ -110,6 +113,16 @@ class DevScreen(QuietFocus, Screen[None]):
         # and a stray Enter starts nothing.
         self.query_one(EventLog).focus()
         self._update_hint()
+        if self.bridge.runtime.config.mcp_servers:
+            self._poll_mcp()
+            self.set_interval(MCP_POLL_SECS, self._poll_mcp)
+
+    def _poll_mcp(self) -> None:
+        """MCP servers start, fail and restart on their own: their state is polled (a
+        public query), a change shows in the header and a log line."""
+        statuses = [status.to_dict() for status in self.bridge.runtime.mcp_servers()]
+        if self.model.note_mcp(statuses):
+            self._on_events([])
 
     # ------------------------------------------------------------ runtime feed
     def _on_events(self, events: list[Event]) -> None:

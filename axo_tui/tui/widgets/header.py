@@ -102,6 +102,7 @@ class HeaderLine(Horizontal):
             (project, "bold"),
             f" · {provider_label(config)} · {runs} · {format_tokens(model.total_tokens)} tok"
             f" · {format_cost(model.total_cost)}",
+            f" · {model.mcp_summary}" if model.mcp_summary else "",
         )
         status = model.config_status
         right_text = (
