@@ -19,6 +19,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -321,12 +322,9 @@ class McpConnection:
         import anyio
 
         async with anyio.create_task_group() as group:
+            group.start_soon(self._watch, client)
             while self._broken is None and not self._events.closing.is_set():
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), LIVENESS_SECS)
-                except TimeoutError:
-                    group.start_soon(self._check_alive, client)
-                    continue
+                item = await self._queue.get()
                 if isinstance(item, _Call):
                     group.start_soon(self._run_call, client, item)
                 elif item == _REFRESH:
@@ -336,7 +334,7 @@ class McpConnection:
     async def _run_call(self, client: Any, request: _Call) -> None:
         import anyio
         from mcp import MCPError
-        from mcp_types import CONNECTION_CLOSED
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         if request.future.done():
             return
@@ -345,15 +343,16 @@ class McpConnection:
         with anyio.CancelScope() as scope:
             request.scope = scope
             try:
-                with anyio.fail_after(timeout):
-                    outcome = await client.call_tool(request.tool, request.arguments)
-            except TimeoutError:
-                outcome = ToolError(
-                    f"MCP server '{self.name}' did not answer tool '{request.tool}' within "
-                    f"{timeout:g}s (call_timeout_secs)"
+                outcome = await client.call_tool(
+                    request.tool, request.arguments, read_timeout_seconds=timeout
                 )
             except MCPError as exc:
-                if exc.code == CONNECTION_CLOSED:
+                if exc.code == REQUEST_TIMEOUT:
+                    outcome = ToolError(
+                        f"MCP server '{self.name}' did not answer tool '{request.tool}' within "
+                        f"{timeout:g}s (call_timeout_secs)"
+                    )
+                elif exc.code == CONNECTION_CLOSED:
                     self._break(f"MCP server '{self.name}' went away during '{request.tool}'")
                     outcome = ToolError(self._broken or "")
                 else:
@@ -373,8 +372,16 @@ class McpConnection:
             else:
                 request.future.set_result(outcome)
 
+    async def _watch(self, client: Any) -> None:
+        """Ping every LIVENESS_SECS: the SDK notices a server's exit only when a request
+        is sent, and an idle session sends none."""
+        import anyio
+
+        while self._broken is None:
+            await anyio.sleep(LIVENESS_SECS)
+            await self._check_alive(client)
+
     async def _check_alive(self, client: Any) -> None:
-        """A ping while idle: the SDK notices a server's exit only when a request is sent."""
         import anyio
 
         try:
@@ -485,6 +492,8 @@ class McpConnection:
 def _quiet_sdk_logs() -> None:
     """The SDK logs a traceback for each line a server writes that is not JSON-RPC; that
     must not reach a terminal (or the workbench on it): the status counts them instead."""
+    # The liveness ping is "deprecated" for 2026-07-28 sessions; these are legacy ones.
+    warnings.filterwarnings("ignore", message="ping is removed", module=__name__)
     logger = logging.getLogger("mcp")
     if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
         logger.addHandler(logging.NullHandler())
