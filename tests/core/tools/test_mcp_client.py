@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from axo_tui.core.config.schema import ProviderConfig, ProviderKind
-from axo_tui.core.events.catalog import Event, RuntimeNotice, ToolCalled, ToolResult
+from axo_tui.core.events.catalog import (
+    ApprovalRequested,
+    Event,
+    RuntimeNotice,
+    ToolCalled,
+    ToolResult,
+)
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.tools import ToolError
 from axo_tui.core.tools.mcp import ServerState
@@ -214,3 +220,35 @@ async def test_seven_servers_take_under_5_percent_of_the_window(tmp_path: Path) 
     (answer,) = [e for e in events if isinstance(e, ToolResult)]
     assert answer.result == "Echo: lazy"
     assert result.output == "done"
+
+
+async def test_approvals_apply_per_server_and_per_tool(tmp_path: Path) -> None:
+    from axo_tui.core.config.schema import ApprovalMode, ApprovalSettings
+
+    calls = (("mcp__fixture__echo", {"text": "asks"}), ("mcp__fixture__headers", {}))
+    llm = FakeLLM(lambda body: Reply("ok") if answered_tool(body) else Reply(calls=calls))
+    events: list[Event] = []
+    approvals = ApprovalSettings(
+        timeout_secs=0.3,  # nobody answers: the call that asks is denied (fails closed)
+        tools=(
+            ("mcp__fixture__echo", ApprovalMode.ALWAYS),
+            ("mcp__fixture__*", ApprovalMode.NEVER),
+        ),
+    )
+    config = make_config(
+        tmp_path,
+        [agent("a", provider="fake", tools=("mcp__fixture__*",))],
+        providers=[fake_provider(1_000_000)],
+        mcp_servers=(fixture_stdio(),),
+        approvals=approvals,
+    )
+    async with build_runtime(
+        config, transport=llm.transport(), subscribers=[events.append]
+    ) as runtime:
+        await runtime.run_agent("a", "go")
+    results = {e.tool: e for e in events if isinstance(e, ToolResult)}
+    assert results["mcp__fixture__headers"].ok
+    assert not results["mcp__fixture__echo"].ok
+    assert "asks" not in results["mcp__fixture__echo"].result
+    asked = [e.tool for e in events if isinstance(e, ApprovalRequested)]
+    assert asked == ["mcp__fixture__echo"]  # per tool `always` over the server's `never`
