@@ -31,6 +31,8 @@ HEAVY_LIBRARIES = (
     "websockets",
     "mcp",  # the MCP SDK: ~0.5 s to import, loaded only by what speaks MCP
     "a2a",  # the A2A SDK (protobuf types): loaded only by remote agents and served cards
+    "prometheus_client",  # metrics: loaded by `/metrics` and `axo metrics` only
+    "opentelemetry",  # traces: loaded only when a tracer is built
 )
 
 # Imports axo_tui.core, every module pkgutil's walk finds under it, then any module named by

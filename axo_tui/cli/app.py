@@ -29,6 +29,7 @@ from axo_tui.cli import (
     mcp_cmd,
     mcp_serve_cmd,
     memory_cmd,
+    observe_cmd,
     onboard_cmd,
     run_cmd,
     runs_cmd,
@@ -59,6 +60,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     memory_cmd.register,
     skills_cmd.register,
     runs_cmd.register,
+    observe_cmd.register,
     approvals_cmd.register,
     tokens_cmd.register,
     gc_cmd.register,
@@ -114,6 +116,16 @@ def main(
             show_default=False,
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="AXO_LOG_FORMAT",
+            metavar="text|json",
+            help="How log lines are written: text, or JSON lines (docs/observability.md).",
+            show_default=False,
+        ),
+    ] = "text",
     version: Annotated[
         bool,
         typer.Option(
@@ -126,7 +138,17 @@ def main(
     ] = False,
 ) -> None:
     """[bold]axo[/bold]: a terminal-first workbench for persistent, self-coordinating LLM agents declared in YAML."""
-    ctx.obj = CliState(config=config, data_dir=data_dir, remote=remote or None)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(
+            f"'{log_format}' is not a log format; use text or json", param_hint="--log-format"
+        )
+    ctx.obj = CliState(
+        config=config, data_dir=data_dir, remote=remote or None, log_format=log_format
+    )
+    if log_format == "json" and ctx.invoked_subcommand != "serve":  # serve logs its own way
+        from axo_tui.core.telemetry.logs import use_json_logging
+
+        use_json_logging()
     if data_dir is not None and ctx.invoked_subcommand != "doctor":  # doctor reports it
         from axo_tui.cli.project import warn_if_exposed
 

@@ -21,6 +21,8 @@ class CliState:
     data_dir: Path | None = None
     """`--data-dir` / `AXO_DATA_DIR`: where `.axo/` state lives, if overridden."""
     remote: str | None = None
+    log_format: str = "text"
+    """`--log-format` / `AXO_LOG_FORMAT`: `text`, or `json` lines (docs/observability.md)."""
     """`--remote` / `AXO_REMOTE`: the URL of an `axo serve` to talk to instead of a project
     here (cli/remote.py)."""
 

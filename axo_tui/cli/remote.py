@@ -183,6 +183,13 @@ class ApiClient:
         self._check(response)
         return None if response.status_code == 204 else response.json()
 
+    async def text(self, path: str) -> str:
+        """The text body of a successful GET (`/metrics`)."""
+        async with self._errors():
+            response = await self._http.get(path)
+        self._check(response)
+        return response.text
+
     @contextlib.asynccontextmanager
     async def events(self, params: Any) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """The SSE event stream (`GET /api/events/stream`), open (subscribed on the server)

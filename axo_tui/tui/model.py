@@ -11,6 +11,7 @@ escape sequence from it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -42,6 +43,7 @@ from axo_tui.core.events.catalog import (
     ToolResult,
     UsageRecorded,
 )
+from axo_tui.core.telemetry.logs import LogSelection
 
 PULSE_DECAY = 0.8
 """λ (per second) of the activity pulse: a burst fades to ~5% in under 4 s."""
@@ -123,10 +125,13 @@ class LogFilter:
     run_id: str | None = None
 
     def matches(self, line: LogLine) -> bool:
-        if self.run_id is not None and line.run_id != self.run_id:
-            return False
-        # Lines without an agent (run start/finish) stay visible: they frame the agent's lines.
-        return self.agent_id is None or line.agent_id in (None, self.agent_id)
+        # The rule `axo logs` applies too: lines without an agent (run start/finish) stay
+        # visible, they frame the agent's lines.
+        return self.selection.admits(line.agent_id, line.run_id)
+
+    @functools.cached_property
+    def selection(self) -> LogSelection:
+        return LogSelection.of(None if self.agent_id is None else [self.agent_id], self.run_id)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from axo_tui.core.config.build_providers import build_providers, resolve_path
 from axo_tui.core.config.build_services import (
     build_consolidation,
     build_lattice,
+    build_observability,
     build_mcp_server,
     build_proactive,
     build_schedule,
@@ -92,6 +93,7 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
         server=build_server(top.section("server", keys.SERVER)),
         lattice=lattice,
         approvals=build_approvals(top, "`approvals`"),
+        observability=build_observability(top.section("observability", keys.OBSERVABILITY)),
         data_dir=resolve_path(data_dir, project_dir) if data_dir else None,
         name=top.text("name"),
         # `sandbox` (Axocoatl's shell sandbox settings) is accepted and deliberately unread.

@@ -15,6 +15,7 @@ from axo_tui.core.config.schema import (
     DEFAULT_MCP_START_TIMEOUT_SECS,
     ConsolidationConfig,
     LatticeDefaults,
+    ObservabilityConfig,
     McpServerConfig,
     McpTransport,
     ProactiveConfig,
@@ -287,6 +288,25 @@ def build_server(section: Section | None) -> ServerConfig:
         token=section.text("token", ""),
         declared=True,
     )
+
+
+def build_observability(section: Section | None) -> ObservabilityConfig:
+    if section is None:
+        return ObservabilityConfig()
+    endpoint = section.opt_text("otlp_endpoint") or None
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        section.check(
+            ok and not parts.query and not parts.fragment,
+            "otlp_endpoint",
+            "invalid-url",
+            f"`otlp_endpoint` of `observability` must be an http(s) URL, found `{endpoint}`",
+            "write the collector's base URL, e.g. `http://127.0.0.1:4318`",
+        )
+        if not ok:
+            return ObservabilityConfig()
+    return ObservabilityConfig(otlp_endpoint=endpoint)
 
 
 def build_lattice(section: Section | None) -> LatticeDefaults:

@@ -20,6 +20,7 @@ TOP_LEVEL = (
     "data_dir",
     "sandbox",
     "approvals",
+    "observability",
 )
 AGENT = (
     "id",
@@ -54,17 +55,7 @@ CORE_BLOCK = ("label", "limit", "description", "shared", "value")
 RECALL = ("passive_inject", "top_k", "min_score", "share")
 MEMORY_COMPACTION = ("summarise",)
 LATTICE = ("threshold", "decay")
-WORKFLOW = (
-    "id",
-    "name",
-    "description",
-    "agents",
-    "entry_point",
-    "max_activations",
-    "a2a",
-    "htn_methods_file",
-    "htn_state",
-)
+WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations", "a2a")
 A2A = ("expose", "multi_turn", "headers", "timeout_secs", "deadline_secs", "max_retries")
 WORKFLOW_A2A = ("expose",)
 SKILL = ("id", "name", "description", "emits", "reacts_to", "agents", "prompt")
@@ -110,6 +101,7 @@ CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
 SERVER = ("host", "port", "auth", "cors_origins", "token")
 SERVER_AUTH = ("api_keys",)
 APPROVALS = ("timeout_secs", "tools")
+OBSERVABILITY = ("otlp_endpoint",)
 
 ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "top level": TOP_LEVEL,
@@ -139,4 +131,5 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "server": SERVER,
     "server.auth": SERVER_AUTH,
     "approvals": APPROVALS,
+    "observability": OBSERVABILITY,
 }

@@ -249,10 +249,6 @@ class WorkflowConfig:
     """Runtime guard; None means 4 x the number of agents."""
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
     a2a: A2ASettings = field(default_factory=A2ASettings)
-    htn_methods_file: Path | None = None
-    """Axocoatl's HTN methods for the coordinator that leads this workflow (docs/coordinator.md)."""
-    htn_state: tuple[tuple[str, Any], ...] = ()
-    """The world state the config sets for the methods' preconditions, in file order."""
 
 
 @dataclass(frozen=True)
@@ -395,6 +391,14 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class ObservabilityConfig:
+    """`observability:`: where traces go (docs/observability.md)."""
+
+    otlp_endpoint: str | None = None
+    """An OTLP HTTP/protobuf collector's base URL; unset: no span leaves the process."""
+
+
+@dataclass(frozen=True)
 class LatticeDefaults:
     """Project-wide pheromone model parameters (Axocoatl's defaults)."""
 
@@ -419,6 +423,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     lattice: LatticeDefaults = field(default_factory=LatticeDefaults)
     approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
+    observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     data_dir: Path | None = None
     """Where `.axo/` state lives; None means `<config dir>/.axo`."""
     name: str = ""

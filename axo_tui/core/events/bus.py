@@ -235,3 +235,11 @@ class EventBus:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def queue_depths(self) -> tuple[int, ...]:
+        """How many events wait in each subscriber's queue now."""
+        return tuple(s.pending() for s in self._subscribers)
+
+    def coalesced_total(self) -> int:
+        """Status events the current subscribers lost to coalescing so far."""
+        return sum(s.coalesced for s in self._subscribers)

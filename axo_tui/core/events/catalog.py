@@ -270,38 +270,77 @@ class WasmEvent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CoordinatorPlanned(Event):
-    """A coordinator pass decomposed its goal (`agent_id`: the coordinator). `subtasks` is
-    JSON: [{id, name, tools, source}], in plan order; resume reads it back."""
+class LlmCallCompleted(Event):
+    """One provider call ended (streamed to its end, or failed): what telemetry times.
+    `agent_id` is the agent; `purpose` is set for housekeeping calls (compaction)."""
 
-    kind: ClassVar[str] = "coordinator.plan"
-    goal: str
-    subtasks: str
+    kind: ClassVar[str] = "llm.call"
+    activation_id: str
+    provider: str
+    """The provider's name in the config."""
+    provider_kind: str
+    """`ollama`, `openai`, `anthropic`, ...: the GenAI `provider.name`."""
+    model: str
+    started: float
+    """Wall-clock start; the call took `duration_s`."""
+    duration_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    ok: bool = True
+    error: str = ""
+    purpose: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AuctionClosed(Event):
-    """One Contract Net auction of a subtask ended (docs/coordinator.md). `outcome` is
-    JSON: {conversation_id, bids (ranked), refusals, missed_reply_by, winner}."""
+class ProviderRetried(Event):
+    """A provider call failed transiently and is tried again after `delay_s`."""
 
-    kind: ClassVar[str] = "coordinator.auction"
-    subtask_id: str
-    task: str
-    winner: str | None
-    adhoc: bool
-    outcome: str
+    kind: ClassVar[str] = "llm.retry"
+    provider: str
+    model: str
+    attempt: int
+    delay_s: float
+    error: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SubtaskFinished(Event):
-    """A subtask of a coordinator pass ended: `ok` with its result, or its error."""
+class JournalCommitted(Event):
+    """A group commit of the journal landed (one per commit: a status event)."""
 
-    kind: ClassVar[str] = "coordinator.subtask"
-    subtask_id: str
-    task: str
-    worker: str
-    ok: bool
-    text: str
+    kind: ClassVar[str] = "journal.commit"
+    transcript: ClassVar[bool] = False
+    journaled: ClassVar[bool] = False
+    duration_s: float
+    writes: int
+    ok: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BusQueueDepths(Event):
+    """How many events wait in each subscriber queue of the bus (sampled at each run's end)."""
+
+    kind: ClassVar[str] = "bus.queues"
+    transcript: ClassVar[bool] = False
+    journaled: ClassVar[bool] = False
+    depths: tuple[int, ...]
+    coalesced: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteCallCompleted(Event):
+    """A call across a process boundary ended: an A2A task sent to a remote agent, an MCP
+    tool call. `trace_parent` is the W3C traceparent sent with it, when tracing is on."""
+
+    kind: ClassVar[str] = "remote.call"
+    protocol: str
+    """`a2a` or `mcp`."""
+    target: str
+    """The peer: the remote agent's or MCP server's name."""
+    operation: str
+    duration_s: float
+    ok: bool = True
+    error: str = ""
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -325,10 +364,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SkillFired,
         ConfigReloaded,
         RuntimeNotice,
-        CoordinatorPlanned,
-        AuctionClosed,
-        SubtaskFinished,
         AclMessageSent,
         WasmEvent,
+        LlmCallCompleted,
+        ProviderRetried,
+        JournalCommitted,
+        BusQueueDepths,
+        RemoteCallCompleted,
     )
 }

@@ -170,6 +170,9 @@ class RetryingProvider:
         self.fallback_model = fallback_model
         self._sleep = sleep
         self._jitter = jitter
+        self.on_retry: Callable[[ChatRequest, int, float, ProviderError], None] | None = None
+        """Told (request, failed attempt, delay, error) before each retry's wait: the
+        runtime turns it into an `llm.retry` event for telemetry."""
 
     def backoff_delay(self, attempt: int, retry_after: float | None) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
@@ -262,6 +265,8 @@ class RetryingProvider:
                     error,
                     delay,
                 )
+                if self.on_retry is not None:
+                    self.on_retry(request, attempt, delay, error)
                 await self._sleep(delay)
 
     def _cut(

@@ -9,6 +9,7 @@ no two callers ever share a transcript.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from axo_tui.core.config.schema import AgentConfig, ProviderConfig, ProviderKind
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import (
     BudgetExceeded,
+    LlmCallCompleted,
     RuntimeNotice,
     TokenStreamed,
     ToolCalled,
@@ -487,24 +489,30 @@ class AgentRunner:
             agent_id=f"{agent.id}#{purpose}" if purpose else agent.id,
         )
         completion: Completion | None = None
-        async for chunk in resolved.provider.stream(chat):
-            if isinstance(chunk, TextDelta):
-                if chunk.text and not purpose and self._bus.wanted(TokenStreamed):
-                    self._bus.emit(
-                        TokenStreamed,
-                        run_id=request.run_id,
-                        agent_id=agent.id,
-                        activation_id=request.activation_id,
-                        text=chunk.text,
-                    )
-            else:
-                completion = chunk
-        if completion is None:
-            raise ProviderError(
-                f"{resolved.config.name}: the reply ended without a final message",
-                provider=resolved.config.name,
-            )
-        self._record_usage(request, resolved, completion)
+        started, clock = time.time(), time.perf_counter()
+        try:
+            async for chunk in resolved.provider.stream(chat):
+                if isinstance(chunk, TextDelta):
+                    if chunk.text and not purpose and self._bus.wanted(TokenStreamed):
+                        self._bus.emit(
+                            TokenStreamed,
+                            run_id=request.run_id,
+                            agent_id=agent.id,
+                            activation_id=request.activation_id,
+                            text=chunk.text,
+                        )
+                else:
+                    completion = chunk
+            if completion is None:
+                raise ProviderError(
+                    f"{resolved.config.name}: the reply ended without a final message",
+                    provider=resolved.config.name,
+                )
+        except Exception as exc:
+            self._call_ended(request, resolved, started, clock, purpose, error=str(exc))
+            raise
+        cost = self._record_usage(request, resolved, completion)
+        self._call_ended(request, resolved, started, clock, purpose, completion, cost)
         budget.record(completion.usage.total)
         outcome.calls += 1
         outcome.usage = Usage(
@@ -515,12 +523,45 @@ class AgentRunner:
 
     def _record_usage(
         self, request: TurnRequest, resolved: ResolvedProvider, completion: Completion
-    ) -> None:
+    ) -> float | None:
         usage = completion.usage
         model = completion.model or resolved.model
         cost = self._estimate_cost(resolved.config, model, usage)
         with self._journal.batch():  # the ledger row and its event: one commit
             self._record_usage_rows(request, resolved, model, usage, cost)
+        return cost
+
+    def _call_ended(
+        self,
+        request: TurnRequest,
+        resolved: ResolvedProvider,
+        started: float,
+        clock: float,
+        purpose: str,
+        completion: Completion | None = None,
+        cost: float | None = None,
+        *,
+        error: str = "",
+    ) -> None:
+        """The `llm.call` event telemetry reads (durations, traces, `axo trace`)."""
+        usage = completion.usage if completion is not None else Usage()
+        self._bus.emit(
+            LlmCallCompleted,
+            run_id=request.run_id,
+            agent_id=request.agent.id,
+            activation_id=request.activation_id,
+            provider=resolved.config.name,
+            provider_kind=str(resolved.config.kind),
+            model=(completion.model if completion is not None else "") or resolved.model,
+            started=started,
+            duration_s=time.perf_counter() - clock,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=cost,
+            ok=completion is not None,
+            error=error[:500],
+            purpose=purpose,
+        )
 
     def _record_usage_rows(
         self,

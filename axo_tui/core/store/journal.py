@@ -224,6 +224,10 @@ class Journal(ApprovalJournal):
         """The commit running on the writer thread. While it runs, that thread alone uses
         `_db` (this one waits for it first: `_sync`)."""
         self._flight_waiters: list[asyncio.Future[None]] = []
+        self._flight_began = (0.0, 0)
+        """When the commit in flight started (perf counter) and how many writes it holds."""
+        self.on_commit: Callable[[float, int, bool], None] | None = None
+        """Told (seconds, writes, ok) as each group commit lands: commit latency metrics."""
         self._again = False
         """A commit was asked for while one was in flight: it starts when that one lands."""
         self._yielding = False
@@ -404,6 +408,7 @@ class Journal(ApprovalJournal):
             return
         assert self._loop is not None
         job = functools.partial(journal_writer.commit, self._connection, ops, self.path)
+        self._flight_began = (time.perf_counter(), len(ops))
         self._flight = self._writer.start(job, self._loop, self._landed)
         self._flight_waiters = waiters
 
@@ -430,9 +435,11 @@ class Journal(ApprovalJournal):
             return None
         self._flight = None
         waiters, self._flight_waiters = self._flight_waiters, []
+        began, writes = self._flight_began
         try:
             renumbered = flight.result()
         except Exception as exc:
+            self._tell_commit(began, writes, ok=False)
             # Later waiters wait for every write made so far, those just lost included.
             waiters += self._waiters
             self._waiters = []
@@ -441,7 +448,16 @@ class Journal(ApprovalJournal):
         journal_writer.settle(waiters, None)
         if self._checkpoints is not None:
             self._checkpoints.committed()
+        self._tell_commit(began, writes, ok=True)
         return None
+
+    def _tell_commit(self, began: float, writes: int, *, ok: bool) -> None:
+        listener = self.on_commit
+        if listener is not None:
+            try:
+                listener(time.perf_counter() - began, writes, ok)
+            except Exception:  # a listener's bug never fails a commit
+                log.exception("journal commit listener failed")
 
     def _lose(
         self, exc: BaseException, waiters: list[asyncio.Future[None]] | None = None

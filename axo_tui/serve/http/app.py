@@ -17,6 +17,7 @@ from axo_tui.serve.http import (
     routes_memory,
     routes_runs,
     routes_skills,
+    routes_wasm,
     stream,
 )
 from axo_tui.serve.http.guard import Guard
@@ -43,10 +44,14 @@ def create_app(host: ServeHost) -> FastAPI:
         routes_chat,
         routes_memory,
         routes_skills,
+        routes_wasm,
         stream,
         approvals,
     ):
         app.include_router(module.router)
+    from axo_tui.serve.http import metrics  # prometheus_client loads with the server only
+
+    metrics.mount(app, host)
     from axo_tui.serve.mcp import http as mcp_http  # `import mcp` costs ~0.5 s: only here
 
     mcp_http.mount(app, host)  # behind the Guard too: the same token and Host rules
