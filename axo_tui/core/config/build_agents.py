@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_approvals import build_approvals
 from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.fields import MAX_ID_LENGTH, Section
+from axo_tui.core.config.htn_check import check_methods_file
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     A2A_PROVIDER,
@@ -372,6 +374,8 @@ def build_workflow(checker: Checker, registry: Registry, node: Map) -> WorkflowC
         max_activations=section.opt_integer("max_activations", lo=1),
         span=span(checker, node),
         a2a=_a2a(section, keys.WORKFLOW_A2A),
+        htn_methods_file=check_methods_file(checker, section),
+        htn_state=_htn_state(section),
     )
     if workflow_id is None:
         return None
@@ -401,3 +405,14 @@ def build_skill(checker: Checker, registry: Registry, node: Map) -> SkillConfig 
     if not registry.declare(checker, "skill", skill_id, section.value_node("id") or node):
         return None
     return config
+
+
+def _htn_state(workflow: Section) -> tuple[tuple[str, Any], ...]:
+    """`htn_state:`: the world state the config sets for HTN preconditions (key: value)."""
+    node = workflow.value_node("htn_state")
+    if node is None:
+        return ()
+    if not isinstance(node, Map):
+        workflow.wrong_type("htn_state", node, "a mapping of keys to values")
+        return ()
+    return tuple((key.text, workflow.checker.to_python(value)) for key, value in node.entries)

@@ -55,7 +55,17 @@ CORE_BLOCK = ("label", "limit", "description", "shared", "value")
 RECALL = ("passive_inject", "top_k", "min_score", "share")
 MEMORY_COMPACTION = ("summarise",)
 LATTICE = ("threshold", "decay")
-WORKFLOW = ("id", "name", "description", "agents", "entry_point", "max_activations", "a2a")
+WORKFLOW = (
+    "id",
+    "name",
+    "description",
+    "agents",
+    "entry_point",
+    "max_activations",
+    "a2a",
+    "htn_methods_file",
+    "htn_state",
+)
 A2A = ("expose", "multi_turn", "headers", "timeout_secs", "deadline_secs", "max_retries")
 WORKFLOW_A2A = ("expose",)
 SKILL = ("id", "name", "description", "emits", "reacts_to", "agents", "prompt")

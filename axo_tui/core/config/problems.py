@@ -155,6 +155,7 @@ CODES: dict[str, str] = {
     "coordinator-without-workers": "a coordinator with no `role: worker` agent to delegate to",
     "worker-with-depends-on": "a worker with `depends_on` (workers are dispatched)",
     "workers-without-tools": "(warning) a coordinator whose workers all have `tools: []`",
+    "unknown-variable": "a `{name}` in an HTN method that its `task_pattern` does not bind",
     # Environment
     "undefined-variable": "`${VAR}` with VAR unset and no default",
     "unset-variable": "(warning) `${VAR}` unset in an `api_key`, which becomes empty",

@@ -249,6 +249,10 @@ class WorkflowConfig:
     """Runtime guard; None means 4 x the number of agents."""
     span: SourceSpan | None = field(default=None, compare=False, repr=False)
     a2a: A2ASettings = field(default_factory=A2ASettings)
+    htn_methods_file: Path | None = None
+    """Axocoatl's HTN methods for the coordinator that leads this workflow (docs/coordinator.md)."""
+    htn_state: tuple[tuple[str, Any], ...] = ()
+    """The world state the config sets for the methods' preconditions, in file order."""
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,41 @@ class WasmEvent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CoordinatorPlanned(Event):
+    """A coordinator pass decomposed its goal (`agent_id`: the coordinator). `subtasks` is
+    JSON: [{id, name, tools, source}], in plan order; resume reads it back."""
+
+    kind: ClassVar[str] = "coordinator.plan"
+    goal: str
+    subtasks: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuctionClosed(Event):
+    """One Contract Net auction of a subtask ended (docs/coordinator.md). `outcome` is
+    JSON: {conversation_id, bids (ranked), refusals, missed_reply_by, winner}."""
+
+    kind: ClassVar[str] = "coordinator.auction"
+    subtask_id: str
+    task: str
+    winner: str | None
+    adhoc: bool
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubtaskFinished(Event):
+    """A subtask of a coordinator pass ended: `ok` with its result, or its error."""
+
+    kind: ClassVar[str] = "coordinator.subtask"
+    subtask_id: str
+    task: str
+    worker: str
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LlmCallCompleted(Event):
     """One provider call ended (streamed to its end, or failed): what telemetry times.
     `agent_id` is the agent; `purpose` is set for housekeeping calls (compaction)."""
@@ -364,6 +399,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SkillFired,
         ConfigReloaded,
         RuntimeNotice,
+        CoordinatorPlanned,
+        AuctionClosed,
+        SubtaskFinished,
         AclMessageSent,
         WasmEvent,
         LlmCallCompleted,

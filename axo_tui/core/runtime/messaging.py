@@ -125,6 +125,9 @@ class Messaging:
         self._pending: deque[Callable[[], None]] = deque()
         self._flush_lock = threading.Lock()
         self._flush_due = False
+        self.conversation_runs: dict[str, str] = {}
+        """Conversation id -> the run it belongs to (a coordinator's auctions), so its
+        messages are journaled with the run and `axo runs show` lists them."""
         self.router.observe(self._acl_event)
         self._user = _UserEndpoint(self)
         self.router.register(USER, self._user)
@@ -251,10 +254,12 @@ class Messaging:
         content = jsonfast.dumps(message.content)
         if len(content) > ACL_CONTENT_CHARS:
             content = content[:ACL_CONTENT_CHARS] + "…"
+        run_id = self.conversation_runs.get(message.conversation_id)
 
         def emit() -> None:
             self._bus.emit(
                 AclMessageSent,
+                run_id=run_id,
                 agent_id=message.sender,
                 performative=message.performative.value,
                 sender=message.sender,

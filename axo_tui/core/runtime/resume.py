@@ -105,6 +105,8 @@ class ResumeHost(RunBook, Protocol):
 
     async def run_turn(self, run_kind: str, request: TurnRequest, *, trigger: str) -> RunResult: ...
 
+    async def resume_coordinator(self, record: RunRecord) -> RunResult: ...
+
 
 # ------------------------------------------------------------------- stopped runs
 @dataclass(frozen=True)
@@ -351,6 +353,8 @@ async def resume_run(runtime: ResumeHost, run_id: str) -> RunResult:
     )
     if record.kind == "workflow":
         return await _resume_workflow(runtime, record, activations)
+    if record.kind == "coordinator":  # by run id: its journaled plan, finished subtasks kept
+        return await runtime.resume_coordinator(record)
     if record.kind in TURN_KINDS:
         return await _resume_turn(runtime, record, activations)
     return await _give_up(

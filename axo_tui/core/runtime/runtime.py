@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.base.enums import ActivationStatus, AgentState, ErrorKind, RunStatus
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
@@ -53,6 +54,7 @@ from axo_tui.core.runtime.backend import (
 )
 from axo_tui.core.runtime.budget import BudgetExceededError
 from axo_tui.core.runtime.consolidation import Consolidator
+from axo_tui.core.runtime.coordinator import Coordinators, leader_of
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.messaging import Messaging
 from axo_tui.core.runtime.resume import (
@@ -74,7 +76,7 @@ from axo_tui.core.runtime.supervisor import CircuitOpenError, SupervisionPolicy,
 from axo_tui.core.runtime.workflow_driver import WorkflowDriver
 from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
-from axo_tui.core.store.journal import Journal, JournalError
+from axo_tui.core.store.journal import Journal, JournalError, RunRecord
 from axo_tui.core.store.owner_lease import OwnerLease
 from axo_tui.core.tools import ToolError, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
@@ -159,6 +161,8 @@ class Runtime:
         self._mcp: McpClients | None = None
         self.messaging: Messaging | None = None
         """The ACL bus and the WASM host while started (docs/api.md)."""
+        self.coordinators = Coordinators(self)
+        """Coordinator passes (`run_workflow` of a workflow a coordinator leads)."""
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Runtime:
@@ -271,6 +275,20 @@ class Runtime:
         if self._journal is None:
             raise RuntimeError("the runtime is not started")
         return self._journal
+
+    @property
+    def acl_router(self) -> AclRouter:
+        """The ACL message bus (started with the runtime)."""
+        if self.messaging is None:
+            raise RunError("the runtime is not started: `async with runtime:` first")
+        return self.messaging.router
+
+    @property
+    def conversation_runs(self) -> dict[str, str]:
+        """ACL conversation id -> run id, for the journal (see `messaging`)."""
+        if self.messaging is None:
+            raise RunError("the runtime is not started: `async with runtime:` first")
+        return self.messaging.conversation_runs
 
     @property
     def state(self) -> ProjectState:
@@ -484,6 +502,9 @@ class Runtime:
             # commit would fail the writes of every run sharing it.
             raise RunError(f"run '{run_id}' exists already; give a new id or none")
         run_id = run_id or new_id()
+        leader = leader_of(self.config, workflow)
+        if leader is not None:  # a coordinator pass: a run of kind `coordinator`
+            return await self.coordinators.run(workflow, leader, input_text, run_id)
         self.begin_run(run_id, "workflow", workflow.id, input_text)
         return await self.continue_workflow(run_id, workflow, agents, state, input_text, fresh=True)
 
@@ -703,6 +724,10 @@ class Runtime:
             return await resume_run(self, run_id)
         except RunResumeError as exc:
             raise RunError(str(exc)) from None
+
+    async def resume_coordinator(self, record: RunRecord) -> RunResult:
+        """Continue a coordinator pass a crash cut (see `resume`; `coordinator.Coordinators`)."""
+        return await self.coordinators.resume(record)
 
     async def cancel_run(self, run_id: str) -> RunResult:
         """Cancel a run this runtime is driving. Its task is cancelled, and with it the
