@@ -30,6 +30,10 @@ class GuestBuilds:
 
     out: Path
 
+    def tool(self, name: str) -> Path:
+        """tests/support/wasm_tools/`name`.c built as a WASI command."""
+        return build_c_tool(self.out, TOOLS / f"{name}.c")
+
     def agent(self, language: str, name: str) -> Path:
         """The built `name`.wasm (ping or pong) of `language`."""
         return build_agent(self.out, language, name)
@@ -55,6 +59,27 @@ def build_agent(out: Path, language: str, name: str) -> Path:
                 )
             _built[language, name] = out / language / f"{name}.wasm"
         return _built[language, name]
+
+
+def build_c_tool(out: Path, source: Path) -> Path:
+    """A WASI command (a WASM tool) compiled from C `source` with clang, once per session."""
+    key = ("c-tool", source.stem)
+    with _lock:
+        if key not in _built:
+            target = out / "tools" / f"{source.stem}.wasm"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            command = ["clang", "--target=wasm32-wasi", "-O2", "-o", str(target), str(source)]
+            try:
+                result = subprocess.run(command, capture_output=True, text=True, check=False)
+            except FileNotFoundError:
+                pytest.fail("clang is missing: run `make peers` (scripts/setup_peers.sh)")
+            if result.returncode != 0:
+                pytest.fail(f"building {source.name} failed (run `make peers`?):\n{result.stderr}")
+            _built[key] = target
+        return _built[key]
+
+
+TOOLS = Path(__file__).resolve().parent / "wasm_tools"
 
 
 _session: list[GuestBuilds] = []
