@@ -107,6 +107,13 @@ def show(
             f"\n[{activation.agent_id}] {activation.status} ({activation.trigger})", style=style
         )
         output.print_line(activation.output or activation.error or "")
+    if detail.coordination is not None and detail.coordination.subtasks:
+        board = detail.coordination
+        output.print_line(
+            f"\nsubtasks and their auctions ({len(board.messages)} Contract Net messages):",
+            style="bold",
+        )
+        output.print_line(board.summary())
     if run.skipped:
         output.print_line(f"\nskipped: {', '.join(run.skipped)}", style="yellow")
     tokens = detail.total_tokens

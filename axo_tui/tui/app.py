@@ -28,6 +28,7 @@ from axo_tui.tui.commands import WorkbenchCommands
 from axo_tui.tui.crash import write_crash_report
 from axo_tui.tui.model import WorkbenchModel
 from axo_tui.tui.reload import ConfigReloader, load_project_config
+from axo_tui.tui.screens.auctions import AuctionScreen
 from axo_tui.tui.screens.cancel_run import CancelRunScreen
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
@@ -63,6 +64,7 @@ class AxoApp(App[None]):
         STYLES / "chat.tcss",
         STYLES / "events.tcss",
         STYLES / "memory.tcss",
+        STYLES / "auctions.tcss",
     ]
     TITLE = "axo"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
@@ -182,6 +184,9 @@ class AxoApp(App[None]):
     def action_open_memory(self) -> None:
         self.open_memory()
 
+    def action_open_auctions(self) -> None:
+        self.open_auctions()
+
     def action_cancel_run(self) -> None:
         self.confirm_cancel()
 
@@ -204,7 +209,7 @@ class AxoApp(App[None]):
 
     def open_workbench(self) -> None:
         while (
-            isinstance(self.screen, ChatScreen | EventsScreen | MemoryScreen)
+            isinstance(self.screen, ChatScreen | EventsScreen | MemoryScreen | AuctionScreen)
             and len(self.screen_stack) > 2
         ):
             self.pop_screen()
@@ -230,6 +235,15 @@ class AxoApp(App[None]):
         if not self.is_screen_installed("events"):
             self.install_screen(EventsScreen(self.bridge), "events")
         self.push_screen("events")
+
+    def open_auctions(self) -> None:
+        """The auction view of the latest coordinator pass (live)."""
+        if self.mode == "chat" or isinstance(self.screen, AuctionScreen):
+            return
+        self.open_workbench()
+        if not self.is_screen_installed("auctions"):
+            self.install_screen(AuctionScreen(self.bridge), "auctions")
+        self.push_screen("auctions")
 
     def open_memory(self, agent_id: str | None = None) -> None:
         """The memory screen, on `agent_id` (else the agent chosen in the agents panel)."""

@@ -36,6 +36,8 @@ class Workbench(Protocol):
 
     def open_memory(self, agent_id: str | None = None) -> None: ...
 
+    def open_auctions(self) -> None: ...
+
     def confirm_cancel(self, run_id: str | None = None) -> None: ...
 
     def filter_log(self) -> None: ...
@@ -100,6 +102,13 @@ def palette_actions(app: Workbench) -> list[PaletteAction]:
         actions.append(
             PaletteAction(
                 "Open memory", "core blocks and recent recalls per agent (m)", app.open_memory
+            )
+        )
+        actions.append(
+            PaletteAction(
+                "Open auctions",
+                "the latest coordinator pass: subtasks, bids, winners (b)",
+                app.open_auctions,
             )
         )
         actions += [

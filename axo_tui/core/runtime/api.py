@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, SkillConfig, WorkflowConfig
+from axo_tui.core.coordination.board import AuctionBoard
 from axo_tui.core.memory.core_blocks import CoreBlock
 from axo_tui.core.memory.semantic import RecallHit
 from axo_tui.core.runtime.runs import RunResult
@@ -158,14 +159,18 @@ class RunDetail:
     run: RunRecord
     activations: tuple[ActivationRecord, ...]
     usage: tuple[UsageRow, ...]
+    coordination: AuctionBoard | None = None
+    """A coordinator pass's subtasks, auctions and Contract Net messages (docs/coordinator.md)."""
 
     @property
     def total_tokens(self) -> int:
         return sum(u.total_tokens for u in self.usage)
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.coordination is None else {"coordination": self.coordination.to_dict()}
         return {
             **self.run.to_dict(),
+            **extra,
             "activations": [a.to_dict() for a in self.activations],
             "usage": [
                 {

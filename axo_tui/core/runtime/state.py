@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.coordination.board import AuctionBoard
 from axo_tui.core.memory.core_blocks import CoreBlock
 from axo_tui.core.memory.recall_history import (
     RECALLS_SHOWN,
@@ -134,10 +135,16 @@ class ProjectState:
         record = None if journal is None else journal.get_run(run_id)
         if journal is None or record is None:
             return None
+        board = None
+        if record.kind == "coordinator":
+            board = AuctionBoard(record.id)
+            for row in journal.events(run_id=record.id, limit=100_000):
+                board.apply(str(row["kind"]), row)
         return RunDetail(
             record,
             tuple(journal.activations(record.id)),
             tuple(journal.usage_report(group_by="agent", run_id=record.id)),
+            board,
         )
 
     # ---------------------------------------------------------------- events

@@ -58,6 +58,7 @@ class DevScreen(QuietFocus, Screen[None]):
         Binding("l", "focus_log", "log", show=False),
         Binding("f", "filter", "filter"),
         Binding("m", "app.open_memory", "memory"),
+        Binding("b", "app.open_auctions", "auctions", show=False),
         Binding("x", "app.cancel_run", "cancel"),
         Binding("question_mark", "app.help", "keys", key_display="?"),
         Binding("q", "app.quit", "quit"),

@@ -39,6 +39,7 @@ WORKBENCH_KEYS: tuple[Section, ...] = (
         (
             ("ctrl+t", "chat with an agent"),
             ("ctrl+e", "events, payloads and spend"),
+            ("b", "auctions of the latest coordinator pass, live"),
             ("ctrl+p", "every action, searchable"),
             ("? f1", "this overview"),
             ("q  ctrl+q", "quit (runs still going are cancelled)"),

@@ -1,0 +1,83 @@
+"""The auction view follows a coordinator pass live: subtasks, bids, winners, messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from axo_tui.tui.app import AxoApp
+from axo_tui.tui.bridge import RunRequest
+from axo_tui.tui.screens.auctions import AuctionScreen
+from axo_tui.tui.widgets.auction_board import AuctionView, MessageView
+from tests.support.tui import wait_until
+
+PROJECT = """\
+agents:
+  - id: lead
+    provider: team
+    role: coordinator
+    memory: {recall: {passive_inject: false}}
+  - id: reader
+    provider: team
+    role: worker
+    tools: [read_file]
+    memory: {recall: {passive_inject: false}}
+  - id: counter
+    provider: team
+    role: worker
+    tools: [calculator]
+    memory: {recall: {passive_inject: false}}
+workflows:
+  - id: audit
+    agents: [lead, reader, counter]
+    entry_point: lead
+providers:
+  team:
+    kind: scripted
+    replies:
+      lead:
+        - '{"subtasks": [{"name": "read the log", "tools": ["read_file"]}, {"name": "count errors", "tools": ["calculator"]}]}'
+        - "Two errors."
+      reader: ["error, error"]
+      counter: ["2"]
+"""
+
+
+def shown(screen: AuctionScreen) -> str:
+    board = screen.query_one(AuctionView)
+    return "\n".join(board.render_line(y).text for y in range(board.size.height))
+
+
+async def test_the_auction_view_fills_in_as_the_pass_runs(
+    make_app: Callable[..., AxoApp], tmp_path: Path
+) -> None:
+    config = tmp_path / "team" / "axo.yaml"
+    config.parent.mkdir()
+    config.write_text(PROJECT, encoding="utf-8")
+    app = make_app(config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AuctionScreen)
+        assert "No coordinator pass yet" in shown(screen)
+
+        app.bridge.start_run(RunRequest("workflow", "audit", "audit the log"))
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.board is not None
+                and [r.status for r in screen.board.subtasks.values()] == ["done", "done"]
+            ),
+            what="both subtasks done on the board",
+        )
+        await pilot.pause()
+        text = shown(screen)
+        assert "s1 read the log" in text and "s2 count errors" in text
+        assert "reader" in text and "refused: counter" in text
+        messages = screen.query_one(MessageView).render_line(0).text
+        assert messages.startswith("cfp") and "lead → reader, counter" in messages
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "dev"
