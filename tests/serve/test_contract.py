@@ -33,4 +33,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     derandomize=True,
 )
 def test_every_route_keeps_its_contract(case: schemathesis.Case) -> None:
-    case.call_and_validate()
+    if case.path == "/api/events/stream":  # endless: a second of it shows its shape
+        case.call_and_validate(timeout=1)
+    else:
+        case.call_and_validate()

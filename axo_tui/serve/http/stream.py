@@ -30,6 +30,7 @@ from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.serve.http.errors import ApiError, responses
 from axo_tui.serve.http.host import ServeHost, is_loopback
 from axo_tui.serve.http.stream_feed import (
+    KIND_WORDS,
     EndReason,
     EventFeed,
     FeedClosed,
@@ -50,6 +51,20 @@ AUTH_TIMEOUT = 10.0
 URL_SECRETS = frozenset({"token", "access_token", "api_key", "apikey", "auth"})
 POLICY = 1008
 """WS close code for a refused client (bad token, bad filter, token in the URL)."""
+
+
+SSE_EVENT = {
+    "type": "object",
+    "description": "One event of the stream (OpenAPI 3.1: the schema describes each event).",
+    "required": ["data", "event"],
+    "properties": {
+        "event": {"type": "string", "enum": ["message", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "retry": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
 
 
 def stream_hub(app: Any) -> StreamHub:
@@ -81,7 +96,7 @@ def _host(app: Any) -> ServeHost:
             "`data: <the axo events --json object>`; a last `event: error` with "
             '`{"error": {"code", "message"}}` when the server ends it (slow_consumer, '
             "shutting_down).",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         },
         **responses(404, 422),
     },
@@ -91,16 +106,23 @@ async def follow_events(
     run: Annotated[str | None, Query(description="A run id or unique prefix.")] = None,
     agent: Annotated[list[str] | None, Query(description="Agent ids (repeat or a,b).")] = None,
     kind: Annotated[
-        list[str] | None, Query(description="Event kinds, or a family such as `agent.*`.")
+        list[str] | None,
+        Query(
+            description="Event kinds (repeat for several), or a family such as `agent.*`.",
+            json_schema_extra={"items": {"type": "string", "enum": KIND_WORDS}},
+        ),
     ] = None,
     after: Annotated[
         int | None,
         Query(ge=0, description="Resume after this sequence number (0: the whole journal)."),
     ] = None,
     last_event_id: Annotated[
-        str | None,
-        Header(description="Resume after this sequence number (what browsers send back)."),
-    ] = None,
+        str,
+        Header(
+            pattern=r"^\s*[0-9]*\s*$",
+            description="Resume after this sequence number (what browsers send back).",
+        ),
+    ] = "",
 ) -> Response:
     """The runtime's events as they happen, filtered; resume with `after` or the
     `Last-Event-ID` header that browsers send when they reconnect."""

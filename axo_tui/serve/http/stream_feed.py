@@ -85,12 +85,16 @@ class StreamFilter:
         }
 
 
+KIND_WORDS = sorted(EVENT_TYPES) + sorted({f"{kind.split('.')[0]}.*" for kind in EVENT_TYPES})
+"""What a `kind` filter may say: an event kind, or a family of them."""
+
+
 def parse_filter(
     runtime: Runtime, run: str | None, agents: Iterable[str], kinds: Iterable[str]
 ) -> StreamFilter:
     """A filter from a client's words: `run` an id or unique prefix of a recorded run;
-    `agents` and `kinds` repeated or comma-separated, a kind also `family.*` (`agent.*`).
-    Raises ApiError naming what is wrong."""
+    `agents` repeated or comma-separated; `kinds` repeated, each a kind or a family
+    (`agent.*`: see KIND_WORDS). Raises ApiError naming what is wrong."""
     run_id = None
     if run is not None and run.strip():
         record = runtime.state.find_run(run.strip())
@@ -98,7 +102,8 @@ def parse_filter(
             raise not_found("run", run)
         run_id = record.id
     agent_ids = _words(agents)
-    return StreamFilter(run_id, frozenset(agent_ids) or None, _kinds(_words(kinds)) or None)
+    words = [k.strip() for k in kinds if k.strip()]
+    return StreamFilter(run_id, frozenset(agent_ids) or None, _kinds(words) or None)
 
 
 def _words(values: Iterable[str]) -> list[str]:
@@ -116,7 +121,7 @@ def _kinds(words: list[str]) -> frozenset[str]:
         elif word in EVENT_TYPES:
             kinds.add(word)
         else:
-            known = ", ".join(sorted(EVENT_TYPES))
+            known = ", ".join(KIND_WORDS)
             raise ApiError(422, "invalid_request", f"kind: unknown event kind '{word}' ({known})")
     return frozenset(kinds)
 
