@@ -24,8 +24,14 @@ AXO_IMPORT(kv_set) int32_t axo_kv_set(const char *key, int32_t key_len, const ch
                                       int32_t value_len);
 AXO_IMPORT(set_timer) int32_t axo_set_timer(int32_t delay_ms, int32_t repeat);
 
-/* The host copies each message into memory it gets from here; handle_message frees it. */
-AXO_EXPORT(alloc) void *axo_alloc(int32_t len) { return malloc(len > 0 ? (size_t)len : 1); }
+/* The host copies each message into memory it gets from here; handle_message frees it.
+ * One byte more, zeroed: the message is then also a C string (the host writes only len). */
+AXO_EXPORT(alloc) void *axo_alloc(int32_t len) {
+    size_t size = len > 0 ? (size_t)len : 0;
+    char *buffer = malloc(size + 1);
+    if (buffer) buffer[size] = '\0';
+    return buffer;
+}
 
 static inline void axo_log_text(int32_t level, const char *text) {
     axo_log(level, text, (int32_t)strlen(text));
