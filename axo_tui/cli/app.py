@@ -36,6 +36,7 @@ from axo_tui.cli import (
     serve_cmd,
     skills_cmd,
     tokens_cmd,
+    tools_cmd,
     validate_cmd,
     workflow_cmd,
 )
@@ -63,6 +64,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     observe_cmd.register,
     approvals_cmd.register,
     tokens_cmd.register,
+    tools_cmd.register,
     gc_cmd.register,
 )
 

@@ -19,6 +19,7 @@ from axo_tui.core.config.build_services import (
     build_schedule,
     build_server,
 )
+from axo_tui.core.config.build_tools import build_wasm_tool
 from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.fields import Section, each_map
 from axo_tui.core.config.registry import Registry
@@ -58,6 +59,9 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
         each_map(checker, top.items(key, item_name=what), what, one)
         return built
 
+    # The project's own tools first: the agents' `tools:` may name them.
+    wasm_tools = collect("tools", "tool", build_wasm_tool)
+    checker.extra_tools = checker.extra_tools | {tool.name for tool in wasm_tools}
     agents = collect("agents", "agent", build_agent)
     workflows = collect("workflows", "workflow", build_workflow)
     skills = collect("skills", "skill", build_skill)
@@ -87,6 +91,7 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
         skills=tuple(skills),
         providers=tuple(providers),
         mcp_servers=tuple(mcp_servers),
+        tools=tuple(wasm_tools),
         schedules=tuple(schedules),
         proactive=tuple(proactive),
         consolidation=build_consolidation(top.section("consolidation", keys.CONSOLIDATION)),

@@ -21,6 +21,7 @@ TOP_LEVEL = (
     "sandbox",
     "approvals",
     "observability",
+    "tools",
 )
 AGENT = (
     "id",
@@ -111,6 +112,18 @@ CONSOLIDATION = ("enabled", "idle_threshold_secs", "interval_secs")
 SERVER = ("host", "port", "auth", "cors_origins", "token")
 SERVER_AUTH = ("api_keys",)
 APPROVALS = ("timeout_secs", "tools")
+TOOL = (
+    "name",
+    "wasm",
+    "description",
+    "parameters",
+    "grants",
+    "sha256",
+    "limits",
+    "max_output_chars",
+)
+TOOL_GRANTS = ("dirs", "env")
+DIR_GRANT = ("path", "as", "mode")
 OBSERVABILITY = ("otlp_endpoint",)
 
 ALL_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -141,5 +154,8 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "server": SERVER,
     "server.auth": SERVER_AUTH,
     "approvals": APPROVALS,
+    "tool": TOOL,
+    "tool grants": TOOL_GRANTS,
+    "directory grant": DIR_GRANT,
     "observability": OBSERVABILITY,
 }

@@ -412,6 +412,35 @@ class LatticeDefaults:
 
 
 @dataclass(frozen=True)
+class DirGrant:
+    """A directory a WASM tool may use: `path` on this machine, seen by the module at `guest`."""
+
+    path: str
+    guest: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class WasmToolConfig:
+    """A `tools:` entry with `wasm:`: a WASI command module an agent calls as a tool."""
+
+    name: str
+    module: str
+    """The module's path (relative to the project)."""
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    dirs: tuple[DirGrant, ...] = ()
+    env: tuple[str, ...] = ()
+    """Environment variables granted by name; nothing else is visible."""
+    sha256: str | None = None
+    """A pin in the config; without it `axo tools approve NAME` records one."""
+    fuel: int = 1_000_000_000
+    memory_mb: int = 64
+    timeout_ms: int = 5_000
+    max_output_chars: int = 20_000
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole, validated project configuration."""
 
@@ -421,6 +450,8 @@ class Config:
     skills: tuple[SkillConfig, ...] = ()
     providers: tuple[ProviderConfig, ...] = ()
     mcp_servers: tuple[McpServerConfig, ...] = ()
+    tools: tuple[WasmToolConfig, ...] = ()
+    """The project's own tools (`tools:`): WASM tools."""
     schedules: tuple[ScheduleConfig, ...] = ()
     proactive: tuple[ProactiveConfig, ...] = ()
     consolidation: ConsolidationConfig = field(default_factory=ConsolidationConfig)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.base.enums import ActivationStatus, AgentState, ErrorKind, RunStatus
@@ -84,6 +84,9 @@ from axo_tui.core.tools.loop_guard import ToolLoopError
 from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, ServerState
 from axo_tui.core.wasm.limits import RestartPolicy
 
+if TYPE_CHECKING:
+    from axo_tui.core.wasm.tool import WasmToolRunner
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODELS = {
@@ -130,6 +133,16 @@ class Runtime:
         self._state: ProjectState | None = None
         self.state_dir = data_dir if data_dir is not None else config.state_dir
         self.tools = tools if tools is not None else ToolRegistry(BUILTIN_TOOLS)
+        self.wasm_tools: WasmToolRunner | None = None
+        """Runs the config's WASM tools (`tools:` with `wasm:`), registered with the others."""
+        if config.tools:
+            from axo_tui.core.wasm.tool import wasm_tools  # wasmtime loads only when used
+
+            self.wasm_tools, wasm_registered = wasm_tools(
+                config.tools, self.state_dir, config.project_dir
+            )
+            for tool in wasm_registered:
+                self.tools.register(tool)
         self._transport = transport
         self._background = background
         self._providers: dict[str, Provider] = {}
