@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -79,6 +80,8 @@ class CnpEndpoint:
         self.inner = inner
         self.contractor: Contractor | None = None
         self._loop = loop
+        self._loop_thread = threading.get_ident()
+        """Built on the loop's thread: a delivery from it needs no wake-up of the loop."""
         self._spawn = spawn
         self.conversations: dict[str, asyncio.Queue[AclMessage]] = {}
         """Initiator side: conversation id -> the queue its replies go to."""
@@ -94,6 +97,9 @@ class CnpEndpoint:
         if message.protocol != PROTOCOL:
             if self.inner is not None:
                 self.inner.deliver(message)
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._loop.call_soon(self._handle, message)
             return
         # A closed loop: the runtime is gone, and the auction with it.
         with contextlib.suppress(RuntimeError):
@@ -219,10 +225,13 @@ class Auction:
             left = deadline - loop.time()
             if left <= 0:
                 break
-            try:
-                message = await asyncio.wait_for(self._queue.get(), left)
-            except TimeoutError:
-                break
+            if not self._queue.empty():  # answers that came together: no timer each
+                message = self._queue.get_nowait()
+            else:
+                try:
+                    message = await asyncio.wait_for(self._queue.get(), left)
+                except TimeoutError:
+                    break
             if message.sender not in waiting or message.in_reply_to != cfp.reply_with:
                 continue  # not an answer to this call (or a second one): ignored
             waiting.discard(message.sender)
