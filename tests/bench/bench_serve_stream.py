@@ -11,8 +11,9 @@ deltas (`token.streamed`, transcript events, the busiest kind a real run emits) 
 tenth a journaled `signal.emitted`. The subscribers are another process (asyncio, the
 `websockets` client), so the server's resident set is its own: it is read before the
 subscribers connect, once they are connected, during the emission and after it. Each
-subscriber counts the events it got and checks their sequence numbers only increase;
-"lost" is what was emitted times the subscribers, less what they received. On a two-core box
+subscriber (all with one filter: the emitter's agent and kinds, not the runtime's own
+events) counts the events it got and checks their sequence numbers only increase; "lost"
+is what was emitted times the subscribers, less what they received. On a two-core box
 server and subscribers share the CPU; "achieved" is the rate the emitter kept up.
 """
 
@@ -41,6 +42,8 @@ from axo_tui.serve.http.stream import stream_hub
 TICK = 0.02
 END = "bench.end"
 SEQ = re.compile(r'"seq": (\d+)')
+OWN_EVENTS = "agent=bench&kind=token.streamed&kind=signal.emitted"
+"""The subscribers' filter: the emitter's events, not the runtime's own."""
 
 
 def rss_mb() -> float:
@@ -134,7 +137,7 @@ async def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
                 "-m",
                 "tests.bench.bench_serve_stream",
                 "--subscribe",
-                f"ws://127.0.0.1:{port}/ws",
+                f"ws://127.0.0.1:{port}/ws?{OWN_EVENTS}",
                 "--subscribers",
                 str(args.subscribers),
                 stdout=subprocess.PIPE,
