@@ -29,7 +29,7 @@ from axo_tui.core.base.enums import ActivationStatus, RunStatus
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.htn_methods import load_methods
 from axo_tui.core.config.problems import ConfigError
-from axo_tui.core.config.schema import AgentConfig, Config, Role, WorkflowConfig
+from axo_tui.core.config.schema import AgentConfig, AgentKind, Config, Role, WorkflowConfig
 from axo_tui.core.coordination.contract_net import Auction, CnpEndpoint, Outcome
 from axo_tui.core.coordination.frontier import (
     REPAIR_ROUNDS,
@@ -365,6 +365,9 @@ class _Pass:
         return frozenset(names)
 
     def _contractor(self, agent: AgentConfig, order: int) -> str:
+        self.order[agent.id] = order
+        if agent.kind is AgentKind.WASM:  # it answers the cfp itself (docs/coordinator.md)
+            return agent.id
         endpoint = self.owner.endpoint(agent.id)
         if endpoint.contractor is None or getattr(endpoint.contractor, "agent", None) != agent:
             try:
@@ -374,7 +377,6 @@ class _Pass:
             endpoint.contractor = WorkerContractor(
                 self.host, agent, self._tools_of(agent), model, order, endpoint.busy
             )
-        self.order[agent.id] = order
         return agent.id
 
     async def _work(self, subtasks: list[Subtask]) -> None:
