@@ -54,7 +54,7 @@ def build_wasm_tool(checker: Checker, registry: Registry, node: Map) -> WasmTool
         section.check(
             False,
             "sha256",
-            "invalid-value",
+            "invalid",
             f"`sha256` of tool `{name}` must be 64 lowercase hex digits",
             "copy it from `axo tools list`, or leave it out and run `axo tools approve NAME`",
         )
@@ -112,7 +112,7 @@ def _dirs(checker: Checker, grants: Section) -> tuple[DirGrant, ...]:
             grant.check(
                 False,
                 "mode",
-                "invalid-value",
+                "invalid-choice",
                 f"`mode` of a directory grant must be `ro` or `rw`, found `{mode}`",
                 "`ro`: the tool may read it; `rw`: it may also write",
             )
@@ -124,7 +124,7 @@ def _dirs(checker: Checker, grants: Section) -> tuple[DirGrant, ...]:
             grant.check(
                 False,
                 "as",
-                "invalid-value",
+                "invalid",
                 f"`as` of a directory grant must be an absolute path, found `{guest}`",
                 "write it as the module sees it, e.g. `as: /data`",
             )
