@@ -48,7 +48,7 @@ class ActivationResult:
 class RunResult:
     run_id: str
     kind: str
-    """workflow, agent, skill, signal, schedule or proactive."""
+    """workflow, coordinator, agent, chat, message, skill, signal, proactive or consolidation."""
     target: str
     status: RunStatus
     """completed or failed (cancelled or interrupted when stopped)."""
