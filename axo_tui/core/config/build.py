@@ -9,12 +9,13 @@ from typing import TypeVar
 from axo_tui.core.config import keys
 from axo_tui.core.config.build_agents import build_agent, build_skill, build_workflow
 from axo_tui.core.config.build_approvals import build_approvals
+from axo_tui.core.config.build_nats import build_cluster
 from axo_tui.core.config.build_providers import build_providers, resolve_path
 from axo_tui.core.config.build_services import (
     build_consolidation,
     build_lattice,
-    build_observability,
     build_mcp_server,
+    build_observability,
     build_proactive,
     build_schedule,
     build_server,
@@ -80,7 +81,10 @@ def build_config(checker: Checker, root: Map, path: Path) -> Config:
     check_roles(checker, agents, registry)
     check_fallbacks(checker, providers, registry)
 
-    lattice = build_lattice(top.section("lattice", keys.LATTICE))
+    lattice_section = top.section("lattice", keys.PROJECT_LATTICE)
+    lattice = build_lattice(
+        lattice_section, cluster=build_cluster(lattice_section, project_dir, agents)
+    )
     check_trigger_weights(checker, agents, proactive, lattice)
 
     data_dir = top.opt_text("data_dir")

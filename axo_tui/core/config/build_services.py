@@ -9,6 +9,7 @@ from axo_tui.core.config.build_agents import span
 from axo_tui.core.config.checker import Checker
 from axo_tui.core.config.duration import DURATION_HINT, parse_duration
 from axo_tui.core.config.fields import Section
+from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.config.registry import Reference, Registry
 from axo_tui.core.config.schema import (
     DEFAULT_MCP_CALL_TIMEOUT_SECS,
@@ -309,10 +310,13 @@ def build_observability(section: Section | None) -> ObservabilityConfig:
     return ObservabilityConfig(otlp_endpoint=endpoint)
 
 
-def build_lattice(section: Section | None) -> LatticeDefaults:
+def build_lattice(
+    section: Section | None, *, cluster: ClusterSettings | None = None
+) -> LatticeDefaults:
     if section is None:
         return LatticeDefaults()
     return LatticeDefaults(
         threshold=section.number("threshold", 1.0, lo=0, lo_open=True),
         decay=section.number("decay", 0.1, lo=0),
+        cluster=cluster or ClusterSettings(),
     )

@@ -56,6 +56,20 @@ CORE_BLOCK = ("label", "limit", "description", "shared", "value")
 RECALL = ("passive_inject", "top_k", "min_score", "share")
 MEMORY_COMPACTION = ("summarise",)
 LATTICE = ("threshold", "decay")
+PROJECT_LATTICE = (*LATTICE, "backend", "nats", "placement")
+NATS = (
+    "servers",
+    "token",
+    "credentials",
+    "tls",
+    "node",
+    "lease_secs",
+    "replicas",
+    "prefix",
+    "dedupe_window_secs",
+    "run_ttl_secs",
+)
+NATS_TLS = ("ca", "cert", "key")
 WORKFLOW = (
     "id",
     "name",
@@ -136,7 +150,9 @@ ALL_SECTIONS: dict[str, tuple[str, ...]] = {
     "core block": CORE_BLOCK,
     "recall": RECALL,
     "memory.compaction": MEMORY_COMPACTION,
-    "lattice": LATTICE,
+    "lattice": PROJECT_LATTICE,
+    "lattice.nats": NATS,
+    "lattice.nats.tls": NATS_TLS,
     "workflow": WORKFLOW,
     "a2a": A2A,
     "workflow a2a": WORKFLOW_A2A,

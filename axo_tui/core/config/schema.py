@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.config.problems import Problem
 
 
@@ -409,6 +410,8 @@ class LatticeDefaults:
     threshold: float = 1.0
     decay: float = 0.1
     """lambda in I(t) = I0 * exp(-lambda * t), per second."""
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    """`backend`, `nats` and `placement`: one process (the default) or a NATS cluster."""
 
 
 @dataclass(frozen=True)

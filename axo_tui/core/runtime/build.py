@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.config.nats_schema import LatticeBackend
 from axo_tui.core.config.schema import Config
 from axo_tui.core.events.catalog import Event
 from axo_tui.core.runtime.backend import DEFAULT_BACKENDS, BackendFactory, agent_kind
@@ -49,6 +50,7 @@ def build_runtime(
             raise RunError(f"agent '{agent.id}' is of kind '{kind}'; backends given: {known}")
     return Runtime(
         config,
+        cluster=_cluster_of(config, claim_work=background),
         data_dir=data_dir,
         tools=tools,
         transport=transport,
@@ -57,6 +59,17 @@ def build_runtime(
         backends=chosen,
         subscribers=subscribers,
     )
+
+
+def _cluster_of(config: Config, *, claim_work: bool) -> Callable[[Runtime], Any] | None:
+    """`lattice.backend: nats`: the runtime becomes a node of a cluster (docs/distributed.md);
+    it claims steps when it hosts the project (`background`)."""
+    settings = config.lattice.cluster
+    if settings.backend is not LatticeBackend.NATS:
+        return None
+    from axo_tui.core.runtime.cluster_lattice import ClusterLattice
+
+    return lambda runtime: ClusterLattice(runtime, settings, claim_work=claim_work)
 
 
 def open_state(state_dir: Path, *, warn: Warn | None = None) -> ProjectState:

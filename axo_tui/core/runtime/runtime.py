@@ -85,6 +85,7 @@ from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, Ser
 from axo_tui.core.wasm.limits import RestartPolicy
 
 if TYPE_CHECKING:
+    from axo_tui.core.runtime.cluster_lattice import ClusterLattice
     from axo_tui.core.wasm.tool import WasmToolRunner
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class Runtime:
         supervision: SupervisionPolicy | None = None,
         backends: Mapping[str, BackendFactory] | None = None,
         subscribers: Sequence[Callable[[Event], None]] = (),
+        cluster: Callable[[Runtime], ClusterLattice] | None = None,
     ) -> None:
         self.config = config
         self._backend_factories = dict(DEFAULT_BACKENDS if backends is None else backends)
@@ -167,6 +169,8 @@ class Runtime:
             ),
         )
         self._started = False
+        self.cluster = cluster(self) if cluster is not None else None
+        """`lattice.backend: nats`: this runtime's node, which runs the workflows."""
         self._run_tasks: dict[str, asyncio.Task[Any]] = {}
         """Live run id -> the task driving it (see `cancel_run`)."""
         self._in_flight = 0
@@ -220,6 +224,8 @@ class Runtime:
         self._start_mcp()
         self.ambient.configure(self.config)
         self._started = True
+        if self.cluster is not None:
+            self.cluster.start()
         if self._background:
             self.ambient.start_timers()
             self.memory.start_consolidation(Consolidator(self).run_forever)  # idle agents tidy up
@@ -250,6 +256,8 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop everything this runtime started: its timers, tasks and threads end here."""
+        if self.cluster is not None:  # first: its steps end and its outbox sends the rest
+            await self.cluster.aclose()
         if self.messaging is not None:  # guests stop first: nothing new reaches the agents
             self.messaging.close()
             self.messaging = None
@@ -510,6 +518,8 @@ class Runtime:
         self, workflow_id: str, input_text: str, *, run_id: str | None = None
     ) -> RunResult:
         workflow, agents, state = self.plan_workflow(workflow_id)
+        if self.cluster is not None:  # lattice.backend: nats (docs/distributed.md)
+            return await self.cluster.run_workflow(workflow.id, input_text, run_id)
         if run_id is not None and self.journal.get_run(run_id) is not None:
             # Checked here: the run's row is written behind, and a duplicate found at the
             # commit would fail the writes of every run sharing it.

@@ -751,6 +751,21 @@ class Journal(ApprovalJournal):
             for id_, run, agent, trigger, text, status, *rest in rows
         ]
 
+    def orphan_running_activations(self) -> list[ActivationRecord]:
+        """Activations still `running` of runs this journal does not hold: steps of cluster
+        runs (`core.distributed`) this node was running when it stopped."""
+        self._sync()
+        rows = self._db.execute(
+            "SELECT id, run_id, agent_id, trigger, input, status, output, error, started_at, "
+            "finished_at, session_id FROM activations a WHERE status = 'running' "
+            "AND a.run_id != '' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = a.run_id) "
+            "ORDER BY started_at, rowid"
+        ).fetchall()
+        return [
+            ActivationRecord(id_, run, agent, trigger, text, ActivationStatus(status), *rest)
+            for id_, run, agent, trigger, text, status, *rest in rows
+        ]
+
     def agent_activity(self) -> dict[str, tuple[int, int, str, str | None, float]]:
         """Per agent: (activations, failures, last status, last error, last start time)."""
         self._sync()

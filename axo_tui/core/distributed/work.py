@@ -1,0 +1,352 @@
+"""Cluster runs: each step is a message on a work-queue stream, claimed by exactly one node.
+
+A step's message goes to `<prefix>.work.<agent>.<run>`; every node that may run the agent
+pulls from the agent's one durable consumer, so JetStream hands each message to one of them.
+The claim is a lease: the node says "still working" every third of `lease_secs`, and a node
+that dies (kill -9, a partition) stops saying it, so the message is delivered to another node
+once the lease runs out.
+
+What counts is the runs bucket: a step is done once its record is created there, by
+whichever node did it, once (a create fails if the key exists). A redelivered message whose
+step has a record is not run again; it only makes sure the dependents were queued. After
+each record the node looks at the run as a whole (every node's records): it queues the
+agents that became ready (message id `<run>:<agent>`, so two nodes queueing the same one
+store it once), records skips, and ends the run when every agent has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from axo_tui.core.base.ids import new_id
+from axo_tui.core.distributed.connection import ClusterLink
+from axo_tui.core.distributed.readiness import (
+    COMPLETED,
+    FAILED,
+    SKIPPED,
+    Plan,
+    final_output,
+    next_steps,
+)
+from axo_tui.core.distributed.steps import ClusterHost, RunOutcome, Step, StepRecord
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+    from nats.js.client import JetStreamContext
+
+log = logging.getLogger(__name__)
+
+MAX_CLAIMS = 5
+"""A step claimed this often by nodes that died holding it is failed, not tried again: a
+step that kills its node must not take the whole cluster down one node at a time."""
+
+FETCH_SECS = 5.0
+END_RECHECK_SECS = 2.0
+"""A run's starter re-reads the bucket this often in case the end's notice was missed."""
+
+
+class ClusterRuns:
+    def __init__(
+        self, link: ClusterLink, host: ClusterHost, node: str, *, concurrency: int = 4
+    ) -> None:
+        self._link = link
+        self._host = host
+        self.node = node
+        self.concurrency = concurrency
+        self._loops: list[asyncio.Task[None]] = []
+        self.claimed = 0
+        """Steps this node ran (a retried one counts on each node that ran it)."""
+
+    # ------------------------------------------------------------------ runs
+    async def submit(self, workflow_id: str, input_text: str, run_id: str | None = None) -> str:
+        """Start a run in the cluster; returns its id. Its steps go to whichever nodes
+        claim them; this node need not run any."""
+        plan = Plan.of(self._host.config, workflow_id)
+        run_id = run_id or new_id()
+        meta = {
+            "workflow": workflow_id,
+            "input": input_text,
+            "origin": self.node,
+            "ts": time.time(),
+        }
+        names = self._link.names
+        try:
+            await self._link.runs.create(names.meta_key(run_id), json.dumps(meta).encode())
+        except _wrong_sequence():
+            from axo_tui.core.distributed.connection import ClusterError
+
+            raise ClusterError(f"run '{run_id}' exists already; give a new id or none") from None
+        self._host.run_started(run_id, workflow_id, input_text)
+        await self.advance(run_id, plan, {})
+        return run_id
+
+    async def run(self, workflow_id: str, input_text: str, run_id: str | None = None) -> RunOutcome:
+        """Start a run and wait for its end, wherever it is reached."""
+        run_id = run_id or new_id()
+        waiter = await self._link.nc.subscribe(self._link.names.run_done_subject(run_id))
+        try:
+            await self.submit(workflow_id, input_text, run_id)
+            return await self._wait_end(run_id, waiter)
+        finally:
+            with contextlib.suppress(Exception):
+                await waiter.unsubscribe()
+
+    async def _wait_end(self, run_id: str, waiter: Any) -> RunOutcome:
+        while True:
+            outcome = await self.outcome(run_id)
+            if outcome is not None:
+                return outcome
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                message = await waiter.next_msg(timeout=END_RECHECK_SECS)
+                return RunOutcome.decode(message.data)
+
+    async def outcome(self, run_id: str) -> RunOutcome | None:
+        data = await self._get(self._link.names.end_key(run_id))
+        return None if data is None else RunOutcome.decode(data)
+
+    async def records(self, run_id: str, plan: Plan) -> dict[str, StepRecord]:
+        """Every finished step of the run, on whichever node it finished."""
+        names = self._link.names
+        found = await asyncio.gather(*(self._get(names.step_key(run_id, a)) for a in plan.agents))
+        return {
+            agent: StepRecord.decode(data)
+            for agent, data in zip(plan.agents, found, strict=True)
+            if data is not None
+        }
+
+    async def advance(self, run_id: str, plan: Plan, records: dict[str, StepRecord]) -> None:
+        """Queue what became ready, record the skips, end the run when all have finished."""
+        names = self._link.names
+        while True:
+            nxt = next_steps(plan, {agent: r.status for agent, r in records.items()})
+            for agent in nxt.start:
+                await self._link.js.publish(
+                    names.work_subject(agent, run_id),
+                    json.dumps({"run_id": run_id, "agent_id": agent}).encode(),
+                    headers={"Nats-Msg-Id": f"{run_id}:{agent}"},
+                )
+            if not nxt.skip:
+                break
+            for agent, reason in nxt.skip:
+                record = StepRecord(status=SKIPPED, node=self.node, error=reason, ts=time.time())
+                if await self._create(names.step_key(run_id, agent), record.encode()):
+                    self._host.step_skipped(run_id, agent, reason)
+                    records[agent] = record
+                else:
+                    records.update(await self.records(run_id, plan))
+        if len(records) == len(plan.agents):
+            await self._end(run_id, plan, records)
+
+    async def _end(self, run_id: str, plan: Plan, records: dict[str, StepRecord]) -> None:
+        outputs = {a: r.output for a, r in records.items() if r.status == COMPLETED}
+        failed = tuple(a for a in plan.agents if records[a].status == FAILED)
+        skipped = tuple(a for a in plan.agents if records[a].status == SKIPPED)
+        outcome = RunOutcome(
+            run_id=run_id,
+            workflow_id=plan.workflow_id,
+            status="failed" if failed or skipped else "completed",
+            output=final_output(plan, outputs),
+            outputs=outputs,
+            failed=failed,
+            skipped=skipped,
+            errors={a: records[a].error for a in (*failed, *skipped)},
+            prompt_tokens=sum(r.prompt_tokens for r in records.values()),
+            completion_tokens=sum(r.completion_tokens for r in records.values()),
+            activations=sum(1 for r in records.values() if r.status != SKIPPED),
+            ended_by=self.node,
+        )
+        names = self._link.names
+        if await self._create(names.end_key(run_id), outcome.encode()):
+            self._host.run_ended(outcome)
+            await self._link.nc.publish(names.run_done_subject(run_id), outcome.encode())
+
+    async def catch_up(self) -> list[str]:
+        """Announce the ends this node recorded but never announced (it died in between);
+        returns their run ids."""
+        watcher = await self._link.runs.watch("*.end", ignore_deletes=True)
+        announced = []
+        try:
+            async for entry in watcher:
+                if entry is None:  # the values there were when it started: all seen
+                    break
+                if entry.value is None:
+                    continue
+                outcome = RunOutcome.decode(entry.value)
+                if outcome.ended_by == self.node and not self._host.run_announced(outcome.run_id):
+                    self._host.run_ended(outcome)
+                    announced.append(outcome.run_id)
+        finally:
+            await watcher.stop()  # type: ignore[no-untyped-call]
+        return announced
+
+    # ---------------------------------------------------------------- claims
+    async def serve(self, agent_ids: list[str]) -> None:
+        """Claim the steps of `agent_ids` until `stop()`; each agent gets `concurrency`
+        pull subscriptions on its consumer (one pull in flight each)."""
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        names = self._link.names
+        lease = self._link.settings.lease_secs
+        for agent in agent_ids:
+            config = ConsumerConfig(
+                durable_name=names.work_consumer(agent),
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=lease,
+                max_deliver=-1,
+                filter_subject=names.work_filter(agent),
+            )
+            for _ in range(self.concurrency):
+                subscription = await _pull(self._link.js, names, agent, config)
+                self._loops.append(asyncio.ensure_future(self._claim_loop(subscription, agent)))
+
+    async def stop(self) -> None:
+        """Stop claiming; steps in flight are handed back at once (`nak`)."""
+        loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.cancel()
+        if loops:
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _claim_loop(self, subscription: Any, agent_id: str) -> None:
+        while True:
+            try:
+                messages = await subscription.fetch(1, timeout=FETCH_SECS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # no message in time, or NATS away (a partition): ask again
+                await asyncio.sleep(0.05)
+                continue
+            for message in messages:
+                try:
+                    await self._handle(message, agent_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The lease runs out and the step goes to a node that can do it.
+                    log.exception("step of %s on node %s", agent_id, self.node)
+
+    async def _handle(self, message: Msg, agent_id: str) -> None:
+        work = json.loads(message.data)
+        run_id = str(work["run_id"])
+        meta_data = await self._get(self._link.names.meta_key(run_id))
+        if meta_data is None:  # expired, or purged: nothing to do it for
+            await message.term()
+            return
+        meta = json.loads(meta_data)
+        try:
+            plan = Plan.of(self._host.config, meta["workflow"])
+        except KeyError:
+            self._host.notice(
+                run_id,
+                f"node {self.node} does not know workflow '{meta['workflow']}'; "
+                "every node needs the same workflows (the same axo.yaml)",
+            )
+            await message.nak(delay=self._link.settings.lease_secs)
+            return
+        records = await self.records(run_id, plan)
+        if agent_id not in records:
+            attempt = message.metadata.num_delivered
+            if attempt > MAX_CLAIMS:
+                record = StepRecord(
+                    status=FAILED,
+                    node=self.node,
+                    error=f"claimed {attempt - 1} times by nodes that stopped before finishing",
+                    ts=time.time(),
+                )
+                await self._create(self._link.names.step_key(run_id, agent_id), record.encode())
+            else:
+                await self._run_step(message, run_id, meta, plan, agent_id, records, attempt)
+            records = await self.records(run_id, plan)
+        # Also for a step found finished: its node may have died before queueing the rest.
+        await self.advance(run_id, plan, records)
+        await message.ack_sync()
+
+    async def _run_step(
+        self,
+        message: Msg,
+        run_id: str,
+        meta: dict[str, Any],
+        plan: Plan,
+        agent_id: str,
+        records: dict[str, StepRecord],
+        attempt: int,
+    ) -> None:
+        deps = plan.deps.get(agent_id, ())
+        step = Step(
+            run_id=run_id,
+            workflow_id=plan.workflow_id,
+            agent_id=agent_id,
+            input=str(meta.get("input", "")),
+            upstream=tuple(
+                (dep, records[dep].output) for dep in deps if records[dep].status == COMPLETED
+            ),
+            notes=tuple(
+                f"Note: upstream agent '{dep}' did not complete ({records[dep].error})."
+                for dep in deps
+                if records[dep].status != COMPLETED
+            ),
+            attempt=attempt,
+        )
+        self.claimed += 1
+        heartbeat = asyncio.ensure_future(self._heartbeat(message))
+        try:
+            outcome = await self._host.run_step(step)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await message.nak()  # stopping: another node may take it now
+            raise
+        finally:
+            heartbeat.cancel()
+        record = StepRecord.of(outcome, self.node)
+        if not await self._create(self._link.names.step_key(run_id, agent_id), record.encode()):
+            self._host.notice(
+                run_id,
+                f"{agent_id} of run {run_id} was finished by another node first (this node "
+                "lost its claim); the result of activation "
+                f"{outcome.activation_id} here is not used",
+            )
+
+    async def _heartbeat(self, message: Msg) -> None:
+        every = self._link.settings.lease_secs / 3
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):  # cut off: the lease runs out, as it should
+                await message.in_progress()
+
+    # ------------------------------------------------------------- the bucket
+    async def _get(self, key: str) -> bytes | None:
+        from nats.js.errors import KeyDeletedError, KeyNotFoundError
+
+        try:
+            entry = await self._link.runs.get(key)
+        except (KeyNotFoundError, KeyDeletedError):
+            return None
+        return entry.value
+
+    async def _create(self, key: str, value: bytes) -> bool:
+        """Write `key` unless it exists; whether this call wrote it."""
+        try:
+            await self._link.runs.create(key, value)
+        except _wrong_sequence():
+            return False
+        return True
+
+
+def _wrong_sequence() -> type[Exception]:
+    from nats.js.errors import KeyWrongLastSequenceError
+
+    return KeyWrongLastSequenceError
+
+
+async def _pull(js: JetStreamContext, names: Any, agent: str, config: Any) -> Any:
+    return await js.pull_subscribe(
+        names.work_filter(agent),
+        durable=names.work_consumer(agent),
+        stream=names.work_stream,
+        config=config,
+    )

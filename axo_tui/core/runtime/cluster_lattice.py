@@ -1,0 +1,176 @@
+"""The runtime's side of `lattice.backend: nats`: a node of a cluster (`core.distributed`)
+that runs its steps through this runtime's one activation path.
+
+Workflow runs go to the cluster; everything else (chat turns, single-agent runs, skills)
+stays in this process. Each step is journaled here, on the node that ran it, with the run's
+id; the outbox publishes this journal's events for the cluster's record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from axo_tui.core.base.enums import ActivationStatus, ErrorKind, RunStatus
+from axo_tui.core.base.ids import new_id
+from axo_tui.core.config.nats_schema import ClusterSettings
+from axo_tui.core.config.schema import Config
+from axo_tui.core.distributed.connection import ClusterError
+from axo_tui.core.distributed.node import ClusterNode
+from axo_tui.core.distributed.steps import RunOutcome, Step, StepOutcome
+from axo_tui.core.events.catalog import (
+    AgentFailed,
+    AgentSkipped,
+    RunCompleted,
+    RunStarted,
+    RuntimeNotice,
+)
+from axo_tui.core.providers.base import Usage
+from axo_tui.core.runtime.agent_turn import TurnRequest
+from axo_tui.core.runtime.runs import RunError, RunResult
+
+if TYPE_CHECKING:
+    from axo_tui.core.runtime.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class ClusterLattice:
+    """A `distributed.steps.ClusterHost` over a Runtime."""
+
+    def __init__(self, runtime: Runtime, settings: ClusterSettings, *, claim_work: bool) -> None:
+        self._runtime = runtime
+        self.settings = settings
+        self.claim_work = claim_work
+        self.node: ClusterNode | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    @property
+    def config(self) -> Config:
+        return self._runtime.config
+
+    def start(self) -> None:
+        """Connect in the background (needs a running loop): a run waits for it."""
+        runtime = self._runtime
+        node = ClusterNode(
+            self.settings,
+            self,
+            runtime.journal,
+            runtime.state_dir,
+            last_seq=lambda: runtime.bus.last_seq,
+            claim_work=self.claim_work,
+        )
+        self.node = node
+        if self.claim_work:  # only the node that claims steps can tell its own dead ones
+            self._close_stale_steps()
+        runtime.bus.add_sink(lambda _event: node.poke(), journaled_only=True)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a runtime opened outside a loop only reads
+        self._starting = runtime.spawn(self._start(node))
+
+    async def _start(self, node: ClusterNode) -> None:
+        try:
+            await node.start()
+        except ClusterError as exc:
+            self.notice(None, str(exc))
+        except Exception as exc:  # said, and raised to whoever waits for the node
+            log.exception("cluster node %s did not start", node.name)
+            self.notice(None, f"cluster node {node.name} did not start: {exc}")
+
+    async def aclose(self) -> None:
+        if self.node is not None:
+            await self.node.aclose()
+            self.node = None
+
+    async def run_workflow(
+        self, workflow_id: str, input_text: str, run_id: str | None
+    ) -> RunResult:
+        if self.node is None:
+            raise RunError("the cluster is not started")
+        try:
+            outcome = await self.node.run(workflow_id, input_text, run_id)
+        except ClusterError as exc:
+            raise RunError(str(exc)) from None
+        return RunResult(
+            outcome.run_id,
+            "workflow",
+            workflow_id,
+            RunStatus(outcome.status),
+            outcome.output,
+            outputs=dict(outcome.outputs),
+            failed=outcome.failed,
+            skipped=outcome.skipped,
+            errors=dict(outcome.errors),
+            usage=Usage(outcome.prompt_tokens, outcome.completion_tokens),
+            activations=outcome.activations,
+        )
+
+    # ------------------------------------------------------------ ClusterHost
+    async def run_step(self, step: Step) -> StepOutcome:
+        request = TurnRequest(
+            agent=self._runtime.agent_config(step.agent_id),
+            input=step.input,
+            activation_id=new_id(),
+            session_id=f"run:{step.run_id}:{step.agent_id}",
+            run_id=step.run_id,
+            upstream=step.upstream,
+            notes=step.notes,
+            new_session=True,  # an attempt a dead node began leaves nothing to continue
+        )
+        result = await self._runtime.activate(request, trigger="workflow")
+        return StepOutcome(
+            ok=result.ok,
+            activation_id=result.activation_id,
+            output=result.output,
+            error=result.error or "",
+            error_kind=str(result.error_kind or ""),
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+        )
+
+    def run_started(self, run_id: str, workflow_id: str, input_text: str) -> None:
+        self._runtime.bus.emit(
+            RunStarted, run_id=run_id, run_kind="workflow", target=workflow_id, input=input_text
+        )
+
+    def run_ended(self, outcome: RunOutcome) -> None:
+        errors = "; ".join(f"{agent}: {error}" for agent, error in outcome.errors.items())
+        self._runtime.bus.emit(
+            RunCompleted,
+            run_id=outcome.run_id,
+            status=RunStatus(outcome.status),
+            output=outcome.output,
+            failed=outcome.failed,
+            skipped=outcome.skipped,
+            error=errors or None,
+        )
+
+    def step_skipped(self, run_id: str, agent_id: str, reason: str) -> None:
+        self._runtime.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
+
+    def run_announced(self, run_id: str) -> bool:
+        events = self._runtime.journal.events(run_id=run_id, limit=100_000)
+        return any(event["kind"] == RunCompleted.kind for event in events)
+
+    def notice(self, run_id: str | None, message: str) -> None:
+        self._runtime.bus.emit(RuntimeNotice, run_id=run_id, message=message)
+
+    def _close_stale_steps(self) -> None:
+        """Steps this node was running when it died: the cluster gave them to another node
+        once their lease ran out, so here they end `interrupted`, said in the record."""
+        journal = self._runtime.journal
+        for activation in journal.orphan_running_activations():
+            journal.finish_activation(
+                activation.id, ActivationStatus.INTERRUPTED, None, "node stopped"
+            )
+            self._runtime.bus.emit(
+                AgentFailed,
+                run_id=activation.run_id,
+                agent_id=activation.agent_id,
+                activation_id=activation.id,
+                error="this node stopped while running it; the cluster retries it elsewhere",
+                error_kind=ErrorKind.CANCELLED,
+            )

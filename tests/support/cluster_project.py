@@ -1,0 +1,126 @@
+"""Projects for the cluster tests: one directory per node, the same agents and workflow in
+each, a node name and the NATS servers of their own, and the processes that run them.
+
+    a -> b -> c -+
+    a -> d ------+-> e
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.cli import axo_command
+
+AGENTS = ("a", "b", "c", "d", "e")
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "a": (),
+    "b": ("a",),
+    "c": ("b",),
+    "d": ("a",),
+    "e": ("c", "d"),
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_node(
+    directory: Path,
+    *,
+    node: str,
+    servers: Sequence[str],
+    prefix: str,
+    provider: Sequence[str] | None = None,
+    placement: Mapping[str, Sequence[str]] | None = None,
+    agents: Sequence[str] = AGENTS,
+    depends: Mapping[str, Sequence[str]] = DEPENDS,
+    lease_secs: float = 2,
+    replicas: int = 1,
+    workflow: str = "flow",
+) -> Path:
+    """axo.yaml of one node; returns its path. `provider`: the YAML lines of a provider
+    named `p` (default: scripted replies naming the agent)."""
+    lines = ["name: cluster", "agents:"]
+    for agent in agents:
+        lines += [f"  - id: {agent}", "    provider: p", f"    model: {agent}"]
+        if depends.get(agent):
+            lines.append(f"    depends_on: [{', '.join(depends[agent])}]")
+    lines += ["workflows:", f"  - id: {workflow}", f"    agents: [{', '.join(agents)}]"]
+    lines += ["providers:", "  p:"]
+    if provider is None:
+        lines += ["    kind: scripted", "    replies:"]
+        for agent in agents:
+            lines.append(f'      {agent}: ["{agent} done"]')
+    else:
+        lines += [f"    {line}" for line in provider]
+    lines += [
+        "lattice:",
+        "  backend: nats",
+        "  nats:",
+        f"    servers: [{', '.join(servers)}]",
+        f"    node: {node}",
+        f"    prefix: {prefix}",
+        f"    lease_secs: {lease_secs}",
+        f"    replicas: {replicas}",
+    ]
+    if placement:
+        lines.append("  placement:")
+        for agent, nodes in placement.items():
+            lines.append(f"    {agent}: [{', '.join(nodes)}]")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "axo.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@dataclass
+class NodeProcess:
+    """`axo nats node` for one node's project, as a real process (killed for real)."""
+
+    name: str
+    config: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.config.parent / "node.log"
+
+    def start(self) -> NodeProcess:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "AXO_NO_UPDATE_CHECK": "1"}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [*axo_command(), "--config", str(self.config), "nats", "node"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.config.parent,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 40) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "ready" in self.log.read_text(errors="replace"):
+                return
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"node {self.name} exited: {self.log.read_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"node {self.name} not ready: {self.log.read_text()}")
+
+    def kill9(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
