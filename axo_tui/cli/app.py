@@ -39,6 +39,7 @@ from axo_tui.cli import (
     tokens_cmd,
     tools_cmd,
     validate_cmd,
+    wasm_cmd,
     workflow_cmd,
 )
 from axo_tui.cli.context import CliState
@@ -60,6 +61,7 @@ REGISTRARS: tuple[Callable[[AxoTyper], None], ...] = (
     workflow_cmd.register,
     run_cmd.register,
     agents_cmd.register,
+    wasm_cmd.register,
     memory_cmd.register,
     skills_cmd.register,
     runs_cmd.register,
