@@ -28,13 +28,29 @@ def register(app: AxoTyper) -> None:
 def list_agents(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the agents: role, provider and model, dependencies, tools, budget."""
     from axo_tui.core.runtime.api import AgentInfo
+    from axo_tui.core.wasm.deployments import DeploymentStore
 
     config = load_project(ctx)
     agents = [AgentInfo.of(agent) for agent in config.agents]
+    kinds = {agent.id: agent.kind.value for agent in config.agents}
+    # `axo deploy`ed WASM agents live in the data dir, not in axo.yaml.
+    deployed = DeploymentStore(data_dir(ctx, config) / "wasm").records()
     if as_json:
-        print(json.dumps([agent.to_dict() for agent in agents], indent=2))
+        rows = [{**agent.to_dict(), "kind": kinds[agent.id]} for agent in agents]
+        rows += [{"id": d.name, "kind": "wasm", "deployed": True, **d.to_dict()} for d in deployed]
+        print(json.dumps(rows, indent=2))
         return
+    for d in deployed:
+        limits = d.limits
+        output.print_line(f"{d.name}  (wasm, deployed, sha256 {d.sha256[:12]})", style="bold")
+        output.print_line(
+            f"    limits: fuel {limits.fuel}, memory {limits.memory_mb} MB, "
+            f"timeout {limits.timeout_ms} ms"
+        )
     for agent in agents:
+        if kinds[agent.id] == "wasm":
+            output.print_line(f"{agent.id}  (wasm, axo.yaml)", style="bold")
+            continue
         model = f"{agent.provider}/{agent.model}" if agent.model else agent.provider
         output.print_line(f"{agent.id}  ({agent.role}, {model})", style="bold")
         if agent.depends_on:

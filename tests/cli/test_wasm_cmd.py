@@ -64,3 +64,15 @@ def test_deploy_goes_through_a_running_serve(tmp_path: Path) -> None:
         assert axo(root, "undeploy", "pong").returncode == 0
         missing = axo(root, "undeploy", "pong")
         assert missing.returncode == 1 and "no deployed WASM agent 'pong'" in missing.stderr
+
+
+def test_agents_list_shows_wasm_agents(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", PROJECT)
+    good, _ = modules(tmp_path)
+    assert axo(root, "deploy", str(good), "--name", "pong", "--fuel", "5000").returncode == 0
+    listed = axo(root, "agents", "list", "--json")
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    assert rows["helper"]["kind"] == "llm"
+    assert rows["pong"]["kind"] == "wasm" and rows["pong"]["limits"]["fuel"] == 5000
+    text = axo(root, "agents", "list").stdout
+    assert "pong  (wasm, deployed, sha256" in text

@@ -43,6 +43,19 @@ class DeploymentStore:
     def module_path(self, digest: str) -> Path:
         return self._dir / "modules" / f"{digest}.wasm"
 
+    def records(self) -> list[Deployment]:
+        """The recorded deployments, without reading their modules."""
+        out = []
+        for name, raw in sorted(self._read().items()):
+            try:
+                limits = WasmLimits(**raw.get("limits", {}))
+                out.append(
+                    Deployment(name, str(raw["sha256"]), limits, float(raw.get("deployed_at", 0)))
+                )
+            except (KeyError, TypeError, ValueError, LimitsError):
+                continue
+        return out
+
     def load(self) -> list[tuple[Deployment, bytes]]:
         """Every deployment whose module is still on disk (others are skipped)."""
         out = []
