@@ -154,9 +154,23 @@ def with_runtime(
         prepare(config)
 
     async def main() -> T:
+        from axo_tui.core.telemetry.wiring import ProjectTelemetry
+
+        telemetry = ProjectTelemetry(config)  # a tracer only with observability.otlp_endpoint
+        runtime = build_runtime(
+            config,
+            data_dir=data_dir(ctx, config),
+            background=background,
+            subscribers=telemetry.subscribers,
+        )
+        try:
+            return await _in_runtime(runtime, action)
+        finally:
+            telemetry.close()
+
+    async def _in_runtime(runtime: Runtime, action: Callable[[Runtime], Awaitable[T]]) -> T:
         import asyncio
 
-        runtime = build_runtime(config, data_dir=data_dir(ctx, config), background=background)
         async with runtime as rt:
             from axo_tui.cli.run_output import announce_approval
 

@@ -82,7 +82,15 @@ def serve(
     except AxoError as exc:
         _fail(say, str(exc))
     logging.basicConfig(level=logging.WARNING, handlers=[_log_handler(say)], force=True)
-    runtime = build_runtime(config, data_dir=data_dir(ctx, config), background=True)
+    from axo_tui.core.telemetry.wiring import ProjectTelemetry
+
+    telemetry = ProjectTelemetry(config)  # a tracer only with observability.otlp_endpoint
+    runtime = build_runtime(
+        config,
+        data_dir=data_dir(ctx, config),
+        background=True,
+        subscribers=telemetry.subscribers,
+    )
     try:
         run_async(
             run_daemon(
@@ -91,6 +99,8 @@ def serve(
         )
     except AxoError as exc:  # a damaged journal, an unwritable data directory
         _fail(say, str(exc))
+    finally:
+        telemetry.close()  # the last spans are flushed
 
 
 def _fail(say: Any, message: str) -> NoReturn:
