@@ -13,10 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from axo_tui.core.acl.message import NO_FAILURE_REPLY, AclError, AclMessage, Performative
+from axo_tui.core.acl.message import (
+    NO_FAILURE_REPLY,
+    AclError,
+    AclMessage,
+    Performative,
+    new_id,
+)
 from axo_tui.core.wasm.abi import Err, WasmDeployError
 from axo_tui.core.wasm.engine import CompiledModule
 from axo_tui.core.wasm.guest_context import GuestContext, HostCallError
@@ -231,10 +237,14 @@ class WasmAgent:
             return Err.INVALID
         current = ctx.current
         if current is not None:  # answering the message in hand: its ids are the defaults
-            if not message.conversation_id:
-                message = replace(message, conversation_id=current.conversation_id)
-            if message.in_reply_to is None and current.sender in message.receivers:
-                message = replace(message, in_reply_to=current.reply_with)
+            in_reply_to = message.in_reply_to
+            if in_reply_to is None and current.sender in message.receivers:
+                in_reply_to = current.reply_with
+            message = message.with_ids(
+                message.conversation_id or current.conversation_id,
+                message.reply_with or new_id("m"),
+                in_reply_to,
+            )
         self.host.router.send(message)
         return 0
 

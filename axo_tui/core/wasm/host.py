@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,14 @@ from axo_tui.core.wasm.instance import GuestInstance
 from axo_tui.core.wasm.kv import KvStore
 from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.timers import TimerThread
+
+
+class _Worker(threading.local):
+    local: deque[WasmAgent] | None = None
+    """Set on a worker thread: the agents its guests woke."""
+
+
+_worker = _Worker()
 
 EventSink = Callable[[str, str, dict[str, Any]], None]
 """(kind, agent name, fields): `wasm.log`, `wasm.failed`, `wasm.degraded`, `wasm.deployed`..."""
@@ -136,14 +145,25 @@ class WasmHost:
         self._started = False
 
     def _work(self) -> None:
+        # Agents woken by this worker's own guests stay on this thread (a ping-pong pair
+        # would otherwise bounce between threads on every message), unless others wait.
+        local: deque[WasmAgent] = deque()
+        _worker.local = local
         while True:
-            agent = self._ready.get()
+            agent = local.popleft() if local else self._ready.get()
             if agent is None:
                 return
             agent.run_batch()
+            if local and not self._ready.empty():
+                while local:
+                    self._ready.put(local.popleft())
 
     def schedule(self, agent: WasmAgent) -> None:
-        self._ready.put(agent)
+        local = _worker.local
+        if local is not None:
+            local.append(agent)
+        else:
+            self._ready.put(agent)
 
     def emit(self, kind: str, agent: str, fields: dict[str, Any]) -> None:
         if self._on_event is not None:

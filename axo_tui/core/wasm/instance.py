@@ -12,6 +12,7 @@ import wasmtime
 from axo_tui.core.acl.message import AclMessage
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
+from axo_tui.core.wasm.fast_call import RawI32Call
 from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
 from axo_tui.core.wasm.limits import MIB, WasmLimits
 
@@ -71,8 +72,9 @@ class GuestInstance:
         self.ctx.memory = memory
         alloc, handle = exports["alloc"], exports["handle_message"]
         assert isinstance(alloc, wasmtime.Func) and isinstance(handle, wasmtime.Func)
-        self._alloc: wasmtime.Func = alloc  # shapes checked by abi.check_module
-        self._handle: wasmtime.Func = handle
+        # Signatures checked by abi.check_module: the per-message calls skip reflection.
+        self._alloc = RawI32Call(store, alloc, 1)
+        self._handle = RawI32Call(store, handle, 2)
         self._init = exports.get("init")
         self._initialize = exports.get("_initialize")
         self._shutdown = exports.get("shutdown")
@@ -114,7 +116,7 @@ class GuestInstance:
         self.ctx.current = message
 
         def body() -> Any:
-            ptr = self._alloc(self.store, len(payload))
+            ptr = self._alloc(len(payload))
             memory = self.ctx.memory
             assert memory is not None
             if (
@@ -124,7 +126,7 @@ class GuestInstance:
             ):
                 return "alloc failed"
             memory.write(self.store, payload, ptr)
-            return self._handle(self.store, ptr, len(payload))
+            return self._handle(ptr, len(payload))
 
         return self._call(body)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from axo_tui.core.acl import AclMessage, AclRouter
+from axo_tui.core.acl import AclMessage, AclRouter, Performative
 from axo_tui.core.wasm.host import WasmHost
 from axo_tui.core.wasm.limits import RestartPolicy
 
@@ -24,13 +24,18 @@ class Probe:
             self.got.append(message)
             self._cond.notify_all()
 
-    def reply_to(self, sent: AclMessage, timeout: float = 10.0) -> AclMessage:
-        """The first message answering `sent`, waiting for it."""
+    def reply_to(
+        self, sent: AclMessage, performative: Performative | None = None, timeout: float = 10.0
+    ) -> AclMessage:
+        """The first message answering `sent` (with `performative`, if given), waiting."""
+
+        def answers(m: AclMessage) -> bool:
+            wanted = performative is None or m.performative is performative
+            return m.in_reply_to == sent.reply_with and wanted
+
         with self._cond:
-            assert self._cond.wait_for(
-                lambda: any(m.in_reply_to == sent.reply_with for m in self.got), timeout
-            ), self.got
-            return next(m for m in self.got if m.in_reply_to == sent.reply_with)
+            assert self._cond.wait_for(lambda: any(map(answers, self.got)), timeout), self.got
+            return next(m for m in self.got if answers(m))
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[AclMessage]:
         with self._cond:
