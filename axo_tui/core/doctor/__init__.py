@@ -11,7 +11,8 @@ Headless (no UI imports): the CLI renders the typed report this package returns.
 
 Modules: `environment` (Python, packages), `project` (config, data dir, port), `providers`
 (reachability, models, API keys), `embedded` (the bundled models; --deep engine checks),
-`egress` (the audit hook that records every network destination), `runner` (concurrency).
+`otlp` (the OTLP collector answers), `egress` (the audit hook that records every network
+destination), `runner` (concurrency).
 """
 
 from axo_tui.core.doctor.model import (

@@ -24,7 +24,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from axo_tui.core.doctor.model import CheckResult, fail, ok
@@ -48,13 +48,17 @@ class Destination:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A place the config allows traffic to: a provider's host and port."""
+    """A place the config allows traffic to: a provider's host and port, or another
+    configured destination, named by its `role` (the OTLP collector)."""
 
     host: str
     port: int
+    role: str = field(default="", compare=False)
+    """Empty for a provider (or MCP server); else what the egress row calls it."""
 
     def __str__(self) -> str:
-        return _join_host_port(self.host, self.port)
+        where = _join_host_port(self.host, self.port)
+        return f"{self.role} {where}" if self.role else where
 
 
 def _join_host_port(host: str, port: int | None) -> str:
@@ -182,7 +186,7 @@ def judge(
     allowed_names = {e.host.lower() for e in endpoints}
     quiet_names = LOCAL_NAMES | {n.lower() for n in local_names}
     unexpected: list[str] = []
-    reached: list[str] = []
+    reached: list[Endpoint] = []
     for destination in audit.destinations:
         if destination.action == "lookup":
             name = destination.host.lower().rstrip(".")
@@ -194,7 +198,7 @@ def judge(
         if endpoint is None:
             unexpected.append(str(destination))
         else:
-            reached.append(str(endpoint))
+            reached.append(endpoint)
     if unexpected:
         listed = ", ".join(dict.fromkeys(unexpected))
         return fail(
@@ -204,9 +208,10 @@ def judge(
             "(run with AXO_DEBUG=1 to see which check did it)",
         )
     if reached:
-        return ok(
-            "egress", f"connected only to configured providers ({', '.join(sorted(set(reached)))})"
-        )
+        # "providers" while only they were reached; else the roles name the others.
+        what = "destinations" if any(e.role for e in reached) else "providers"
+        listed = ", ".join(sorted({str(e) for e in reached}))
+        return ok("egress", f"connected only to configured {what} ({listed})")
     return ok("egress", "no network connections were made")
 
 

@@ -13,7 +13,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from axo_tui.core.config import Config, ProviderConfig, ProviderKind
-from axo_tui.core.doctor import egress, embedded, environment, mcp_servers, project, providers
+from axo_tui.core.doctor import (
+    egress,
+    embedded,
+    environment,
+    mcp_servers,
+    otlp,
+    project,
+    providers,
+)
 from axo_tui.core.doctor.model import (
     CheckResult,
     DoctorOptions,
@@ -63,6 +71,8 @@ async def _run_checks(options: DoctorOptions, extra_checks: Sequence[ExtraCheck]
         if config is not None:
             pending += _project_checks(config, options)
             pending.append(_guarded("mcp", mcp_servers.check_mcp_servers(config)))
+            timeout = options.network_timeout
+            pending.append(_guarded(otlp.NAME, otlp.check_otlp(config, timeout=timeout)))
         pending += [_guarded("extra", check()) for check in extra_checks]
         groups = list(await asyncio.gather(*pending))
         if options.deep:
@@ -88,6 +98,7 @@ _ORDER = (
     "provider:",
     "server_port",
     "mcp:",
+    "otlp",
     "deep:",
 )
 
@@ -130,7 +141,8 @@ def _machine_checks(config: Config | None, *, broken: bool) -> list[Pending]:
 
 def _endpoints(config: Config) -> list[egress.Endpoint]:
     try:
-        return providers.endpoints(config) + mcp_servers.mcp_endpoints(config)
+        found = providers.endpoints(config) + mcp_servers.mcp_endpoints(config)
+        return found + otlp.otlp_endpoints(config)
     except Exception:  # e.g. httpx missing: the packages row reports that, and nothing connects
         return []
 

@@ -101,10 +101,10 @@ def otlp_tracer(endpoint: str) -> EventTracer:
     unless given)."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    url = endpoint.rstrip("/")
-    if not url.endswith("/v1/traces"):
-        url += "/v1/traces"
-    return EventTracer(tracer_provider(OTLPSpanExporter(endpoint=url, timeout=5)))
+    from axo_tui.core.telemetry.wiring import otlp_traces_url
+
+    exporter = OTLPSpanExporter(endpoint=otlp_traces_url(endpoint), timeout=5)
+    return EventTracer(tracer_provider(exporter))
 
 
 class EventTracer:
