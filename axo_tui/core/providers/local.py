@@ -358,11 +358,12 @@ class LocalProvider:
 
     async def context_window(self, model: str) -> int | None:
         """The context actually allocated: the model's trained length, capped by config."""
-        loaded = self._loaded()
-        if loaded is not None:
-            return loaded.n_ctx
         path = await asyncio.to_thread(self.model_path)
-        return await asyncio.to_thread(self._n_ctx, path)
+        wanted = await asyncio.to_thread(self._n_ctx, path)
+        loaded = self._loaded()
+        # A model another agent loaded first is shared with the context it was loaded with:
+        # this agent can use the smaller of the two.
+        return min(wanted, loaded.n_ctx) if loaded is not None else wanted
 
     def count_tokens(self, messages: tuple[Message, ...], tools: tuple[ToolSpec, ...]) -> int:
         """Exact when the model is loaded (its template and tokenizer); an estimate before."""

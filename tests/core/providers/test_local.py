@@ -120,11 +120,16 @@ def test_relative_model_path_is_relative_to_the_config_file(tmp_path: Path) -> N
     assert provider.model_path() == (models / "m.gguf").resolve()
 
 
-async def test_context_window_comes_from_the_gguf() -> None:
-    assert await LocalProvider(_cfg()).context_window("") == 8192
-    assert await LocalProvider(_cfg(context_window=2048)).context_window("") == 2048
+async def test_context_window_comes_from_the_gguf(tmp_path: Path) -> None:
+    # A copy no test has loaded: its own path, so its own cache entry, whatever ran before.
+    copy = tmp_path / "unloaded.gguf"
+    shutil.copyfile(embedded_model_path(), copy)
+    assert await LocalProvider(_cfg(model_path=str(copy))).context_window("") == 8192
+    wanted = _cfg(model_path=str(copy), context_window=2048)
+    assert await LocalProvider(wanted).context_window("") == 2048
     # Asking for more than the model was trained on gives what it was trained on.
-    assert await LocalProvider(_cfg(context_window=100_000)).context_window("") == 8192
+    more = _cfg(model_path=str(copy), context_window=100_000)
+    assert await LocalProvider(more).context_window("") == 8192
 
 
 def test_is_a_provider() -> None:
