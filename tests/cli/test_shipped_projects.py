@@ -126,4 +126,4 @@ def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
         cwd=tmp_path,  # not the repository, whose axo_tui would shadow the installed one
     ).stdout.splitlines()
     assert shown[0].startswith(str(target))
-    assert shown[1] == "assistant hello research"
+    assert shown[1] == "assistant hello research wasm"
