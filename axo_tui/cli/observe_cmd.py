@@ -100,17 +100,16 @@ def trace(
 ) -> None:
     """Draw a run as a tree from the journal (no server needed): agents, their model calls
     and tools, with durations, tokens, cost, approvals and signals."""
-    from axo_tui.core.telemetry.trace_tree import build_tree, render_lines
+    from axo_tui.core.telemetry.trace_tree import render_lines
 
     state = open_recorded_state(ctx)
     try:
-        record = state.find_run(run)
-        if record is None:
-            output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
-            raise typer.Exit(1)
-        tree = build_tree(record.id, _all_events(state, record.id))
+        tree = state.trace(run)  # the workbench's trace view draws the same tree
     finally:
         state.close()
+    if tree is None:
+        output.error(f"no run '{run}'", hint="list runs with `axo runs list`")
+        raise typer.Exit(1)
     if as_json:
         print(json.dumps(tree.to_dict(), ensure_ascii=False))
         return

@@ -22,6 +22,7 @@ from axo_tui import process_tuning
 from axo_tui.core.config.schema import Config
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.telemetry.wiring import ProjectTelemetry
 from axo_tui.tui.approval_prompts import ApprovalPrompts
 from axo_tui.tui.bridge import RunKind, RuntimeBridge
 from axo_tui.tui.commands import WorkbenchCommands
@@ -41,6 +42,7 @@ from axo_tui.tui.screens.keys import (
     bound_keys,
 )
 from axo_tui.tui.screens.memory import MemoryScreen
+from axo_tui.tui.screens.trace import TraceScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 
@@ -65,6 +67,7 @@ class AxoApp(App[None]):
         STYLES / "events.tcss",
         STYLES / "memory.tcss",
         STYLES / "auctions.tcss",
+        STYLES / "trace.tcss",
     ]
     TITLE = "axo"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
@@ -87,8 +90,11 @@ class AxoApp(App[None]):
         mode: Mode = "dev",
         chat_agent: str | None = None,
         chat_session: str | None = None,
+        telemetry: ProjectTelemetry | None = None,
     ) -> None:
         super().__init__()
+        self.telemetry = telemetry
+        """The tracer given to the runtime (with `otlp_endpoint`), flushed when the app ends."""
         self.settings = settings or WorkbenchSettings()
         self.mode = mode
         self.model = WorkbenchModel(
@@ -148,6 +154,9 @@ class AxoApp(App[None]):
         if stopping:
             await asyncio.wait([asyncio.ensure_future(_ended(w)) for w in stopping], timeout=10)
         await self.bridge.stop()
+        if self.telemetry is not None:
+            # The last spans are exported: a blocking POST, off the loop.
+            await asyncio.to_thread(self.telemetry.close)
 
     def _tell(self, message: str) -> None:
         self.notify(message, title="axo dev", markup=False)
@@ -170,7 +179,7 @@ class AxoApp(App[None]):
         # `axo chat` is the chat screen alone: no inspector or memory screen to switch to.
         if action == "open_chat" and isinstance(self.screen, ChatScreen):
             return False  # already there: the footer need not offer it
-        return not (self.mode == "chat" and action in ("open_events", "open_memory"))
+        return not (self.mode == "chat" and action in ("open_events", "open_memory", "open_trace"))
 
     def action_open_chat(self) -> None:
         self.open_chat()
@@ -186,6 +195,9 @@ class AxoApp(App[None]):
 
     def action_open_auctions(self) -> None:
         self.open_auctions()
+
+    def action_open_trace(self) -> None:
+        self.open_trace()
 
     def action_cancel_run(self) -> None:
         self.confirm_cancel()
@@ -209,7 +221,10 @@ class AxoApp(App[None]):
 
     def open_workbench(self) -> None:
         while (
-            isinstance(self.screen, ChatScreen | EventsScreen | MemoryScreen | AuctionScreen)
+            isinstance(
+                self.screen,
+                ChatScreen | EventsScreen | MemoryScreen | AuctionScreen | TraceScreen,
+            )
             and len(self.screen_stack) > 2
         ):
             self.pop_screen()
@@ -244,6 +259,24 @@ class AxoApp(App[None]):
         if not self.is_screen_installed("auctions"):
             self.install_screen(AuctionScreen(self.bridge), "auctions")
         self.push_screen("auctions")
+
+    def open_trace(self, run_id: str | None = None) -> None:
+        """The trace view, on `run_id` (else the run the log is filtered to, else the
+        newest run)."""
+        if self.mode == "chat":
+            return
+        if run_id is None and not isinstance(self.screen, TraceScreen):
+            dev = self.get_screen("dev")
+            if isinstance(dev, DevScreen):
+                run_id = dev.log_run_filter()
+        if not isinstance(self.screen, TraceScreen):
+            self.open_workbench()
+            if not self.is_screen_installed("trace"):
+                self.install_screen(TraceScreen(self.bridge, run_id), "trace")
+            self.push_screen("trace")
+        trace = self.get_screen("trace")
+        if isinstance(trace, TraceScreen) and trace.is_mounted:
+            trace.show_run(run_id)
 
     def open_memory(self, agent_id: str | None = None) -> None:
         """The memory screen, on `agent_id` (else the agent chosen in the agents panel)."""
@@ -314,7 +347,11 @@ def build_app(
     """
     if config is None:
         config = load_project_config(config_path)
-    runtime = build_runtime(config, data_dir=data_dir, background=True)
+    # A tracer only with observability.otlp_endpoint, as `axo serve` attaches one.
+    telemetry = ProjectTelemetry(config)
+    runtime = build_runtime(
+        config, data_dir=data_dir, background=True, subscribers=telemetry.subscribers
+    )
     return AxoApp(
         runtime,
         config_path=config_path,
@@ -322,4 +359,5 @@ def build_app(
         mode=mode,
         chat_agent=chat_agent,
         chat_session=chat_session,
+        telemetry=telemetry,
     )

@@ -38,6 +38,8 @@ class Workbench(Protocol):
 
     def open_auctions(self) -> None: ...
 
+    def open_trace(self, run_id: str | None = None) -> None: ...
+
     def confirm_cancel(self, run_id: str | None = None) -> None: ...
 
     def filter_log(self) -> None: ...
@@ -109,6 +111,13 @@ def palette_actions(app: Workbench) -> list[PaletteAction]:
                 "Open auctions",
                 "the latest coordinator pass: subtasks, bids, winners (b)",
                 app.open_auctions,
+            )
+        )
+        actions.append(
+            PaletteAction(
+                "Open trace",
+                "a run as a tree: agents, model calls, tools, tokens, cost (t)",
+                app.open_trace,
             )
         )
         actions += [

@@ -45,6 +45,7 @@ from axo_tui.core.runtime.approvals import ApprovalError, record_decision, revok
 from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
+from axo_tui.core.telemetry.trace_tree import TraceNode, build_tree
 
 if TYPE_CHECKING:
     from axo_tui.core.providers.base import Message
@@ -55,6 +56,7 @@ Warn = Callable[[str | None, str], None]
 """Told (agent id or None, message) of a problem that does not stop the answer."""
 
 JOURNAL_FILE = "axo.db"
+TRACE_PAGE = 5000
 
 
 class ProjectState:
@@ -166,6 +168,21 @@ class ProjectState:
             after_seq=after_seq, run_id=run_id, agents=agents, limit=limit, newest=newest
         )
         return [EventRecord.from_row(row) for row in rows]
+
+    def trace(self, run_id: str) -> TraceNode | None:
+        """The run's tree (id or unique prefix), as `axo trace RUN` and the workbench draw
+        it: agents, model calls, tools, with durations, tokens and cost."""
+        record = self.find_run(run_id)
+        journal = self._reader()
+        if record is None or journal is None:
+            return None
+        records: list[EventRecord] = []
+        while True:  # all of it, a page at a time
+            after = records[-1].seq if records else 0
+            page = journal.events(after_seq=after, run_id=record.id, limit=TRACE_PAGE)
+            records += [EventRecord.from_row(row) for row in page]
+            if len(page) < TRACE_PAGE:
+                return build_tree(record.id, records)
 
     def last_event_seq(self) -> int:
         """The sequence number of the newest journaled event (0: none yet)."""

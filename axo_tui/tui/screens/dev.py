@@ -59,6 +59,7 @@ class DevScreen(QuietFocus, Screen[None]):
         Binding("f", "filter", "filter"),
         Binding("m", "app.open_memory", "memory"),
         Binding("b", "app.open_auctions", "auctions", show=False),
+        Binding("t", "app.open_trace", "trace", show=False),
         Binding("x", "app.cancel_run", "cancel"),
         Binding("question_mark", "app.help", "keys", key_display="?"),
         Binding("q", "app.quit", "quit"),
@@ -239,6 +240,10 @@ class DevScreen(QuietFocus, Screen[None]):
         current = self.query_one(EventLog).log_filter
         agent = None if current.agent_id == agent_id else agent_id
         self.set_log_filter(LogFilter(agent, current.run_id))
+
+    def log_run_filter(self) -> str | None:
+        """The run the log is narrowed to, if any (the trace view opens on it)."""
+        return self.query_one(EventLog).log_filter.run_id
 
     def _update_log_title(self) -> None:
         log_filter = self.query_one(EventLog).log_filter

@@ -40,6 +40,7 @@ WORKBENCH_KEYS: tuple[Section, ...] = (
             ("ctrl+t", "chat with an agent"),
             ("ctrl+e", "events, payloads and spend"),
             ("b", "auctions of the latest coordinator pass, live"),
+            ("t", "trace: a run as a tree (agents, model calls, tools, tokens, cost)"),
             ("ctrl+p", "every action, searchable"),
             ("? f1", "this overview"),
             ("q  ctrl+q", "quit (runs still going are cancelled)"),
