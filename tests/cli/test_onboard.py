@@ -384,3 +384,14 @@ def test_detection_of_a_dead_ollama_is_quick_and_says_why() -> None:
     status = onboarding.detect(ollama_url=f"http://127.0.0.1:{closed_port()}", timeout=1.0).ollama
     assert not status.reachable
     assert status.error and "cannot connect" in status.error
+
+
+def test_a_template_of_wasm_agents_needs_no_provider(invoke: Invoke, in_tmp: Path) -> None:
+    # Its agents are WebAssembly modules: whatever provider is chosen, nothing is switched.
+    for provider in ("local", "scripted"):
+        name = f"pingpong-{provider}"
+        result = invoke("onboard", "-y", "-n", name, "-t", "wasm", "-p", provider, "--no-doctor")
+        assert result.exit_code == 0, result.output
+        config = load_config(in_tmp / name / "axo.yaml")
+        assert [a.kind.value for a in config.agents] == ["wasm", "wasm"]
+        assert invoke("validate", str(in_tmp / name)).exit_code == 0

@@ -400,6 +400,7 @@ _PROVIDER_LINE = re.compile(
     r"(?P<rest>[ \t]*#[^\n]*the one line to change[^\n]*)$",
     re.MULTILINE,
 )
+_ANY_PROVIDER_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?provider:", re.MULTILINE)
 _PROVIDERS_SECTION = re.compile(r"^providers:[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
@@ -413,6 +414,8 @@ def configure_yaml(text: str, choice: ProviderChoice) -> str:
         OnboardingError: the template has no marked `provider:` line to switch.
     """
     marked = _PROVIDER_LINE.search(text)
+    if marked is None and _ANY_PROVIDER_LINE.search(text) is None:
+        return text  # no agent runs on a provider (a template of WebAssembly agents)
     if marked is None:
         raise OnboardingError(
             "the template has no marked `provider:` line to switch",
@@ -508,7 +511,13 @@ def validate_project(
 
 
 def _check_switched(config: Config, choice: ProviderChoice) -> Config:
-    stray = [agent.id for agent in config.agents if agent.provider != choice.name]
+    from axo_tui.core.config.schema import AgentKind
+
+    stray = [
+        agent.id
+        for agent in config.agents
+        if agent.provider != choice.name and agent.kind is not AgentKind.WASM  # no provider
+    ]
     if stray:
         raise OnboardingError(
             f"agent(s) {', '.join(stray)} in {config.path} do not use `{choice.name}`",
