@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +26,10 @@ from axo_tui.core.base import jsonfast
 from axo_tui.core.config.schema import AgentConfig, AgentKind
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import ACL_CONTENT_CHARS, AclMessageSent, WasmEvent
+from axo_tui.core.telemetry import propagation
 
 if TYPE_CHECKING:  # wasmtime loads with the first WASM agent, not with every runtime
+    from axo_tui.core.runtime.wasm_bridge import WasmBridge
     from axo_tui.core.wasm.host import DeployResult, WasmAgentInfo, WasmHost
     from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 
@@ -60,7 +63,10 @@ class _LlmEndpoint:
 
     async def _answer(self, message: AclMessage) -> None:
         async with self._lock:
-            prompt = LLM_PROMPT.format(message=message.to_json().decode())
+            # The sender's traceparent: this turn's run joins the sender's trace.
+            propagation.adopt({propagation.TRACEPARENT: message.trace_parent or ""})
+            shown = replace(message, trace_parent=None)  # ids are no business of the model
+            prompt = LLM_PROMPT.format(message=shown.to_json().decode())
             ok, text = await self._messaging.run_turn(self._agent_id, prompt)
         if message.performative in (Performative.FAILURE, Performative.NOT_UNDERSTOOD):
             return  # nothing to say to a failure (and no loops between agents)
@@ -112,8 +118,12 @@ class Messaging:
         run_turn: RunTurn,
         spawn: Callable[[Awaitable[Any]], Any],
         policy: RestartPolicy | None = None,
+        bridge: Callable[[], WasmBridge] | None = None,
     ) -> None:
         self.router = AclRouter()
+        self._make_bridge = bridge
+        """Makes the answer to the guests' `llm` and `tool` (with the host, on first use)."""
+        self._bridge: WasmBridge | None = None
         self._data_dir = data_dir
         self._policy = policy
         self._host: WasmHost | None = None
@@ -153,11 +163,14 @@ class Messaging:
         if self._host is None:
             from axo_tui.core.wasm.host import WasmHost
 
+            if self._make_bridge is not None:
+                self._bridge = self._make_bridge()
             self._host = WasmHost(
                 self.router,
                 data_dir=self._data_dir,
                 policy=self._policy,
                 on_event=self._wasm_event,
+                calls=self._bridge,
             )
             self._host.start(restore=False)
         return self._host
@@ -183,6 +196,9 @@ class Messaging:
             self._bus.emit(WasmEvent, agent_id=None, what="wasm.problem", text=line)
 
     def close(self) -> None:
+        if self._bridge is not None:  # guests waiting on the loop are answered first
+            self._bridge.close()
+            self._bridge = None
         if self._host is not None:
             self._host.close()
             self._host = None

@@ -20,6 +20,7 @@ from axo_tui.core.base.enums import ActivationStatus, AgentState, ErrorKind, Run
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.schema import (
     AgentConfig,
+    AgentKind,
     Config,
     McpServerConfig,
     ProviderConfig,
@@ -86,6 +87,7 @@ from axo_tui.core.wasm.limits import RestartPolicy
 
 if TYPE_CHECKING:
     from axo_tui.core.runtime.cluster_lattice import ClusterLattice
+    from axo_tui.core.runtime.wasm_bridge import WasmBridge
     from axo_tui.core.wasm.tool import WasmToolRunner
 
 log = logging.getLogger(__name__)
@@ -243,9 +245,35 @@ class Runtime:
                 policy.backoff_base_secs,
                 policy.backoff_cap_secs,
             ),
+            bridge=self._wasm_bridge,
         )
         messaging.start(self.config.agents, self.config.project_dir)
         return messaging
+
+    def _wasm_bridge(self) -> WasmBridge:
+        """The answer to WASM agents' `llm` and `tool` (made with the WASM host)."""
+        from axo_tui.core.runtime.wasm_bridge import BridgeServices, WasmBridge
+
+        def wasm_agent(name: str) -> AgentConfig | None:
+            agent = next((a for a in self.config.agents if a.id == name), None)
+            return agent if agent is not None and agent.kind is AgentKind.WASM else None
+
+        loop = None
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+        services = BridgeServices(
+            agent_config=wasm_agent,
+            resolve_provider=self.resolve_provider,
+            tools=self.tools,
+            journal=self.journal,
+            bus=self.bus,
+            project_dir=self.config.project_dir,
+            data_dir=self.state_dir,
+            approvals=self._approvals,
+            run_of=lambda conversation: self.conversation_runs.get(conversation),
+            emit_signal=self.ambient.emit_from_tool,
+        )
+        return WasmBridge(services, loop)
 
     async def _acl_turn(self, agent_id: str, text: str) -> tuple[bool, str]:
         """An LLM agent's turn on an ACL message (see `messaging`)."""

@@ -43,6 +43,7 @@ HOST_IMPORTS: dict[tuple[str, str], Signature] = {
     ("axo", "cancel_timer"): ((I32,), (I32,)),
     ("axo", "llm"): ((I32, I32, I32, I32), (I32,)),
     ("axo", "tool"): ((I32, I32, I32, I32, I32, I32), (I32,)),
+    ("axo", "last_error"): ((I32, I32), (I32,)),
     ("caxton", "send_message"): ((I32, I32), (I32,)),
     ("caxton", "console_log"): ((I32, I32), ()),
     ("caxton", "current_timestamp"): ((), (I64,)),

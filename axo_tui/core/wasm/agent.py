@@ -24,9 +24,11 @@ from axo_tui.core.acl.message import (
     new_id,
 )
 from axo_tui.core.wasm.abi import Err, WasmDeployError
-from axo_tui.core.wasm.engine import CompiledModule
+from axo_tui.core.wasm.component_instance import AnyInstance
+from axo_tui.core.wasm.engine import Compiled
 from axo_tui.core.wasm.guest_context import GuestContext, HostCallError
-from axo_tui.core.wasm.instance import CallOutcome, GuestInstance
+from axo_tui.core.wasm.host_calls import Execution
+from axo_tui.core.wasm.instance import CallOutcome
 from axo_tui.core.wasm.limits import WasmLimits
 
 if TYPE_CHECKING:
@@ -45,16 +47,14 @@ class TimerTick:
 
 
 class WasmAgent:
-    def __init__(
-        self, host: WasmHost, name: str, compiled: CompiledModule, limits: WasmLimits
-    ) -> None:
+    def __init__(self, host: WasmHost, name: str, compiled: Compiled, limits: WasmLimits) -> None:
         self.host = host
         self.name = name
-        self.instance: GuestInstance | None = None
+        self.instance: AnyInstance | None = None
         """Made on the first message (or set by the deploy, which runs `init` first)."""
         self._compiled = compiled
         self._limits = limits
-        self._next: GuestInstance | None = None
+        self._next: AnyInstance | None = None
         self._mailbox: deque[AclMessage | TimerTick] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
@@ -67,6 +67,8 @@ class WasmAgent:
         self.handled = 0
         self.failed = 0
         self.last_error: str | None = None
+        self.execution = Execution.start(name)
+        """The handler call in progress, as `llm` and `tool` report it to the runtime."""
 
     # ---------------------------------------------------------------- queries
     @property
@@ -111,7 +113,7 @@ class WasmAgent:
             if self._mailbox or self._next is not None:
                 self._wake_locked()
 
-    def replace(self, instance: GuestInstance) -> None:
+    def replace(self, instance: AnyInstance) -> None:
         """Swap `instance` in before the next queued message (see the module docstring)."""
         with self._lock:
             self._next = instance
@@ -172,6 +174,7 @@ class WasmAgent:
             return
         if isinstance(item, TimerTick) and item.timer_id not in self._timers:
             return
+        self.execution = Execution.start(self.name, item if isinstance(item, AclMessage) else None)
         instance = self.instance
         if instance is None:
             try:
@@ -286,11 +289,15 @@ class WasmAgent:
             return self._timers.pop(timer_id, None) is not None
 
     def llm(self, prompt: str) -> str:
-        if self.host.llm is None:
+        calls = self.host.calls
+        if calls is None:
             raise HostCallError(Err.DENIED, "llm: no provider is configured for WASM agents here")
-        return self.host.llm(self.name, prompt)
+        with self.host.waiting():
+            return calls.llm(self.execution, prompt)
 
     def tool(self, name: str, arguments: dict[str, Any]) -> str:
-        if self.host.tool is None:
+        calls = self.host.calls
+        if calls is None:
             raise HostCallError(Err.DENIED, f"tool {name}: no tools are granted here")
-        return self.host.tool(self.name, name, arguments)
+        with self.host.waiting():
+            return calls.tool(self.execution, name, arguments)

@@ -53,6 +53,8 @@ class GuestContext:
     sends_left: int = 0
     rate_warned: bool = False
     abort_reason: str | None = None
+    last_error: str | None = None
+    """Why the last `llm` or `tool` call failed (read by the `last_error` import)."""
     notes: list[str] = field(default_factory=list)
 
     def restart_deadline(self) -> None:

@@ -7,10 +7,11 @@ GIL while a guest runs). Everything here is thread-safe; `on_event` is called fr
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from axo_tui.core.acl.message import AclMessage, Performative
 from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.agent import WasmAgent
+from axo_tui.core.wasm.component_instance import AnyInstance, make_instance
 from axo_tui.core.wasm.deployments import DeploymentStore
-from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
+from axo_tui.core.wasm.engine import Compiled, WasmEngine
 from axo_tui.core.wasm.guest_context import GuestServices
-from axo_tui.core.wasm.instance import GuestInstance
+from axo_tui.core.wasm.host_calls import HostCalls
 from axo_tui.core.wasm.kv import KvStore
 from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.timers import TimerThread
@@ -37,8 +39,6 @@ _worker = _Worker()
 
 EventSink = Callable[[str, str, dict[str, Any]], None]
 """(kind, agent name, fields): `wasm.log`, `wasm.failed`, `wasm.degraded`, `wasm.deployed`..."""
-LlmCall = Callable[[str, str], str]
-ToolCall = Callable[[str, str, dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,12 @@ class WasmHost:
         workers: int = 2,
         policy: RestartPolicy | None = None,
         on_event: EventSink | None = None,
-        llm: LlmCall | None = None,
-        tool: ToolCall | None = None,
+        calls: HostCalls | None = None,
     ) -> None:
         self.router = router
         self.policy = policy or RestartPolicy()
-        self.llm = llm
-        self.tool = tool
+        self.calls = calls
+        """Answers the `llm` and `tool` imports (the runtime's bridge); None denies both."""
         wasm_dir = None if data_dir is None else data_dir / "wasm"
         self.engine = WasmEngine(None if wasm_dir is None else wasm_dir / "cache")
         self.kv = KvStore(None if wasm_dir is None else wasm_dir / "kv.db")
@@ -105,6 +104,9 @@ class WasmHost:
             threading.Thread(target=self._work, name=f"axo-wasm-{i}", daemon=True)
             for i in range(workers)
         ]
+        self._base_workers = workers
+        self._waiting = 0
+        """Workers blocked in a host call (`llm`, `tool`) right now."""
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -132,10 +134,13 @@ class WasmHost:
         for agent in agents:
             self.router.unregister(agent.name, agent)
             agent.stop()
-        if self._started:
-            for _ in self._workers:
+        with self._lock:  # no spare workers (`waiting`) from here on
+            started, self._started = self._started, False
+            workers = list(self._workers)
+        if started:
+            for _ in workers:
                 self._ready.put(None)
-            for worker in self._workers:
+            for worker in workers:
                 worker.join()
         for agent in agents:
             agent.finish()
@@ -158,6 +163,29 @@ class WasmHost:
                 while local:
                     self._ready.put(local.popleft())
 
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a host call that may take long (an LLM reply, an approval): another worker
+        takes this one's place, so one agent's wait never stalls the others."""
+        local = _worker.local
+        while local:  # agents this worker's guests woke must not wait for the call
+            self._ready.put(local.popleft())
+        with self._lock:
+            self._waiting += 1
+            spare = None
+            if self._started and len(self._workers) - self._waiting < self._base_workers:
+                spare = threading.Thread(
+                    target=self._work, name=f"axo-wasm-{len(self._workers)}", daemon=True
+                )
+                self._workers.append(spare)
+        if spare is not None:
+            spare.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
     def schedule(self, agent: WasmAgent) -> None:
         local = _worker.local
         if local is not None:
@@ -171,10 +199,10 @@ class WasmHost:
 
     # -------------------------------------------------------------- deploys
     def instantiate(
-        self, name: str, compiled: CompiledModule, limits: WasmLimits, services: GuestServices
-    ) -> GuestInstance:
+        self, name: str, compiled: Compiled, limits: WasmLimits, services: GuestServices
+    ) -> AnyInstance:
         """A new instance with `init` run; raises WasmDeployError when either fails."""
-        instance = GuestInstance(self.engine, compiled, name, limits, services)
+        instance = make_instance(self.engine, compiled, name, limits, services)
         outcome = instance.init()
         if not outcome.ok:
             raise WasmDeployError(f"init failed: {outcome.reason}")

@@ -164,11 +164,18 @@ def _outside(ctx: GuestContext, call: Callable[[], str]) -> str | int:
     try:
         return call()
     except HostCallError as exc:
-        if str(exc):
-            ctx.services.log(2, str(exc))
+        ctx.last_error = str(exc) or Err(exc.code).name.lower().replace("_", "-")
+        ctx.services.log(2, ctx.last_error)
         return exc.code
     finally:
         ctx.restart_deadline()
+
+
+def _last_error(caller: wasmtime.Caller, out: int, cap: int) -> int:
+    ctx = _ctx()
+    if ctx.last_error is None:
+        return Err.NOT_FOUND
+    return _write_out(caller, ctx, ctx.last_error.encode("utf-8"), out, cap)
 
 
 def _llm(caller: wasmtime.Caller, pp: int, pl: int, out: int, cap: int) -> int:
@@ -224,6 +231,7 @@ _IMPLEMENTATIONS: dict[tuple[str, str], Callable[..., Any]] = {
     ("axo", "cancel_timer"): _cancel_timer,
     ("axo", "llm"): _llm,
     ("axo", "tool"): _tool,
+    ("axo", "last_error"): _last_error,
     ("caxton", "send_message"): _send,
     ("caxton", "console_log"): _console_log,
     ("caxton", "current_timestamp"): _now,
