@@ -5,7 +5,7 @@
 
 Tools: `echo {text}`; `headers` (the HTTP headers of the last request, so a test proves
 configured headers are really sent); `fail` (an MCP error result); `grow` (adds a tool and
-sends tools/list_changed).
+sends tools/list_changed); `trace` (the call's `_meta.traceparent`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ def echo(text: str) -> str:
 def headers() -> str:
     """The HTTP headers of the last request (empty over stdio)."""
     return json.dumps(SEEN_HEADERS, sort_keys=True)
+
+
+@server.tool()
+def trace(ctx: Context) -> str:
+    """The `traceparent` the call carried in its `_meta` (over stdio and HTTP), or ''."""
+    meta = ctx.request_context.meta or {}
+    return str(meta.get("traceparent", ""))
 
 
 @server.tool()

@@ -24,6 +24,7 @@ from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 
 from axo_tui.core.base.errors import AxoError
+from axo_tui.core.telemetry.propagation import trace_headers
 
 _RETRYABLE_STATUS = re.compile(r"HTTP Error (429|5\d\d)")
 BINDINGS = frozenset({"JSONRPC", "HTTP+JSON"})
@@ -82,6 +83,7 @@ class Peer:
             headers=dict(headers or {}),
             timeout=httpx.Timeout(timeout_secs, connect=min(timeout_secs, 10.0)),
             transport=transport,
+            event_hooks={"request": [_send_trace_context]},
         )
         self._card: pb.AgentCard | None = None
         self._client: Any = None
@@ -178,6 +180,13 @@ class Peer:
         if self._client is not None:
             await self._client.close()
         await self._http.aclose()
+
+
+async def _send_trace_context(request: httpx.Request) -> None:
+    """The caller's span as `traceparent`: the peer's run joins the caller's trace. Runs in
+    the task that sends (the activation's), where the tracer left its span."""
+    for name, value in trace_headers().items():
+        request.headers.setdefault(name, value)
 
 
 class _ReplyReader:

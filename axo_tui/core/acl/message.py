@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from axo_tui.core.base.errors import AxoError
+from axo_tui.core.telemetry.propagation import TRACEPARENT, parse_traceparent
 
 MAX_MESSAGE_BYTES = 1 << 20
 """A message's JSON is at most 1 MiB: a guest cannot flood the bus with one send."""
@@ -75,9 +76,12 @@ class AclMessage:
     reply_with: str | None = None
     in_reply_to: str | None = None
     reply_by: str | None = None
+    trace_parent: str | None = None
+    """The sender's span as a W3C traceparent (JSON `traceparent`, only when set): the
+    receiver's turn joins the sender's trace. Stamped by the router."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        shape = {
             "performative": self.performative.value,
             "sender": self.sender,
             "receivers": list(self.receivers),
@@ -90,6 +94,9 @@ class AclMessage:
             "in_reply_to": self.in_reply_to,
             "reply_by": self.reply_by,
         }
+        if self.trace_parent is not None:
+            shape[TRACEPARENT] = self.trace_parent
+        return shape
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.to_dict())
@@ -118,6 +125,24 @@ class AclMessage:
             reply_with,
             in_reply_to,
             self.reply_by,
+            self.trace_parent,
+        )
+
+    def traced(self, trace_parent: str) -> AclMessage:
+        """A copy carrying `trace_parent`."""
+        return AclMessage(
+            self.performative,
+            self.sender,
+            self.receivers,
+            self.content,
+            self.language,
+            self.ontology,
+            self.protocol,
+            self.conversation_id,
+            self.reply_with,
+            self.in_reply_to,
+            self.reply_by,
+            trace_parent,
         )
 
     def reply(self, performative: Performative, content: Any, *, sender: str) -> AclMessage:
@@ -185,4 +210,11 @@ class AclMessage:
             reply_with=texts["reply_with"],
             in_reply_to=texts["in_reply_to"],
             reply_by=texts["reply_by"],
+            trace_parent=_trace_parent(raw.get(TRACEPARENT)),
         )
+
+
+def _trace_parent(value: Any) -> str | None:
+    """A valid traceparent, else None: a bad one is dropped, as W3C says (the receiver
+    starts a trace of its own), never an error."""
+    return value if isinstance(value, str) and parse_traceparent(value) else None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from axo_tui.core.acl.message import NO_FAILURE_REPLY, AclMessage, Performative
+from axo_tui.core.telemetry.propagation import ACTIVE
 
 SYSTEM_SENDER = "axo"
 """Who signs the bus's own replies (an unknown receiver)."""
@@ -64,6 +65,8 @@ class AclRouter:
     def send(self, message: AclMessage) -> AclMessage:
         """Route `message` (given ids when it has none); returns it as routed."""
         message = message.addressed()
+        if message.trace_parent is None and (span := ACTIVE.get()) is not None:
+            message = message.traced(span)  # sent from a traced task: the receiver joins it
         for observer in self._observers:
             observer(message)
         endpoints = self._endpoints  # copy-on-write: a stable snapshot without the lock

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from axo_tui.core.events.catalog import TokenStreamed, UsageRecorded
+from axo_tui.core.events.catalog import RemoteCallCompleted, TokenStreamed, UsageRecorded
 from axo_tui.core.providers.base import Message, ProviderError, Usage
 from axo_tui.core.runtime.agent_turn import TurnOutcome, TurnRequest, compose_user_message
 
@@ -89,12 +90,15 @@ class RemoteAgentBackend:
         try:
             async with asyncio.timeout(settings.deadline_secs):
                 for attempt in range(settings.max_retries + 1):
+                    started = time.perf_counter()
                     try:
                         reply = await peer.send(
                             text, context_id=context_id, task_id=task_id, on_text=on_text
                         )
+                        self._called(request, peer, started, None)
                         break
                     except PeerError as exc:
+                        self._called(request, peer, started, exc)
                         # Once text reached the listeners a second attempt would repeat it.
                         if not exc.retryable or streamed or attempt == settings.max_retries:
                             raise
@@ -133,6 +137,24 @@ class RemoteAgentBackend:
             request.session_id, agent.id, [Message("assistant", reply.text)]
         )
         return TurnOutcome(reply.text, usage=usage, calls=1, session_length=length)
+
+    def _called(
+        self, request: TurnRequest, peer: Peer, started: float, error: Exception | None
+    ) -> None:
+        """One attempt's `remote.call` (the A2A metrics count it, the tracer draws it)."""
+        bus = self._services.bus
+        if bus.wanted(RemoteCallCompleted):
+            bus.emit(
+                RemoteCallCompleted,
+                run_id=request.run_id,
+                agent_id=request.agent.id,
+                protocol=A2A,
+                target=request.agent.id,
+                operation="message/stream" if peer.streams else "message/send",
+                duration_s=time.perf_counter() - started,
+                ok=error is None,
+                error="" if error is None else str(error),
+            )
 
     async def aclose(self) -> None:
         """Close the peers' connections (the runtime calls it on close)."""

@@ -36,7 +36,6 @@ from axo_tui.core.events.catalog import (
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The exposition's content type (text format 1.0.0)."""
-MCP_TOOL_PREFIX = "mcp__"
 WASM_FUEL = "wasm.fuel"
 """The `WasmEvent.what` whose `detail` carries `{"fuel": <units consumed>}`."""
 WASM_TRAP = "wasm.failed"
@@ -120,7 +119,7 @@ class RuntimeMetrics:
         )
         self.mcp_calls = Counter(
             "axo_mcp_calls",
-            "MCP tool calls, by server and outcome.",
+            "MCP tool calls sent to a server, by server and outcome.",
             ["server", "outcome"],
             registry=r,
         )
@@ -262,9 +261,6 @@ class RuntimeMetrics:
         assert isinstance(event, ToolResult)
         outcome = "ok" if event.ok else "error"
         self.tool_calls.labels(event.tool, outcome).inc()
-        if event.tool.startswith(MCP_TOOL_PREFIX):
-            server = event.tool.removeprefix(MCP_TOOL_PREFIX).split("__", 1)[0]
-            self.mcp_calls.labels(server, outcome).inc()
 
     def _remote(self, event: Event) -> None:
         assert isinstance(event, RemoteCallCompleted)

@@ -24,6 +24,7 @@ from axo_tui.core.base.ids import new_id
 from axo_tui.core.events.catalog import AgentCompleted, RunCompleted, TokenStreamed
 from axo_tui.core.runtime.runs import RunError, RunResult
 from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.telemetry import propagation
 from axo_tui.serve.a2a.targets import Target
 from axo_tui.serve.a2a.task_store import TaskJournal
 
@@ -90,6 +91,8 @@ class RunExecutor(AgentExecutor):
         await updater.update_status(
             pb.TaskState.TASK_STATE_WORKING, metadata={"axo_run_id": run_id}
         )
+        # A caller's `traceparent`: the run (spawned next, in a copy of this context) joins it.
+        propagation.adopt(context.call_context.state.get("headers"))
         run = self.runtime.spawn(self._start(run_id, text, task_id))
         try:
             await self._relay(subscription, updater, run)

@@ -16,6 +16,7 @@ from mcp.shared.exceptions import MCPError
 from axo_tui import __version__
 from axo_tui.core.base import jsonfast
 from axo_tui.core.runtime.runtime import RunError, Runtime
+from axo_tui.core.telemetry import propagation
 from axo_tui.serve.mcp import catalog, resources
 from axo_tui.serve.mcp.calls import run_with_progress
 
@@ -52,6 +53,7 @@ def build_server(runtime: Runtime, *, accepting: Callable[[], bool] = lambda: Tr
         if not accepting():
             return _error(SHUTTING_DOWN)
         report = _reporter(ctx)
+        propagation.adopt(_trace_carrier(ctx, params))  # the run joins the caller's trace
         try:
             result = await run_with_progress(runtime, target, text, report)
         except RunError as exc:
@@ -137,6 +139,15 @@ def _tool(target: catalog.ToolTarget) -> types.Tool:
             title=target.title, read_only_hint=False, open_world_hint=True
         ),
     )
+
+
+def _trace_carrier(ctx: Context, params: types.CallToolRequestParams) -> dict[str, str]:
+    """The caller's `traceparent`: an HTTP header, else the request's `_meta` (stdio)."""
+    headers = getattr(ctx.request, "headers", None)
+    value = headers.get(propagation.TRACEPARENT) if headers is not None else None
+    meta = ctx.meta or params.meta or {}
+    value = value or meta.get(propagation.TRACEPARENT)
+    return {propagation.TRACEPARENT: value} if isinstance(value, str) else {}
 
 
 def _error(message: str) -> types.CallToolResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from axo_tui.core.config.schema import Config
+from axo_tui.core.events.catalog import Event
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.serve.http.app import create_app
@@ -33,9 +34,13 @@ class Served:
 
 @asynccontextmanager
 async def serve_a2a(
-    config: Config, data_dir: Path, *, tokens: tuple[str, ...] = ()
+    config: Config,
+    data_dir: Path,
+    *,
+    tokens: tuple[str, ...] = (),
+    subscribers: Sequence[Callable[[Event], None]] = (),
 ) -> AsyncIterator[Served]:
-    async with build_runtime(config, data_dir=data_dir) as runtime:
+    async with build_runtime(config, data_dir=data_dir, subscribers=subscribers) as runtime:
         app = create_app(ServeHost(runtime, ServeSettings(port=0, tokens=tokens)))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")

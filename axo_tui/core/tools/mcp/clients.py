@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,18 @@ from axo_tui.core.tools.registry import Tool, ToolContext, ToolError, ToolRegist
 CALL_TIMEOUT_MARGIN_SECS = 5.0
 """The registry's own timeout sits past the server's `call_timeout_secs`, whose error is
 the clearer one (it names the server and the setting)."""
+
+
+@dataclass(frozen=True)
+class McpCallDone:
+    """One tool call sent to a server, ended: what `remote.call` reports."""
+
+    server: str
+    tool: str
+    agent_id: str
+    run_id: str | None
+    duration_s: float
+    error: str | None = None
 
 
 class McpClients:
@@ -41,8 +55,10 @@ class McpClients:
         agents: Sequence[AgentConfig] = (),
         notify: Callable[[str], None] | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
+        on_call: Callable[[McpCallDone], None] | None = None,
     ) -> None:
         self._registry = registry
+        self._on_call = on_call
         self._agents = tuple(agents)
         self._notify = notify
         self._on_change = on_change
@@ -106,7 +122,7 @@ class McpClients:
         for gone in before - set(wanted):
             self._registry.unregister(gone)
         for tool in wanted.values():
-            self._registry.register(_registry_tool(connection, tool))
+            self._registry.register(_registry_tool(connection, tool, self._on_call))
         self._registered[name] = set(wanted)
         self._report(connection)
         if self._on_change is not None:
@@ -158,9 +174,27 @@ def _may_name(entries: tuple[str, ...], server: str) -> bool:
     return False
 
 
-def _registry_tool(connection: McpConnection, info: McpToolInfo) -> Tool:
+def _registry_tool(
+    connection: McpConnection,
+    info: McpToolInfo,
+    on_call: Callable[[McpCallDone], None] | None = None,
+) -> Tool:
     async def call(context: ToolContext, arguments: dict[str, Any]) -> str:
-        return await connection.call(info.tool, arguments)
+        if on_call is None:
+            return await connection.call(info.tool, arguments)
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            return await connection.call(info.tool, arguments)
+        except BaseException as exc:
+            error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            took = time.perf_counter() - started
+            done = McpCallDone(
+                info.server, info.tool, context.agent_id, context.run_id, took, error
+            )
+            on_call(done)
 
     return Tool(
         name=info.name,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import json
 import logging
 import math
 import os
@@ -28,6 +29,7 @@ from typing import Any, TextIO
 
 from axo_tui.core.config.schema import McpServerConfig, McpTransport
 from axo_tui.core.store.private_files import make_private, private_dir
+from axo_tui.core.telemetry.propagation import TRACEPARENT, trace_headers
 from axo_tui.core.tools.mcp.results import result_text
 from axo_tui.core.tools.registry import ToolError
 
@@ -116,6 +118,9 @@ class _Call:
     future: asyncio.Future[Any]
     scope: Any = None
     """The anyio cancel scope of the child running it, to cancel it from the caller."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """The request's `_meta`: the caller's `traceparent` (read in the caller's task: the
+    owner task that sends it has no span)."""
 
 
 _REFRESH = "refresh"
@@ -227,7 +232,7 @@ class McpConnection:
                 raise ToolError(f"{self.error} (it is {self.state.value}; axo retries it)")
             raise ToolError(f"MCP server '{self.name}' is {self.state.value}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        request = _Call(tool, arguments, future)
+        request = _Call(tool, arguments, future, meta=trace_headers())
         self._queue.put_nowait(request)
         try:
             result = await future
@@ -344,7 +349,10 @@ class McpConnection:
             request.scope = scope
             try:
                 outcome = await client.call_tool(
-                    request.tool, request.arguments, read_timeout_seconds=timeout
+                    request.tool,
+                    request.arguments,
+                    read_timeout_seconds=timeout,
+                    meta=request.meta or None,
                 )
             except MCPError as exc:
                 if exc.code == REQUEST_TIMEOUT:
@@ -435,6 +443,7 @@ class McpConnection:
             http = await stack.enter_async_context(
                 create_mcp_http_client(headers=dict(config.headers))
             )
+            http.event_hooks["request"].append(_traceparent_header)
             return streamable_http_client(config.url, http_client=http)
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -487,6 +496,23 @@ class McpConnection:
         changed.set()
         if self._on_change is not None:
             self._on_change(self)
+
+
+async def _traceparent_header(request: Any) -> None:
+    """The `_meta.traceparent` of a call, also as the HTTP header W3C trace context expects.
+    The SDK sends requests from its own task, so the header is read from the body."""
+    if request.method != "POST" or TRACEPARENT in request.headers:
+        return
+    try:
+        body = request.content
+    except Exception:  # a streamed body: not a call of ours
+        return
+    if TRACEPARENT.encode() not in body:
+        return
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        value = json.loads(body)["params"]["_meta"][TRACEPARENT]
+        if isinstance(value, str):
+            request.headers[TRACEPARENT] = value
 
 
 def _quiet_sdk_logs() -> None:
