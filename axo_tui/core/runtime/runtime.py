@@ -35,6 +35,7 @@ from axo_tui.core.events.catalog import (
     BudgetExceeded,
     ConfigReloaded,
     Event,
+    RemoteCallCompleted,
     RunCompleted,
     RunStarted,
     RuntimeNotice,
@@ -83,6 +84,7 @@ from axo_tui.core.tools import ToolError, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
 from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, ServerState
+from axo_tui.core.tools.mcp.clients import McpCallDone
 from axo_tui.core.wasm.limits import RestartPolicy
 
 if TYPE_CHECKING:
@@ -404,11 +406,27 @@ class Runtime:
             log_dir=self.state_dir / "logs" / "mcp",
             agents=self.config.agents,
             notify=self._notify_mcp,
+            on_call=self._mcp_called,
         )
         self._mcp.start()
 
     def _notify_mcp(self, message: str) -> None:
         self.bus.emit(RuntimeNotice, message=message)
+
+    def _mcp_called(self, call: McpCallDone) -> None:
+        """A tool call sent to an MCP server: the metrics count it, the tracer draws it."""
+        if self.bus.wanted(RemoteCallCompleted):
+            self.bus.emit(
+                RemoteCallCompleted,
+                run_id=call.run_id,
+                agent_id=call.agent_id,
+                protocol="mcp",
+                target=call.server,
+                operation=f"tools/call {call.tool}",
+                duration_s=call.duration_s,
+                ok=call.error is None,
+                error=call.error or "",
+            )
 
     def mcp_servers(self) -> list[McpServerStatus]:
         """The configured MCP servers and their state (ready, starting, failed...)."""
