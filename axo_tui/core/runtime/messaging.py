@@ -124,6 +124,9 @@ class Messaging:
         self._make_bridge = bridge
         """Makes the answer to the guests' `llm` and `tool` (with the host, on first use)."""
         self._bridge: WasmBridge | None = None
+        self._config_wasm: set[str] = set()
+        """`kind: wasm` agents deployed from the config (a reload removes them with it)."""
+        self._llm_endpoints: dict[str, _LlmEndpoint] = {}
         self._data_dir = data_dir
         self._policy = policy
         self._host: WasmHost | None = None
@@ -178,22 +181,45 @@ class Messaging:
     def configure(
         self, agents: Iterable[AgentConfig], project_dir: Path, problems: list[str] | None = None
     ) -> None:
+        """Put the config's agents on the bus; again after a reload, where a `kind: wasm`
+        agent whose module file or limits changed is replaced in place (with a drain, as
+        `axo deploy` does), an unchanged one keeps running, and removed agents leave."""
         problems = [] if problems is None else problems
+        agents = list(agents)
+        wasm = {a.id for a in agents if a.kind is AgentKind.WASM}
+        for name in sorted(self._config_wasm - wasm):
+            self._config_wasm.discard(name)
+            self.host.undeploy(name)  # its queued messages get a `failure`; its kv stays
+        llm = {a.id for a in agents if a.kind is not AgentKind.WASM}
+        for name in sorted(set(self._llm_endpoints) - llm):
+            self.router.unregister(name, self._llm_endpoints.pop(name))
         for agent in agents:
             if agent.kind is AgentKind.WASM:
-                from axo_tui.core.wasm.abi import WasmDeployError
-                from axo_tui.core.wasm.limits import WasmLimits
-
-                path = project_dir / agent.wasm.module
-                limits = WasmLimits(agent.wasm.fuel, agent.wasm.memory_mb, agent.wasm.timeout_ms)
-                try:
-                    self.host.deploy(agent.id, path.read_bytes(), limits, persist=False)
-                except (OSError, WasmDeployError) as exc:
-                    problems.append(f"agent '{agent.id}' ({path}): {exc}")
+                self._deploy_configured(agent, project_dir, problems)
             elif self.router.endpoint(agent.id) is None:
-                self.router.register(agent.id, _LlmEndpoint(self, agent.id))
+                endpoint = self._llm_endpoints[agent.id] = _LlmEndpoint(self, agent.id)
+                self.router.register(agent.id, endpoint)
         for line in problems:
             self._bus.emit(WasmEvent, agent_id=None, what="wasm.problem", text=line)
+
+    def _deploy_configured(
+        self, agent: AgentConfig, project_dir: Path, problems: list[str]
+    ) -> None:
+        from axo_tui.core.wasm.abi import WasmDeployError
+        from axo_tui.core.wasm.limits import WasmLimits
+        from axo_tui.core.wasm.module_cache import sha256
+
+        path = project_dir / agent.wasm.module
+        limits = WasmLimits(agent.wasm.fuel, agent.wasm.memory_mb, agent.wasm.timeout_ms)
+        try:
+            data = path.read_bytes()
+            running = self.host.agent(agent.id)
+            if running is not None and running.sha256 == sha256(data) and running.limits == limits:
+                return  # unchanged: it keeps its instance, its queue and its timers
+            self.host.deploy(agent.id, data, limits, persist=False)
+            self._config_wasm.add(agent.id)
+        except (OSError, WasmDeployError) as exc:
+            problems.append(f"agent '{agent.id}' ({path}): {exc}")
 
     def close(self) -> None:
         if self._bridge is not None:  # guests waiting on the loop are answered first

@@ -490,6 +490,8 @@ class Runtime:
                 self.spawn(stale.aclose())
         self.config = config
         self.ambient.configure(config)
+        if self.messaging is not None:  # changed WASM agents are redeployed, removed ones go
+            self.messaging.configure(config.agents, config.project_dir)
         self.bus.emit(
             ConfigReloaded,
             ok=True,
