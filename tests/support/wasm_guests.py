@@ -38,6 +38,10 @@ class GuestBuilds:
         """The built `name`.wasm (ping or pong) of `language`."""
         return build_agent(self.out, language, name)
 
+    def python(self, name: str) -> Path:
+        """tests/support/wasm_python/`name`.py built as a component with componentize-py."""
+        return build_python_component(self.out, PYTHON_GUESTS, name)
+
 
 def build_agent(out: Path, language: str, name: str) -> Path:
     if language not in LANGUAGES or name not in ("ping", "pong"):
@@ -80,6 +84,33 @@ def build_c_tool(out: Path, source: Path) -> Path:
 
 
 TOOLS = Path(__file__).resolve().parent / "wasm_tools"
+PYTHON_GUESTS = Path(__file__).resolve().parent / "wasm_python"
+
+
+def build_python_component(out: Path, source: Path, name: str) -> Path:
+    """`source`/`name`.py as a component of the world `agent` (docs/wit/axo.wit), once."""
+    key = ("python-component", name)
+    with _lock:
+        if key not in _built:
+            target = out / "python-components" / f"{name}.wasm"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            componentize = ROOT / ".venv" / "bin" / "componentize-py"
+            command = [
+                str(componentize),
+                *("-d", str(ROOT / "docs" / "wit" / "axo.wit"), "-w", "agent"),
+                *("componentize", "-p", str(source), name, "-o", str(target)),
+            ]
+            # From an empty folder: componentize-py also bundles what it finds in the current one.
+            result = subprocess.run(
+                command, cwd=target.parent, capture_output=True, text=True, check=False
+            )
+            if result.returncode != 0:
+                pytest.fail(
+                    f"componentize-py failed on {name}.py (run `make setup`?):\n"
+                    f"{result.stdout}{result.stderr}"
+                )
+            _built[key] = target
+        return _built[key]
 
 
 _session: list[GuestBuilds] = []

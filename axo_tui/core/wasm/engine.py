@@ -12,6 +12,7 @@ from pathlib import Path
 import wasmtime
 
 from axo_tui.core.wasm.abi import check_module
+from axo_tui.core.wasm.component import CompiledComponent, ComponentLoader, is_component
 from axo_tui.core.wasm.host_funcs import define_host_imports
 from axo_tui.core.wasm.module_cache import ModuleCache
 
@@ -30,6 +31,10 @@ class CompiledModule:
         self.needs_wasi = needs_wasi
 
 
+Compiled = CompiledModule | CompiledComponent
+"""What a deploy compiles: a core module (ABI v1) or a component (the WIT world)."""
+
+
 class WasmEngine:
     def __init__(self, cache_dir: Path | None = None) -> None:
         config = wasmtime.Config()
@@ -39,14 +44,17 @@ class WasmEngine:
         self.cache = ModuleCache(self.engine, cache_dir)
         self.linker = wasmtime.Linker(self.engine)
         define_host_imports(self.linker)
+        self.components = ComponentLoader(self.engine, cache_dir)
         self._compiled: dict[str, CompiledModule] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
-    def compile(self, data: bytes) -> CompiledModule:
+    def compile(self, data: bytes) -> Compiled:
         """Load (from the cache when it can), check the ABI, resolve the imports. Raises
         WasmDeployError naming what is wrong; nothing is instantiated."""
+        if is_component(data):
+            return self.components.compile(data)
         module, digest = self.cache.load(data)
         with self._lock:
             ready = self._compiled.get(digest)

@@ -28,7 +28,7 @@ class CallOutcome:
 OK = CallOutcome(True)
 
 
-def _trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
+def trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
     if ctx.abort_reason:
         return ctx.abort_reason
     code = exc.trap_code if isinstance(exc, wasmtime.Trap) else None
@@ -92,7 +92,7 @@ class GuestInstance:
         try:
             result = run_as(self.ctx, body)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            return CallOutcome(False, _trap_reason(exc, self.ctx, self.limits), crashed=True)
+            return CallOutcome(False, trap_reason(exc, self.ctx, self.limits), crashed=True)
         finally:
             self.ctx.current = None
         if isinstance(result, int) and result != 0:
