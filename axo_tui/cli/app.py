@@ -151,7 +151,7 @@ def main(
     ctx.obj = CliState(
         config=config, data_dir=data_dir, remote=remote or None, log_format=log_format
     )
-    if log_format == "json" and ctx.invoked_subcommand != "serve":  # serve logs its own way
+    if log_format == "json" and ctx.invoked_subcommand not in ("serve", "server"):  # own logs
         from axo_tui.core.telemetry.logs import use_json_logging
 
         use_json_logging()

@@ -47,9 +47,19 @@ PortOption = Annotated[
 ]
 
 
+server_app = AxoTyper(
+    name="server",
+    help="Caxton's spelling: `axo server start` is `axo serve`.",
+    no_args_is_help=True,
+)
+
+
 def register(app: AxoTyper) -> None:
     app.command("serve")(serve)
     app.add_typer(service_app)
+    # Caxton's quick start begins with `caxton server start`: the same words work here.
+    server_app.command("start")(serve)
+    app.add_typer(server_app, hidden=True)
 
 
 def serve(

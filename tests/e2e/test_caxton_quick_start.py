@@ -1,6 +1,7 @@
-"""Caxton's three-minute quick start, word for word with `axo` for `caxton`: with a server
-running, deploy `examples/ping.wasm` and `examples/pong.wasm` (the C agents `make examples`
-builds, compiled from source here), follow their logs and watch them exchange messages."""
+"""Caxton's three-minute quick start, word for word with `axo` for `caxton`: start the server
+(`axo server start`), deploy `examples/ping.wasm` and `examples/pong.wasm` (the C agents
+`make examples` builds, compiled from source here), see them in `axo agents list`, follow
+their logs and watch them exchange messages."""
 
 from __future__ import annotations
 
@@ -90,11 +91,16 @@ def test_deploy_ping_and_pong_then_follow_their_logs(
     for name in ("ping", "pong"):
         shutil.copy(guest_builds.agent("c", name), project / "examples" / f"{name}.wasm")
 
-    with axo_serve(project / "axo.yaml"):
+    # 1. Start the server
+    with axo_serve(project / "axo.yaml", words=("server", "start")):
         # 2. Deploy agents that talk to each other
         for name in ("ping", "pong"):
             deployed = axo(project, "deploy", f"examples/{name}.wasm", "--name", name)
             assert deployed.returncode == 0, deployed.stderr
+        listed = axo(project, "agents", "list")
+        assert listed.returncode == 0, listed.stderr
+        assert re.search(r"^ping\s+\(wasm, deployed, sha256 [0-9a-f]{12}\)", listed.stdout, re.M)
+        assert re.search(r"^pong\s+\(wasm, deployed, sha256 [0-9a-f]{12}\)", listed.stdout, re.M)
         # 3. Watch them communicate
         follower = Follower(project, "logs", "--agents", "ping,pong", "--follow")
         try:

@@ -26,9 +26,12 @@ URL = re.compile(r"listening on (http://\S+)")
 
 
 @contextmanager
-def axo_serve(project: Path, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def axo_serve(
+    project: Path, *args: str, words: tuple[str, ...] = ("serve",), **env: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`axo serve` (or other `words` for it, e.g. `server start`) on a free port."""
     process = subprocess.Popen(
-        [*axo_command(), "--config", str(project), "serve", "--port", "0", *args],
+        [*axo_command(), "--config", str(project), *words, "--port", "0", *args],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
