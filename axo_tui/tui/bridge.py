@@ -120,6 +120,8 @@ class RuntimeBridge:
         # unfinished continue now, in the background, and show up like any other run.
         start_hosted(self.runtime)
         self.model.field_level = self._field_level
+        if self.runtime.messaging is not None:  # `axo deploy`ed agents are in the lattice too
+            self.model.note_deployed(info.name for info in self.runtime.messaging.agents())
         self._subscription = self._subscribe()
         self.app.run_worker(self._pump(), name="event pump", group="axo-bridge")
 

@@ -25,6 +25,7 @@ from axo_tui.core.base.enums import ErrorKind, RunStatus
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.config.schema import Config
 from axo_tui.core.events.catalog import (
+    AclMessageSent,
     AgentActivated,
     AgentCompleted,
     AgentFailed,
@@ -42,6 +43,7 @@ from axo_tui.core.events.catalog import (
     ToolCalled,
     ToolResult,
     UsageRecorded,
+    WasmEvent,
 )
 from axo_tui.core.telemetry.logs import LogSelection
 
@@ -57,7 +59,10 @@ ACTIVITY_WEIGHTS = {
     "tool.called": 0.3,
     "tool.result": 0.3,
     "token.streamed": 0.04,
+    "acl.message": 0.5,
 }
+ACL_PULSE = 0.5
+"""What an ACL message adds to each receiver's pulse (the sender's is `acl.message` above)."""
 STREAM_FLUSH_CHARS = 1000
 """A streamed paragraph longer than this moves to the log at a word break (until then the
 stream tail shows it live); most text moves at its newlines or when the activation ends."""
@@ -213,6 +218,12 @@ class WorkbenchModel:
         """The runtime's pheromone intensity / threshold for an agent (set by the bridge)."""
         self.mcp_servers: dict[str, dict[str, Any]] = {}
         """Each MCP server's last status (`runtime.mcp_servers()`, polled by the screen)."""
+        self.deployed: dict[str, None] = {}
+        """WASM agents deployed outside the config (`axo deploy`): nodes of the lattice too."""
+        self.links: dict[tuple[str, str], None] = {}
+        """(sender, receiver) pairs of agents that exchanged ACL messages: lattice edges."""
+        self.topology = 0
+        """Counts changes of the agents or links shown (the lattice lays out again)."""
         self.sync_config(config)
 
     def note_mcp(self, statuses: Iterable[dict[str, Any]]) -> bool:
@@ -257,10 +268,31 @@ class WorkbenchModel:
             view.name = agent.display_name
             view.budget = agent.token_budget.per_execution
             kept[agent.id] = view
+        for name in self.deployed:
+            kept.setdefault(name, self.agents.get(name) or AgentView(name, name))
         self.agents = kept
+        self.links = {link: None for link in self.links if set(link) <= set(kept)}
+        self.topology += 1
+
+    def note_deployed(self, names: Iterable[str]) -> None:
+        """WASM agents running now (`runtime.messaging.agents()`), deployed before the
+        workbench subscribed; those outside the config join the lattice."""
+        configured = {agent.id for agent in self.config.agents}
+        fresh = [name for name in names if name not in configured and name not in self.deployed]
+        if fresh:
+            self.deployed.update(dict.fromkeys(fresh))
+            self.sync_config(self.config)
 
     def dependencies(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(agent.id, agent.depends_on) for agent in self.config.agents]
+        """(agent, what it follows) for the layout: `depends_on`, and the agents it got ACL
+        messages from (a ping-pong pair is a cycle: the layout draws one edge of it)."""
+        senders: dict[str, list[str]] = {}
+        for sender, receiver in self.links:
+            senders.setdefault(receiver, []).append(sender)
+        nodes = [(a.id, a.depends_on) for a in self.config.agents]
+        configured = {agent_id for agent_id, _ in nodes}
+        nodes += [(name, ()) for name in self.deployed if name not in configured]
+        return [(agent_id, (*deps, *senders.get(agent_id, ()))) for agent_id, deps in nodes]
 
     # ------------------------------------------------------------------- reads
     def pulse(self, agent_id: str, now: float | None = None) -> float:
@@ -497,6 +529,32 @@ class WorkbenchModel:
     def _on_notice(self, event: RuntimeNotice) -> None:
         self._line(event, "warn", f"⚠ {event.message}")
 
+    def _on_acl(self, event: AclMessageSent) -> None:
+        for receiver in event.receivers:
+            self._bump(receiver, ACL_PULSE)
+            link = (event.sender, receiver)
+            known = link in self.links or (receiver, event.sender) in self.links
+            if not known and event.sender != receiver and set(link) <= set(self.agents):
+                self.links[link] = None
+                self.topology += 1
+        content = _clip(_one_line(event.content), 80)
+        to = ", ".join(event.receivers)
+        self._line(event, "info", f"✉ {event.sender} → {to} {event.performative}: {content}")
+
+    def _on_wasm(self, event: WasmEvent) -> None:
+        name = event.agent_id or ""
+        if event.what == "wasm.deployed":
+            self.note_deployed([name])
+            self._line(event, "info", f"▲ WASM agent {name} deployed")
+        elif event.what == "wasm.undeployed":
+            if name in self.deployed:
+                del self.deployed[name]
+                self.agents.pop(name, None)
+                self.sync_config(self.config)
+            self._line(event, "info", f"▼ WASM agent {name} undeployed")
+        elif event.what in ("wasm.failed", "wasm.degraded", "wasm.problem"):
+            self._line(event, "error", f"✗ {event.text}")
+
 
 _HANDLERS: dict[type[Event], Callable[[WorkbenchModel, Any], None]] = {
     RunStarted: WorkbenchModel._on_run_started,
@@ -515,6 +573,8 @@ _HANDLERS: dict[type[Event], Callable[[WorkbenchModel, Any], None]] = {
     SkillFired: WorkbenchModel._on_skill,
     ConfigReloaded: WorkbenchModel._on_config,
     RuntimeNotice: WorkbenchModel._on_notice,
+    AclMessageSent: WorkbenchModel._on_acl,
+    WasmEvent: WorkbenchModel._on_wasm,
 }
 
 

@@ -72,6 +72,7 @@ class DevScreen(QuietFocus, Screen[None]):
         self.model = bridge.model
         self.settings = settings
         self._running_shown = 0
+        self._topology_shown = self.model.topology
 
     def compose(self) -> ComposeResult:
         model, settings = self.model, self.settings
@@ -132,6 +133,10 @@ class DevScreen(QuietFocus, Screen[None]):
         # a batch of tokens repaints the log and the tail, not the whole screen.
         for widget in self._feed:
             widget.on_events(events)
+        if self.model.topology != self._topology_shown:  # WASM agents came or went
+            self._topology_shown = self.model.topology
+            self.query_one(AgentsTable).rebuild()
+            self._balance_top()
         self._header.update_text()
         running = self.model.running_count
         if running != self._running_shown:

@@ -71,6 +71,8 @@ class LatticeView(Widget):
         self._drawn: tuple[object, ...] | None = None
         """What the last frame showed (see `_picture`): a batch or a tick that changes
         nothing on screen costs no redraw."""
+        self._topology = -1
+        """The model's `topology` this layout was made for."""
         self.relayout()
 
     def on_mount(self) -> None:
@@ -79,7 +81,9 @@ class LatticeView(Widget):
 
     # ------------------------------------------------------------------ updates
     def relayout(self) -> None:
-        """Recompute positions: at start and after a config reload."""
+        """Recompute positions: at start, after a config reload, and when agents or message
+        links come or go (WASM agents deployed, ACL messages between new pairs)."""
+        self._topology = self.model.topology
         labels = {
             agent_id: len(node_label(view.name)) for agent_id, view in self.model.agents.items()
         }
@@ -97,6 +101,8 @@ class LatticeView(Widget):
         """A batch arrived: redraw if it shows (at most FPS times a second, like the pulses'
         animation), and animate while something is pulsing."""
         self._last_batch = time.monotonic()
+        if self.model.topology != self._topology:
+            self.relayout()
         self._throttle.request()
         if self.live and self._ticker is not None and self.model.any_pulse():
             self._ticker.resume()
