@@ -7,7 +7,7 @@ approved one; `approve` records the module as it is now. See docs/cli.md.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -39,64 +39,23 @@ def _runner(ctx: typer.Context) -> tuple[WasmToolRunner, tuple[WasmToolConfig, .
     return WasmToolRunner(data_dir(ctx, config), config.project_dir), config.tools
 
 
-def _describe(runner: WasmToolRunner, tool: WasmToolConfig) -> dict[str, Any]:
-    from axo_tui.core.tools.registry import ToolError
-
-    try:
-        current: str | None = runner.current_sha256(tool)
-    except ToolError:
-        current = None
-    approved = tool.sha256 or runner.pins.get(tool.name)
-    if current is None:
-        status = "missing"
-    elif approved is None:
-        status = "unapproved"
-    else:
-        status = "approved" if approved == current else "changed"
-    return {
-        "name": tool.name,
-        "module": tool.module,
-        "sha256": current,
-        "approved_sha256": approved,
-        "status": status,
-        "grants": {
-            "dirs": [
-                {"path": d.path, "as": d.guest, "mode": "rw" if d.writable else "ro"}
-                for d in tool.dirs
-            ],
-            "env": list(tool.env),
-        },
-        "limits": {"fuel": tool.fuel, "memory_mb": tool.memory_mb, "timeout_ms": tool.timeout_ms},
-        "max_output_chars": tool.max_output_chars,
-    }
-
-
-def grants_line(described: dict[str, Any]) -> str:
-    """`notes→/notes ro, out→/out rw; env LANG`, or `nothing` when nothing is granted."""
-    grants = described["grants"]
-    parts = [f"{d['path']}→{d['as']} {d['mode']}" for d in grants["dirs"]]
-    text = ", ".join(parts)
-    if grants["env"]:
-        text += ("; " if text else "") + "env " + ", ".join(grants["env"])
-    return text or "nothing"
-
-
 @tools_app.command("list")
 def list_tools(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The WASM tools of axo.yaml: module, sha256 status, and what each is granted."""
-    runner, tools = _runner(ctx)
-    described = [_describe(runner, tool) for tool in tools]
+    from axo_tui.core.wasm.tool_status import wasm_tool_statuses
+
+    config = load_project(ctx)
+    statuses = wasm_tool_statuses(config.tools, data_dir(ctx, config), config.project_dir)
     if as_json:
-        output.write(json.dumps({"tools": described}, indent=2) + "\n")
+        output.write(json.dumps({"tools": [s.to_dict() for s in statuses]}, indent=2) + "\n")
         return
-    if not described:
+    if not statuses:
         output.print_line("no WASM tools (declare them under `tools:` with `wasm:` in axo.yaml)")
         return
-    for tool in described:
-        digest = (tool["sha256"] or "")[:12]
+    for tool in statuses:
+        digest = (tool.sha256 or "")[:12]
         output.print_line(
-            f"{tool['name']}  {tool['module']}  {tool['status']} {digest}  "
-            f"grants: {grants_line(tool)}"
+            f"{tool.name}  {tool.module}  {tool.status} {digest}  grants: {tool.grants_line()}"
         )
 
 

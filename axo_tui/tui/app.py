@@ -43,6 +43,7 @@ from axo_tui.tui.screens.keys import (
 )
 from axo_tui.tui.screens.memory import MemoryScreen
 from axo_tui.tui.screens.trace import TraceScreen
+from axo_tui.tui.screens.wasm_tools import WasmToolsScreen
 from axo_tui.tui.settings import WorkbenchSettings
 from axo_tui.tui.widgets.agents import AgentsTable
 
@@ -179,7 +180,8 @@ class AxoApp(App[None]):
         # `axo chat` is the chat screen alone: no inspector or memory screen to switch to.
         if action == "open_chat" and isinstance(self.screen, ChatScreen):
             return False  # already there: the footer need not offer it
-        return not (self.mode == "chat" and action in ("open_events", "open_memory", "open_trace"))
+        not_in_chat = ("open_events", "open_memory", "open_trace", "open_wasm_tools")
+        return not (self.mode == "chat" and action in not_in_chat)
 
     def action_open_chat(self) -> None:
         self.open_chat()
@@ -198,6 +200,9 @@ class AxoApp(App[None]):
 
     def action_open_trace(self) -> None:
         self.open_trace()
+
+    def action_open_wasm_tools(self) -> None:
+        self.open_wasm_tools()
 
     def action_cancel_run(self) -> None:
         self.confirm_cancel()
@@ -223,7 +228,12 @@ class AxoApp(App[None]):
         while (
             isinstance(
                 self.screen,
-                ChatScreen | EventsScreen | MemoryScreen | AuctionScreen | TraceScreen,
+                ChatScreen
+                | EventsScreen
+                | MemoryScreen
+                | AuctionScreen
+                | TraceScreen
+                | WasmToolsScreen,
             )
             and len(self.screen_stack) > 2
         ):
@@ -259,6 +269,15 @@ class AxoApp(App[None]):
         if not self.is_screen_installed("auctions"):
             self.install_screen(AuctionScreen(self.bridge), "auctions")
         self.push_screen("auctions")
+
+    def open_wasm_tools(self) -> None:
+        """The WASM tools, their grants and pins (`axo tools list`)."""
+        if self.mode == "chat" or isinstance(self.screen, WasmToolsScreen):
+            return
+        self.open_workbench()
+        if not self.is_screen_installed("wasm-tools"):
+            self.install_screen(WasmToolsScreen(self.bridge), "wasm-tools")
+        self.push_screen("wasm-tools")
 
     def open_trace(self, run_id: str | None = None) -> None:
         """The trace view, on `run_id` (else the run the log is filtered to, else the

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.config.schema import AgentConfig, WasmToolConfig
 from axo_tui.core.coordination.board import AuctionBoard
 from axo_tui.core.memory.core_blocks import CoreBlock
 from axo_tui.core.memory.recall_history import (
@@ -46,6 +46,7 @@ from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
 from axo_tui.core.store.checkpoints import CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 from axo_tui.core.telemetry.trace_tree import TraceNode, build_tree
+from axo_tui.core.wasm.tool_status import WasmToolStatus, wasm_tool_statuses
 
 if TYPE_CHECKING:
     from axo_tui.core.providers.base import Message
@@ -449,6 +450,14 @@ class ProjectState:
                 "not_found", f"no remembered decision for agent '{agent_id}' and tool '{tool}'"
             )
         return revoke_rule(journal, agent_id, tool)
+
+    # ----------------------------------------------------------------- tools
+    def wasm_tools(
+        self, tools: Sequence[WasmToolConfig], project_dir: Path
+    ) -> list[WasmToolStatus]:
+        """The config's WASM tools: their grants and whether each module is the approved one
+        (`axo tools list`, the workbench's WASM tools view)."""
+        return wasm_tool_statuses(tools, self.state_dir, project_dir)
 
 
 def _day_start(day: dt.date) -> float:

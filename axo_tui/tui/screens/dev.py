@@ -60,6 +60,7 @@ class DevScreen(QuietFocus, Screen[None]):
         Binding("m", "app.open_memory", "memory"),
         Binding("b", "app.open_auctions", "auctions", show=False),
         Binding("t", "app.open_trace", "trace", show=False),
+        Binding("w", "app.open_wasm_tools", "wasm tools", show=False),
         Binding("x", "app.cancel_run", "cancel"),
         Binding("question_mark", "app.help", "keys", key_display="?"),
         Binding("q", "app.quit", "quit"),

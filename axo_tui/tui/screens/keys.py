@@ -41,6 +41,7 @@ WORKBENCH_KEYS: tuple[Section, ...] = (
             ("ctrl+e", "events, payloads and spend"),
             ("b", "auctions of the latest coordinator pass, live"),
             ("t", "trace: a run as a tree (agents, model calls, tools, tokens, cost)"),
+            ("w", "WASM tools: their grants and whether each module is approved"),
             ("ctrl+p", "every action, searchable"),
             ("? f1", "this overview"),
             ("q  ctrl+q", "quit (runs still going are cancelled)"),
