@@ -67,8 +67,10 @@ class WasmAgent:
         self.handled = 0
         self.failed = 0
         self.last_error: str | None = None
-        self.execution = Execution.start(name)
-        """The handler call in progress, as `llm` and `tool` report it to the runtime."""
+        self._handling: AclMessage | None = None
+        self._execution: Execution | None = None
+        """The handler call in progress as `llm` and `tool` report it to the runtime; made at
+        its first such call (most handler calls make none)."""
 
     # ---------------------------------------------------------------- queries
     @property
@@ -174,7 +176,8 @@ class WasmAgent:
             return
         if isinstance(item, TimerTick) and item.timer_id not in self._timers:
             return
-        self.execution = Execution.start(self.name, item if isinstance(item, AclMessage) else None)
+        self._handling = item if isinstance(item, AclMessage) else None
+        self._execution = None
         instance = self.instance
         if instance is None:
             try:
@@ -293,11 +296,16 @@ class WasmAgent:
         if calls is None:
             raise HostCallError(Err.DENIED, "llm: no provider is configured for WASM agents here")
         with self.host.waiting():
-            return calls.llm(self.execution, prompt)
+            return calls.llm(self._current_execution(), prompt)
 
     def tool(self, name: str, arguments: dict[str, Any]) -> str:
         calls = self.host.calls
         if calls is None:
             raise HostCallError(Err.DENIED, f"tool {name}: no tools are granted here")
         with self.host.waiting():
-            return calls.tool(self.execution, name, arguments)
+            return calls.tool(self._current_execution(), name, arguments)
+
+    def _current_execution(self) -> Execution:
+        if self._execution is None:
+            self._execution = Execution.start(self.name, self._handling)
+        return self._execution

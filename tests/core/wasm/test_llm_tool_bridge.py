@@ -171,6 +171,25 @@ async def test_llm_over_budget_is_refused_before_the_call(
     assert refused["agent_id"] == "asker" and refused["policy"] == "abort"
 
 
+async def test_per_execution_counts_every_llm_call_of_one_message(
+    tmp_path: Path, server: ModelServer
+) -> None:
+    # Each message makes two calls; the first spends 16 of the 20 tokens per execution, so
+    # the second is refused. The next message is a new execution: its first call goes out.
+    one = f"(call $llm (i32.const 16) (i32.const 2) (i32.const {OUT}) (i32.const {CAP}))"
+    guest = asker(f"(block (result i32) (drop {one}) {one})", _data(16, "hi"))
+    for _ in range(2):
+        server.reply("/v1/chat/completions", openai_chat("m-1", ["ok"], prompt=11, completion=5))
+    config = project(tmp_path, server, guest, token_budget=TokenBudget(per_execution=20))
+    async with build_runtime(config) as rt:
+        first = await ask(rt)
+        second = await ask(rt)
+    for got in (first, second):
+        assert got["rc"] == Err.BUDGET
+        assert "per_execution budget of 20 tokens would be exceeded" in got["err"]
+    assert len(server.received("/v1/chat/completions")) == 2
+
+
 async def test_a_granted_builtin_tool_answers(tmp_path: Path, server: ModelServer) -> None:
     guest = tool_asker("calculator", {"expression": "6 * 7"})
     async with build_runtime(project(tmp_path, server, guest, tools=("calculator",))) as rt:
