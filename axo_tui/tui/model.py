@@ -534,7 +534,8 @@ class WorkbenchModel:
             self._bump(receiver, ACL_PULSE)
             link = (event.sender, receiver)
             known = link in self.links or (receiver, event.sender) in self.links
-            if not known and event.sender != receiver and set(link) <= set(self.agents):
+            agents = event.sender in self.agents and receiver in self.agents
+            if not known and agents and event.sender != receiver:
                 self.links[link] = None
                 self.topology += 1
         content = _clip(_one_line(event.content), 80)
