@@ -15,7 +15,7 @@ from axo_tui.core.config.schema import A2ASettings, McpServerConfig, McpTranspor
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.telemetry import propagation
 from axo_tui.core.telemetry.metrics import RuntimeMetrics
-from axo_tui.core.telemetry.tracing import EventTracer, tracer_provider
+from axo_tui.core.telemetry.tracing import EventTracer, span_sink
 from tests.core.tools.mcp_setup import NO_APPROVALS, fixture_http, fixture_stdio, http_server
 from tests.serve.a2a.served_a2a import serve_a2a
 from tests.support.builders import agent, make_config, scripted, step
@@ -24,7 +24,7 @@ FAST = A2ASettings(max_retries=0, timeout_secs=10, deadline_secs=30)
 
 
 def tracer(exporter: InMemorySpanExporter) -> EventTracer:
-    return EventTracer(tracer_provider(exporter, batch=False))
+    return EventTracer(span_sink(exporter, batch=False))
 
 
 def named(spans: list[ReadableSpan], name: str) -> ReadableSpan:

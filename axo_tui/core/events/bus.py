@@ -163,6 +163,9 @@ class EventBus:
         self._sinks: list[Sink] = []
         self._journal_sinks: list[Sink] = []
         """Sinks that take only `journaled` events (the journal)."""
+        self._kind_sinks: dict[str, list[Sink]] = {}
+        """Sinks that declared the kinds they read (a tracer): no other event is built for
+        them (`wanted`)."""
         self._last_seq = 0
 
     @property
@@ -181,6 +184,8 @@ class EventBus:
         events nobody receives (token deltas, lattice deposits with no viewer attached)."""
         if self._sinks or (event_type.journaled and self._journal_sinks):
             return True
+        if event_type.kind in self._kind_sinks:
+            return True
         if not self._subscribers:
             return False
         kind = event_type.kind
@@ -188,6 +193,8 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         for sink in self._sinks:
+            sink(event)
+        for sink in self._kind_sinks.get(event.kind, ()):
             sink(event)
         if event.journaled:
             for sink in self._journal_sinks:
@@ -198,13 +205,20 @@ class EventBus:
 
     def add_sink(self, sink: Sink, *, journaled_only: bool = False) -> None:
         """A synchronous consumer called inline on publish (the journal). Keep it fast.
-        `journaled_only`: it is given only the event types that are `journaled`."""
+        `journaled_only`: it is given only the event types that are `journaled`. A sink
+        with a `kinds` attribute (a set of event kinds) is given only those."""
+        kinds: Iterable[str] | None = getattr(sink, "kinds", None)
+        if kinds is not None and not journaled_only:
+            for kind in kinds:
+                self._kind_sinks.setdefault(kind, []).append(sink)
+            return
         (self._journal_sinks if journaled_only else self._sinks).append(sink)
 
     def remove_sink(self, sink: Sink) -> None:
-        for sinks in (self._sinks, self._journal_sinks):
+        for sinks in (self._sinks, self._journal_sinks, *self._kind_sinks.values()):
             if sink in sinks:
                 sinks.remove(sink)
+        self._kind_sinks = {kind: sinks for kind, sinks in self._kind_sinks.items() if sinks}
 
     def subscribe(
         self,

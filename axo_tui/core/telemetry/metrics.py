@@ -187,6 +187,8 @@ class RuntimeMetrics:
             BusQueueDepths.kind: self._queues,
             JournalCommitted.kind: self._commit,
         }
+        self.kinds = frozenset(self._handlers)
+        """The event kinds it reads: the bus need not build others for it."""
 
     def __call__(self, event: Event) -> None:
         handler = self._handlers.get(event.kind)

@@ -2,25 +2,33 @@
 
 `EventTracer` is an event subscriber. One span per run, per activation (`invoke_agent`),
 per provider call (`chat`), per tool call (`execute_tool`), per A2A/MCP call and per ACL
-message, with the GenAI semantic-convention attributes. Spans are made from the events'
-own times, so a span is exact even though it is built after the fact (`llm.call` carries
-its start and duration). A run's trace id and an activation's span id are derived from
-axo's ids (`ids`), so JSON log lines name them even when read back from the journal.
+message, with the GenAI semantic-convention attributes. A run's trace id and an
+activation's span id are derived from axo's ids (`ids`), so JSON log lines name them even
+when read back from the journal.
+
+Cheap by construction: the SDK's live `Span` (locks, bounded attributes, processor hooks at
+start and end: ~35 µs each) is never made. While a run or an activation is open the tracer
+keeps its start, attributes and span events in a small record; when it ends, or when a
+call that carries its own start and duration ends (`llm.call`, `remote.call`), one
+finished `ReadableSpan` (~3 µs) goes to the span processor, which batches the export off
+the event loop's thread.
 """
 
 from __future__ import annotations
 
-import threading
+import random
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry import trace as trace_api
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
+from opentelemetry.sdk.trace import Event as SpanEvent
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from axo_tui import __version__
 from axo_tui.core.events.catalog import (
@@ -45,55 +53,39 @@ from axo_tui.core.events.catalog import (
 from axo_tui.core.telemetry import propagation
 from axo_tui.core.telemetry.ids import span_id_of, trace_id_of
 
-Span = trace_api.Span
+SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+UNSET = Status(StatusCode.UNSET)
 
 
 def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
-class AxoIdGenerator(IdGenerator):
-    """Random ids, unless the tracer asked for a derived one for the span it starts now."""
-
-    def __init__(self) -> None:
-        self._random = RandomIdGenerator()
-        self._local = threading.local()
-
-    def pin(self, trace_id: int | None, span_id: int | None) -> None:
-        self._local.ids = (trace_id, span_id)
-
-    def _take(self, index: int) -> int | None:
-        ids: tuple[int | None, int | None] | None = getattr(self._local, "ids", None)
-        if ids is None:
-            return None
-        value = ids[index]
-        self._local.ids = (None, ids[1]) if index == 0 else None
-        return value
-
-    def generate_trace_id(self) -> int:
-        pinned = self._take(0)
-        return pinned if pinned else self._random.generate_trace_id()
-
-    def generate_span_id(self) -> int:
-        pinned = self._take(1)
-        return pinned if pinned else self._random.generate_span_id()
-
-    def is_trace_id_random(self) -> bool:
-        return False  # derived from run ids
+def _random_span_id() -> int:
+    return random.getrandbits(64) or 1
 
 
-def tracer_provider(exporter: SpanExporter, *, batch: bool = True) -> TracerProvider:
-    """A provider whose spans go to `exporter` (batched off the loop's thread, or one by
-    one for tests); it carries axo's id generator."""
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+@dataclass(frozen=True)
+class SpanSink:
+    """Where finished spans go: a span processor (batching to an exporter), with the
+    resource and instrumentation scope every span carries."""
 
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": "axo", "service.version": __version__}),
-        id_generator=AxoIdGenerator(),
+    processor: SpanProcessor
+    resource: Resource
+    scope: InstrumentationScope
+
+    def shutdown(self) -> None:
+        self.processor.shutdown()  # flushes what is batched
+
+
+def span_sink(exporter: SpanExporter, *, batch: bool = True) -> SpanSink:
+    """Spans to `exporter`: batched off the loop's thread, or one by one (tests)."""
+    return SpanSink(
+        BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter),
+        Resource.create({"service.name": "axo", "service.version": __version__}),
+        InstrumentationScope("axo_tui", __version__),
     )
-    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    return provider
 
 
 def otlp_tracer(endpoint: str) -> EventTracer:
@@ -104,24 +96,46 @@ def otlp_tracer(endpoint: str) -> EventTracer:
     from axo_tui.core.telemetry.wiring import otlp_traces_url
 
     exporter = OTLPSpanExporter(endpoint=otlp_traces_url(endpoint), timeout=5)
-    return EventTracer(tracer_provider(exporter))
+    return EventTracer(span_sink(exporter))
+
+
+@dataclass(slots=True)
+class _Open:
+    """A run, activation or tool call whose end has not been seen yet."""
+
+    name: str
+    context: SpanContext
+    parent: SpanContext | None
+    start: float
+    attributes: dict[str, Any]
+    kind: SpanKind = SpanKind.INTERNAL
+    events: list[SpanEvent] = field(default_factory=list)
+    status: Status = UNSET
+    _traceparent: str = ""
+
+    @property
+    def traceparent(self) -> str:
+        """Its W3C traceparent (made once: a run's is set again after each activation)."""
+        if not self._traceparent:
+            ctx = self.context
+            self._traceparent = propagation.format_traceparent(
+                ctx.trace_id, ctx.span_id, sampled=ctx.trace_flags.sampled
+            )
+        return self._traceparent
 
 
 class EventTracer:
     """Spans from events. Call `shutdown()` when the runtime closes (flushes the export)."""
 
-    def __init__(self, provider: TracerProvider) -> None:
-        self.provider = provider
-        self._tracer = provider.get_tracer("axo_tui", __version__)
-        ids = provider.id_generator
-        self._ids = ids if isinstance(ids, AxoIdGenerator) else None
-        self._runs: dict[str, Span] = {}
-        self._activations: dict[str, Span] = {}
-        self._by_agent: dict[tuple[str | None, str], Span] = {}
+    def __init__(self, sink: SpanSink) -> None:
+        self.sink = sink
+        self._runs: dict[str, _Open] = {}
+        self._activations: dict[str, _Open] = {}
+        self._by_agent: dict[tuple[str | None, str], _Open] = {}
         """(run id, agent) -> its activation in flight: what budget and remote events join."""
-        self._tools: dict[tuple[str, str], Span] = {}
-        self._approvals: dict[str, Span] = {}
-        self._acl: dict[str, trace_api.SpanContext] = {}
+        self._tools: dict[tuple[str, str], _Open] = {}
+        self._approvals: dict[str, _Open] = {}
+        self._acl: dict[str, SpanContext] = {}
         """An ACL message's reply_with -> its span: a reply is a child of what it answers."""
         self._handlers: dict[str, Callable[[Any], None]] = {
             RunStarted.kind: self._run_started,
@@ -141,6 +155,8 @@ class EventTracer:
             LatticeSignal.kind: self._signal,
             SignalEmitted.kind: self._signal_emitted,
         }
+        self.kinds = frozenset(self._handlers)
+        """The event kinds it reads: the bus need not build others for it."""
 
     def __call__(self, event: Event) -> None:
         handler = self._handlers.get(event.kind)
@@ -148,91 +164,114 @@ class EventTracer:
             handler(event)
 
     def shutdown(self) -> None:
-        for span in [*self._tools.values(), *self._activations.values(), *self._runs.values()]:
-            span.end()
+        """End what is still open (now) and flush the export."""
+        now = time.time()
+        for record in [*self._tools.values(), *self._activations.values(), *self._runs.values()]:
+            self._finish(record, now)
         self._tools.clear()
         self._activations.clear()
+        self._by_agent.clear()
         self._runs.clear()
-        self.provider.shutdown()
+        self.sink.shutdown()
 
     # --------------------------------------------------------------- helpers
-    def _start(
+    @staticmethod
+    def _child_of(
+        parent: _Open | SpanContext | None, span_id: int, run_id: str | None
+    ) -> SpanContext:
+        """The context of a new span under `parent` (a new trace when there is none)."""
+        if isinstance(parent, _Open):
+            parent = parent.context
+        if parent is not None:
+            return SpanContext(parent.trace_id, span_id, False, parent.trace_flags)
+        trace_id = trace_id_of(run_id) if run_id else random.getrandbits(128) or 1
+        return SpanContext(trace_id, span_id, False, SAMPLED)
+
+    def _finish(self, record: _Open, end: float) -> None:
+        self._export(
+            record.name,
+            record.context,
+            record.parent,
+            record.start,
+            end,
+            record.attributes,
+            kind=record.kind,
+            events=record.events,
+            status=record.status,
+        )
+
+    def _export(
         self,
         name: str,
-        parent: Span | trace_api.SpanContext | None,
+        context: SpanContext,
+        parent: SpanContext | None,
         start: float,
+        end: float,
         attributes: dict[str, Any],
         *,
         kind: SpanKind = SpanKind.INTERNAL,
-        trace_id: int | None = None,
-        span_id: int | None = None,
-    ) -> Span:
-        if isinstance(parent, trace_api.SpanContext):
-            parent = trace_api.NonRecordingSpan(parent)
-        context = trace_api.set_span_in_context(parent) if parent is not None else None
-        if self._ids is not None:
-            self._ids.pin(trace_id, span_id)
-        try:
-            return self._tracer.start_span(
-                name, context, kind=kind, attributes=attributes, start_time=_ns(start)
-            )
-        finally:
-            if self._ids is not None:
-                self._ids.pin(None, None)
-
-    @staticmethod
-    def _activate(span: Span | None) -> None:
-        """Make `span` the one outgoing calls of this task carry (`propagation`)."""
-        if span is None:
-            propagation.ACTIVE.set(None)
+        events: list[SpanEvent] | None = None,
+        status: Status = UNSET,
+    ) -> None:
+        if not context.trace_flags.sampled:  # a caller that records nothing: neither do we
             return
-        ctx = span.get_span_context()
-        propagation.ACTIVE.set(
-            propagation.format_traceparent(
-                ctx.trace_id, ctx.span_id, sampled=ctx.trace_flags.sampled
+        self.sink.processor.on_end(
+            ReadableSpan(
+                name=name,
+                context=context,
+                parent=parent,
+                resource=self.sink.resource,
+                attributes=attributes,
+                events=events or (),
+                kind=kind,
+                status=status,
+                start_time=_ns(start),
+                end_time=_ns(end),
+                instrumentation_scope=self.sink.scope,
             )
         )
 
     @staticmethod
-    def _fail(span: Span, message: str) -> None:
-        span.set_status(Status(StatusCode.ERROR, message[:500]))
+    def _failure(message: str) -> Status:
+        return Status(StatusCode.ERROR, message[:500])
 
     # -------------------------------------------------------------- handlers
     def _run_started(self, event: RunStarted) -> None:
         run_id = event.run_id or ""
-        parent: trace_api.SpanContext | None = None
+        parent: SpanContext | None = None
         incoming = propagation.parse_traceparent(propagation.INCOMING.get())
-        if incoming is not None:  # a caller's trace (A2A, MCP): this run joins it
+        if incoming is not None:  # a caller's trace (A2A, MCP, ACL): this run joins it
             trace_id, span_id, sampled = incoming
-            flags = trace_api.TraceFlags(1 if sampled else 0)
-            parent = trace_api.SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags)
+            flags = SAMPLED if sampled else NOT_SAMPLED
+            parent = SpanContext(trace_id, span_id, True, flags)
             propagation.INCOMING.set(None)
-        span = self._start(
+        record = _Open(
             f"run {event.target}",
+            self._child_of(parent, _random_span_id(), run_id),
             parent,
             event.ts,
             {"axo.run.id": run_id, "axo.run.kind": event.run_kind, "axo.run.target": event.target},
-            trace_id=trace_id_of(run_id),
         )
-        self._runs[run_id] = span
-        self._activate(span)
+        self._runs[run_id] = record
+        propagation.ACTIVE.set(record.traceparent)
 
     def _run_completed(self, event: RunCompleted) -> None:
-        span = self._runs.pop(event.run_id or "", None)
-        if span is None:
+        record = self._runs.pop(event.run_id or "", None)
+        if record is None:
             return
-        span.set_attribute("axo.run.status", str(event.status))
+        record.attributes["axo.run.status"] = str(event.status)
         if event.error:
-            self._fail(span, event.error)
-        span.end(_ns(event.ts))
-        self._activate(None)
+            record.status = self._failure(event.error)
+        self._finish(record, event.ts)
+        propagation.ACTIVE.set(None)
 
     def _activated(self, event: AgentActivated) -> None:
         agent = event.agent_id or ""
-        parent = self._runs.get(event.run_id or "")
-        span = self._start(
+        run = self._runs.get(event.run_id or "")
+        record = _Open(
             f"invoke_agent {agent}",
-            parent,
+            self._child_of(run, span_id_of(event.activation_id), event.run_id),
+            run.context if run is not None else None,
             event.ts,
             {
                 gen_ai.GEN_AI_OPERATION_NAME: "invoke_agent",
@@ -242,34 +281,33 @@ class EventTracer:
                 "axo.trigger": event.trigger,
                 "axo.run.id": event.run_id or "",
             },
-            trace_id=trace_id_of(event.run_id) if event.run_id else None,
-            span_id=span_id_of(event.activation_id),
         )
-        self._activations[event.activation_id] = span
-        self._by_agent[(event.run_id, agent)] = span
-        self._activate(span)
+        self._activations[event.activation_id] = record
+        self._by_agent[(event.run_id, agent)] = record
+        propagation.ACTIVE.set(record.traceparent)
 
-    def _ended(self, event: AgentCompleted | AgentFailed) -> Span | None:
-        span = self._activations.pop(event.activation_id, None)
+    def _ended(self, event: AgentCompleted | AgentFailed) -> _Open | None:
+        record = self._activations.pop(event.activation_id, None)
         key = (event.run_id, event.agent_id or "")
-        if self._by_agent.get(key) is span:
+        if self._by_agent.get(key) is record:
             del self._by_agent[key]
-        self._activate(self._runs.get(event.run_id or ""))
-        return span
+        run = self._runs.get(event.run_id or "")
+        propagation.ACTIVE.set(run.traceparent if run is not None else None)
+        return record
 
     def _completed(self, event: AgentCompleted) -> None:
-        span = self._ended(event)
-        if span is not None:
-            span.set_attribute(gen_ai.GEN_AI_USAGE_INPUT_TOKENS, event.prompt_tokens)
-            span.set_attribute(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, event.completion_tokens)
-            span.end(_ns(event.ts))
+        record = self._ended(event)
+        if record is not None:
+            record.attributes[gen_ai.GEN_AI_USAGE_INPUT_TOKENS] = event.prompt_tokens
+            record.attributes[gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS] = event.completion_tokens
+            self._finish(record, event.ts)
 
     def _failed(self, event: AgentFailed) -> None:
-        span = self._ended(event)
-        if span is not None:
-            span.set_attribute("error.type", str(event.error_kind))
-            self._fail(span, event.error)
-            span.end(_ns(event.ts))
+        record = self._ended(event)
+        if record is not None:
+            record.attributes["error.type"] = str(event.error_kind)
+            record.status = self._failure(event.error)
+            self._finish(record, event.ts)
 
     def _llm(self, event: LlmCallCompleted) -> None:
         attributes: dict[str, Any] = {
@@ -285,20 +323,28 @@ class EventTracer:
             attributes["axo.cost_usd"] = event.cost_usd
         if event.purpose:
             attributes["axo.purpose"] = event.purpose
-        parent = self._activations.get(event.activation_id)
-        span = self._start(
-            f"chat {event.model}", parent, event.started, attributes, kind=SpanKind.CLIENT
-        )
+        status = UNSET
         if not event.ok:
-            span.set_attribute("error.type", "provider_error")
-            self._fail(span, event.error)
-        span.end(_ns(event.started + event.duration_s))
+            attributes["error.type"] = "provider_error"
+            status = self._failure(event.error)
+        parent = self._activations.get(event.activation_id)
+        self._export(
+            f"chat {event.model}",
+            self._child_of(parent, _random_span_id(), event.run_id),
+            parent.context if parent is not None else None,
+            event.started,
+            event.started + event.duration_s,
+            attributes,
+            kind=SpanKind.CLIENT,
+            status=status,
+        )
 
     def _tool_called(self, event: ToolCalled) -> None:
         parent = self._activations.get(event.activation_id)
-        span = self._start(
+        record = _Open(
             f"execute_tool {event.tool}",
-            parent,
+            self._child_of(parent, _random_span_id(), event.run_id),
+            parent.context if parent is not None else None,
             event.ts,
             {
                 gen_ai.GEN_AI_OPERATION_NAME: "execute_tool",
@@ -306,90 +352,104 @@ class EventTracer:
                 gen_ai.GEN_AI_TOOL_CALL_ID: event.call_id,
             },
         )
-        self._tools[(event.activation_id, event.call_id)] = span
-        self._activate(span)
+        self._tools[(event.activation_id, event.call_id)] = record
+        propagation.ACTIVE.set(record.traceparent)
 
     def _tool_result(self, event: ToolResult) -> None:
-        span = self._tools.pop((event.activation_id, event.call_id), None)
-        if span is None:
+        record = self._tools.pop((event.activation_id, event.call_id), None)
+        if record is None:
             return
         if not event.ok:
-            span.set_attribute("error.type", "tool_error")
-            self._fail(span, event.result)
-        span.end(_ns(event.ts))
-        self._activate(self._activations.get(event.activation_id))
+            record.attributes["error.type"] = "tool_error"
+            record.status = self._failure(event.result)
+        self._finish(record, event.ts)
+        activation = self._activations.get(event.activation_id)
+        propagation.ACTIVE.set(activation.traceparent if activation is not None else None)
 
     def _approval_asked(self, event: ApprovalRequested) -> None:
-        span = self._activations.get(event.activation_id)
-        if span is not None:
-            self._approvals[event.approval_id] = span
-            span.add_event(
-                "approval.requested",
-                {"axo.approval.id": event.approval_id, gen_ai.GEN_AI_TOOL_NAME: event.tool},
-                _ns(event.ts),
+        record = self._activations.get(event.activation_id)
+        if record is not None:
+            self._approvals[event.approval_id] = record
+            record.events.append(
+                SpanEvent(
+                    "approval.requested",
+                    {"axo.approval.id": event.approval_id, gen_ai.GEN_AI_TOOL_NAME: event.tool},
+                    _ns(event.ts),
+                )
             )
 
     def _approval_decided(self, event: ApprovalDecided) -> None:
-        span = self._approvals.pop(event.approval_id, None)
-        if span is not None and span.is_recording():
-            span.add_event(
-                "approval.decided",
-                {
-                    "axo.approval.id": event.approval_id,
-                    "axo.approval.decision": event.decision,
-                    "axo.approval.decided_by": event.decided_by,
-                },
-                _ns(event.ts),
+        record = self._approvals.pop(event.approval_id, None)
+        if record is not None and record is self._activations.get(
+            str(record.attributes.get("axo.activation.id"))
+        ):
+            record.events.append(
+                SpanEvent(
+                    "approval.decided",
+                    {
+                        "axo.approval.id": event.approval_id,
+                        "axo.approval.decision": event.decision,
+                        "axo.approval.decided_by": event.decided_by,
+                    },
+                    _ns(event.ts),
+                )
             )
 
     def _budget(self, event: BudgetExceeded) -> None:
-        span = self._by_agent.get((event.run_id, event.agent_id or ""))
-        if span is not None:
-            span.add_event(
-                "budget.exceeded",
-                {
-                    "axo.budget.limit": event.limit,
-                    "axo.budget.allowed": event.allowed,
-                    "axo.budget.requested": event.requested,
-                    "axo.budget.policy": event.policy,
-                },
-                _ns(event.ts),
+        record = self._by_agent.get((event.run_id, event.agent_id or ""))
+        if record is not None:
+            record.events.append(
+                SpanEvent(
+                    "budget.exceeded",
+                    {
+                        "axo.budget.limit": event.limit,
+                        "axo.budget.allowed": event.allowed,
+                        "axo.budget.requested": event.requested,
+                        "axo.budget.policy": event.policy,
+                    },
+                    _ns(event.ts),
+                )
             )
 
     def _retry(self, event: ProviderRetried) -> None:
-        for (_, agent), span in self._by_agent.items():
+        for (_, agent), record in self._by_agent.items():
             if agent == event.agent_id:
-                span.add_event(
-                    "llm.retry",
-                    {"axo.attempt": event.attempt, "axo.retry.delay_s": event.delay_s},
-                    _ns(event.ts),
+                record.events.append(
+                    SpanEvent(
+                        "llm.retry",
+                        {"axo.attempt": event.attempt, "axo.retry.delay_s": event.delay_s},
+                        _ns(event.ts),
+                    )
                 )
                 return
 
     def _remote(self, event: RemoteCallCompleted) -> None:
         parent = self._by_agent.get((event.run_id, event.agent_id or ""))
-        span = self._start(
+        self._export(
             f"{event.protocol} {event.operation}",
-            parent,
+            self._child_of(parent, _random_span_id(), event.run_id),
+            parent.context if parent is not None else None,
             event.ts - event.duration_s,
+            event.ts,
             {"rpc.system": event.protocol, "server.address": event.target},
             kind=SpanKind.CLIENT,
+            status=UNSET if event.ok else self._failure(event.error),
         )
-        if not event.ok:
-            self._fail(span, event.error)
-        span.end(_ns(event.ts))
 
     def _acl_message(self, event: AclMessageSent) -> None:
-        parent: Span | trace_api.SpanContext | None = None
+        parent: _Open | SpanContext | None = None
         if event.in_reply_to and event.in_reply_to in self._acl:
             parent = self._acl[event.in_reply_to]
         else:
             parent = next(
                 (s for (_, agent), s in self._by_agent.items() if agent == event.sender), None
             )
-        span = self._start(
+        context = self._child_of(parent, _random_span_id(), event.run_id)
+        self._export(
             f"acl {event.performative}",
-            parent,
+            context,
+            parent.context if isinstance(parent, _Open) else parent,
+            event.ts,
             event.ts,
             {
                 "messaging.system": "fipa-acl",
@@ -402,31 +462,34 @@ class EventTracer:
             },
             kind=SpanKind.PRODUCER,
         )
-        span.end(_ns(event.ts))
         if event.reply_with:
             if len(self._acl) > 10_000:  # replies come soon or never: keep the newest
                 self._acl.pop(next(iter(self._acl)))
-            self._acl[event.reply_with] = span.get_span_context()
+            self._acl[event.reply_with] = context
 
     def _signal(self, event: LatticeSignal) -> None:
-        span = self._runs.get(event.run_id or "")
-        if span is not None:
-            span.add_event(
-                "lattice.signal",
-                {
-                    "axo.agent": event.agent_id or "",
-                    "axo.signal": event.signal,
-                    "axo.intensity": event.intensity,
-                    "axo.fired": event.fired,
-                },
-                _ns(event.ts),
+        record = self._runs.get(event.run_id or "")
+        if record is not None:
+            record.events.append(
+                SpanEvent(
+                    "lattice.signal",
+                    {
+                        "axo.agent": event.agent_id or "",
+                        "axo.signal": event.signal,
+                        "axo.intensity": event.intensity,
+                        "axo.fired": event.fired,
+                    },
+                    _ns(event.ts),
+                )
             )
 
     def _signal_emitted(self, event: SignalEmitted) -> None:
-        span = self._runs.get(event.run_id or "")
-        if span is not None:
-            span.add_event(
-                "signal.emitted",
-                {"axo.signal": event.name, "axo.source": event.source},
-                _ns(event.ts),
+        record = self._runs.get(event.run_id or "")
+        if record is not None:
+            record.events.append(
+                SpanEvent(
+                    "signal.emitted",
+                    {"axo.signal": event.name, "axo.source": event.source},
+                    _ns(event.ts),
+                )
             )

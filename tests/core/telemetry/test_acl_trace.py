@@ -13,7 +13,7 @@ from axo_tui.core.acl.message import AclMessage, Performative
 from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.telemetry import propagation
-from axo_tui.core.telemetry.tracing import EventTracer, tracer_provider
+from axo_tui.core.telemetry.tracing import EventTracer, span_sink
 from tests.support.builders import agent, make_config, scripted
 
 CALLER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -57,7 +57,7 @@ async def test_the_router_stamps_the_span_of_the_sending_task() -> None:
 
 async def test_an_llm_agents_turn_on_a_message_joins_the_senders_trace(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
-    tracer = EventTracer(tracer_provider(exporter, batch=False))
+    tracer = EventTracer(span_sink(exporter, batch=False))
     config = make_config(tmp_path, [agent("b")], providers=[scripted({"b": ["noted"]})])
     async with build_runtime(config, subscribers=[tracer]) as runtime:
         assert runtime.messaging is not None

@@ -14,7 +14,7 @@ from axo_tui.core.config.schema import WorkflowConfig
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.telemetry import propagation
 from axo_tui.core.telemetry.ids import span_id_of, trace_id_of
-from axo_tui.core.telemetry.tracing import EventTracer, tracer_provider
+from axo_tui.core.telemetry.tracing import EventTracer, span_sink
 from axo_tui.core.tools import Tool, ToolContext, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from tests.support.builders import agent, make_config, scripted, step
@@ -33,7 +33,7 @@ def probe_tools(seen: list[dict[str, str]]) -> ToolRegistry:
 
 async def traced_run(tmp_path: Path, seen: list[dict[str, str]]) -> tuple[str, list[Any]]:
     exporter = InMemorySpanExporter()
-    tracer = EventTracer(tracer_provider(exporter, batch=False))
+    tracer = EventTracer(span_sink(exporter, batch=False))
     config = make_config(
         tmp_path,
         [agent("researcher", tools=("probe",)), agent("writer", "researcher")],
@@ -97,7 +97,7 @@ async def test_a_tool_call_carries_its_own_span_as_traceparent(tmp_path: Path) -
 
 async def test_a_run_started_for_a_remote_caller_joins_its_trace(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
-    tracer = EventTracer(tracer_provider(exporter, batch=False))
+    tracer = EventTracer(span_sink(exporter, batch=False))
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["hi"]})])
     caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     async with build_runtime(config, subscribers=[tracer]) as rt:
@@ -111,7 +111,7 @@ async def test_a_run_started_for_a_remote_caller_joins_its_trace(tmp_path: Path)
 
 async def test_a_failed_call_marks_its_spans(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
-    tracer = EventTracer(tracer_provider(exporter, batch=False))
+    tracer = EventTracer(span_sink(exporter, batch=False))
     config = make_config(tmp_path, [agent("a", provider="nowhere")], providers=[scripted()])
     async with build_runtime(config, subscribers=[tracer]) as rt:
         await rt.run_agent("a", "x")
