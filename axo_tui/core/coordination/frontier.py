@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.coordination.htn import DONE_PREFIX, Task
 
 MIN_SUBTASKS = 2
@@ -28,7 +29,7 @@ _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
 _NAME_KEYS = ("name", "task", "title", "description", "subtask")
 
 
-class FrontierReplyError(ValueError):
+class FrontierReplyError(AxoError, ValueError):
     """The reply holds no usable list of subtasks; the message says why (for the model)."""
 
 

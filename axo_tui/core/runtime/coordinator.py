@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from axo_tui.core.base.enums import ActivationStatus, RunStatus
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.htn_methods import load_methods
 from axo_tui.core.config.problems import ConfigError
@@ -94,7 +95,7 @@ class CoordinatorHost(RunBook, Protocol):
     async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult: ...
 
 
-class PassError(Exception):
+class PassError(AxoError):
     """Ends a pass as failed with this message (planning failed, everything failed)."""
 
 

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import wasmtime
 
 from axo_tui.core.acl.message import AclMessage
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.wasm.limits import WasmLimits
 
 
-class HostCallError(Exception):
+class HostCallError(AxoError):
     """A host service refused or failed; `code` is the ABI's negative result."""
 
     def __init__(self, code: int, reason: str = "") -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import wasmtime
 
 from axo_tui.core.acl.message import MAX_MESSAGE_BYTES
+from axo_tui.core.base.errors import AxoError
 from axo_tui.core.wasm.abi import HOST_IMPORTS, Err
 from axo_tui.core.wasm.guest_context import ACTIVE, GuestContext, HostCallError
 
@@ -27,7 +28,7 @@ MAX_TEXT_BYTES = 1 << 20
 """Prompts, tool names and arguments a guest hands the host are at most this long."""
 
 
-class GuestAbort(Exception):
+class GuestAbort(AxoError):
     """AssemblyScript's `abort`: ends the handler call as a failure."""
 
 
