@@ -16,16 +16,29 @@ import asyncio
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import RemoteCallCompleted, TokenStreamed, UsageRecorded
 from axo_tui.core.providers.base import Message, ProviderError, Usage
 from axo_tui.core.runtime.agent_turn import TurnOutcome, TurnRequest, compose_user_message
+from axo_tui.core.store.journal import Journal
 
 if TYPE_CHECKING:
     from axo_tui.core.a2a.peer import Peer
     from axo_tui.core.config.schema import AgentConfig
-    from axo_tui.core.runtime.backend import BackendServices
+
+
+class RemoteServices(Protocol):
+    """What a remote agent needs of the runtime (`backend.RemoteServices` has it), declared
+    here so this module does not import the backends that import it."""
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
 
 A2A = "a2a"
 BACKOFF_BASE = 0.5
@@ -33,7 +46,7 @@ BACKOFF_CAP = 10.0
 
 
 class RemoteAgentBackend:
-    def __init__(self, services: BackendServices) -> None:
+    def __init__(self, services: RemoteServices) -> None:
         self._services = services
         self._peers: dict[str, tuple[AgentConfig, Peer]] = {}
         self._waiting: dict[str, tuple[str, str]] = {}
@@ -163,5 +176,5 @@ class RemoteAgentBackend:
         self._peers.clear()
 
 
-def remote_agent_backend(services: BackendServices) -> RemoteAgentBackend:
+def remote_agent_backend(services: RemoteServices) -> RemoteAgentBackend:
     return RemoteAgentBackend(services)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from axo_tui.core.acl.message import (
     NO_FAILURE_REPLY,
@@ -23,16 +24,38 @@ from axo_tui.core.acl.message import (
     Performative,
     new_id,
 )
+from axo_tui.core.acl.router import AclRouter
 from axo_tui.core.wasm.abi import Err, WasmDeployError
 from axo_tui.core.wasm.component_instance import AnyInstance
 from axo_tui.core.wasm.engine import Compiled
-from axo_tui.core.wasm.guest_context import GuestContext, HostCallError
-from axo_tui.core.wasm.host_calls import Execution
+from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, HostCallError
+from axo_tui.core.wasm.host_calls import Execution, HostCalls
 from axo_tui.core.wasm.instance import CallOutcome
-from axo_tui.core.wasm.limits import WasmLimits
+from axo_tui.core.wasm.kv import KvStore
+from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
+from axo_tui.core.wasm.timers import TimerThread
 
-if TYPE_CHECKING:
-    from axo_tui.core.wasm.host import WasmHost
+
+class AgentHost(Protocol):
+    """What an agent needs of the host that runs it (`host.WasmHost`), declared here so the
+    agent does not import the host."""
+
+    router: AclRouter
+    policy: RestartPolicy
+    calls: HostCalls | None
+    kv: KvStore
+    timers: TimerThread
+
+    def schedule(self, agent: WasmAgent) -> None: ...
+
+    def emit(self, kind: str, agent: str, fields: dict[str, Any]) -> None: ...
+
+    def waiting(self) -> AbstractContextManager[None]: ...
+
+    def instantiate(
+        self, name: str, compiled: Compiled, limits: WasmLimits, services: GuestServices
+    ) -> AnyInstance: ...
+
 
 BATCH = 64
 """Messages an agent handles before its worker moves on to another agent (fairness)."""
@@ -47,7 +70,7 @@ class TimerTick:
 
 
 class WasmAgent:
-    def __init__(self, host: WasmHost, name: str, compiled: Compiled, limits: WasmLimits) -> None:
+    def __init__(self, host: AgentHost, name: str, compiled: Compiled, limits: WasmLimits) -> None:
         self.host = host
         self.name = name
         self.instance: AnyInstance | None = None
