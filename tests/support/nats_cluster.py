@@ -106,7 +106,11 @@ class NatsCluster:
             server.kill()
 
 
-def cluster_of(directory: Path, size: int, hosts: list[str] | None = None) -> NatsCluster:
+def cluster_of(
+    directory: Path, size: int, hosts: list[str] | None = None, netns: list[str] | None = None
+) -> NatsCluster:
+    """`size` servers on 127.0.0.1 (free ports), or on `hosts` inside the namespaces
+    `netns` (one each: the standard ports)."""
     hosts = hosts or ["127.0.0.1"] * size
     servers = [
         NatsServer(
@@ -115,6 +119,7 @@ def cluster_of(directory: Path, size: int, hosts: list[str] | None = None) -> Na
             host=hosts[i],
             port=free_port() if hosts[i] == "127.0.0.1" else 4222,
             cluster_port=free_port() if hosts[i] == "127.0.0.1" else 6222,
+            netns=netns[i] if netns else None,
         )
         for i in range(size)
     ]

@@ -13,7 +13,8 @@ import contextlib
 import os
 import re
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from axo_tui.core.config.nats_schema import ClusterSettings
@@ -22,8 +23,25 @@ from axo_tui.core.distributed.outbox import EventSource, Outbox
 from axo_tui.core.distributed.steps import ClusterHost, RunOutcome
 from axo_tui.core.distributed.work import ClusterRuns
 
+START_RETRY_SECS = 60.0
 CLOSE_FLUSH_SECS = 5.0
 """At close, the outbox gets this long to send what is left (the rest goes at next start)."""
+
+
+async def _retrying(action: Callable[[], Awaitable[object]]) -> None:
+    """Right after a partition or a leader's death JetStream answers nothing for a few
+    seconds (an election): a node starting then waits it out rather than fail."""
+    deadline = time.monotonic() + START_RETRY_SECS
+    while True:
+        try:
+            await action()
+            return
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"the cluster did not answer for {START_RETRY_SECS:.0f}s: {exc}"
+                ) from None
+            await asyncio.sleep(0.5)
 
 
 def node_name(settings: ClusterSettings) -> str:
@@ -83,13 +101,14 @@ class ClusterNode:
             link, self._events, self._directory, self.name, last_seq=self._last_seq
         )
         self._outbox_task = asyncio.ensure_future(self.outbox.run_forever())
-        self.runs = ClusterRuns(link, self._host, self.name)
-        await self.runs.catch_up()
+        runs = self.runs = ClusterRuns(link, self._host, self.name)
+        await _retrying(runs.catch_up)
         if self.claim_work:
             config = self._host.config
             agents = [a for w in config.workflows for a in w.agents]
             self.agents = placed_here(self.settings, list(dict.fromkeys(agents)), self.name)
-            await self.runs.serve(self.agents)
+            for agent in self.agents:
+                await _retrying(lambda agent=agent: runs.serve([agent]))  # type: ignore[misc]
 
     def _ready_future(self) -> asyncio.Future[None]:
         if self._ready is None:

@@ -98,7 +98,12 @@ class ClusterRuns:
 
     async def _wait_end(self, run_id: str, waiter: Any) -> RunOutcome:
         while True:
-            outcome = await self.outcome(run_id)
+            try:
+                outcome = await self.outcome(run_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a leader election, a partition: the run goes on; ask again
+                outcome = None
             if outcome is not None:
                 return outcome
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
@@ -200,8 +205,16 @@ class ClusterRuns:
                 max_deliver=-1,
                 filter_subject=names.work_filter(agent),
             )
-            for _ in range(self.concurrency):
-                subscription = await _pull(self._link.js, names, agent, config)
+            subscriptions = []
+            try:
+                for _ in range(self.concurrency):
+                    subscriptions.append(await _pull(self._link.js, names, agent, config))
+            except BaseException:  # all of an agent's, or none: a retry starts afresh
+                for subscription in subscriptions:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
+                raise
+            for subscription in subscriptions:
                 self._loops.append(asyncio.ensure_future(self._claim_loop(subscription, agent)))
 
     async def stop(self) -> None:
@@ -264,7 +277,7 @@ class ClusterRuns:
             records = await self.records(run_id, plan)
         # Also for a step found finished: its node may have died before queueing the rest.
         await self.advance(run_id, plan, records)
-        await message.ack_sync()
+        await message.ack()  # a lost ack only redelivers it: its record makes that a no-op
 
     async def _run_step(
         self,
@@ -296,20 +309,40 @@ class ClusterRuns:
         heartbeat = asyncio.ensure_future(self._heartbeat(message))
         try:
             outcome = await self._host.run_step(step)
+            record = StepRecord.of(outcome, self.node)
+            counted = await self._record(self._link.names.step_key(run_id, agent_id), record)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await message.nak()  # stopping: another node may take it now
             raise
         finally:
             heartbeat.cancel()
-        record = StepRecord.of(outcome, self.node)
-        if not await self._create(self._link.names.step_key(run_id, agent_id), record.encode()):
+        if not counted:
             self._host.notice(
                 run_id,
                 f"{agent_id} of run {run_id} was finished by another node first (this node "
                 "lost its claim); the result of activation "
                 f"{outcome.activation_id} here is not used",
             )
+
+    async def _record(self, key: str, record: StepRecord) -> bool:
+        """Record a step that ran; whether this record is the one that counts. A step is not
+        run twice because its record was slow to land: a write whose answer was lost (an
+        election, a partition) is tried again until the bucket says whose record it holds."""
+        backoff = 0.1
+        while True:
+            try:
+                if await self._create(key, record.encode()):
+                    return True
+                stored = await self._get(key)
+                if stored is not None:
+                    return StepRecord.decode(stored).activation_id == record.activation_id
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("recording %s: %s; trying again", key, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
 
     async def _heartbeat(self, message: Msg) -> None:
         every = self._link.settings.lease_secs / 3

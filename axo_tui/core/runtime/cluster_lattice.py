@@ -121,6 +121,9 @@ class ClusterLattice:
             new_session=True,  # an attempt a dead node began leaves nothing to continue
         )
         result = await self._runtime.activate(request, trigger="workflow")
+        # Its events are committed before the cluster counts the step: a step counted but
+        # missing from this journal (and so from the record) is what a crash here would leave.
+        await self._runtime.journal.durable(alone=True)
         return StepOutcome(
             ok=result.ok,
             activation_id=result.activation_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,20 @@ def local_events(directory: Path, run_id: str) -> list[dict[str, object]]:
         state.close()
 
 
+def running_in_journal(directory: Path, agent_id: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = open_state(directory / ".axo")
+        try:
+            steps = [e for e in state.events(limit=100_000) if e.kind == "agent.activated"]
+        finally:
+            state.close()
+        if any(e.agent_id == agent_id for e in steps):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{agent_id} never started in {directory}")
+
+
 def journal_id(directory: Path, prefix: str) -> str:
     data = json.loads((directory / ".axo" / "cluster" / f"outbox-{prefix}.json").read_text())
     return str(data["journal_id"])
@@ -90,6 +105,8 @@ async def test_a_killed_nodes_step_is_retried_elsewhere_and_nothing_is_lost(
             )
             assert arrived, "no node claimed b"
             victim = next(tag for (tag, model) in sent(fake) if model == "b")
+            # Killed once its journal holds the step as started (committed, so on record).
+            await asyncio.to_thread(running_in_journal, tmp_path / victim, "b")
             processes[victim].kill9()
             for name in NODES:
                 fake.release(name, "b")
@@ -113,7 +130,7 @@ async def test_a_killed_nodes_step_is_retried_elsewhere_and_nothing_is_lost(
             node = reader.cluster.node
             await node.ready()
             assert node.link is not None
-            for _ in range(100):
+            for _ in range(300):
                 record = await recorded_events(node.link, result.run_id)
                 if any(e["kind"] == "agent.failed" and e["node"] == victim for e in record):
                     break
