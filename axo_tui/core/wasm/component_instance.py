@@ -20,6 +20,24 @@ from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
 from axo_tui.core.wasm.instance import OK, CallOutcome, GuestInstance, trap_reason
 from axo_tui.core.wasm.limits import MIB, WasmLimits
 
+CAUSES = {
+    "all fuel consumed": "out of fuel (limit {fuel})",
+    "interrupt": "deadline of {timeout_ms} ms missed",
+    "call stack exhausted": "stack overflow",
+}
+"""A component's trap arrives as a WasmtimeError whose `wasm trap:` line names the cause."""
+
+
+def component_trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
+    text = str(exc)
+    cause = text.rsplit("wasm trap:", 1)[1].strip() if "wasm trap:" in text else ""
+    if not cause:
+        return trap_reason(exc, ctx, limits)
+    for needle, reason in CAUSES.items():
+        if needle in cause:
+            return reason.format(**limits.to_dict())
+    return f"trap: {cause.splitlines()[0]}"
+
 
 class ComponentInstance:
     def __init__(
@@ -69,7 +87,8 @@ class ComponentInstance:
         try:
             result = run_as(self.ctx, body)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            return CallOutcome(False, trap_reason(exc, self.ctx, self.limits), crashed=True)
+            reason = component_trap_reason(exc, self.ctx, self.limits)
+            return CallOutcome(False, reason, crashed=True)
         finally:
             self.ctx.current = None
         if isinstance(result, str):  # result<_, string>: the guest's own error

@@ -13,7 +13,7 @@ from axo_tui.core.acl import AclMessage, AclRouter, Performative
 from axo_tui.core.wasm import WasmHost
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.component_instance import ComponentInstance
-from axo_tui.core.wasm.limits import RestartPolicy
+from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.module_cache import sha256
 from tests.core.wasm.conftest import Events, Probe
 from tests.core.wasm.test_guest_languages import Exchanges, Logs, module
@@ -97,13 +97,29 @@ def test_a_raise_fails_that_message_and_a_new_instance_answers_the_next(
     failed = request(router, "raise")
     reply = probe.reply_to(failed)
     assert reply.performative is Performative.FAILURE
-    assert reply.content["error"].startswith("trap")
+    assert reply.content["error"] == "trap: wasm `unreachable` instruction executed"
     assert [fields["during"] for _, fields in events.of("wasm.failed")] == ["message"]
 
     answered = probe.reply_to(request(router, "count"))
     assert (answered.performative, answered.content) == (Performative.INFORM, 1)
     assert isinstance(agent.instance, ComponentInstance)
     assert agent.instance is not first  # the poisoned instance was dropped, not entered again
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (WasmLimits(fuel=10**12, timeout_ms=200), "deadline of 200 ms missed"),
+        (WasmLimits(fuel=20_000_000, timeout_ms=60_000), "out of fuel (limit 20000000)"),
+    ],
+)
+def test_a_python_loop_is_ended_by_its_deadline_or_its_fuel(
+    limits: WasmLimits, reason: str, guest_builds: GuestBuilds, py_host: WasmHost, router, probe
+) -> None:
+    py_host.deploy("counter", guest_builds.python("counter").read_bytes(), limits)
+    failed = probe.reply_to(request(router, "spin"))
+    assert (failed.performative, failed.content) == (Performative.FAILURE, {"error": reason})
+    assert probe.reply_to(request(router, "count")).content == 1  # a new instance answers
 
 
 def test_kv_state_survives_a_redeploy(

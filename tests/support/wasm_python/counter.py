@@ -1,7 +1,8 @@
 """A Python component for the host's tests (world `agent` of docs/wit/axo.wit).
 
 A `request` "count" adds one to the kv key `n` and answers with an `inform` of the new value;
-a `request` "raise" raises (an uncaught exception traps: the instance is poisoned).
+a `request` "raise" raises (an uncaught exception traps: the instance is poisoned); a
+`request` "spin" loops forever (its deadline ends it).
 """
 
 import json
@@ -21,6 +22,8 @@ class WitWorld(wit_world.WitWorld):
         received = json.loads(message)
         if received["content"] == "raise":
             raise RuntimeError("asked to raise")
+        while received["content"] == "spin":
+            pass
         saved = host.kv_get("n")
         n = (int(saved) if saved else 0) + 1
         host.kv_set("n", str(n).encode())
