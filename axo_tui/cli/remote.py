@@ -299,7 +299,7 @@ async def execute(
     """POST a run (`path`) and wait for its result, handing `show` each event of that run
     as it happens. The run is told apart from the daemon's others by its `run.started`
     (target and input); the stream is open before the run is asked for, so none is missed."""
-    async with client.events({"kind": ",".join(RUN_EVENTS)}) as events:
+    async with client.events({"kind": list(RUN_EVENTS)}) as events:
         ended = asyncio.Event()
         watcher = asyncio.ensure_future(_follow_run(events, target, body["input"], show, ended))
         try:

@@ -1,7 +1,7 @@
 """The live event streams: `GET /ws` (WebSocket, Axocoatl's path) and
 `GET /api/events/stream` (Server-Sent Events). docs/http.md has the protocol; in short:
 
-- Filters: `?run=ID&agent=A,B&kind=agent.completed,tool.*`; `?after=SEQ` (SSE also
+- Filters: `?run=ID&agent=A,B&kind=agent.completed&kind=tool.*` (kinds repeated); `?after=SEQ` (SSE also
   `Last-Event-ID`) resumes after the last event a client saw, with no gap and no duplicate.
 - WebSocket messages are JSON objects with a `type`: `subscribed`, `events` (a list of the
   `axo events --json` objects), `error`. A client may send `{"type": "subscribe", ...}`
