@@ -41,12 +41,15 @@ def write_node(
     lease_secs: float = 2,
     replicas: int = 1,
     workflow: str = "flow",
+    recall: bool = True,
 ) -> Path:
     """axo.yaml of one node; returns its path. `provider`: the YAML lines of a provider
     named `p` (default: scripted replies naming the agent)."""
     lines = ["name: cluster", "agents:"]
     for agent in agents:
         lines += [f"  - id: {agent}", "    provider: p", f"    model: {agent}"]
+        if not recall:  # no embedding per step: what is timed is the lattice
+            lines.append("    memory: {recall: {passive_inject: false}}")
         if depends.get(agent):
             lines.append(f"    depends_on: [{', '.join(depends[agent])}]")
     lines += ["workflows:", f"  - id: {workflow}", f"    agents: [{', '.join(agents)}]"]

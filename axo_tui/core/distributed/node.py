@@ -19,6 +19,7 @@ from pathlib import Path
 
 from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.distributed.connection import ClusterError, ClusterLink, connect
+from axo_tui.core.distributed.field import SharedField
 from axo_tui.core.distributed.outbox import EventSource, Outbox
 from axo_tui.core.distributed.steps import ClusterHost, RunOutcome
 from axo_tui.core.distributed.work import ClusterRuns
@@ -76,6 +77,8 @@ class ClusterNode:
         self.link: ClusterLink | None = None
         self.outbox: Outbox | None = None
         self.runs: ClusterRuns | None = None
+        self.field: SharedField | None = None
+        """The pheromone field's shared state (`distributed.field`)."""
         self._ready: asyncio.Future[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self.agents: list[str] = []
@@ -101,10 +104,18 @@ class ClusterNode:
             link, self._events, self._directory, self.name, last_seq=self._last_seq
         )
         self._outbox_task = asyncio.ensure_future(self.outbox.run_forever())
+        config = self._host.config
+        self.field = SharedField(
+            link.field,
+            link.js,
+            link.names.field_bucket,
+            threshold=config.lattice.threshold,
+            decay=config.lattice.decay,
+            overrides={a.id: (a.lattice.threshold, a.lattice.decay) for a in config.agents},
+        )
         runs = self.runs = ClusterRuns(link, self._host, self.name)
         await _retrying(runs.catch_up)
         if self.claim_work:
-            config = self._host.config
             agents = [a for w in config.workflows for a in w.agents]
             self.agents = placed_here(self.settings, list(dict.fromkeys(agents)), self.name)
             for agent in self.agents:
