@@ -27,11 +27,15 @@ from textual.worker import Worker
 
 from axo_tui.core.base.terminal_text import neutralise
 from axo_tui.core.events.bus import SubscriberOverflow, Subscription
-from axo_tui.core.events.catalog import Event, RunStarted
+from axo_tui.core.events.catalog import EVENT_TYPES, Event, RunStarted
 from axo_tui.core.runtime.hosting import start_hosted
 from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.tui.model import ConfigStatus, WorkbenchModel, format_tokens
+
+# Telemetry about the machinery (commit latency, queue depths) is for /metrics; the
+# workbench would redraw for every commit and list them in the event inspector.
+WORKBENCH_KINDS = frozenset(EVENT_TYPES) - {"journal.commit", "bus.queues"}
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +144,7 @@ class RuntimeBridge:
     def _subscribe(self) -> Subscription:
         # A large status capacity: coalescing is for subscribers that truly fall behind,
         # not for a UI that reads every frame.
-        return self.runtime.subscribe(capacity=50_000)
+        return self.runtime.subscribe(capacity=50_000, kinds=WORKBENCH_KINDS)
 
     async def _pump(self) -> None:
         while True:
