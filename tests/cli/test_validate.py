@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from axo_tui.core.config.keys import TOP_LEVEL
 from tests.support.cli import REPO, Invoke, RunAxo
 
 HELLO = REPO / "examples" / "hello" / "axo.yaml"
@@ -201,4 +202,5 @@ def test_long_problems_stay_on_one_line_when_piped(run_axo: RunAxo, tmp_path: Pa
     result = run_axo("validate", cwd=tmp_path, env={"COLUMNS": "40"})
     hint = result.stderr.splitlines()[1]
     assert hint.startswith("    hint: did you mean 'agents'?")
-    assert hint.endswith("`sandbox`")  # the whole list of keys, not cut at the width
+    # The whole list of keys, not cut at the width: it ends with the last top-level key.
+    assert hint.endswith(f"`{TOP_LEVEL[-1]}`")
