@@ -44,7 +44,7 @@ def _nats(section: Section, project_dir: Path) -> NatsSettings:
     section.check(
         not (token and credentials),
         "token",
-        "conflicting-auth",
+        "conflicting-keys",
         f"{section.what} gives both `token` and `credentials`",
         "keep one: a token, or a `.creds` file",
     )
@@ -60,7 +60,7 @@ def _nats(section: Section, project_dir: Path) -> NatsSettings:
     section.check(
         not node or NODE.fullmatch(node) is not None,
         "node",
-        "invalid-name",
+        "invalid-id",
         f"`node` of {section.what} must be letters, digits, `_` or `-`, found `{node}`",
         "name the node like a host, e.g. `node: kitchen-pi`",
     )
@@ -68,7 +68,7 @@ def _nats(section: Section, project_dir: Path) -> NatsSettings:
     section.check(
         PREFIX.fullmatch(prefix) is not None,
         "prefix",
-        "invalid-name",
+        "invalid-id",
         f"`prefix` of {section.what} must start with a letter and hold only letters, digits,"
         f" `_` or `-` (32 at most), found `{prefix}`",
         "e.g. `prefix: axo_home`",
@@ -128,7 +128,7 @@ def _tls(section: Section, project_dir: Path) -> NatsTls | None:
     tls.check(
         (paths["cert"] is None) == (paths["key"] is None),
         "cert" if paths["cert"] is None else "key",
-        "incomplete-tls",
+        "missing-key",
         f"{tls.what} needs `cert` and `key` together (a client certificate and its key)",
         "give both, or neither",
     )
@@ -151,7 +151,7 @@ def _placement(section: Section, agent_ids: set[str]) -> tuple[tuple[str, tuple[
             hint = did_you_mean(agent, sorted(agent_ids)) or "place an agent of `agents:`"
             section.checker.error(
                 key,
-                "unknown-agent",
+                "unknown-reference",
                 f"`placement` names agent `{agent}`, which is not declared",
                 hint,
             )

@@ -131,7 +131,8 @@ CODES: dict[str, str] = {
     "out-of-range": "a number outside its allowed range",
     "invalid-id": "an id or provider name with characters other than letters, digits, _ - ., "
     "or an id over 64 characters",
-    "invalid-url": "a URL that is not http(s)",
+    "invalid-url": "a URL that is not http(s) (for NATS servers: not nats:// or tls://)",
+    "missing-file": "a file a setting names does not exist (NATS credentials, a TLS PEM file)",
     "invalid-duration": "an `every` that is not a positive duration like `30s` or `1h30m`",
     "invalid-label": "a core memory block label not matching [a-z][a-z0-9_]*, or over 64 "
     "characters",

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
     from nats.js.kv import KeyValue
 
+PROBE_SECS = 10.0
+"""How long the first connection may take before the servers are called unreachable."""
+
 SETUP_DEADLINE_SECS = 30.0
 """How long a node waits for JetStream to accept its streams (a leader election)."""
 
@@ -90,9 +93,16 @@ async def connect(settings: NatsSettings, node: str) -> ClusterLink:
     async def on_error(exc: Exception) -> None:
         errors.append(str(exc) or type(exc).__name__)
 
+    reachable = await _any_reachable(settings.servers)
+    if reachable is not None:
+        raise ClusterError(
+            f"cannot connect to NATS at {servers}: {reachable}; start one with `axo nats up` "
+            "or fix `lattice.nats.servers`"
+        )
     try:
-        probe = {**connect_options(settings, node), "max_reconnect_attempts": 0}
-        nc = await nats.connect(**probe, error_cb=on_error)
+        probe = {**connect_options(settings, node), "allow_reconnect": False}
+        # The client keeps trying servers that refuse; a first connect gets a deadline.
+        nc = await asyncio.wait_for(nats.connect(**probe, error_cb=on_error), PROBE_SECS)
     except (OSError, NatsClientError, TimeoutError, ssl.SSLError) as exc:
         detail = errors[-1] if errors else (str(exc) or type(exc).__name__)
         raise ClusterError(
@@ -110,6 +120,29 @@ async def connect(settings: NatsSettings, node: str) -> ClusterLink:
         await nc.close()
         raise
     return ClusterLink(nc, js, names, settings, runs, field)
+
+
+async def _any_reachable(urls: tuple[str, ...]) -> str | None:
+    """None when one server accepts a TCP connection; else why the last one did not (the
+    client itself would keep retrying a refused port for as long as it is let)."""
+    from urllib.parse import urlsplit
+
+    reason = "no server given"
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), 3
+            )
+        except TimeoutError:
+            reason = "no answer in 3 s"
+            continue
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            continue
+        writer.close()
+        return None
+    return reason
 
 
 async def _quiet(exc: Exception) -> None:
