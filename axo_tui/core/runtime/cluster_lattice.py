@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
 from axo_tui.core.base.enums import ActivationStatus, ErrorKind, RunStatus
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.nats_schema import ClusterSettings
-from axo_tui.core.config.schema import Config
+from axo_tui.core.config.schema import AgentConfig, Config
 from axo_tui.core.distributed.connection import ClusterError
 from axo_tui.core.distributed.node import ClusterNode
 from axo_tui.core.distributed.steps import RunOutcome, Step, StepOutcome
+from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import (
     AgentFailed,
     AgentSkipped,
@@ -28,18 +30,40 @@ from axo_tui.core.events.catalog import (
 )
 from axo_tui.core.providers.base import Usage
 from axo_tui.core.runtime.agent_turn import TurnRequest
-from axo_tui.core.runtime.runs import RunError, RunResult
-
-if TYPE_CHECKING:
-    from axo_tui.core.runtime.runtime import Runtime
+from axo_tui.core.runtime.runs import ActivationResult, RunError, RunResult
+from axo_tui.core.store.journal import Journal
 
 log = logging.getLogger(__name__)
+
+
+class ClusterRuntime(Protocol):
+    """What a node uses of the Runtime that holds it (which passes itself in)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
+
+    def agent_config(self, agent_id: str) -> AgentConfig: ...
+
+    async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult: ...
 
 
 class ClusterLattice:
     """A `distributed.steps.ClusterHost` over a Runtime."""
 
-    def __init__(self, runtime: Runtime, settings: ClusterSettings, *, claim_work: bool) -> None:
+    def __init__(
+        self, runtime: ClusterRuntime, settings: ClusterSettings, *, claim_work: bool
+    ) -> None:
         self._runtime = runtime
         self.settings = settings
         self.claim_work = claim_work
