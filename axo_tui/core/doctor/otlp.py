@@ -13,7 +13,7 @@ from axo_tui.core.base.redact import redact_url
 from axo_tui.core.config import Config
 from axo_tui.core.doctor.egress import Endpoint
 from axo_tui.core.doctor.model import CheckResult, ok, warn
-from axo_tui.core.telemetry.wiring import otlp_traces_url
+from axo_tui.core.telemetry.endpoints import otlp_traces_url
 
 NAME = "otlp"
 _FIX = "start the collector, or fix observability.otlp_endpoint in axo.yaml"

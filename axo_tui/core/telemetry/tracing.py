@@ -93,7 +93,7 @@ def otlp_tracer(endpoint: str) -> EventTracer:
     unless given)."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    from axo_tui.core.telemetry.wiring import otlp_traces_url
+    from axo_tui.core.telemetry.endpoints import otlp_traces_url
 
     exporter = OTLPSpanExporter(endpoint=otlp_traces_url(endpoint), timeout=5)
     return EventTracer(span_sink(exporter))

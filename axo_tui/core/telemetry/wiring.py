@@ -13,12 +13,6 @@ if TYPE_CHECKING:
     from axo_tui.core.telemetry.tracing import EventTracer
 
 
-def otlp_traces_url(endpoint: str) -> str:
-    """Where spans are POSTed: the collector's base URL + `/v1/traces` (unless given)."""
-    url = endpoint.rstrip("/")
-    return url if url.endswith("/v1/traces") else url + "/v1/traces"
-
-
 class ProjectTelemetry:
     """The subscribers to hand to `build_runtime`; `close()` flushes them at the end."""
 
