@@ -73,7 +73,8 @@ def _generating(text: str) -> bool:
 
 def _project(tmp_path: Path) -> Path:
     project = tmp_path / "hello"
-    shutil.copytree(REPO / "examples" / "hello", project)
+    # Without the example's own state, should a user have run it in this checkout.
+    shutil.copytree(REPO / "examples" / "hello", project, ignore=shutil.ignore_patterns(".axo"))
     config = project / "axo.yaml"
     # Longer replies: the interrupt must land while tokens are still coming.
     config.write_text(config.read_text().replace("max_tokens: 256", "max_tokens: 1024"))
@@ -104,6 +105,10 @@ def test_ctrl_c_during_a_streamed_workflow_exits_cleanly_and_keeps_the_run(
                 process.kill()
         stderr = err.finish()
         out.finish()
+        # The readers saw end-of-file; close the pipes (warnings are errors in this suite).
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        process.stderr.close()
         assert code != -signal.SIGSEGV, f"try {attempt}: segfault\n{stderr}"
         assert code == 130, f"try {attempt}: exit {code}\n{stderr}"
         assert "interrupted" in stderr
