@@ -39,8 +39,9 @@ async def test_ping_and_pong_are_nodes_and_their_messages_pulse_along_an_edge(
     app = make_app(ping_pong_project(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         lattice = app.screen.query_one(LatticeView)
+        # Both are nodes from the start; the edge comes with the first message (ping may
+        # have sent it already on a slow machine, so its absence is not asserted).
         assert set(lattice._layout.nodes) == {"ping", "pong"}
-        assert not lattice._layout.cells  # no edge before a message
         await wait_until(
             pilot, lambda: bool(lattice._layout.cells), what="an edge between ping and pong"
         )
