@@ -9,18 +9,21 @@ used: it would also replace the WASI imports with traps.)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from pathlib import Path
 
 import wasmtime
 from wasmtime import component
 
-from axo_tui.core.store.private_files import make_private, private_dir
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.component_host import HOST_INTERFACE, define_component_host
-from axo_tui.core.wasm.module_cache import ENGINE_TAG, WASMTIME_VERSION, sha256
+from axo_tui.core.wasm.module_cache import (
+    ENGINE_TAG,
+    WASMTIME_VERSION,
+    read_artifact,
+    sha256,
+    write_artifact,
+)
 
 WASI_PACKAGES = ("wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/")
 """WASI 0.2 interfaces `add_wasip2` provides and the empty sandbox makes harmless (sockets too,
@@ -113,26 +116,10 @@ class ComponentLoader:
             )
 
     def _from_disk(self, digest: str) -> component.Component | None:
-        path = self.path_for(digest)
-        if path is None or not path.is_file():
-            return None
-        try:
-            # Read, not mapped: a file truncated under a mapping would kill the process.
-            return component.Component.deserialize(self._engine, path.read_bytes())
-        except (wasmtime.WasmtimeError, OSError):
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
+        return read_artifact(
+            self.path_for(digest),
+            lambda data: component.Component.deserialize(self._engine, data),
+        )
 
     def _to_disk(self, digest: str, loaded: component.Component) -> None:
-        path = self.path_for(digest)
-        if path is None:
-            return
-        try:
-            private_dir(path.parent)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(loaded.serialize())
-            make_private(tmp)
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs a compile next time
+        write_artifact(self.path_for(digest), loaded.serialize)

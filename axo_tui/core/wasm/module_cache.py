@@ -11,13 +11,17 @@ import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import TypeVar
 
 import wasmtime
 
 from axo_tui.core.store.private_files import make_private, private_dir
 from axo_tui.core.wasm.abi import WasmDeployError
+
+T = TypeVar("T")
 
 WASMTIME_VERSION = version("wasmtime")
 ENGINE_TAG = "fuel-epoch-v1"
@@ -61,26 +65,36 @@ class ModuleCache:
         return module, digest
 
     def _from_disk(self, digest: str) -> wasmtime.Module | None:
-        path = self.path_for(digest)
-        if path is None or not path.is_file():
-            return None
-        try:
-            # Read, not mapped: a file truncated under a mapping would kill the process.
-            return wasmtime.Module.deserialize(self._engine, path.read_bytes())
-        except (wasmtime.WasmtimeError, OSError):
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
+        return read_artifact(
+            self.path_for(digest), lambda data: wasmtime.Module.deserialize(self._engine, data)
+        )
 
     def _to_disk(self, digest: str, module: wasmtime.Module) -> None:
-        path = self.path_for(digest)
-        if path is None:
-            return
-        try:
-            private_dir(path.parent)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(module.serialize())
-            make_private(tmp)
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs a compile next time
+        write_artifact(self.path_for(digest), module.serialize)
+
+
+def read_artifact(path: Path | None, load: Callable[[bytes], T]) -> T | None:
+    """A compiled artifact from the disk cache, or None; a damaged file is removed."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        # Read, not mapped: a file truncated under a mapping would kill the process.
+        return load(path.read_bytes())
+    except (wasmtime.WasmtimeError, OSError):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def write_artifact(path: Path | None, serialize: Callable[[], bytes | bytearray]) -> None:
+    """Store a compiled artifact privately and atomically (temp file, then rename)."""
+    if path is None:
+        return
+    try:
+        private_dir(path.parent)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(serialize())
+        make_private(tmp)
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written only costs a compile next time
