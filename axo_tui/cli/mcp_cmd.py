@@ -47,6 +47,7 @@ def with_mcp(
             project_dir=config.project_dir,
             log_dir=data_dir(ctx, config) / "logs" / "mcp",
             agents=config.agents,
+            retry=False,
         )
         clients.start()
         try:

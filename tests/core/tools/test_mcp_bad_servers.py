@@ -131,3 +131,25 @@ async def test_a_hung_server_fails_calls_and_closes(tmp_path: Path) -> None:
         await runtime.mcp_ready()
         with pytest.raises(ToolError, match="MCP server 'slow'"):
             await runtime.call_mcp_tool("slow", "echo", {})
+
+
+async def test_without_retry_a_failed_server_stays_failed(tmp_path: Path) -> None:
+    """One-shot commands (`axo mcp servers`) report the first attempt: no retry may turn
+    a failure back into `starting` while a slower server is still being waited for."""
+    import asyncio
+
+    from axo_tui.core.tools import ToolRegistry
+    from axo_tui.core.tools.mcp import McpClients
+    from axo_tui.core.tools.mcp.connection import BACKOFF_FIRST_SECS
+
+    clients = McpClients([bad("exit")], ToolRegistry(), project_dir=tmp_path, retry=False)
+    clients.start()
+    try:
+        await clients.ready()
+        await asyncio.sleep(BACKOFF_FIRST_SECS * 3)
+        (status,) = clients.statuses()
+        assert (status.state, status.attempts, status.retry_in) == (ServerState.FAILED, 1, None)
+        with pytest.raises(ToolError, match=r"\(it is failed\)$"):
+            await clients.call("exit", "echo", {})
+    finally:
+        await clients.aclose()

@@ -56,6 +56,7 @@ class McpClients:
         notify: Callable[[str], None] | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
         on_call: Callable[[McpCallDone], None] | None = None,
+        retry: bool = True,
     ) -> None:
         self._registry = registry
         self._on_call = on_call
@@ -66,7 +67,11 @@ class McpClients:
         self._reported: dict[str, tuple[ServerState, str | None]] = {}
         self.connections = {
             server.name: McpConnection(
-                server, project_dir=project_dir, log_dir=log_dir, on_change=self._changed
+                server,
+                project_dir=project_dir,
+                log_dir=log_dir,
+                on_change=self._changed,
+                retry=retry,
             )
             for server in servers
         }

@@ -145,8 +145,11 @@ class McpConnection:
         project_dir: Path,
         log_dir: Path | None = None,
         on_change: Callable[[McpConnection], None] | None = None,
+        retry: bool = True,
     ) -> None:
         self.config = config
+        # One-shot commands report the first attempt: a retry would hide its failure.
+        self._retry = retry
         self._project_dir = project_dir
         self._log_dir = log_dir
         self._on_change = on_change
@@ -229,7 +232,8 @@ class McpConnection:
             await self.wait_started()
         if self.state is not ServerState.READY:
             if self.error:
-                raise ToolError(f"{self.error} (it is {self.state.value}; axo retries it)")
+                again = "; axo retries it" if self._retry else ""
+                raise ToolError(f"{self.error} (it is {self.state.value}{again})")
             raise ToolError(f"MCP server '{self.name}' is {self.state.value}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         request = _Call(tool, arguments, future, meta=trace_headers())
@@ -270,6 +274,9 @@ class McpConnection:
             self._retry_at = time.monotonic() + delay
             self.tools = ()
             self._set(ServerState.FAILED)
+            if not self._retry:
+                self._retry_at = None
+                break
             await self._backoff(delay)
         self._fail_pending()
 
