@@ -123,6 +123,8 @@ class AgentMemory:
         """Ids this process spooled and has not stored yet (not leftovers of another)."""
         self._consolidation: asyncio.Task[None] | None = None
         self._waiting: asyncio.Future[None] | None = None
+        self._storing: list[tuple[list[PendingMemory], asyncio.Event]] = []
+        """Batches being stored now: a recall waits for those holding what it could find."""
         self._urgent = False
         self._last_remembered = self._first_queued = 0.0
         """Monotonic times: the newest memory queued, and the start of the current wait to
@@ -374,6 +376,15 @@ class AgentMemory:
         spool only once stored: when every try failed (or the failure cannot pass, such as
         a model mismatch), recall is turned off with a warning, and the batch stays
         spooled for the next start, never dropped."""
+        storing = (batch, asyncio.Event())
+        self._storing.append(storing)
+        try:
+            return await self._store_batch_now(batch)
+        finally:
+            self._storing.remove(storing)
+            storing[1].set()
+
+    async def _store_batch_now(self, batch: list[PendingMemory]) -> bool:
         agent_id = batch[0].agent_id
         pause = STORE_RETRY_SECS
         for attempt in range(1, STORE_ATTEMPTS + 1):
@@ -419,15 +430,28 @@ class AgentMemory:
         self._catch_up()
         if self._semantic_problem is not None:
             return False
-        if not self.semantic.exists() and not self._queue.holds_other_session(agent_id, session_id):
+        # The background drain may have taken this agent's memories already: they are
+        # neither in the queue nor stored until its batch is, so the recall waits for it.
+        in_flight = [
+            stored
+            for batch, stored in self._storing
+            if any(e.shared or e.agent_id == agent_id for e in batch)
+        ]
+        if (
+            not self.semantic.exists()
+            and not in_flight
+            and not self._queue.holds_other_session(agent_id, session_id)
+        ):
             return False
         self._recall_used = True
         own = self._queue.take_for(agent_id)
         for start in range(0, len(own), DRAIN_BATCH):
             if not await self._store_batch(own[start : start + DRAIN_BATCH]):
                 return False
+        for stored in in_flight:
+            await stored.wait()
         self._kick()  # the rest, in the background
-        return self.semantic.exists()
+        return self._semantic_problem is None and self.semantic.exists()
 
     # ------------------------------------------------------------- recall
     async def search(self, agent_id: str, query: str, k: int) -> list[RecallHit]:
