@@ -1,10 +1,9 @@
-"""Small JSON files written so a crash never leaves half of one: temp file, fsync, rename.
+"""Small JSON files written so a crash never leaves half of one, and a lock to edit them.
 
 Core memory is curated by the agent over weeks; losing it to a kill -9 mid-write, or a full
-disk, would be the worst kind of bug. Every write therefore goes to a temp file in the same
-directory (a rename is atomic only within a file system), is fsynced, and replaces the real
-name in one `os.replace`; the directory is fsynced too so the rename itself survives a power
-cut. The previous good copy is kept as `<name>.bak` for a reader that finds the file damaged.
+disk, would be the worst kind of bug. Every write therefore goes through the one atomic writer
+(`core/base/atomic_files`: temp file, fsync, rename, directory fsync), and the previous good
+copy is kept as `<name>.bak` for a reader that finds the file damaged.
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.atomic_files import atomic_write
 from axo_tui.core.store.private_files import private_dir
 
 try:  # POSIX only; elsewhere concurrent writers simply are not serialised across processes.
@@ -35,8 +34,8 @@ def write_atomic(path: Path, data: bytes, *, keep_backup: bool = True) -> None:
     if keep_backup and path.exists():
         previous = path.read_bytes()
         if _parses(previous):  # a damaged file must never overwrite the last good backup
-            _replace_with(backup_path(path), previous)
-    _replace_with(path, data)
+            atomic_write(backup_path(path), previous)
+    atomic_write(path, data)
 
 
 def write_json_atomic(path: Path, value: Any, *, keep_backup: bool = True) -> None:
@@ -50,34 +49,6 @@ def _parses(data: bytes) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _replace_with(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temp).unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # some platforms cannot open a directory; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -34,8 +34,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import os
-import threading
 import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -43,6 +41,8 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core.base import jsonfast
+from axo_tui.core.base.atomic_files import atomic_write as atomic_write  # wasm, distributed
+from axo_tui.core.base.atomic_files import fsync_directory
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.store.private_files import private_dir
 
@@ -334,61 +334,6 @@ class CheckpointStore:
                 with contextlib.suppress(OSError):
                     path.unlink()
         return doomed
-
-
-def atomic_write(
-    path: Path, data: bytes, *, sync_directory: bool = True, recycle: Path | None = None
-) -> None:
-    """Replace `path` with `data` so that any reader, after any crash, sees the old content
-    or the new, whole. Raises OSError (the temp file is removed; `path` is untouched).
-
-    `sync_directory=False` skips the directory fsync: the rename is then certain across a
-    kill -9 but, after a power cut, may be undone (the old content is seen, whole).
-    `recycle`, a file of the same directory that is no longer wanted, is renamed to the
-    temp name and overwritten rather than a new file created (and it is gone afterwards)."""
-    directory = path.parent
-    # A name no other writer uses (process and thread): cheaper than mkstemp's random names.
-    temp = directory / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-    if recycle is not None:
-        with contextlib.suppress(OSError):  # gone already (another writer took it): create
-            recycle.replace(temp)
-    fd = os.open(temp, flags, 0o600)
-    try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)  # the data is on disk before the name points at it
-        finally:
-            os.close(fd)
-        Path(temp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temp).unlink()
-        raise
-    if sync_directory:
-        fsync_directory(directory)  # and the rename itself survives a power cut
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    # os.write may write less than asked (a signal, a nearly full disk): loop until done.
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def fsync_directory(directory: Path) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(directory, flags)
-    except OSError:
-        return  # some platforms (Windows) cannot open a directory; rename is durable there
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on a directory; nothing better to do
-    finally:
-        os.close(fd)
 
 
 def _explain(path: Path, exc: OSError, directory: Path) -> str:

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from axo_tui.core.base.atomic_files import atomic_write
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.store.journal import JournalError
 from axo_tui.core.store.private_files import private_dir
@@ -114,8 +115,6 @@ def _host_file(state_dir: Path, owner: str) -> Path:
 def announce_host(state_dir: Path, owner: str, holder: str, url: str | None = None) -> None:
     """Say that the process holding lease `owner` hosts the project (and serves its API at
     `url`). Private (0600) like the rest of the data directory; removed with the lease."""
-    from axo_tui.core.store.checkpoints import atomic_write
-
     record = {"owner": owner, "pid": os.getpid(), "holder": holder, "url": url}
     record["since"] = round(time.time(), 3)
     try:
