@@ -20,6 +20,8 @@ LOG_FORMATS = ("text", "json")
 LOG_FORMAT_ENV = "AXO_LOG_FORMAT"
 _ERROR_KINDS = frozenset({"agent.failed", "budget.exceeded"})
 _WARNING_KINDS = frozenset({"runtime.warning", "llm.retry", "agent.skipped"})
+_QUIET_WASM = frozenset({"wasm.log", "wasm.fuel"})
+"""WASM events that are routine, not warnings (a fuel report comes every second)."""
 _MESSAGE_FIELDS = ("message", "error", "output", "text", "result", "input", "reason", "summary")
 
 
@@ -44,7 +46,7 @@ class LogSelection:
 def level_of(kind: str, fields: Mapping[str, Any]) -> str:
     if kind in _ERROR_KINDS or fields.get("ok") is False or fields.get("status") == "failed":
         return "error"
-    if kind in _WARNING_KINDS or (kind == "wasm.event" and fields.get("what") != "wasm.log"):
+    if kind in _WARNING_KINDS or (kind == "wasm.event" and fields.get("what") not in _QUIET_WASM):
         return "warning"
     return "info"
 

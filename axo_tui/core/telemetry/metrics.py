@@ -38,7 +38,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The exposition's content type (text format 1.0.0)."""
 WASM_FUEL = "wasm.fuel"
 """The `WasmEvent.what` whose `detail` carries `{"fuel": <units consumed>}`."""
-WASM_TRAP = "wasm.failed"
+WASM_FAILED = "wasm.failed"
+"""A failed handler call; its `detail.cause` is `trap`, `fuel` or `deadline` for a crash,
+`error` when the handler reported the failure itself (not a trap)."""
+TRAP_CAUSES = frozenset({"trap", "fuel", "deadline"})
 
 _SHORT = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _LONG = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -143,8 +146,8 @@ class RuntimeMetrics:
         )
         self.wasm_traps = Counter(
             "axo_wasm_traps",
-            "WASM handler calls that trapped, ran out of fuel or time.",
-            ["agent"],
+            "WASM handler calls that crashed, by cause: trap, fuel (ran out) or deadline.",
+            ["agent", "cause"],
             registry=r,
         )
         self.signal_level = Gauge(
@@ -279,8 +282,10 @@ class RuntimeMetrics:
     def _wasm(self, event: Event) -> None:
         assert isinstance(event, WasmEvent)
         agent = event.agent_id or ""
-        if event.what == WASM_TRAP:
-            self.wasm_traps.labels(agent).inc()
+        if event.what == WASM_FAILED:
+            cause = _detail(event).get("cause")
+            if isinstance(cause, str) and cause in TRAP_CAUSES:
+                self.wasm_traps.labels(agent, cause).inc()
         elif event.what == WASM_FUEL:
             fuel = _detail(event).get("fuel")
             if isinstance(fuel, int | float) and fuel > 0:

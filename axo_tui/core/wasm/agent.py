@@ -89,6 +89,12 @@ class WasmAgent:
         self._timer_ids = 0
         self.handled = 0
         self.failed = 0
+        self.fuel_used = 0
+        """Fuel burned by all its instances, all told; written by the worker only."""
+        self.fuel_reported = 0
+        """How much of `fuel_used` the host has reported (`WasmHost.report_fuel`)."""
+        self._fuel_seen = 0
+        """How much of the live instance's `fuel_used` is already in ours."""
         self.last_error: str | None = None
         self._handling: AclMessage | None = None
         self._execution: Execution | None = None
@@ -175,8 +181,11 @@ class WasmAgent:
                     old, self.instance = self.instance, swap
                 else:
                     old = None
-            if old is not None:
-                old.shutdown()
+            if swap is not None:
+                if old is not None:
+                    old.shutdown()
+                    self.fuel_used += old.fuel_used - self._fuel_seen
+                self._fuel_seen = 0
             with self._lock:
                 if self._stopped or not self._mailbox:
                     self._scheduled = False
@@ -211,12 +220,18 @@ class WasmAgent:
                     self._answer_failure(item, str(exc))
                 return
             self.instance = instance
+            self._fuel_seen = 0
         if isinstance(item, TimerTick):
             outcome = instance.timer(item.timer_id)
             if self._timers.get(item.timer_id) is False:  # a one-shot timer is spent
                 self._timers.pop(item.timer_id, None)
         else:
             outcome = instance.handle(item)
+        # Summed here, reported by the host now and then: an event per message would cost
+        # more than the message.
+        used = instance.fuel_used
+        self.fuel_used += used - self._fuel_seen
+        self._fuel_seen = used
         self._settle(outcome, item)
 
     def _settle(self, outcome: CallOutcome, item: AclMessage | TimerTick) -> None:
@@ -229,9 +244,14 @@ class WasmAgent:
         self.failed += 1
         self.last_error = outcome.reason
         what = "timer" if isinstance(item, TimerTick) else "message"
-        self.host.emit("wasm.failed", self.name, {"reason": outcome.reason, "during": what})
+        self.host.emit(
+            "wasm.failed",
+            self.name,
+            {"reason": outcome.reason, "during": what, "cause": outcome.cause},
+        )
         if outcome.crashed:
             self.instance = None  # memory after a trap is not trusted: start afresh
+            self._fuel_seen = 0
             self._crashed(outcome.reason)
         if isinstance(item, AclMessage):
             self._answer_failure(item, outcome.reason)

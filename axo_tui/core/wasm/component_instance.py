@@ -16,13 +16,22 @@ from axo_tui.core.acl.message import AclMessage
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.component import EXPORTS, CompiledComponent
 from axo_tui.core.wasm.engine import Compiled, WasmEngine
+from axo_tui.core.wasm.fast_call import FuelGauge
 from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
-from axo_tui.core.wasm.instance import OK, CallOutcome, GuestInstance, trap_reason
+from axo_tui.core.wasm.instance import (
+    MISSED_DEADLINE,
+    OK,
+    OUT_OF_FUEL,
+    CallOutcome,
+    GuestInstance,
+    crash,
+    trap_reason,
+)
 from axo_tui.core.wasm.limits import MIB, WasmLimits
 
 CAUSES = {
-    "all fuel consumed": "out of fuel (limit {fuel})",
-    "interrupt": "deadline of {timeout_ms} ms missed",
+    "all fuel consumed": OUT_OF_FUEL,
+    "interrupt": MISSED_DEADLINE,
     "call stack exhausted": "stack overflow",
 }
 """A component's trap arrives as a WasmtimeError whose `wasm trap:` line names the cause."""
@@ -55,6 +64,9 @@ class ComponentInstance:
         store.set_wasi(wasmtime.WasiConfig())  # no dirs, no env, no args: an empty sandbox
         self.store = store
         self.ctx = GuestContext(name, limits, services, store, engine.ticks(limits.timeout_ms))
+        self._fuel = FuelGauge(store)
+        self.fuel_used = 0
+        """Fuel its calls burned, all told (the agent reports it as `wasm.fuel`)."""
         self._arm()
         try:
             instance = compiled.linker.instantiate(store, compiled.component)
@@ -67,7 +79,7 @@ class ComponentInstance:
                 self._funcs[export] = func
 
     def _arm(self) -> None:
-        self.store.set_fuel(self.limits.fuel)
+        self._fuel.refill(self.limits.fuel)
         self.store.set_epoch_deadline(self.ctx.deadline_ticks)
         self.ctx.sends_left = self.limits.sends_per_call
         self.ctx.rate_warned = False
@@ -87,10 +99,10 @@ class ComponentInstance:
         try:
             result = run_as(self.ctx, body)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            reason = component_trap_reason(exc, self.ctx, self.limits)
-            return CallOutcome(False, reason, crashed=True)
+            return crash(component_trap_reason(exc, self.ctx, self.limits))
         finally:
             self.ctx.current = None
+            self.fuel_used += self.limits.fuel - self._fuel.left()
         if isinstance(result, str):  # result<_, string>: the guest's own error
             return CallOutcome(False, result or "handler returned an error")
         return OK

@@ -38,7 +38,11 @@ class _Worker(threading.local):
 _worker = _Worker()
 
 EventSink = Callable[[str, str, dict[str, Any]], None]
-"""(kind, agent name, fields): `wasm.log`, `wasm.failed`, `wasm.degraded`, `wasm.deployed`..."""
+"""(kind, agent name, fields): `wasm.log`, `wasm.failed`, `wasm.degraded`, `wasm.deployed`,
+`wasm.fuel`..."""
+
+FUEL_REPORT_SECS = 1.0
+"""How often each busy agent's fuel is reported (one `wasm.fuel` event per agent)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class WasmHost:
         self._on_event = on_event
         self._agents: dict[str, WasmAgent] = {}
         self._lock = threading.Lock()
+        self._fuel_lock = threading.Lock()
         self._ready: queue.SimpleQueue[WasmAgent | None] = queue.SimpleQueue()
         self._workers = [
             threading.Thread(target=self._work, name=f"axo-wasm-{i}", daemon=True)
@@ -118,6 +123,8 @@ class WasmHost:
             for worker in self._workers:
                 worker.start()
             self._started = True
+            if self._on_event is not None:
+                self.timers.call_later(FUEL_REPORT_SECS, self._fuel_tick)
         problems = []
         if restore and self.deployments is not None:
             for deployment, data in self.deployments.load():
@@ -144,6 +151,7 @@ class WasmHost:
                 worker.join()
         for agent in agents:
             agent.finish()
+        self.report_fuel(agents)
         self.timers.close()
         self.engine.close()
         self.kv.close()
@@ -162,6 +170,27 @@ class WasmHost:
             if local and not self._ready.empty():
                 while local:
                     self._ready.put(local.popleft())
+
+    def _fuel_tick(self) -> None:
+        if self._started:
+            self.report_fuel()
+            self.timers.call_later(FUEL_REPORT_SECS, self._fuel_tick)
+
+    def report_fuel(self, agents: list[WasmAgent] | None = None) -> None:
+        """A `wasm.fuel` event for each agent that burned fuel since its last one, with
+        `{"fuel": units}` (called every `FUEL_REPORT_SECS`, and for the last time when an
+        agent leaves)."""
+        if self._on_event is None:
+            return
+        if agents is None:
+            with self._lock:
+                agents = list(self._agents.values())
+        with self._fuel_lock:  # one reporter at a time: no delta is sent twice
+            for agent in agents:
+                used = agent.fuel_used
+                if used > agent.fuel_reported:
+                    self.emit("wasm.fuel", agent.name, {"fuel": used - agent.fuel_reported})
+                    agent.fuel_reported = used
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
@@ -256,6 +285,7 @@ class WasmHost:
                     )
                 )
         agent.finish()
+        self.report_fuel([agent])
         self.emit("wasm.undeployed", name, {})
         return True
 

@@ -12,7 +12,7 @@ import wasmtime
 from axo_tui.core.acl.message import AclMessage
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
-from axo_tui.core.wasm.fast_call import RawI32Call
+from axo_tui.core.wasm.fast_call import FuelGauge, RawI32Call
 from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
 from axo_tui.core.wasm.limits import MIB, WasmLimits
 
@@ -23,9 +23,29 @@ class CallOutcome:
     reason: str = ""
     crashed: bool = False
     """A trap, exhausted fuel or a missed deadline: the instance is not trusted any more."""
+    cause: str = "error"
+    """`trap`, `fuel` or `deadline` for a crash (`trap_cause`); `error` when the handler
+    itself reported the failure."""
 
 
 OK = CallOutcome(True)
+
+
+OUT_OF_FUEL = "out of fuel (limit {fuel})"
+MISSED_DEADLINE = "deadline of {timeout_ms} ms missed"
+
+
+def trap_cause(reason: str) -> str:
+    """The kind of crash a `trap_reason` names: `fuel`, `deadline` or `trap`."""
+    if reason.startswith(OUT_OF_FUEL.split("{", 1)[0]):
+        return "fuel"
+    if reason.startswith(MISSED_DEADLINE.split("{", 1)[0]):
+        return "deadline"
+    return "trap"
+
+
+def crash(reason: str) -> CallOutcome:
+    return CallOutcome(False, reason, crashed=True, cause=trap_cause(reason))
 
 
 def trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
@@ -33,9 +53,9 @@ def trap_reason(exc: Exception, ctx: GuestContext, limits: WasmLimits) -> str:
         return ctx.abort_reason
     code = exc.trap_code if isinstance(exc, wasmtime.Trap) else None
     if code == wasmtime.TrapCode.OUT_OF_FUEL:
-        return f"out of fuel (limit {limits.fuel})"
+        return OUT_OF_FUEL.format(**limits.to_dict())
     if code == wasmtime.TrapCode.INTERRUPT:
-        return f"deadline of {limits.timeout_ms} ms missed"
+        return MISSED_DEADLINE.format(**limits.to_dict())
     if code == wasmtime.TrapCode.STACK_OVERFLOW:
         return "stack overflow"
     if code is not None:
@@ -61,6 +81,9 @@ class GuestInstance:
             store.set_wasi(wasmtime.WasiConfig())  # no dirs, no env, no args: an empty sandbox
         self.store = store
         self.ctx = GuestContext(name, limits, services, store, engine.ticks(limits.timeout_ms))
+        self._fuel = FuelGauge(store)
+        self.fuel_used = 0
+        """Fuel its calls burned, all told (the agent reports it as `wasm.fuel`)."""
         self._arm()
         try:
             instance = compiled.pre.instantiate(store)
@@ -81,7 +104,7 @@ class GuestInstance:
         self._timer = exports.get("handle_timer")
 
     def _arm(self) -> None:
-        self.store.set_fuel(self.limits.fuel)
+        self._fuel.refill(self.limits.fuel)
         self.store.set_epoch_deadline(self.ctx.deadline_ticks)
         self.ctx.sends_left = self.limits.sends_per_call
         self.ctx.rate_warned = False
@@ -92,9 +115,10 @@ class GuestInstance:
         try:
             result = run_as(self.ctx, body)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            return CallOutcome(False, trap_reason(exc, self.ctx, self.limits), crashed=True)
+            return crash(trap_reason(exc, self.ctx, self.limits))
         finally:
             self.ctx.current = None
+            self.fuel_used += self.limits.fuel - self._fuel.left()
         if isinstance(result, int) and result != 0:
             return CallOutcome(False, f"handler returned {result}")
         if isinstance(result, str):

@@ -43,7 +43,7 @@ def test_infinite_loop_is_ended_by_its_deadline(host, router, probe, events: Eve
     assert reply.content == {"error": "deadline of 100 ms missed"}
     assert events.of("wasm.failed")[0] == (
         "spin",
-        {"reason": reply.content["error"], "during": "message"},
+        {"reason": reply.content["error"], "during": "message", "cause": "deadline"},
     )
     bystander_still_answers(host, router, probe)
 

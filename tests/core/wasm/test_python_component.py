@@ -98,12 +98,15 @@ def test_a_raise_fails_that_message_and_a_new_instance_answers_the_next(
     reply = probe.reply_to(failed)
     assert reply.performative is Performative.FAILURE
     assert reply.content["error"] == "trap: wasm `unreachable` instruction executed"
-    assert [fields["during"] for _, fields in events.of("wasm.failed")] == ["message"]
+    failures = [(fields["during"], fields["cause"]) for _, fields in events.of("wasm.failed")]
+    assert failures == [("message", "trap")]
 
     answered = probe.reply_to(request(router, "count"))
     assert (answered.performative, answered.content) == (Performative.INFORM, 1)
     assert isinstance(agent.instance, ComponentInstance)
     assert agent.instance is not first  # the poisoned instance was dropped, not entered again
+    py_host.report_fuel()
+    assert sum(fields["fuel"] for _, fields in events.of("wasm.fuel")) > 0  # a component's too
 
 
 @pytest.mark.parametrize(
