@@ -124,6 +124,8 @@ def test_skills_fire_and_signals_emit(api: httpx.Client) -> None:
 
 def test_unknown_ids_are_404_naming_them(api: httpx.Client) -> None:
     assert "nobody" in error_of(api.get("/api/agents/nobody/status"), 404)["message"]
+    for route in ("/api/agents/nobody/execute", "/api/agents/nobody/restart"):
+        assert "no agent 'nobody'" in error_of(api.post(route, json={"input": "x"}), 404)["message"]
     missing = api.post("/api/workflows/nope/execute", json={"input": "x"})
     assert "nope" in error_of(missing, 404)["message"]
     assert error_of(api.get("/api/runs/zzzz"), 404)["code"] == "not_found"

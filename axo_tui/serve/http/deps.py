@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from axo_tui.core.base import jsonfast
-from axo_tui.core.config.schema import AgentConfig
+from axo_tui.core.config.schema import AgentConfig, WorkflowConfig
 from axo_tui.core.runtime.api import RunRecord
 from axo_tui.core.runtime.runtime import RunError, Runtime
 from axo_tui.serve.http.errors import ApiError, not_found
@@ -49,10 +49,18 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def agent_of(runtime: Runtime, agent_id: str) -> AgentConfig:
+    return _declared("agent", runtime.config.agent, agent_id)
+
+
+def workflow_of(runtime: Runtime, workflow_id: str) -> WorkflowConfig:
+    return _declared("workflow", runtime.config.workflow, workflow_id)
+
+
+def _declared(kind: str, find: Callable[[str], T], item_id: str) -> T:
     try:
-        return runtime.config.agent(agent_id)
+        return find(item_id)
     except KeyError:
-        raise not_found("agent", agent_id) from None
+        raise not_found(kind, item_id) from None
 
 
 def run_of(runtime: Runtime, run_id: str) -> RunRecord:

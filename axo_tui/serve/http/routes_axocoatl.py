@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from axo_tui import __version__
+from axo_tui.core.config.schema import AgentConfig
 from axo_tui.core.runtime.api import AgentInfo, WorkflowInfo
 from axo_tui.core.runtime.runs import chat_session_id
+from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.serve.http import models
 from axo_tui.serve.http.deps import (
     FastJSON,
@@ -18,6 +20,7 @@ from axo_tui.serve.http.deps import (
     body,
     host_of,
     runtime_of,
+    workflow_of,
 )
 from axo_tui.serve.http.errors import not_found, responses
 
@@ -56,8 +59,7 @@ async def list_agents(request: Request) -> FastJSON:
 )
 async def agent_status(request: Request, agent_id: str) -> FastJSON:
     runtime = runtime_of(request)
-    agent = agent_of(runtime, agent_id)
-    return body(runtime.state.agent_statuses([agent]).rows[0])
+    return _status(runtime, agent_of(runtime, agent_id))
 
 
 @router.post(
@@ -72,16 +74,13 @@ async def execute_agent(request: Request, agent_id: str, execute: models.Execute
     runtime = host.runtime
     agent_of(runtime, agent_id)
     if execute.session is None:
-        result = await act(host, runtime.run_agent(agent_id, execute.input))
+        turn = runtime.run_agent(agent_id, execute.input)
     else:
         session = chat_session_id(agent_id, execute.session)
-        result = await act(
-            host,
-            runtime.run_agent(
-                agent_id, execute.input, session_id=session, run_kind="chat", trigger="chat"
-            ),
+        turn = runtime.run_agent(
+            agent_id, execute.input, session_id=session, run_kind="chat", trigger="chat"
         )
-    return body(result)
+    return body(await act(host, turn))
 
 
 @router.post(
@@ -95,6 +94,11 @@ async def restart_agent(request: Request, agent_id: str) -> FastJSON:
     runtime = runtime_of(request)
     agent = agent_of(runtime, agent_id)
     runtime.restart_agent(agent_id)
+    return _status(runtime, agent)
+
+
+def _status(runtime: Runtime, agent: AgentConfig) -> FastJSON:
+    """What the status and the restart routes answer: the agent's row of `axo agents status`."""
     return body(runtime.state.agent_statuses([agent]).rows[0])
 
 
@@ -120,8 +124,7 @@ async def execute_workflow(
     request: Request, workflow_id: str, execute: models.InputBody
 ) -> FastJSON:
     host = host_of(request)
-    if workflow_id not in {w.id for w in host.runtime.config.workflows}:
-        raise not_found("workflow", workflow_id)
+    workflow_of(host.runtime, workflow_id)
     return body(await act(host, host.runtime.run_workflow(workflow_id, execute.input)))
 
 
