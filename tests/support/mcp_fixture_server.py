@@ -5,7 +5,8 @@
 
 Tools: `echo {text}`; `headers` (the HTTP headers of the last request, so a test proves
 configured headers are really sent); `fail` (an MCP error result); `grow` (adds a tool and
-sends tools/list_changed); `trace` (the call's `_meta.traceparent`).
+sends tools/list_changed); `trace` (the call's `_meta.traceparent`); `hold {path}` (writes
+`<path>.held`, then answers once `path` exists: a call a test keeps in flight).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -45,6 +48,15 @@ def trace(ctx: Context) -> str:
 def fail(reason: str = "on purpose") -> str:
     """Fail with an MCP error result."""
     raise ToolError(f"fixture failure: {reason}")
+
+
+@server.tool()
+async def hold(path: str) -> str:
+    """Answer once the file `path` exists (`<path>.held` says the call arrived)."""
+    Path(f"{path}.held").touch()
+    while not Path(path).exists():
+        await anyio.sleep(0.01)
+    return "released"
 
 
 @server.tool()

@@ -5,6 +5,9 @@ A broken save never replaces a working config: the runtime keeps the previous on
 outcome carries the problems (file:line:col and a hint) for the front end to show. Latency is
 measured from the file's modification time to the moment the runtime holds the new config,
 which is what a user perceives as "I saved and it took effect".
+
+MCP servers follow too (`McpClients.reconfigure`): a changed entry's server restarts, a
+removed one stops, a new one starts, an unchanged one keeps running untouched.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol
 
 from axo_tui.core.config.problems import ConfigError
 from axo_tui.core.config.schema import Config
+from axo_tui.core.tools.mcp.changes import plan_changes
 
 Loader = Callable[[Path], Config]
 
@@ -51,7 +55,8 @@ def load_project_config(path: Path) -> Config:
 
 
 def describe_change(old: Config, new: Config) -> str:
-    """ "3 agents (+critic, -writer), 1 workflow": what a reload changed, briefly."""
+    """ "3 agents (+critic, -writer), 1 workflow; MCP: restarted fs": what a reload
+    changed, briefly."""
     before = {a.id for a in old.agents}
     after = [a.id for a in new.agents]
     delta = [f"+{a}" for a in after if a not in before]
@@ -60,7 +65,9 @@ def describe_change(old: Config, new: Config) -> str:
     if delta:
         agents += f" ({', '.join(delta)})"
     flows = len(new.workflows)
-    return f"{agents}, {flows} workflow{'s' if flows != 1 else ''}"
+    summary = f"{agents}, {flows} workflow{'s' if flows != 1 else ''}"
+    mcp = plan_changes(old.mcp_servers, new.mcp_servers)[0].describe()
+    return f"{summary}; {mcp}" if mcp else summary
 
 
 class ConfigFollower:

@@ -84,6 +84,7 @@ from axo_tui.core.tools import ToolError, ToolRegistry
 from axo_tui.core.tools.builtins import BUILTIN_TOOLS
 from axo_tui.core.tools.loop_guard import ToolLoopError
 from axo_tui.core.tools.mcp import McpClients, McpServerStatus, McpToolInfo, ServerState
+from axo_tui.core.tools.mcp.changes import plan_changes
 from axo_tui.core.tools.mcp.clients import McpCallDone
 from axo_tui.core.wasm.limits import RestartPolicy
 
@@ -389,16 +390,16 @@ class Runtime:
         """How many messages a session holds."""
         return self.journal.session_length(session_id)
 
-    def _start_mcp(self) -> None:
+    def _start_mcp(self) -> bool:
         """Start every enabled MCP server at once (when a loop runs: a CLI query that only
-        reads the journal starts none)."""
+        reads the journal starts none). True when any started."""
         servers = [server for server in self.config.mcp_servers if server.enabled]
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return
+            return False
         if not servers:
-            return
+            return False
         self._mcp = McpClients(
             self.config.mcp_servers,
             self.tools,
@@ -409,6 +410,7 @@ class Runtime:
             on_call=self._mcp_called,
         )
         self._mcp.start()
+        return True
 
     def _notify_mcp(self, message: str) -> None:
         self.bus.emit(RuntimeNotice, message=message)
@@ -492,11 +494,20 @@ class Runtime:
         self.ambient.configure(config)
         if self.messaging is not None:  # changed WASM agents are redeployed, removed ones go
             self.messaging.configure(config.agents, config.project_dir)
-        self.bus.emit(
-            ConfigReloaded,
-            ok=True,
-            summary=f"{len(config.agents)} agents, {len(config.workflows)} workflows",
-        )
+        summary = f"{len(config.agents)} agents, {len(config.workflows)} workflows"
+        mcp = self._reconfigure_mcp(config)
+        self.bus.emit(ConfigReloaded, ok=True, summary=f"{summary}; {mcp}" if mcp else summary)
+
+    def _reconfigure_mcp(self, config: Config) -> str:
+        """Changed MCP servers restart, removed ones stop, new ones start (unchanged ones
+        keep running): what happened, briefly ("" when nothing did)."""
+        if not self._started:
+            return ""  # `start()` starts what the config names then
+        if self._mcp is None:
+            if not self._start_mcp():
+                return ""
+            return plan_changes((), config.mcp_servers)[0].describe()
+        return self._mcp.reconfigure(config.mcp_servers, config.agents).describe()
 
     # ------------------------------------------------------------ providers
     def resolve_provider(self, agent: AgentConfig) -> ResolvedProvider:

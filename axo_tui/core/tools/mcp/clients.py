@@ -12,6 +12,7 @@ from typing import Any
 
 from axo_tui.core.config.schema import AgentConfig, McpServerConfig
 from axo_tui.core.config.tool_names import GLOB_CHARACTERS, MCP_PREFIX, mcp_server_of
+from axo_tui.core.tools.mcp.changes import McpChanges, plan_changes
 from axo_tui.core.tools.mcp.connection import (
     McpConnection,
     McpServerStatus,
@@ -63,31 +64,97 @@ class McpClients:
         self._agents = tuple(agents)
         self._notify = notify
         self._on_change = on_change
+        self._project_dir = project_dir
+        self._log_dir = log_dir
+        self._retry = retry
         self._registered: dict[str, set[str]] = {}
         self._reported: dict[str, tuple[ServerState, str | None]] = {}
-        self.connections = {
-            server.name: McpConnection(
-                server,
-                project_dir=project_dir,
-                log_dir=log_dir,
-                on_change=self._changed,
-                retry=retry,
-            )
-            for server in servers
-        }
-        if self.connections:
-            registry.add_warmup(self.ready)
+        self._warned: dict[str, set[str]] = {}
+        """The allow-list warnings given per server: a reload repeats none of them."""
+        self._restarts: dict[str, asyncio.Task[None]] = {}
+        """Per server, the last restart (close, then start) still under way."""
+        self._closed = False
+        self._warming = False
+        self.connections = {server.name: self._connection(server) for server in servers}
+        self._warm_up()
+
+    def _connection(self, server: McpServerConfig) -> McpConnection:
+        return McpConnection(
+            server,
+            project_dir=self._project_dir,
+            log_dir=self._log_dir,
+            on_change=self._changed,
+            retry=self._retry,
+        )
+
+    def _warm_up(self) -> None:
+        if self.connections and not self._warming:
+            self._warming = True
+            self._registry.add_warmup(self.ready)
 
     def start(self) -> None:
         for connection in self.connections.values():
             connection.start()
 
     async def aclose(self) -> None:
+        self._closed = True  # a restart still closing its old session starts no new one
+        if self._restarts:
+            await asyncio.gather(*self._restarts.values(), return_exceptions=True)
         await asyncio.gather(*(c.aclose() for c in self.connections.values()))
         for names in self._registered.values():
             for name in names:
                 self._registry.unregister(name)
         self._registered.clear()
+
+    def reconfigure(
+        self, servers: Sequence[McpServerConfig], agents: Sequence[AgentConfig]
+    ) -> McpChanges:
+        """Take a reloaded config (in the running loop). A changed server is closed (by its
+        owner task) and then started again, a removed one is closed, a new one starts; their
+        tools leave the registry at once. Unchanged servers are not touched. The agents'
+        allow-lists are checked again against the servers that are ready."""
+        changes, differ = plan_changes([c.config for c in self.connections.values()], servers)
+        self._agents = tuple(agents)
+        old = self.connections
+        kept: dict[str, McpConnection] = {}
+        for server in servers:
+            if server.name in differ:
+                kept[server.name] = self._connection(server)
+            else:
+                kept[server.name] = old[server.name]
+        self.connections = kept
+        for name in differ:
+            self._unregister(name)
+            self._reported.pop(name, None)
+            self._warned.pop(name, None)
+            self._restart(name, old.get(name), kept.get(name))
+        for name, connection in kept.items():
+            if name not in differ and connection.state is ServerState.READY:
+                self._warn_missing(name, repeat=False)
+        self._warm_up()
+        return changes
+
+    def _restart(self, name: str, stale: McpConnection | None, fresh: McpConnection | None) -> None:
+        """Close `stale`, then start `fresh`, in a task: one process of a server at a time
+        (it may hold a lock or a port), even when reloads follow each other quickly."""
+        before = self._restarts.get(name)
+
+        async def restart() -> None:
+            if before is not None:
+                await asyncio.wait({before})
+            if stale is not None:
+                await stale.aclose()
+            if fresh is not None and not self._closed and self.connections.get(name) is fresh:
+                fresh.start()
+
+        task = asyncio.get_running_loop().create_task(restart(), name=f"mcp-restart-{name}")
+        self._restarts[name] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._restarts.get(name) is done:
+                del self._restarts[name]
+
+        task.add_done_callback(forget)
 
     async def ready(self, allow_list: Iterable[str] | None = None) -> None:
         """Wait (each within its start timeout) for the servers still starting that
@@ -122,6 +189,8 @@ class McpClients:
     # ----------------------------------------------------------- registry
     def _changed(self, connection: McpConnection) -> None:
         name = connection.name
+        if self.connections.get(name) is not connection:
+            return  # a replaced session closing: its tools left the registry already
         wanted = {tool.name: tool for tool in connection.tools}
         before = self._registered.get(name, set())
         for gone in before - set(wanted):
@@ -144,8 +213,23 @@ class McpClients:
             status = connection.status()
             self._notify(f"{connection.error}; retrying in {status.retry_in or 0:.0f}s")
         elif connection.state is ServerState.READY:
-            for message in self.missing_tools(connection.name):
+            self._warn_missing(connection.name, repeat=True)
+
+    def _warn_missing(self, server: str, *, repeat: bool) -> None:
+        """Report the agents' allow-list entries `server` lacks; with `repeat` false, only
+        those not reported before."""
+        messages = self.missing_tools(server)
+        told = set() if repeat else self._warned.get(server, set())
+        self._warned[server] = set(messages)
+        if self._notify is None:
+            return
+        for message in messages:
+            if message not in told:
                 self._notify(message)
+
+    def _unregister(self, server: str) -> None:
+        for name in self._registered.pop(server, set()):
+            self._registry.unregister(name)
 
     def missing_tools(self, server: str) -> list[str]:
         """A warning per agent `tools:` entry naming a tool `server` does not have."""

@@ -344,6 +344,18 @@ class McpConnection:
             group.cancel_scope.cancel()  # calls still running end with the session
 
     async def _run_call(self, client: Any, request: _Call) -> None:
+        try:
+            await self._call_tool(client, request)
+        finally:  # the session ended mid-call (closed, restarted, broken): the caller hears
+            if not request.future.done():
+                request.future.set_exception(ToolError(self._ended(request.tool)))
+
+    def _ended(self, tool: str) -> str:
+        if self._events.closing.is_set():
+            return f"MCP server '{self.name}' was stopped (closed or restarted) during '{tool}'"
+        return self._broken or f"MCP server '{self.name}': the call of '{tool}' ended"
+
+    async def _call_tool(self, client: Any, request: _Call) -> None:
         import anyio
         from mcp import MCPError
         from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
