@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,31 @@ __all__ = [
 ]
 
 
+class FieldsAsJSON:
+    """`to_dict()` for a dataclass whose JSON shape is its fields, in the order declared, with
+    tuples as lists: one definition instead of a hand-written copy in each class."""
+
+    def to_dict(self) -> dict[str, Any]:
+        shape: dict[str, Any] = {}
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            shape[name] = list(value) if isinstance(value, tuple) else value
+        return shape
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    # Once per class: `dataclasses.fields` walks the class again on every call.
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True)
-class AgentInfo:
+class AgentInfo(FieldsAsJSON):
     """An agent as the config declares it (`axo agents list`)."""
 
     id: str
@@ -75,22 +98,9 @@ class AgentInfo:
             per_execution=agent.token_budget.per_execution,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "role": self.role,
-            "provider": self.provider,
-            "model": self.model,
-            "depends_on": list(self.depends_on),
-            "tools": list(self.tools),
-            "per_call": self.per_call,
-            "per_execution": self.per_execution,
-        }
-
 
 @dataclass(frozen=True)
-class SkillInfo:
+class SkillInfo(FieldsAsJSON):
     """A skill as the config declares it (`axo skills list`)."""
 
     id: str
@@ -111,19 +121,9 @@ class SkillInfo:
             tuple(skill.reacts_to),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "agents": list(self.agents),
-            "emits": list(self.emits),
-            "reacts_to": list(self.reacts_to),
-        }
-
 
 @dataclass(frozen=True)
-class WorkflowInfo:
+class WorkflowInfo(FieldsAsJSON):
     """A workflow as the config declares it (`axo workflow list`)."""
 
     id: str
@@ -141,15 +141,6 @@ class WorkflowInfo:
             tuple(workflow.agents),
             workflow.entry_point,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "agents": list(self.agents),
-            "entry_point": self.entry_point,
-        }
 
 
 @dataclass(frozen=True)
@@ -266,7 +257,7 @@ class UsageReport:
 
 
 @dataclass(frozen=True)
-class AgentStatusRow:
+class AgentStatusRow(FieldsAsJSON):
     """One agent's record: journal activity, today's tokens, its circuit (`axo agents
     status`)."""
 
@@ -282,9 +273,6 @@ class AgentStatusRow:
     tokens_today: int
     per_execution: int | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
 class AgentStatusReport:
@@ -298,7 +286,7 @@ class AgentStatusReport:
 
 
 @dataclass(frozen=True)
-class SessionInfo:
+class SessionInfo(FieldsAsJSON):
     """A session of an agent (a chat, or one run's turn) and its size."""
 
     id: str
@@ -306,19 +294,13 @@ class SessionInfo:
     last: float
     """When its newest message was written (epoch seconds)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "messages": self.messages, "last": self.last}
-
 
 @dataclass(frozen=True)
-class RecallCounts:
+class RecallCounts(FieldsAsJSON):
     own: int
     shared: int
     queued: int
     """Exchanges recorded but not embedded yet."""
-
-    def to_dict(self) -> dict[str, int]:
-        return {"own": self.own, "shared": self.shared, "queued": self.queued}
 
 
 @dataclass(frozen=True)
@@ -387,7 +369,7 @@ class RecallMatch:
 
 
 @dataclass(frozen=True)
-class BlockEdit:
+class BlockEdit(FieldsAsJSON):
     """A core block after an edit (`axo memory edit`)."""
 
     agent: str
@@ -397,12 +379,9 @@ class BlockEdit:
     changed: bool
     """False when the new text equals the old: nothing was written."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class ForgetReport:
+class ForgetReport(FieldsAsJSON):
     """What `forget_memory` deleted, tier by tier (`axo memory forget`)."""
 
     agent: str
@@ -411,6 +390,3 @@ class ForgetReport:
     activity_days: int
     summaries: int
     core_reset: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
