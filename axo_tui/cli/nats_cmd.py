@@ -96,6 +96,7 @@ async def _serve_node(runtime: object) -> None:
     import asyncio
     import signal
 
+    from axo_tui.core.base.redact import redact_url
     from axo_tui.core.runtime.hosting import start_hosted, stop_hosted
     from axo_tui.core.runtime.runtime import Runtime
 
@@ -111,9 +112,9 @@ async def _serve_node(runtime: object) -> None:
         member = cluster.node
         await member.ready()
         claims = ", ".join(member.agents) or "none"
+        servers = ", ".join(redact_url(url) for url in member.settings.nats.servers)
         output.print_line(
-            f"node {member.name} ready ({', '.join(member.settings.nats.servers)}); "
-            f"claims steps of: {claims}",
+            f"node {member.name} ready ({servers}); claims steps of: {claims}",
             stderr=True,
         )
         await stop.wait()

@@ -8,6 +8,7 @@ while, and a failure names the servers and the fix.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from dataclasses import dataclass
@@ -17,14 +18,12 @@ from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.redact import redact_url
 from axo_tui.core.config.nats_schema import NatsSettings
 from axo_tui.core.distributed.names import Names
+from axo_tui.core.distributed.probe import any_reachable, first_refusal
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
     from nats.js.client import JetStreamContext
     from nats.js.kv import KeyValue
-
-PROBE_SECS = 10.0
-"""How long the first connection may take before the servers are called unreachable."""
 
 SETUP_DEADLINE_SECS = 30.0
 """How long a node waits for JetStream to accept its streams (a leader election)."""
@@ -55,17 +54,42 @@ def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
     wants_tls = any(url.startswith(("tls://", "wss://")) for url in settings.servers)
     if tls is None and not wants_tls:
         return None
-    context = ssl.create_default_context(
-        cafile=str(tls.ca) if tls is not None and tls.ca is not None else None
-    )
+    ca = tls.ca if tls is not None else None
+    try:
+        context = ssl.create_default_context(cafile=str(ca) if ca is not None else None)
+    except (ssl.SSLError, OSError) as exc:
+        raise ClusterError(
+            f"`lattice.nats.tls.ca` ({ca}) holds no CA certificate in PEM: {_ssl_reason(exc)}"
+        ) from None
     if tls is not None and tls.cert is not None and tls.key is not None:
-        context.load_cert_chain(str(tls.cert), str(tls.key))
+        try:
+            context.load_cert_chain(str(tls.cert), str(tls.key))
+        except (ssl.SSLError, OSError) as exc:
+            raise ClusterError(
+                f"`lattice.nats.tls.cert` ({tls.cert}) and `key` ({tls.key}) are not a PEM "
+                f"certificate and its private key: {_ssl_reason(exc)}"
+            ) from None
     return context
 
 
+def _ssl_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return str(reason).replace("_", " ").lower() if reason else str(exc)
+
+
+def _secured(url: str) -> str:
+    """With `tls:` set, a `nats://` URL is dialled as `tls://`: the client would otherwise
+    talk in clear to a server that does not ask for TLS."""
+    return "tls://" + url.removeprefix("nats://") if url.startswith("nats://") else url
+
+
 def connect_options(settings: NatsSettings, node: str) -> dict[str, Any]:
+    """The client's options. Raises ClusterError when a TLS file cannot be loaded."""
+    servers = list(settings.servers)
+    if settings.tls is not None:
+        servers = [_secured(url) for url in servers]
     options: dict[str, Any] = {
-        "servers": list(settings.servers),
+        "servers": servers,
         "name": f"axo:{node}",
         "connect_timeout": 5,
         "max_reconnect_attempts": -1,  # a partition heals: keep trying, the outbox waits
@@ -85,33 +109,21 @@ def connect_options(settings: NatsSettings, node: str) -> dict[str, Any]:
 async def connect(settings: NatsSettings, node: str) -> ClusterLink:
     """Connect and set up the streams and buckets. Raises ClusterError."""
     import nats
-    from nats.errors import Error as NatsClientError
 
+    _quiet_ssl_eof_warning()
     servers = ", ".join(redact_url(url) for url in settings.servers)
-    errors: list[str] = []
-
-    async def on_error(exc: Exception) -> None:
-        errors.append(str(exc) or type(exc).__name__)
-
-    reachable = await _any_reachable(settings.servers)
+    options = connect_options(settings, node)
+    reachable = await any_reachable(settings.servers)
     if reachable is not None:
         raise ClusterError(
             f"cannot connect to NATS at {servers}: {reachable}; start one with `axo nats up` "
             "or fix `lattice.nats.servers`"
         )
-    try:
-        probe = {**connect_options(settings, node), "allow_reconnect": False}
-        # The client keeps trying servers that refuse; a first connect gets a deadline.
-        nc = await asyncio.wait_for(nats.connect(**probe, error_cb=on_error), PROBE_SECS)
-    except (OSError, NatsClientError, TimeoutError, ssl.SSLError) as exc:
-        detail = errors[-1] if errors else (str(exc) or type(exc).__name__)
-        raise ClusterError(
-            f"cannot connect to NATS at {servers}: {detail}; start one with `axo nats up` "
-            "or fix `lattice.nats.servers` (and its token, credentials or tls)"
-        ) from None
-    await nc.close()
+    refused = await first_refusal(settings, options)
+    if refused is not None:
+        raise ClusterError(refused)
     # Connected once with no retries (a clear error now); reconnect for good from here.
-    nc = await nats.connect(**connect_options(settings, node), error_cb=_quiet)
+    nc = await nats.connect(**options, error_cb=_quiet)
     names = Names(settings.prefix)
     js = nc.jetstream(timeout=5)
     try:
@@ -122,27 +134,17 @@ async def connect(settings: NatsSettings, node: str) -> ClusterLink:
     return ClusterLink(nc, js, names, settings, runs, field)
 
 
-async def _any_reachable(urls: tuple[str, ...]) -> str | None:
-    """None when one server accepts a TCP connection; else why the last one did not (the
-    client itself would keep retrying a refused port for as long as it is let)."""
-    from urllib.parse import urlsplit
+def _quiet_ssl_eof_warning() -> None:
+    """asyncio warns "returning true from eof_received() has no effect when using ssl" on
+    each TLS connection the client closes (a CPython wart, harmless): not for the user."""
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _SslEofFilter) for f in logger.filters):
+        logger.addFilter(_SslEofFilter())
 
-    reason = "no server given"
-    for url in urls:
-        parts = urlsplit(url)
-        try:
-            _reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), 3
-            )
-        except TimeoutError:
-            reason = "no answer in 3 s"
-            continue
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            continue
-        writer.close()
-        return None
-    return reason
+
+class _SslEofFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "eof_received()" not in record.getMessage()
 
 
 async def _quiet(exc: Exception) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from axo_tui.core.base.redact import redact_url
 from axo_tui.core.config.nats_schema import NatsSettings
 from axo_tui.core.distributed.connection import ClusterLink, connect
 
@@ -16,7 +17,8 @@ async def cluster_status(settings: NatsSettings, node: str, agents: list[str]) -
     link = await connect(settings, f"{node}-status")
     try:
         names = link.names
-        lines = [f"servers: {', '.join(settings.servers)} (prefix {names.prefix})"]
+        shown = ", ".join(redact_url(url) for url in settings.servers)  # a password in a URL
+        lines = [f"servers: {shown} (prefix {names.prefix})"]
         for stream in (names.events_stream, names.work_stream):
             info = await link.js.stream_info(stream)
             lines.append(
