@@ -5,17 +5,20 @@ The same model as `runtime.lattice.PheromoneField` (I(t) = I0·e^(−λt), fire 
 threshold, reset on fire), with deposits made by compare-and-set on the key's revision: two
 nodes depositing at once are applied one after the other, so exactly one of them sees the
 threshold crossed and fires. A key whose intensity has faded expires by itself (per-key TTL,
-nats-server 2.11+), so the bucket holds only live signals.
+nats-server 2.11+), so the bucket holds only live signals. A proactive trigger's cooldown
+lives in the same bucket, so a trigger fires at most once per cooldown in the whole cluster.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from axo_tui.core.distributed.names import Names
 from axo_tui.core.events.signals import signal_weight
@@ -29,6 +32,13 @@ FADED = 1e-3
 
 MIN_TTL_SECS = 1.0
 """JetStream's smallest per-message TTL."""
+
+UNANSWERED_SECS = 30.0
+"""How long a deposit keeps asking while JetStream does not answer (an election, a load)."""
+
+T = TypeVar("T")
+Change = tuple[dict[str, Any] | None, float | None, T]
+"""What a compare-and-set writes (None: nothing), with its TTL, and what it returns."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,18 @@ class SharedField:
         self._overrides = dict(overrides or {})
         self._clock = clock  # wall clock: the nodes' monotonic clocks do not agree
 
+    def configure(
+        self,
+        *,
+        threshold: float,
+        decay: float,
+        overrides: Mapping[str, tuple[float | None, float | None]],
+    ) -> None:
+        """The project's threshold and λ (a reload changes them, as for the local field)."""
+        self.threshold = threshold
+        self.decay = decay
+        self._overrides = dict(overrides)
+
     def threshold_of(self, agent_id: str) -> float:
         override = self._overrides.get(agent_id, (None, None))[0]
         return self.threshold if override is None else override
@@ -87,7 +109,7 @@ class SharedField:
         return float(level["value"]) * math.exp(-self.decay_of(agent_id) * elapsed)
 
     async def intensity(self, agent_id: str, scope: str | None = None) -> float:
-        entry = await self._read(Names.field_key(scope, agent_id))
+        entry = await self.read(Names.field_key(scope, agent_id))
         return self._decayed(agent_id, entry[0] if entry else None, self._clock())
 
     async def deposit(
@@ -104,25 +126,70 @@ class SharedField:
     async def _deposit_one(
         self, signal: str, agent_id: str, scope: str | None, amount: float
     ) -> SharedDeposit:
-        from nats.js.errors import KeyWrongLastSequenceError
-
-        key = Names.field_key(scope, agent_id)
         threshold = self.threshold_of(agent_id)
-        while True:  # compare-and-set: a deposit made meanwhile by another node goes first
-            entry = await self._read(key)
-            now = self._clock()
-            current = self._decayed(agent_id, entry[0] if entry else None, now) + amount
+
+        def add(raw: bytes | None, now: float) -> Change[SharedDeposit]:
+            current = self._decayed(agent_id, raw, now) + amount
             fired = current >= threshold - 1e-9
             stored = 0.0 if fired else current
-            value = json.dumps({"value": stored, "at": now}).encode()
+            deposit = SharedDeposit(agent_id, signal, amount, current, threshold, fired)
+            return {"value": stored, "at": now}, self.ttl(agent_id, stored), deposit
+
+        return await self._compare_and_set(Names.field_key(scope, agent_id), add)
+
+    async def cooled(self, trigger_id: str, cooldown_secs: float, node: str) -> bool:
+        """Whether proactive trigger `trigger_id` may fire now: it has not fired within
+        `cooldown_secs` on any node. When it may, its cooldown starts for the cluster."""
+        if cooldown_secs <= 0:
+            return True
+
+        def start(raw: bytes | None, now: float) -> Change[bool]:
+            last = float(json.loads(raw)["at"]) if raw else None
+            if last is not None and now - last < cooldown_secs:
+                return None, None, False
+            return {"at": now, "node": node}, max(MIN_TTL_SECS, cooldown_secs), True
+
+        return await self._compare_and_set(Names.cooldown_key(trigger_id), start)
+
+    async def _compare_and_set(
+        self, key: str, change: Callable[[bytes | None, float], Change[T]]
+    ) -> T:
+        """Apply `change` to the key's value as of now, retried while another node writes
+        first: two nodes at once are applied in turn. A write whose answer was lost (a
+        loaded server, an election) is found by its mark rather than applied twice."""
+        from nats.js.errors import KeyWrongLastSequenceError
+
+        mark = uuid.uuid4().hex
+        sent: T | None = None
+        deadline = time.monotonic() + UNANSWERED_SECS
+        while True:
             try:
-                if entry is None:
-                    await self._kv.create(key, value, msg_ttl=self.ttl(agent_id, stored))
-                else:
-                    await self._update(key, value, entry[1], self.ttl(agent_id, stored))
+                entry = await self.read(key)
+                raw = entry[0] if entry and entry[0] else None
+                if sent is not None and raw is not None and json.loads(raw).get("mark") == mark:
+                    return sent  # the write that went unanswered was made
+                value, ttl, result = change(raw, self._clock())
+                if value is None:
+                    return result
+                sent = result
+                await self.write(key, json.dumps({**value, "mark": mark}).encode(), entry, ttl)
+                return result
             except KeyWrongLastSequenceError:
                 continue
-            return SharedDeposit(agent_id, signal, amount, current, threshold, fired)
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    async def write(
+        self, key: str, value: bytes, last: tuple[bytes, int] | None, ttl: float | None
+    ) -> None:
+        """Create the key (`last` None) or replace the revision `last` read; raises
+        KeyWrongLastSequenceError when another write came first."""
+        if last is None:
+            await self._kv.create(key, value, msg_ttl=ttl)
+        else:
+            await self._update(key, value, last[1], ttl)
 
     async def _update(self, key: str, value: bytes, last: int, ttl: float | None) -> None:
         """The KV update, with a TTL (nats-py's `update` takes none): a publish expecting
@@ -137,7 +204,8 @@ class SharedField:
                 raise KeyWrongLastSequenceError(description=exc.description) from None
             raise
 
-    async def _read(self, key: str) -> tuple[bytes, int] | None:
+    async def read(self, key: str) -> tuple[bytes, int] | None:
+        """A key's value and revision (empty for a deleted or expired one); None: never set."""
         from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
         try:

@@ -67,6 +67,15 @@ class Names:
     def work_consumer(self, agent_id: str) -> str:
         return f"work_{token(agent_id)}"
 
+    def ambient_subject(self, agent_id: str) -> str:
+        """A plain NATS subject: a proactive agent fired on one node, run on another."""
+        return f"{self.prefix}.ambient.{token(agent_id)}"
+
+    @staticmethod
+    def ambient_queue(agent_id: str) -> str:
+        """The queue group of the nodes that may run an agent: one of them takes a firing."""
+        return f"ambient_{token(agent_id)}"
+
     def run_done_subject(self, run_id: str) -> str:
         """A plain NATS subject: the node that ends a run tells its starter at once."""
         return f"{self.prefix}.done.{token(run_id)}"
@@ -87,3 +96,8 @@ class Names:
     @staticmethod
     def field_key(scope: str | None, agent_id: str) -> str:
         return f"{token(scope or '~ambient')}.{token(agent_id)}"
+
+    @staticmethod
+    def cooldown_key(trigger_id: str) -> str:
+        """A proactive trigger's last firing, in the field bucket (`~` is in no run id)."""
+        return f"{token('~cooldown')}.{token(trigger_id)}"

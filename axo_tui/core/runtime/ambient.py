@@ -6,7 +6,8 @@ holders of skills whose `reacts_to` names it, and proactive agents whose `on_eve
 names it. An agent whose intensity crosses its threshold fires, with its skill's prompt (or
 the trigger's input) and the signal's payload as input. Skill cascades stay inside the run
 that started them (their pheromones are scoped to that run); proactive reactions are
-ambient and start runs of their own, rate-limited by the trigger's cooldown.
+ambient and start runs of their own, rate-limited by the trigger's cooldown. On a cluster
+(`lattice.backend: nats`) the ambient scope is the cluster's shared field (`ambient_cluster`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.base.ids import new_id
@@ -31,6 +32,7 @@ from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
 from axo_tui.core.events.signals import canonical_signal
 from axo_tui.core.runtime.agent_turn import TurnRequest
+from axo_tui.core.runtime.ambient_timers import timer_loops
 from axo_tui.core.runtime.lattice import Deposit, PheromoneField
 from axo_tui.core.runtime.runs import (
     ActivationResult,
@@ -39,6 +41,10 @@ from axo_tui.core.runtime.runs import (
     RunResult,
     unknown_name,
 )
+
+if TYPE_CHECKING:  # the cluster's modules load only with `lattice.backend: nats`
+    from axo_tui.core.distributed.field import SharedDeposit
+    from axo_tui.core.runtime.ambient_cluster import AmbientCluster, ClusterAmbient
 
 DEFAULT_AMBIENT_GUARD = 32
 """Activations one skill or signal run may make before further reactions are refused."""
@@ -66,7 +72,10 @@ class AmbientHost(RunBook, Protocol):
     @property
     def bus(self) -> EventBus: ...
 
-    def spawn(self, coro: Coroutine[Any, Any, RunResult]) -> asyncio.Task[RunResult]: ...
+    @property
+    def cluster(self) -> AmbientCluster | None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
 
     def agent_config(self, agent_id: str) -> AgentConfig: ...
 
@@ -91,9 +100,23 @@ class AmbientRouter:
         self._stopped: set[asyncio.Task[None]] = set()
         """Timers cancelled by a reload that have not ended yet: `aclose` waits for them."""
         self._config: Config | None = None
+        self._shared: ClusterAmbient | None = None
+        """On a cluster: the proactive triggers' field, shared by every node."""
 
     def configure(self, config: Config) -> None:
         self._config = config
+        cluster = self._runtime.cluster
+        if cluster is not None and self._shared is None:
+            from axo_tui.core.runtime.ambient_cluster import ClusterAmbient
+
+            self._shared = ClusterAmbient(
+                cluster,
+                announce=lambda *said: self._announce(None, *said),
+                fire=self._fire_proactive,
+                notice=self._notice,
+            )
+        if self._shared is not None:
+            self._shared.configure(config)
         skills: dict[str, list[tuple[str, SkillConfig]]] = defaultdict(list)
         for skill in config.skills:
             for signal in skill.reacts_to:
@@ -256,7 +279,9 @@ class AmbientRouter:
         self._proactive(signal, payload)
         return started
 
-    def _announce(self, run_id: str | None, agent_id: str, signal: str, deposit: Deposit) -> None:
+    def _announce(
+        self, run_id: str | None, agent_id: str, signal: str, deposit: Deposit | SharedDeposit
+    ) -> None:
         if not self._runtime.bus.wanted(LatticeSignal):
             return  # not journaled: with no viewer attached, nobody would see it
         self._runtime.bus.emit(
@@ -270,6 +295,9 @@ class AmbientRouter:
             fired=deposit.fired,
         )
 
+    def _notice(self, message: str) -> None:
+        self._runtime.bus.emit(RuntimeNotice, message=message)
+
     # ------------------------------------------------------------ proactive agents
     def _proactive(self, signal: str, payload: str) -> None:
         signal = canonical_signal(signal)
@@ -277,6 +305,9 @@ class AmbientRouter:
         if not entries:
             return
         by_agent = {entry.agent: entry for entry in entries}
+        if self._shared is not None:  # the cluster's field: a round trip, not inline
+            self._runtime.spawn(self._shared.deposit(signal, payload, by_agent))
+            return
         for deposit in self.field.deposit(signal, list(by_agent), scope=None):
             self._announce(None, deposit.agent_id, signal, deposit)
             if not deposit.fired:
@@ -287,12 +318,15 @@ class AmbientRouter:
             if last is not None and now - last < entry.trigger.cooldown_secs:
                 continue
             self._last_fired[entry.id] = now
-            text = f"{entry.input}\n\nEvent {signal}: {payload}".strip()
-            self._runtime.spawn(
-                self._runtime.run_agent(
-                    entry.agent, text, run_kind="proactive", trigger=f"proactive:{entry.id}"
-                )
+            self._fire_proactive(entry, signal, payload)
+
+    def _fire_proactive(self, entry: ProactiveConfig, signal: str, payload: str) -> None:
+        text = f"{entry.input}\n\nEvent {signal}: {payload}".strip()
+        self._runtime.spawn(
+            self._runtime.run_agent(
+                entry.agent, text, run_kind="proactive", trigger=f"proactive:{entry.id}"
             )
+        )
 
     # -------------------------------------------------------------- engine hooks
     def agent_activated(self, agent_id: str) -> None:
@@ -315,35 +349,11 @@ class AmbientRouter:
 
     # -------------------------------------------------------------------- timers
     def start_timers(self) -> None:
-        config = self._require_config()
-        for schedule in config.schedules:
-            if schedule.enabled:
-                self._timers.append(
-                    asyncio.ensure_future(
-                        self._every(
-                            schedule.every_secs,
-                            f"schedule:{schedule.id}",
-                            lambda s=schedule: self._runtime.run_workflow(s.workflow, s.input),
-                        )
-                    )
-                )
-        for entry in config.proactive:
-            if (
-                entry.enabled
-                and entry.trigger.type is TriggerType.SCHEDULE
-                and entry.trigger.every_secs
-            ):
-                self._timers.append(
-                    asyncio.ensure_future(
-                        self._every(
-                            entry.trigger.every_secs,
-                            f"proactive:{entry.id}",
-                            lambda e=entry: self._runtime.run_agent(
-                                e.agent, e.input, run_kind="proactive", trigger=f"proactive:{e.id}"
-                            ),
-                        )
-                    )
-                )
+        loops = timer_loops(self._require_config(), self._runtime)
+        if self._shared is not None:  # firings other nodes hand to this one
+            listening = [e for entries in self._proactive_listeners.values() for e in entries]
+            loops.append(self._shared.serve(listening))
+        self._timers += [asyncio.ensure_future(loop) for loop in loops]
 
     def stop_timers(self) -> None:
         for timer in self._timers:
@@ -357,19 +367,6 @@ class AmbientRouter:
         self.stop_timers()
         if self._stopped:
             await asyncio.gather(*self._stopped, return_exceptions=True)
-
-    async def _every(self, seconds: float, name: str, start_run: object) -> None:
-        running: asyncio.Task[RunResult] | None = None
-        while True:
-            await asyncio.sleep(seconds)
-            if running is not None and not running.done():
-                # Never pile runs up behind a slow one.
-                self._runtime.bus.emit(
-                    RuntimeNotice, message=f"{name}: previous run still going, tick skipped"
-                )
-                continue
-            assert callable(start_run)
-            running = self._runtime.spawn(start_run())
 
     def _require_config(self) -> Config:
         if self._config is None:
