@@ -4,8 +4,8 @@
     a -> d ------+-> e
 
 `b -> c` is the chain, `e` joins `c` and `d`; `b` and `d` run in parallel. Also here: the
-same project as a typed config, and the in-process crash (and Ctrl+C) the resume tests start
-from.
+same project as a typed config, a one-agent chat project, and the in-process crash (and
+Ctrl+C) the resume tests start from.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from axo_tui.core.config.schema import Config, ProviderConfig, ProviderKind, WorkflowConfig
 from axo_tui.core.runtime.build import build_runtime
+from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.runtime.runtime import Runtime
 from axo_tui.core.store.journal import Journal
 from tests.support.builders import agent, make_config
@@ -67,6 +68,18 @@ def crash_config(tmp_path: Path, fake: FakeOpenAI, tag: str = "t", **extra: obje
         providers=[fake_provider(fake, tag)],
         **extra,
     )
+
+
+def chat_config(tmp_path: Path, fake: FakeOpenAI) -> Config:
+    """One chat agent, `pal`, on the fake server (its model is `pal` too)."""
+    return make_config(
+        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
+    )
+
+
+def chat_turn(text: str) -> Callable[[Runtime], Awaitable[RunResult]]:
+    """A start for `crash_while_held`: `pal`'s turn on `text` in session `chat:s`."""
+    return lambda runtime: runtime.run_agent("pal", text, session_id="chat:s", run_kind="chat")
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -121,3 +134,26 @@ async def interrupt_while_held(
             await task
         assert len(await runtime.interrupt_runs()) == 1
     fake.release("t", held)
+
+
+async def chat_then_crash(config: Config, data_dir: Path, fake: FakeOpenAI) -> None:
+    """`pal` answers "first" in session `chat:s`, then a crash cuts its turn on "second"."""
+    async with build_runtime(config, data_dir=data_dir) as runtime:
+        await chat_turn("first")(runtime)
+    await crash_while_held(config, data_dir, fake, "pal", chat_turn("second"))
+
+
+async def crash_three_and_interrupt_one(config: Config, data_dir: Path, fake: FakeOpenAI) -> None:
+    """Runs of the crash workflow stopped at `c`: r0, r1 and r2 by a crash, `stopped` by
+    Ctrl+C, so a start-up has three to resume and one to leave alone."""
+    for n in range(3):
+        await crash_while_held(
+            config,
+            data_dir,
+            fake,
+            "c",
+            lambda rt, n=n: rt.run_workflow("crash", "q", run_id=f"r{n}"),
+        )
+    await interrupt_while_held(
+        config, data_dir, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="stopped")
+    )

@@ -10,7 +10,7 @@ from textual.widgets import Label
 
 from axo_tui.core.config import load_config
 from axo_tui.tui.app import AxoApp
-from tests.support.crash_project import crash_while_held, interrupt_while_held, write_project
+from tests.support.crash_project import crash_three_and_interrupt_one, write_project
 from tests.support.echo_openai import running_fake
 from tests.support.tui import log_text, wait_until
 
@@ -20,18 +20,7 @@ async def test_start_up_resumes_crashed_runs_two_at_a_time_and_says_so(
 ) -> None:
     with running_fake(delay=0.0) as fake:
         path = write_project(tmp_path / "crash", fake.base_url("t"))
-        config, data = load_config(path), path.parent / ".axo"
-        for n in range(3):
-            await crash_while_held(
-                config,
-                data,
-                fake,
-                "c",
-                lambda rt, n=n: rt.run_workflow("crash", "q", run_id=f"r{n}"),
-            )
-        await interrupt_while_held(
-            config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="stopped")
-        )
+        await crash_three_and_interrupt_one(load_config(path), path.parent / ".axo", fake)
         fake.held.add(("t", "c"))  # the resumed runs stop at c again, so they stay running
         app = make_app(path)
         # Batches delivered at once: the resumed runs are announced before the screen mounts.

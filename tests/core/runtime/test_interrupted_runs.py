@@ -8,11 +8,12 @@ from pathlib import Path
 
 from axo_tui.core.events.catalog import RunCompleted, RunStarted, RuntimeNotice
 from axo_tui.core.runtime.build import build_runtime
-from tests.support.builders import agent, make_config
 from tests.support.crash_project import (
+    chat_config,
+    chat_turn,
     crash_config,
+    crash_three_and_interrupt_one,
     crash_while_held,
-    fake_provider,
     interrupt_while_held,
 )
 from tests.support.echo_openai import FakeOpenAI, reply_text
@@ -22,13 +23,7 @@ async def test_start_up_resumes_crashed_runs_a_few_at_a_time_and_leaves_interrup
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
     config, data = crash_config(tmp_path, fake), tmp_path / ".axo"
-    for n in range(3):
-        await crash_while_held(
-            config, data, fake, "c", lambda rt, n=n: rt.run_workflow("crash", "q", run_id=f"r{n}")
-        )
-    await interrupt_while_held(
-        config, data, fake, "c", lambda rt: rt.run_workflow("crash", "q", run_id="stopped")
-    )
+    await crash_three_and_interrupt_one(config, data, fake)
     async with build_runtime(config, data_dir=data) as runtime:
         seen = runtime.bus.subscribe(
             kinds=frozenset({"run.started", "run.completed", "runtime.warning"})
@@ -57,17 +52,8 @@ async def test_start_up_resumes_crashed_runs_a_few_at_a_time_and_leaves_interrup
 async def test_interrupted_chat_turn_resumes_in_its_session_once(
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    config = make_config(
-        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
-    )
-    data = tmp_path / ".axo"
-    await interrupt_while_held(
-        config,
-        data,
-        fake,
-        "pal",
-        lambda rt: rt.run_agent("pal", "lost?", session_id="chat:s", run_kind="chat"),
-    )
+    config, data = chat_config(tmp_path, fake), tmp_path / ".axo"
+    await interrupt_while_held(config, data, fake, "pal", chat_turn("lost?"))
     async with build_runtime(config, data_dir=data) as runtime:
         [record] = runtime.journal.list_runs(status="interrupted")
         [attempt] = runtime.journal.activations(record.id)

@@ -22,7 +22,16 @@ from axo_tui.core.runtime.runs import RunResult
 from axo_tui.core.runtime.runtime import RunError
 from axo_tui.core.store.journal import SCHEMA_VERSION, Journal
 from tests.support.builders import agent, make_config
-from tests.support.crash_project import AGENTS, crash_config, crash_while_held, fake_provider, until
+from tests.support.crash_project import (
+    AGENTS,
+    chat_config,
+    chat_then_crash,
+    chat_turn,
+    crash_config,
+    crash_while_held,
+    fake_provider,
+    until,
+)
 from tests.support.echo_openai import FakeOpenAI, reply_text
 
 
@@ -97,19 +106,8 @@ async def test_a_run_of_a_live_process_is_not_resumed(tmp_path: Path, fake: Fake
 async def test_chat_turn_reruns_in_its_session_without_a_duplicate_user_message(
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    config = make_config(
-        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
-    )
-    data = tmp_path / ".axo"
-    async with build_runtime(config, data_dir=data) as runtime:
-        await runtime.run_agent("pal", "first", session_id="chat:s", run_kind="chat")
-    await crash_while_held(
-        config,
-        data,
-        fake,
-        "pal",
-        lambda rt: rt.run_agent("pal", "second", session_id="chat:s", run_kind="chat"),
-    )
+    config, data = chat_config(tmp_path, fake), tmp_path / ".axo"
+    await chat_then_crash(config, data, fake)
     async with build_runtime(config, data_dir=data) as runtime:
         assert [m.role for m in runtime.journal.load_session("chat:s")] == [
             "user",
@@ -130,20 +128,11 @@ async def test_chat_turn_reruns_in_its_session_without_a_duplicate_user_message(
 async def test_chat_session_that_moved_on_is_not_reordered(
     tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    config = make_config(
-        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
-    )
-    data = tmp_path / ".axo"
-    await crash_while_held(
-        config,
-        data,
-        fake,
-        "pal",
-        lambda rt: rt.run_agent("pal", "lost?", session_id="chat:s", run_kind="chat"),
-    )
+    config, data = chat_config(tmp_path, fake), tmp_path / ".axo"
+    await crash_while_held(config, data, fake, "pal", chat_turn("lost?"))
     async with build_runtime(config, data_dir=data) as runtime:
         # The user went on chatting before anything resumed the crashed turn.
-        await runtime.run_agent("pal", "next", session_id="chat:s", run_kind="chat")
+        await chat_turn("next")(runtime)
         [result] = await runtime.resume_unfinished()
         session = runtime.journal.load_session("chat:s")
         statuses = [a.status for a in runtime.journal.activations(result.run_id)]

@@ -11,25 +11,13 @@ import asyncio
 from pathlib import Path
 
 from axo_tui.core.runtime.build import build_runtime
-from tests.support.builders import agent, make_config
-from tests.support.crash_project import crash_while_held, fake_provider, until
+from tests.support.crash_project import chat_config, chat_then_crash, chat_turn, until
 from tests.support.echo_openai import FakeOpenAI, reply_text
 
 
 async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: FakeOpenAI) -> None:
-    config = make_config(
-        tmp_path, [agent("pal", provider="fake", model="pal")], providers=[fake_provider(fake)]
-    )
-    data = tmp_path / ".axo"
-    async with build_runtime(config, data_dir=data) as runtime:
-        await runtime.run_agent("pal", "first", session_id="chat:s", run_kind="chat")
-    await crash_while_held(
-        config,
-        data,
-        fake,
-        "pal",
-        lambda rt: rt.run_agent("pal", "second", session_id="chat:s", run_kind="chat"),
-    )
+    config, data = chat_config(tmp_path, fake), tmp_path / ".axo"
+    await chat_then_crash(config, data, fake)
     async with build_runtime(config, data_dir=data) as runtime:
         before = fake.count("t", "pal")
         fake.held.add(("t", "pal"))
@@ -37,9 +25,7 @@ async def test_a_turn_sent_during_the_rerun_waits_for_it(tmp_path: Path, fake: F
         await until(lambda: fake.count("t", "pal") == before + 1)  # the rerun, mid-call
         interrupted = runtime.interrupted_turn("chat:s")
         assert interrupted is not None and interrupted.input == "second"
-        third = asyncio.ensure_future(
-            runtime.run_agent("pal", "third", session_id="chat:s", run_kind="chat")
-        )
+        third = asyncio.ensure_future(chat_turn("third")(runtime))
         # Either the new turn reached the provider beside the rerun, or it waits for it.
         await until(
             lambda: (
