@@ -6,45 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.support.audit_project import write_audit_project
 from tests.support.cli import Invoke
-
-PROJECT = """\
-agents:
-  - id: lead
-    provider: team
-    role: coordinator
-    memory: {recall: {passive_inject: false}}
-  - id: reader
-    provider: team
-    role: worker
-    tools: [read_file]
-    memory: {recall: {passive_inject: false}}
-  - id: counter
-    provider: team
-    role: worker
-    tools: [calculator]
-    memory: {recall: {passive_inject: false}}
-workflows:
-  - id: audit
-    agents: [lead, reader, counter]
-    entry_point: lead
-providers:
-  team:
-    kind: scripted
-    replies:
-      lead:
-        - 'Plan: {"subtasks": [{"name": "read the log", "tools": ["read_file"]}, {"name": "count errors", "tools": ["calculator"]}]}'
-        - "Two errors, both in the log."
-      reader: ["the log says: error, error"]
-      counter: ["2"]
-"""
 
 
 def test_workflow_run_starts_a_pass_and_runs_show_tells_its_auctions(
     invoke: Invoke, tmp_path: Path
 ) -> None:
-    config = tmp_path / "axo.yaml"
-    config.write_text(PROJECT, encoding="utf-8")
+    config = write_audit_project(tmp_path)
     ran = invoke(
         "--config", str(config), "workflow", "run", "audit", "-i", "audit the log", "--json"
     )

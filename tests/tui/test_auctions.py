@@ -9,38 +9,8 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.bridge import RunRequest
 from axo_tui.tui.screens.auctions import AuctionScreen
 from axo_tui.tui.widgets.auction_board import AuctionView, MessageView
+from tests.support.audit_project import write_audit_project
 from tests.support.tui import wait_until
-
-PROJECT = """\
-agents:
-  - id: lead
-    provider: team
-    role: coordinator
-    memory: {recall: {passive_inject: false}}
-  - id: reader
-    provider: team
-    role: worker
-    tools: [read_file]
-    memory: {recall: {passive_inject: false}}
-  - id: counter
-    provider: team
-    role: worker
-    tools: [calculator]
-    memory: {recall: {passive_inject: false}}
-workflows:
-  - id: audit
-    agents: [lead, reader, counter]
-    entry_point: lead
-providers:
-  team:
-    kind: scripted
-    replies:
-      lead:
-        - '{"subtasks": [{"name": "read the log", "tools": ["read_file"]}, {"name": "count errors", "tools": ["calculator"]}]}'
-        - "Two errors."
-      reader: ["error, error"]
-      counter: ["2"]
-"""
 
 
 def shown(screen: AuctionScreen) -> str:
@@ -51,10 +21,7 @@ def shown(screen: AuctionScreen) -> str:
 async def test_the_auction_view_fills_in_as_the_pass_runs(
     make_app: Callable[..., AxoApp], tmp_path: Path
 ) -> None:
-    config = tmp_path / "team" / "axo.yaml"
-    config.parent.mkdir()
-    config.write_text(PROJECT, encoding="utf-8")
-    app = make_app(config)
+    app = make_app(write_audit_project(tmp_path / "team"))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("b")
