@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import axo_command, clean_env
-from tests.support.crash_project import write_project
+from tests.support.crash_project import signal_mid_call, write_project
 from tests.support.echo_openai import FakeOpenAI, running_fake
 
 pytestmark = pytest.mark.timeout(180)
@@ -70,12 +69,7 @@ def stop_mid_run(project: Path, fake: FakeOpenAI, how: signal.Signals) -> tuple[
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while fake.count(TAG, "c") == before:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "agent c never called the provider"
-            time.sleep(0.02)
-        process.send_signal(how)
+        signal_mid_call(process, fake, TAG, "c", how, before=before, output=process.communicate)
         _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

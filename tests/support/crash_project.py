@@ -4,14 +4,16 @@
     a -> d ------+-> e
 
 `b -> c` is the chain, `e` joins `c` and `d`; `b` and `d` run in parallel. Also here: the
-same project as a typed config, a one-agent chat project, and the in-process crash (and
-Ctrl+C) the resume tests start from.
+same project as a typed config, a one-agent chat project, the in-process crash (and Ctrl+C)
+the resume tests start from, and the signal that stops a real `axo` process mid-call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -88,6 +90,27 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         await asyncio.sleep(0.01)
+
+
+def signal_mid_call(
+    process: subprocess.Popen[str],
+    fake: FakeOpenAI,
+    tag: str,
+    model: str,
+    how: signal.Signals,
+    *,
+    before: int = 0,
+    output: Callable[[], object] = lambda: "",
+) -> None:
+    """Send `how` to an `axo` process once `model`'s request number `before + 1` is at the
+    fake server (held there, the process is surely mid-call); fail, with `output()`, if the
+    process ends first or the request never comes within a minute."""
+    deadline = time.monotonic() + 60
+    while fake.count(tag, model) == before:
+        assert process.poll() is None, output()
+        assert time.monotonic() < deadline, f"{model} never called the provider"
+        time.sleep(0.02)
+    process.send_signal(how)
 
 
 async def crash_while_held(

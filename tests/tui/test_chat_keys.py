@@ -20,7 +20,7 @@ from axo_tui.tui.app import AxoApp
 from axo_tui.tui.screens.chat import ChatScreen
 from axo_tui.tui.screens.dev import DevScreen
 from tests.support.cli import axo_command, clean_env
-from tests.support.crash_project import write_project
+from tests.support.crash_project import signal_mid_call, write_project
 from tests.support.echo_openai import FakeOpenAI, running_fake
 from tests.support.tui import wait_until
 
@@ -143,12 +143,7 @@ def test_plain_chat_ctrl_c_stops_the_answer_then_quits(
             assert process.stdin is not None
             process.stdin.write("hello\n")
             process.stdin.flush()
-            deadline = time.monotonic() + 60
-            while fake.count(TAG, "a") == 0:
-                assert process.poll() is None, errors.lines
-                assert time.monotonic() < deadline, "the turn never reached the server"
-                time.sleep(0.02)
-            process.send_signal(signal.SIGINT)
+            signal_mid_call(process, fake, TAG, "a", signal.SIGINT, output=lambda: errors.lines)
             errors.wait_for("stopped · Ctrl+C again quits")
             assert process.poll() is None  # the chat goes on
             process.send_signal(signal.SIGINT)  # at the prompt: quits, stdin still open
