@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from axo_tui.core.acl import AclError, AclMessage, Performative
@@ -97,3 +99,26 @@ def test_reply_stays_in_the_conversation() -> None:
     assert answer.receivers == ("a",)
     assert answer.conversation_id == asked.conversation_id
     assert answer.in_reply_to == asked.reply_with
+
+
+def test_copies_change_only_their_ids_or_their_trace() -> None:
+    message = AclMessage(
+        Performative.PROPOSE,
+        "worker",
+        ("boss",),
+        {"price": 3},
+        ontology="jobs",
+        protocol="fipa-contract-net",
+        conversation_id="c1",
+        reply_with="m1",
+        in_reply_to="m0",
+        reply_by="2026-12-01T10:00:00Z",
+        trace_parent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+    )
+    moved = message.with_ids("c2", "m2", None)
+    assert moved == dataclasses.replace(
+        message, conversation_id="c2", reply_with="m2", in_reply_to=None
+    )
+    traced = message.traced("00-" + "3" * 32 + "-" + "4" * 16 + "-01")
+    assert traced == dataclasses.replace(message, trace_parent=traced.trace_parent)
+    assert traced.trace_parent != message.trace_parent
