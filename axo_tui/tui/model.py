@@ -228,8 +228,13 @@ class WorkbenchModel:
 
     def note_mcp(self, statuses: Iterable[dict[str, Any]]) -> bool:
         """Take the MCP servers' statuses; a server that became ready or failed gets a log
-        line. True when anything changed."""
-        changed = False
+        line. True when anything changed (a server a reload removed is dropped)."""
+        statuses = list(statuses)
+        listed = {status["name"] for status in statuses}
+        gone = [name for name in self.mcp_servers if name not in listed]
+        for name in gone:
+            del self.mcp_servers[name]
+        changed = bool(gone)
         for status in statuses:
             name = status["name"]
             before = self.mcp_servers.get(name)

@@ -117,9 +117,9 @@ class DevScreen(QuietFocus, Screen[None]):
         # and a stray Enter starts nothing.
         self.query_one(EventLog).focus()
         self._update_hint()
-        if self.bridge.runtime.config.mcp_servers:
-            self._poll_mcp()
-            self.set_interval(MCP_POLL_SECS, self._poll_mcp)
+        # Always polled: a reload may add servers to a config that had none.
+        self._poll_mcp()
+        self.set_interval(MCP_POLL_SECS, self._poll_mcp)
 
     def _poll_mcp(self) -> None:
         """MCP servers start, fail and restart on their own: their state is polled (a
