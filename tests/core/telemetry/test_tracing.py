@@ -10,7 +10,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.trace import StatusCode
 
+from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.config.schema import WorkflowConfig
+from axo_tui.core.events.catalog import (
+    AgentActivated,
+    AgentFailed,
+    RunCompleted,
+    RunStarted,
+    ToolCalled,
+    ToolResult,
+)
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.telemetry import propagation
 from axo_tui.core.telemetry.ids import span_id_of, trace_id_of
@@ -119,3 +128,65 @@ async def test_a_failed_call_marks_its_spans(tmp_path: Path) -> None:
     (activation,) = [s for s in exporter.get_finished_spans() if s.name == "invoke_agent a"]
     assert activation.status.status_code is StatusCode.ERROR
     assert "nowhere" in (activation.status.description or "")
+
+
+async def test_a_caller_that_records_nothing_gets_no_spans_but_its_flag_travels(
+    tmp_path: Path,
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer = EventTracer(span_sink(exporter, batch=False))
+    seen: list[dict[str, str]] = []
+    config = make_config(
+        tmp_path,
+        [agent("a", tools=("probe",))],
+        providers=[scripted({"a": [step("", ("probe", {})), "done"]})],
+    )
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"  # not sampled
+    async with build_runtime(config, subscribers=[tracer], tools=probe_tools(seen)) as rt:
+        propagation.adopt({"traceparent": caller})
+        await rt.run_agent("a", "x")
+    tracer.shutdown()
+    assert exporter.get_finished_spans() == ()
+    parsed = propagation.parse_traceparent(seen[0]["traceparent"])
+    assert parsed is not None and parsed[0] == 0x0AF7651916CD43DD8448EB211C80319C
+    assert parsed[2] is False
+
+
+def test_a_tool_call_ending_after_its_activation_is_still_its_child() -> None:
+    exporter = InMemorySpanExporter()
+    tracer = EventTracer(span_sink(exporter, batch=False))
+    ids = {"run_id": "r1", "agent_id": "a"}
+    tracer(RunStarted(seq=1, ts=1.0, run_kind="agent", target="a", input="x", **ids))
+    tracer(AgentActivated(seq=2, ts=2.0, activation_id="act", trigger="input", input="x", **ids))
+    tracer(
+        ToolCalled(
+            seq=3, ts=3.0, activation_id="act", call_id="c", tool="slow", arguments={}, **ids
+        )
+    )
+    tracer(AgentFailed(seq=4, ts=4.0, activation_id="act", error="timed out", **ids))
+    tracer(
+        ToolResult(
+            seq=5,
+            ts=5.0,
+            activation_id="act",
+            call_id="c",
+            tool="slow",
+            ok=False,
+            result="cancelled",
+            **ids,
+        )
+    )
+    tracer(
+        RunCompleted(seq=6, ts=6.0, status=RunStatus.FAILED, output="", error="timed out", **ids)
+    )
+    tracer.shutdown()
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    activation, tool = spans["invoke_agent a"], spans["execute_tool slow"]
+    assert tool.parent.span_id == activation.context.span_id
+    assert activation.parent.span_id == spans["run a"].context.span_id
+    assert (
+        tool.status.status_code is StatusCode.ERROR
+        and tool.attributes["error.type"] == "tool_error"
+    )
+    assert activation.status.description == "timed out"
+    assert (tool.start_time, tool.end_time) == (3_000_000_000, 5_000_000_000)
