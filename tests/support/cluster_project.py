@@ -7,6 +7,7 @@ each, a node name and the NATS servers of their own, and the processes that run 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from axo_tui.core.runtime.build import open_state
 from tests.support.cli import axo_command
 
 AGENTS = ("a", "b", "c", "d", "e")
@@ -80,6 +82,41 @@ def write_node(
     return path
 
 
+def local_events(directory: Path, run_id: str | None = None) -> list[dict[str, object]]:
+    """The events a node's own journal holds (of one run)."""
+    state = open_state(directory / ".axo")
+    try:
+        return [e.to_dict() for e in state.events(run_id=run_id, limit=100_000)]
+    finally:
+        state.close()
+
+
+def journal_id(directory: Path, prefix: str) -> str:
+    """The id a node's outbox gives its journal in the record."""
+    data = json.loads((directory / ".axo" / "cluster" / f"outbox-{prefix}.json").read_text())
+    return str(data["journal_id"])
+
+
+def settled(
+    record: Sequence[Mapping[str, object]], directories: Sequence[Path], run_id: str, prefix: str
+) -> bool:
+    """Whether the record holds the run's end and every event the nodes journaled for the
+    run, and every activation they began has ended (a run superseded late may end after
+    the run itself)."""
+    if not any(e["kind"] == "run.completed" for e in record):
+        return False
+    recorded = {(e["journal_id"], e["seq"]) for e in record}
+    for directory in directories:
+        events = local_events(directory, run_id)
+        begun = {e["activation_id"] for e in events if e["kind"] == "agent.activated"}
+        ends = ("agent.completed", "agent.failed")
+        ended = {e["activation_id"] for e in events if e["kind"] in ends}
+        jid = journal_id(directory, prefix)
+        if begun - ended or any((jid, e["seq"]) not in recorded for e in events):
+            return False
+    return True
+
+
 @dataclass
 class NodeProcess:
     """`axo nats node` for one node's project, as a real process (killed for real)."""
@@ -115,6 +152,15 @@ class NodeProcess:
             time.sleep(0.05)
         raise AssertionError(f"node {self.name} not ready: {self.log.read_text()}")
 
+    def pause(self) -> None:
+        """SIGSTOP: the node stalls as a loaded machine may stall it (no heartbeat, no I/O)."""
+        assert self.process is not None and self.process.poll() is None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def kill9(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
@@ -122,6 +168,7 @@ class NodeProcess:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused node cannot hear SIGTERM
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(20)

@@ -3,7 +3,8 @@
 A runtime with `lattice.backend: nats` holds one. It connects in the background when the
 runtime starts (a run waits for it), claims the steps of the agents placed on it when it
 hosts the project (`axo nats node`, `axo serve`, `axo dev`), and on the way back from a
-crash catches up: the outbox sends what it had not, the ends it recorded are announced.
+crash catches up: the steps it was running are ended as the runs bucket says, the outbox
+sends what it had not, the ends it recorded are announced.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class ClusterNode:
             overrides={a.id: (a.lattice.threshold, a.lattice.decay) for a in config.agents},
         )
         runs = self.runs = ClusterRuns(link, self._host, self.name)
+        await _retrying(lambda: self._host.close_stale_steps(runs.record_of))
         await _retrying(runs.catch_up)
         if self.claim_work:
             agents = [a for w in config.workflows for a in w.agents]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -103,14 +104,29 @@ class RunOutcome:
         return cls(**{key: raw[key] for key in raw if key in cls.__dataclass_fields__})
 
 
+Settle = Callable[[StepOutcome], Awaitable[str | None]]
+"""Records a step's end in the cluster: None when this end counts, else why it does not (a
+node whose claim had run out recorded its own first)."""
+
+RecordOf = Callable[[str, str], Awaitable[StepRecord | None]]
+"""The record of (run, agent) in the runs bucket, if the step has one."""
+
+
 class ClusterHost(Protocol):
     """The runtime of this node, as the cluster uses it."""
 
     @property
     def config(self) -> Config: ...
 
-    async def run_step(self, step: Step) -> StepOutcome:
-        """Activate the agent (journaled, streamed, budgeted like any activation)."""
+    async def run_step(self, step: Step, settle: Settle) -> StepOutcome:
+        """Activate the agent (journaled, streamed, budgeted like any activation). Its end
+        goes to `settle` before it is journaled: an end that does not count is journaled as
+        superseded (`cancelled`), never as a second completion."""
+
+    async def close_stale_steps(self, record_of: RecordOf) -> None:
+        """End the steps this node was running when it stopped: as their record says when it
+        holds this node's activation (it died between recording and journaling), else
+        interrupted (the cluster retries them elsewhere)."""
 
     def run_started(self, run_id: str, workflow_id: str, input_text: str) -> None:
         """Announce a run this node starts (`run.started`)."""

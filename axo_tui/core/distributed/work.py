@@ -2,13 +2,16 @@
 
 A step's message goes to `<prefix>.work.<agent>.<run>`; every node that may run the agent
 pulls from the agent's one durable consumer, so JetStream hands each message to one of them.
-The claim is a lease: the node says "still working" every third of `lease_secs`, and a node
-that dies (kill -9, a partition) stops saying it, so the message is delivered to another node
-once the lease runs out.
+The claim is a lease: from the moment it has the message until it acks it, the node says
+"still working" every third of `lease_secs`, and a node that dies (kill -9, a partition) stops
+saying it, so the message is delivered to another node once the lease runs out.
 
 What counts is the runs bucket: a step is done once its record is created there, by
-whichever node did it, once (a create fails if the key exists). A redelivered message whose
-step has a record is not run again; it only makes sure the dependents were queued. After
+whichever node did it, once (a create fails if the key exists). A node records its step
+before it journals the step's end, so a node that finds another's record there (its lease ran
+out while it was stalled, and the step was run again elsewhere) journals its own run as
+superseded, never as a second completion. A redelivered message whose step has a record is
+not run again; it only makes sure the dependents were queued. After
 each record the node looks at the run as a whole (every node's records): it queues the
 agents that became ready (message id `<run>:<agent>`, so two nodes queueing the same one
 store it once), records skips, and ends the run when every agent has finished.
@@ -21,6 +24,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from axo_tui.core.base.ids import new_id
@@ -33,7 +37,13 @@ from axo_tui.core.distributed.readiness import (
     final_output,
     next_steps,
 )
-from axo_tui.core.distributed.steps import ClusterHost, RunOutcome, Step, StepRecord
+from axo_tui.core.distributed.steps import (
+    ClusterHost,
+    RunOutcome,
+    Step,
+    StepOutcome,
+    StepRecord,
+)
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
@@ -59,6 +69,8 @@ class ClusterRuns:
         self.node = node
         self.concurrency = concurrency
         self._loops: list[asyncio.Task[None]] = []
+        self._in_hand: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        """Per step this node holds: a lock, and how many of its deliveries wait on it."""
         self.claimed = 0
         """Steps this node ran (a retried one counts on each node that ran it)."""
 
@@ -244,6 +256,30 @@ class ClusterRuns:
                     log.exception("step of %s on node %s", agent_id, self.node)
 
     async def _handle(self, message: Msg, agent_id: str) -> None:
+        # The lease is kept from the claim to the ack: the reads before the step and the
+        # queueing after it take time too, and a loaded machine may make it long.
+        heartbeat = asyncio.ensure_future(self._heartbeat(message))
+        try:
+            async with self._one_at_a_time(f"{json.loads(message.data)['run_id']}:{agent_id}"):
+                await self._handle_claimed(message, agent_id)
+        finally:
+            heartbeat.cancel()
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, step: str) -> AsyncIterator[None]:
+        """A node that stalled past its lease may find the step delivered to it again while
+        its own run goes on: the copy waits for that run, then finds its record."""
+        lock, waiting = self._in_hand.setdefault(step, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if not waiting[0]:
+                del self._in_hand[step]
+
+    async def _handle_claimed(self, message: Msg, agent_id: str) -> None:
         work = json.loads(message.data)
         run_id = str(work["run_id"])
         meta_data = await self._get(self._link.names.meta_key(run_id))
@@ -306,37 +342,46 @@ class ClusterRuns:
             attempt=attempt,
         )
         self.claimed += 1
-        heartbeat = asyncio.ensure_future(self._heartbeat(message))
+
+        async def settle(outcome: StepOutcome) -> str | None:
+            return await self._settle(run_id, agent_id, outcome)
+
         try:
-            outcome = await self._host.run_step(step)
-            record = StepRecord.of(outcome, self.node)
-            counted = await self._record(self._link.names.step_key(run_id, agent_id), record)
+            await self._host.run_step(step, settle)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await message.nak()  # stopping: another node may take it now
             raise
-        finally:
-            heartbeat.cancel()
-        if not counted:
-            self._host.notice(
-                run_id,
-                f"{agent_id} of run {run_id} was finished by another node first (this node "
-                "lost its claim); the result of activation "
-                f"{outcome.activation_id} here is not used",
-            )
 
-    async def _record(self, key: str, record: StepRecord) -> bool:
-        """Record a step that ran; whether this record is the one that counts. A step is not
-        run twice because its record was slow to land: a write whose answer was lost (an
-        election, a partition) is tried again until the bucket says whose record it holds."""
+    async def _settle(self, run_id: str, agent_id: str, outcome: StepOutcome) -> str | None:
+        """Record a step's end; None when this record is the one that counts, else why not."""
+        mine = StepRecord.of(outcome, self.node)
+        counted = await self._record(self._link.names.step_key(run_id, agent_id), mine)
+        if counted.activation_id == mine.activation_id:
+            return None
+        return (
+            f"superseded: {agent_id} of run {run_id} was finished by another node first "
+            f"(node {counted.node}, activation {counted.activation_id}) after this node's "
+            "claim ran out; this result is not used"
+        )
+
+    async def record_of(self, run_id: str, agent_id: str) -> StepRecord | None:
+        data = await self._get(self._link.names.step_key(run_id, agent_id))
+        return None if data is None else StepRecord.decode(data)
+
+    async def _record(self, key: str, record: StepRecord) -> StepRecord:
+        """Record a step that ran; returns the record that counts (this one, or another
+        node's). A step is not run twice because its record was slow to land: a write whose
+        answer was lost (an election, a partition) is tried again until the bucket says
+        whose record it holds."""
         backoff = 0.1
         while True:
             try:
                 if await self._create(key, record.encode()):
-                    return True
+                    return record
                 stored = await self._get(key)
                 if stored is not None:
-                    return StepRecord.decode(stored).activation_id == record.activation_id
+                    return StepRecord.decode(stored)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -346,10 +391,10 @@ class ClusterRuns:
 
     async def _heartbeat(self, message: Msg) -> None:
         every = self._link.settings.lease_secs / 3
-        while True:
-            await asyncio.sleep(every)
+        while True:  # at once too: the lease began when JetStream sent the message
             with contextlib.suppress(Exception):  # cut off: the lease runs out, as it should
                 await message.in_progress()
+            await asyncio.sleep(every)
 
     # ------------------------------------------------------------- the bucket
     async def _get(self, key: str) -> bytes | None:

@@ -49,6 +49,7 @@ from axo_tui.core.tools.registry import permits
 
 if TYPE_CHECKING:
     from axo_tui.core.memory.service import AgentMemory
+    from axo_tui.core.runtime.runs import ActivationResult
 
 WINDOW_CHECK_FLOOR = 1024
 """Prompts shorter than this (tokens) never trigger a context-window lookup."""
@@ -80,6 +81,9 @@ class TurnRequest:
     new_session: bool = False
     """The session was named for this turn (a fresh run's): it is empty, so it is not read
     back. Resumed runs and chats leave this False."""
+    settle: Callable[[ActivationResult], Awaitable[str | None]] | None = None
+    """Asked once the turn is over, before its end is journaled (a cluster step claims its
+    record here): None lets the end stand; a reason ends it `cancelled`, superseded."""
 
 
 @dataclass

@@ -19,9 +19,17 @@ from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.config.schema import AgentConfig, Config
 from axo_tui.core.distributed.connection import ClusterError
 from axo_tui.core.distributed.node import ClusterNode
-from axo_tui.core.distributed.steps import RunOutcome, Step, StepOutcome
+from axo_tui.core.distributed.steps import (
+    RecordOf,
+    RunOutcome,
+    Settle,
+    Step,
+    StepOutcome,
+    StepRecord,
+)
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import (
+    AgentCompleted,
     AgentFailed,
     AgentSkipped,
     RunCompleted,
@@ -31,7 +39,7 @@ from axo_tui.core.events.catalog import (
 from axo_tui.core.providers.base import Usage
 from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.runtime.runs import ActivationResult, RunError, RunResult
-from axo_tui.core.store.journal import Journal
+from axo_tui.core.store.journal import ActivationRecord, Journal
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,8 @@ class ClusterLattice:
         self.claim_work = claim_work
         self.node: ClusterNode | None = None
         self._starting: asyncio.Task[None] | None = None
+        self._stale: list[ActivationRecord] = []
+        """Steps this node was running when it stopped, ended once the cluster answers."""
 
     @property
     def config(self) -> Config:
@@ -87,7 +97,7 @@ class ClusterLattice:
         )
         self.node = node
         if self.claim_work:  # only the node that claims steps can tell its own dead ones
-            self._close_stale_steps()
+            self._stale = runtime.journal.orphan_running_activations()
         runtime.bus.add_sink(lambda _event: node.poke(), journaled_only=True)
         try:
             asyncio.get_running_loop()
@@ -133,7 +143,10 @@ class ClusterLattice:
         )
 
     # ------------------------------------------------------------ ClusterHost
-    async def run_step(self, step: Step) -> StepOutcome:
+    async def run_step(self, step: Step, settle: Settle) -> StepOutcome:
+        async def settle_result(result: ActivationResult) -> str | None:
+            return await settle(_step_outcome(result))
+
         request = TurnRequest(
             agent=self._runtime.agent_config(step.agent_id),
             input=step.input,
@@ -143,20 +156,11 @@ class ClusterLattice:
             upstream=step.upstream,
             notes=step.notes,
             new_session=True,  # an attempt a dead node began leaves nothing to continue
+            settle=settle_result,  # recorded in the cluster before its end is journaled here
         )
         result = await self._runtime.activate(request, trigger="workflow")
-        # Its events are committed before the cluster counts the step: a step counted but
-        # missing from this journal (and so from the record) is what a crash here would leave.
-        await self._runtime.journal.durable(alone=True)
-        return StepOutcome(
-            ok=result.ok,
-            activation_id=result.activation_id,
-            output=result.output,
-            error=result.error or "",
-            error_kind=str(result.error_kind or ""),
-            prompt_tokens=result.usage.prompt_tokens,
-            completion_tokens=result.usage.completion_tokens,
-        )
+        await self._runtime.journal.durable(alone=True)  # its end, on its way to the record
+        return _step_outcome(result)
 
     def run_started(self, run_id: str, workflow_id: str, input_text: str) -> None:
         self._runtime.bus.emit(
@@ -185,19 +189,65 @@ class ClusterLattice:
     def notice(self, run_id: str | None, message: str) -> None:
         self._runtime.bus.emit(RuntimeNotice, run_id=run_id, message=message)
 
-    def _close_stale_steps(self) -> None:
-        """Steps this node was running when it died: the cluster gave them to another node
-        once their lease ran out, so here they end `interrupted`, said in the record."""
-        journal = self._runtime.journal
-        for activation in journal.orphan_running_activations():
-            journal.finish_activation(
-                activation.id, ActivationStatus.INTERRUPTED, None, "node stopped"
-            )
-            self._runtime.bus.emit(
-                AgentFailed,
-                run_id=activation.run_id,
-                agent_id=activation.agent_id,
+    async def close_stale_steps(self, record_of: RecordOf) -> None:
+        """Steps this node was running when it stopped. One whose record is this node's
+        died between its record and its journaled end: it ends as recorded. The others
+        end `interrupted`, said in the record: the cluster gave them to another node once
+        their lease ran out."""
+        while self._stale:
+            activation = self._stale[0]
+            record = await record_of(activation.run_id, activation.agent_id)
+            if record is not None and record.activation_id == activation.id:
+                self._end_as_recorded(activation, record)
+            else:
+                self._interrupted(activation)
+            self._stale.pop(0)
+
+    def _end_as_recorded(self, activation: ActivationRecord, record: StepRecord) -> None:
+        journal, bus = self._runtime.journal, self._runtime.bus
+        run_id, agent_id = activation.run_id, activation.agent_id
+        if record.status == "completed":
+            journal.finish_activation(activation.id, ActivationStatus.COMPLETED, record.output)
+            bus.emit(
+                AgentCompleted,
+                run_id=run_id,
+                agent_id=agent_id,
                 activation_id=activation.id,
-                error="this node stopped while running it; the cluster retries it elsewhere",
-                error_kind=ErrorKind.CANCELLED,
+                output=record.output,
+                prompt_tokens=record.prompt_tokens,
+                completion_tokens=record.completion_tokens,
             )
+        else:
+            journal.finish_activation(activation.id, ActivationStatus.FAILED, None, record.error)
+            bus.emit(
+                AgentFailed,
+                run_id=run_id,
+                agent_id=agent_id,
+                activation_id=activation.id,
+                error=record.error,
+            )
+
+    def _interrupted(self, activation: ActivationRecord) -> None:
+        self._runtime.journal.finish_activation(
+            activation.id, ActivationStatus.INTERRUPTED, None, "node stopped"
+        )
+        self._runtime.bus.emit(
+            AgentFailed,
+            run_id=activation.run_id,
+            agent_id=activation.agent_id,
+            activation_id=activation.id,
+            error="this node stopped while running it; the cluster retries it elsewhere",
+            error_kind=ErrorKind.CANCELLED,
+        )
+
+
+def _step_outcome(result: ActivationResult) -> StepOutcome:
+    return StepOutcome(
+        ok=result.ok,
+        activation_id=result.activation_id,
+        output=result.output,
+        error=result.error or "",
+        error_kind=str(result.error_kind or ""),
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+    )

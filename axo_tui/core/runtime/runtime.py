@@ -997,6 +997,12 @@ class Runtime:
             status.last_error = None
             status.tokens += outcome.usage.total
             self._refresh_state(status)
+            done = ActivationResult(
+                agent_id, request.activation_id, True, outcome.text, usage=outcome.usage
+            )
+            superseded = await self._settle(request, done)
+            if superseded is not None:
+                return await self._superseded(request, superseded)
             self.journal.finish_activation(
                 request.activation_id, ActivationStatus.COMPLETED, outcome.text
             )
@@ -1021,10 +1027,15 @@ class Runtime:
                 completion_tokens=outcome.usage.completion_tokens,
             )
             self.ambient.agent_finished(agent_id, request.run_id, ok=True, output=outcome.text)
-            return ActivationResult(
-                agent_id, request.activation_id, True, outcome.text, usage=outcome.usage
-            )
+            return done
         status.running -= 1
+        failed = ActivationResult(
+            agent_id, request.activation_id, False, error=error, error_kind=error_kind
+        )
+        superseded = await self._settle(request, failed)
+        if superseded is not None:
+            self._refresh_state(status)
+            return await self._superseded(request, superseded)
         status.last_error = error
         self.journal.finish_activation(request.activation_id, ActivationStatus.FAILED, None, error)
         await self.journal.durable(alone=self._in_flight == 1)
@@ -1041,8 +1052,40 @@ class Runtime:
             error_kind=error_kind,
         )
         self.ambient.agent_finished(agent_id, request.run_id, ok=False, output=error)
+        return failed
+
+    async def _settle(self, request: TurnRequest, result: ActivationResult) -> str | None:
+        """Whether the turn's end stands (None) or why not, per `request.settle`."""
+        if request.settle is None:
+            return None
+        # What the turn left is committed before anyone else is told it ended.
+        await self.journal.durable(alone=self._in_flight == 1)
+        try:
+            return await request.settle(result)
+        except Exception as exc:  # not known to count: announcing it could count it twice
+            log.exception("settling activation %s", request.activation_id)
+            return f"its end could not be recorded: {exc}"
+
+    async def _superseded(self, request: TurnRequest, reason: str) -> ActivationResult:
+        """A turn whose end does not count (another node's did): journaled `cancelled`."""
+        self.journal.finish_activation(
+            request.activation_id, ActivationStatus.CANCELLED, None, reason
+        )
+        await self.journal.durable(alone=self._in_flight == 1)
+        self.bus.emit(
+            AgentFailed,
+            run_id=request.run_id,
+            agent_id=request.agent.id,
+            activation_id=request.activation_id,
+            error=reason,
+            error_kind=ErrorKind.CANCELLED,
+        )
         return ActivationResult(
-            agent_id, request.activation_id, False, error=error, error_kind=error_kind
+            request.agent.id,
+            request.activation_id,
+            False,
+            error=reason,
+            error_kind=ErrorKind.CANCELLED,
         )
 
     def _backend(self, agent: AgentConfig) -> ActivationBackend:
