@@ -109,12 +109,12 @@ async def test_changed_restart_removed_stop_new_start_and_unchanged_keep_running
         pids = {name: pid_of(f"{mark}-{name}") for name in ("keep", "change-1", "drop")}
         assert None not in pids.values(), pids
         # A call in flight on each fixture server across the reload.
-        gate = tmp_path / "gate"
+        gates = {name: tmp_path / f"gate-{name}" for name in ("keep", "change")}
         held = {
             name: asyncio.ensure_future(runtime.call_mcp_tool(name, "hold", {"path": str(gate)}))
-            for name in ("keep", "change")
+            for name, gate in gates.items()
         }
-        await until(lambda: Path(f"{gate}.held").exists(), SETTLE_SECS)
+        await until(lambda: all(Path(f"{g}.held").exists() for g in gates.values()), SETTLE_SECS)
 
         write(
             path,
@@ -133,14 +133,15 @@ async def test_changed_restart_removed_stop_new_start_and_unchanged_keep_running
         assert "mcp__time__get_current_time" in runtime.tools
         assert "mcp__change__echo" in runtime.tools
         assert await runtime.call_mcp_tool("change", "echo", {"text": "again"}) == "again"
-        await until(lambda: not alive(pids["drop"]) and not alive(pids["change-1"]), 15)
+        await until(lambda: not alive(pids["drop"]) and not alive(pids["change-1"]), SETTLE_SECS)
         restarted = pid_of(f"{mark}-change-2")
         assert restarted is not None and restarted != pids["change-1"]
         assert pid_of(f"{mark}-keep") == pids["keep"]
 
-        gate.touch()
+        for gate in gates.values():
+            gate.touch()
         assert await held["keep"] == "released"  # untouched: its call went on
-        with pytest.raises(ToolError, match="MCP server 'change'"):
+        with pytest.raises(ToolError, match="MCP server 'change' was stopped"):
             await held["change"]
     (reloaded,) = [e for e in events if isinstance(e, ConfigReloaded)]
     assert reloaded.summary == (
