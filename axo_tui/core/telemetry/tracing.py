@@ -168,7 +168,8 @@ class EventTracer:
     def _run_started(self, event: RunStarted) -> None:
         run_id = event.run_id or ""
         parent: SpanContext | None = None
-        incoming = propagation.parse_traceparent(propagation.INCOMING.get())
+        adopted = propagation.INCOMING.get()
+        incoming = propagation.parse_traceparent(adopted) if adopted else None
         if incoming is not None:  # a caller's trace (A2A, MCP, ACL): this run joins it
             trace_id, span_id, sampled = incoming
             parent = SpanContext(trace_id, span_id, True, SAMPLED if sampled else NOT_SAMPLED)
