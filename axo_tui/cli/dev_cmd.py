@@ -44,22 +44,34 @@ def locate_project(ctx: typer.Context, directory: Path | None) -> tuple[Path, Co
     return path, config
 
 
-def api_companion(config: Config) -> Companion:
-    """The HTTP API served from the workbench's process, on a socket bound now: a busy port
-    or an exposed address without a token is said before the workbench opens."""
+def api_companion(config: Config, state_dir: Path | None = None) -> Companion:
+    """The HTTP API served from the workbench's process, on a socket bound now: a project
+    another process hosts, a busy port or an exposed address without a token is said
+    before the workbench opens."""
+    from axo_tui.cli.remote import claim_hosting
     from axo_tui.core.base.errors import AxoError
     from axo_tui.serve.daemon import bind, serve_beside
     from axo_tui.serve.http.host import ServeSettings
 
     try:
+        claim = claim_hosting(state_dir or config.state_dir)
+        if isinstance(claim, str):
+            output.error(f"cannot serve the API: {claim}")
+            raise typer.Exit(1)
         settings = ServeSettings.resolve(config.server)
         sock = bind(settings)
     except AxoError as exc:
         output.error(f"cannot serve the API: {exc}", hint="or run `axo dev` without --serve")
         raise typer.Exit(1) from None
 
+    async def serve_while_claimed(runtime: Runtime, tell: Callable[[str], None]) -> None:
+        try:
+            await serve_beside(runtime, settings, sock, tell)
+        finally:
+            claim.release()
+
     def companion(runtime: Runtime, tell: Callable[[str], None]) -> Awaitable[None]:
-        return serve_beside(runtime, settings, sock, tell)
+        return serve_while_claimed(runtime, tell)
 
     return companion
 
@@ -105,7 +117,8 @@ def dev(
     from axo_tui.tui.app import build_app
     from axo_tui.tui.settings import WorkbenchSettings
 
-    companions = (api_companion(config),) if serve or config.server.declared else ()
+    serving = serve or config.server.declared
+    companions = (api_companion(config, get_state(ctx).data_dir),) if serving else ()
     app = build_app(
         path,
         config=config,

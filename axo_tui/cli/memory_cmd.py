@@ -2,14 +2,17 @@
 
 These commands use the project's recorded state (`ProjectState`, no runtime started), so
 they can be used while `axo dev` runs: core memory edits are locked and atomic, and a
-running agent sees them on its next turn.
+running agent sees them on its next turn. While `axo serve` (or `axo dev --serve`) hosts
+the project, they ask it instead (`memory_remote`), and print the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -17,9 +20,11 @@ from axo_tui.cli import output
 from axo_tui.cli.completion import complete_agent
 from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import load_project, open_project_state
+from axo_tui.cli.remote import RemoteError, remote_for
 from axo_tui.core.base.terminal_text import terminal_json
 
 if TYPE_CHECKING:
+    from axo_tui.cli.remote import Remote
     from axo_tui.core.config.schema import AgentConfig
     from axo_tui.core.runtime.api import RecallMatch
     from axo_tui.core.runtime.state import ProjectState
@@ -51,57 +56,86 @@ def _open(ctx: typer.Context, agent_id: str) -> tuple[AgentConfig, ProjectState]
     return agent, open_project_state(ctx, config)
 
 
+def _served(ctx: typer.Context) -> Remote | None:
+    """The daemon that holds the project (or --remote); None: its state, read here. A
+    workbench that does not serve is no obstacle: these edits are locked and atomic."""
+    return remote_for(ctx, runtime_needed=False)
+
+
 def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 @memory_app.command("show")
 def show(ctx: typer.Context, agent_id: AgentArg, as_json: JsonOption = False) -> None:
-    """Core memory blocks, how much is stored for recall, activity log days, sessions."""
-    agent, state = _open(ctx, agent_id)
-    try:
-        view = state.memory_of(agent)
-    finally:
-        state.close()
-    for warning in view.warnings:
-        output.warning(warning)
+    """Core blocks, how much is stored for recall, activity log days, sessions."""
+    remote = _served(ctx)
+    if remote is not None:
+        from axo_tui.cli.memory_remote import ask_about, memory_path
+
+        view = ask_about(remote, agent_id, "GET", memory_path(agent_id))
+        log_dir = None if remote.state_dir is None else _log_dir(remote.state_dir, agent_id)
+    else:
+        agent, state = _open(ctx, agent_id)
+        try:
+            found = state.memory_of(agent)
+        finally:
+            state.close()
+        for warning in found.warnings:
+            output.warning(warning)
+        view, log_dir = found.to_dict(), found.log_dir
     if as_json:
-        print(terminal_json(view.to_dict(), indent=2))
+        print(terminal_json(view, indent=2))
         return
-    blocks, days, sessions, recall = view.core, view.activity_days, view.sessions, view.recall
-    output.print_line(f"core memory of {agent.id}", style="bold")
+    _print_view(view, log_dir)
+
+
+def _log_dir(state_dir: Path, agent_id: str) -> Path:
+    """Where the daemon keeps the agent's activity log, on this machine."""
+    from axo_tui.core.memory.activity_log import ActivityLog
+
+    return ActivityLog.of_project(state_dir).agent_dir(agent_id)
+
+
+def _print_view(view: dict[str, Any], log_dir: Path | None) -> None:
+    """`axo memory show` from its `--json` object (local and served print the same)."""
+    agent_id, blocks, days = view["agent"], view["core"], view["activity_days"]
+    sessions, recall = view["sessions"], view["recall"]
+    output.print_line(f"core memory of {agent_id}", style="bold")
     if not blocks:
         output.print_line("  (no core blocks configured)")
     for block in blocks:
-        tags = " shared" if block.shared else ""
-        tags += "" if block.in_config else " not in config"
-        output.print_line(f"  {block.label} ({block.chars}/{block.limit}{tags})", style="bold")
-        if block.description:
-            output.print_line(f"    {block.description}", style="dim")
-        for line in (block.value or "(empty)").splitlines():
+        tags = " shared" if block["shared"] else ""
+        tags += "" if block["in_config"] else " not in config"
+        output.print_line(
+            f"  {block['label']} ({block['chars']}/{block['limit']}{tags})", style="bold"
+        )
+        if block["description"]:
+            output.print_line(f"    {block['description']}", style="dim")
+        for line in (block["value"] or "(empty)").splitlines():
             output.print_line(f"    {line}")
     if recall is None:
         output.print_line("recall: unavailable (see the warning above)", style="bold")
     else:
         output.print_line(
-            f"recall: {recall.own} memories, {recall.shared} shared, "
-            f"{recall.queued} waiting to be embedded",
+            f"recall: {recall['own']} memories, {recall['shared']} shared, "
+            f"{recall['queued']} waiting to be embedded",
             style="bold",
         )
     if days:
+        where = f" ({log_dir})" if log_dir is not None else ""
         output.print_line(
-            f"activity log: {len(days)} days, {days[0]} to {days[-1]} ({view.log_dir})",
-            style="bold",
+            f"activity log: {len(days)} days, {days[0]} to {days[-1]}{where}", style="bold"
         )
     else:
         output.print_line("activity log: empty", style="bold")
     output.print_line(f"sessions: {len(sessions)}", style="bold")
     for session in sessions[:10]:
         output.print_line(
-            f"  {session.id}  {session.messages} messages, last {_when(session.last)}"
+            f"  {session['id']}  {session['messages']} messages, last {_when(session['last'])}"
         )
     if len(sessions) > 10:
-        output.print_line(f"  ... and {len(sessions) - 10} more (axo memory sessions {agent.id})")
+        output.print_line(f"  ... and {len(sessions) - 10} more (axo memory sessions {agent_id})")
 
 
 @memory_app.command("sessions")
@@ -110,22 +144,29 @@ def sessions(ctx: typer.Context, agent_id: AgentArg, as_json: JsonOption = False
     `axo chat -a AGENT` and `/session ID`."""
     from axo_tui.core.store.journal import JournalError
 
-    agent, state = _open(ctx, agent_id)
-    try:
-        rows = state.sessions(agent.id)
-    except JournalError as exc:
-        output.warning(str(exc))
-        rows = []
-    finally:
-        state.close()
+    remote = _served(ctx)
+    if remote is not None:
+        from axo_tui.cli.memory_remote import ask_about
+
+        path = f"/api/chat/{quote(agent_id, safe='')}/sessions"
+        rows: list[dict[str, Any]] = ask_about(remote, agent_id, "GET", path)
+    else:
+        agent, state = _open(ctx, agent_id)
+        try:
+            rows = [row.to_dict() for row in state.sessions(agent.id)]
+        except JournalError as exc:
+            output.warning(str(exc))
+            rows = []
+        finally:
+            state.close()
     if as_json:
-        print(json.dumps([row.to_dict() for row in rows], indent=2))
+        print(json.dumps(rows, indent=2))
         return
     if not rows:
-        output.print_line(f"no sessions recorded for {agent.id}", stderr=True)
+        output.print_line(f"no sessions recorded for {agent_id}", stderr=True)
         return
     for row in rows:
-        output.print_line(f"{row.id}  {row.messages} messages, last {_when(row.last)}")
+        output.print_line(f"{row['id']}  {row['messages']} messages, last {_when(row['last'])}")
 
 
 @memory_app.command("search")
@@ -137,8 +178,41 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search the agent's long-term memory by meaning (what recall_search sees)."""
-    from axo_tui.core.memory.semantic import SemanticMemoryError
+    from axo_tui.core.memory.semantic import RecallHit
     from axo_tui.core.memory.service import AgentMemory
+
+    remote = _served(ctx)
+    if remote is not None:
+        from axo_tui.cli.memory_remote import ask_about, memory_path
+
+        path = memory_path(agent_id, "search")
+        hits: list[dict[str, Any]] = ask_about(
+            remote, agent_id, "GET", path, params={"q": query, "k": k}
+        )
+    else:
+        hits = [hit.to_dict() for hit in _search_here(ctx, agent_id, query, k)]
+    if as_json:
+        print(terminal_json(hits, indent=2))
+        return
+    if not hits:
+        output.print_line(f"no memories of {agent_id} match {query!r}", stderr=True)
+        return
+    for hit in hits:
+        found = RecallHit(
+            id="",
+            text=hit["text"],
+            score=hit["score"],
+            ts=hit["ts"],
+            agent_id=agent_id,
+            session_id=hit["session_id"] or "",
+            shared=hit["shared"],
+            reply=hit.get("reply", ""),
+        )
+        output.print_line(AgentMemory.format_hit(found))
+
+
+def _search_here(ctx: typer.Context, agent_id: str, query: str, k: int) -> list[RecallMatch]:
+    from axo_tui.core.memory.semantic import SemanticMemoryError
 
     agent, state = _open(ctx, agent_id)
 
@@ -151,18 +225,10 @@ def search(
     try:
         import asyncio  # here: `axo --help` must not pay for it
 
-        hits = asyncio.run(run())
+        return asyncio.run(run())
     except SemanticMemoryError as exc:
         output.error(str(exc))
         raise typer.Exit(1) from None
-    if as_json:
-        print(terminal_json([hit.to_dict() for hit in hits], indent=2))
-        return
-    if not hits:
-        output.print_line(f"no memories of {agent.id} match {query!r}", stderr=True)
-        return
-    for hit in hits:
-        output.print_line(AgentMemory.format_hit(hit.hit))
 
 
 @memory_app.command("edit")
@@ -180,6 +246,10 @@ def edit(
 
     from axo_tui.core.memory.core_blocks import CoreMemoryError
 
+    remote = _served(ctx)
+    if remote is not None:
+        _edit_remotely(remote, agent_id, block, value)
+        return
     agent, state = _open(ctx, agent_id)
     try:
         current = state.memory_block(agent, block)
@@ -203,6 +273,37 @@ def edit(
         output.print_line("no change", stderr=True)
         return
     output.print_line(f"{agent.id}/{block}: {result.chars}/{result.limit} characters saved")
+
+
+def _edit_remotely(remote: Remote, agent_id: str, block: str, value: str | None) -> None:
+    import click
+
+    from axo_tui.cli.memory_remote import ask_about, memory_path
+
+    if value is None:
+        view = ask_about(remote, agent_id, "GET", memory_path(agent_id))
+        current = {b["label"]: b["value"] for b in view["core"]}
+        if block not in current:
+            labels = ", ".join(current) or "none"
+            output.error(f"no core memory block '{block}'; the blocks are: {labels}")
+            raise typer.Exit(1)
+        edited = click.edit(current[block], extension=".txt")
+        if edited is None:
+            output.print_line("no change (the editor was closed without saving)", stderr=True)
+            return
+        value = edited.rstrip("\n")
+
+    def refused(exc: RemoteError) -> None:
+        if exc.code == "invalid_request":  # over its limit: as the local path words it
+            output.error(str(exc).split("; set refused")[0], hint="shorten the text")
+            raise typer.Exit(1)
+
+    path = memory_path(agent_id, "blocks", block)
+    result = ask_about(remote, agent_id, "PUT", path, body={"value": value}, refused=refused)
+    if not result["changed"]:
+        output.print_line("no change", stderr=True)
+        return
+    output.print_line(f"{agent_id}/{block}: {result['chars']}/{result['limit']} characters saved")
 
 
 @memory_app.command("forget")
@@ -237,23 +338,33 @@ def forget(
         if core:
             output.error("--core resets the whole blocks; it cannot be combined with --before")
             raise typer.Exit(2)
-    agent, state = _open(ctx, agent_id)
-    what = f"memories of {agent.id}" + (f" from before {cutoff}" if cutoff else "")
-    if not yes and not typer.confirm(f"Delete the {what}?", default=False):
-        state.close()
-        raise typer.Exit(1)
-    try:
-        report = state.forget_memory(agent, before=cutoff, core=core)
-    except SemanticMemoryError as exc:
-        output.error(str(exc))
-        raise typer.Exit(1) from None
-    finally:
-        state.close()
+    what = f"memories of {agent_id}" + (f" from before {cutoff}" if cutoff else "")
+    remote = _served(ctx)
+    if remote is not None:
+        from axo_tui.cli.memory_remote import ask_about, check_agent, memory_path
+
+        check_agent(remote, agent_id)  # before the question, as locally
+        if not yes and not typer.confirm(f"Delete the {what}?", default=False):
+            raise typer.Exit(1)
+        body = {"before": before, "core": core}
+        report = ask_about(remote, agent_id, "POST", memory_path(agent_id, "forget"), body=body)
+    else:
+        agent, state = _open(ctx, agent_id)
+        if not yes and not typer.confirm(f"Delete the {what}?", default=False):
+            state.close()
+            raise typer.Exit(1)
+        try:
+            report = state.forget_memory(agent, before=cutoff, core=core).to_dict()
+        except SemanticMemoryError as exc:
+            output.error(str(exc))
+            raise typer.Exit(1) from None
+        finally:
+            state.close()
     summary = (
-        f"forgot {report.recall} recall memories and {report.activity_days} days of activity log"
+        f"forgot {report['recall']} recall memories and {report['activity_days']} days of "
+        "activity log"
     )
-    if report.summaries:
-        summary += (
-            f", {report.summaries} compaction summar{'y' if report.summaries == 1 else 'ies'}"
-        )
-    output.print_line(summary + (", reset core blocks" if report.core_reset else ""))
+    if report["summaries"]:
+        n = report["summaries"]
+        summary += f", {n} compaction summar{'y' if n == 1 else 'ies'}"
+    output.print_line(summary + (", reset core blocks" if report["core_reset"] else ""))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import httpx
 
     from axo_tui.core.config import Config
+    from axo_tui.core.store.hosting_claim import HostingClaim
 
 TOKEN_ENV = "AXO_API_TOKEN"
 REQUEST_SECONDS = 30.0
@@ -52,9 +53,11 @@ SETTLE_SECONDS = 5.0
 class RemoteError(AxoError):
     """The daemon could not be reached, refused us, or said no (its message)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.code = code
+        """The API's error code (`not_found`, `conflict`, ...); None when it did not answer."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Remote:
     token: str | None
     holder: str | None = None
     """`axo serve (pid 123)` when found holding the project here; None for --remote."""
+    state_dir: Path | None = None
+    """The project's data directory when it is on this machine; None for --remote."""
 
     @property
     def name(self) -> str:
@@ -105,7 +110,36 @@ def remote_for(
             "as `axo dev --serve` (or add a `server:` section to axo.yaml)",
         )
         raise typer.Exit(1)
-    return Remote(host.url, _local_token(config), holder)
+    return Remote(host.url, _local_token(config), holder, state_dir)
+
+
+def claim_hosting(state_dir: Path) -> HostingClaim | str:
+    """The claim to host the project in `state_dir` with an API (kept for the process's
+    life), or why not: a message naming the process that hosts it already, whose schedules
+    and runs a second host would run a second time. Raises JournalError (unwritable)."""
+    from axo_tui.core.store.hosting_claim import HostingClaim
+    from axo_tui.core.store.owner_lease import find_host
+
+    claim = HostingClaim.take(state_dir)
+    host = find_host(state_dir)
+    if claim is not None and host is None:
+        return claim
+    if claim is not None:
+        claim.release()
+    if host is None:
+        return (
+            "another `axo serve` (or `axo dev --serve`) is starting on this project; "
+            "`axo` commands here will talk to it"
+        )
+    if host.url is None:
+        return (
+            f"this project is already held by {host.holder} (pid {host.pid}), which does not "
+            "serve the API; quit it first, or restart it as `axo dev --serve`"
+        )
+    return (
+        f"this project is already hosted by {host.holder} (pid {host.pid}) at {host.url}; "
+        "`axo` commands here talk to it: stop it first to host the project again"
+    )
 
 
 def _checked_url(given: str) -> str:
@@ -265,8 +299,17 @@ class ApiClient:
                 if self.remote.token is None
                 else f"{TOKEN_ENV} is not one of the daemon's tokens"
             )
-            raise RemoteError(f"{self.remote.name} refused the request: {message}", hint)
-        raise RemoteError(message)
+            raise RemoteError(f"{self.remote.name} refused the request: {message}", hint, code)
+        raise RemoteError(message, code=code)
+
+
+def ask(remote: Remote, method: str, path: str, **kwargs: Any) -> Any:
+    """One call (`ApiClient.call`) to the daemon, its failures as the CLI's error line."""
+
+    async def job(client: ApiClient) -> Any:
+        return await client.call(method, path, **kwargs)
+
+    return run_remote(remote, job)
 
 
 def run_remote(remote: Remote, job: Callable[[ApiClient], Any], *, quiet_stop: bool = False) -> Any:
@@ -295,13 +338,16 @@ async def execute(
     *,
     target: str,
     show: Callable[[dict[str, Any]], object],
+    input_text: str | None = None,
 ) -> dict[str, Any]:
     """POST a run (`path`) and wait for its result, handing `show` each event of that run
     as it happens. The run is told apart from the daemon's others by its `run.started`
-    (target and input); the stream is open before the run is asked for, so none is missed."""
+    (target and input: `input_text`, else the body's `input`); the stream is open before
+    the run is asked for, so none is missed."""
+    given = body["input"] if input_text is None else input_text
     async with client.events({"kind": list(RUN_EVENTS)}) as events:
         ended = asyncio.Event()
-        watcher = asyncio.ensure_future(_follow_run(events, target, body["input"], show, ended))
+        watcher = asyncio.ensure_future(_follow_run(events, target, given, show, ended))
         try:
             result: dict[str, Any] = await client.call("POST", path, body=body, wait=True)
             with contextlib.suppress(TimeoutError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from axo_tui.cli.framework import AxoTyper
 from axo_tui.cli.project import open_recorded_state, with_runtime
 from axo_tui.cli.remote import remote_for
 from axo_tui.cli.run_output import progress_line
+from axo_tui.cli.runs_remote import NO_RUN_HINT
 from axo_tui.core.base.enums import ActivationStatus, RunStatus
 
 if TYPE_CHECKING:
@@ -140,39 +141,63 @@ def resume(
     if run_id is not None and all_runs:
         output.error("give a run ID or --all, not both")
         raise typer.Exit(2)
+    remote = remote_for(ctx, runtime_needed=True)
+    if remote is not None:  # the project is held (or --remote): the daemon resumes them
+        from axo_tui.cli.runs_remote import resume_remotely
+
+        results, left = resume_remotely(remote, run_id, all_runs=all_runs)
+    else:
+        results, left = _resume_here(ctx, run_id, all_runs=all_runs, as_json=as_json)
+    if left:
+        n = len(left)
+        output.print_line(
+            f"{n} interrupted run{'s are' if n != 1 else ' is'} left alone: "
+            "`axo runs resume ID` or `--all` continues them",
+            stderr=True,
+        )
+    if as_json:
+        print(json.dumps(results, indent=2))
+    elif not results:
+        output.print_line("nothing to resume: no unfinished runs", stderr=True)
+    for result in [] if as_json else results:
+        style = None if result["status"] == RunStatus.COMPLETED else "red"
+        output.print_line(_result_line(result), style=style)
+        if result["output"]:
+            output.print_line(result["output"])
+        for agent_id, message in result["errors"].items():
+            output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
+    if any(r["status"] != RunStatus.COMPLETED for r in results):
+        raise typer.Exit(1)
+
+
+def _resume_here(
+    ctx: typer.Context, run_id: str | None, *, all_runs: bool, as_json: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The runs resumed (their `--json` objects) and the interrupted ones left alone."""
+    left: list[str] = []
 
     async def action(runtime: Runtime) -> list[RunResult]:
         if run_id is not None:
+            _require_run(runtime, run_id)
             with progress_line(runtime, enabled=not as_json):
                 return [await runtime.resume_run(run_id)]
-        left = runtime.stopped_runs().interrupted
-        if left and not all_runs:
-            n = len(left)
-            output.print_line(
-                f"{n} interrupted run{'s are' if n != 1 else ' is'} left alone: "
-                "`axo runs resume ID` or `--all` continues them",
-                stderr=True,
-            )
+        if not all_runs:
+            left.extend(run.id for run in runtime.stopped_runs().interrupted)
         with progress_line(runtime, enabled=not as_json):
             return await runtime.resume_unfinished(include_interrupted=all_runs)
 
     results = with_runtime(ctx, action)
-    if as_json:
-        print(json.dumps([r.to_dict() for r in results], indent=2))
-    elif not results:
-        output.print_line("nothing to resume: no unfinished runs", stderr=True)
-    for result in [] if as_json else results:
-        style = None if result.ok else "red"
-        output.print_line(
-            f"{result.run_id[:12]}  {result.status:<11} {result.kind:<9} {result.target}",
-            style=style,
-        )
-        if result.output:
-            output.print_line(result.output)
-        for agent_id, message in result.errors.items():
-            output.print_line(f"  {agent_id}: {message}", style="red", stderr=True)
-    if any(not r.ok for r in results):
+    return [result.to_dict() for result in results], left
+
+
+def _require_run(runtime: Runtime, run_id: str) -> None:
+    if runtime.state.find_run(run_id) is None:
+        output.error(f"no run '{run_id}'", hint=NO_RUN_HINT)
         raise typer.Exit(1)
+
+
+def _result_line(result: dict[str, Any]) -> str:
+    return f"{result['run_id'][:12]}  {result['status']:<11} {result['kind']:<9} {result['target']}"
 
 
 @runs_app.command("cancel")
@@ -190,23 +215,31 @@ def cancel(
             hint="`axo runs list --status interrupted` lists what can be cancelled",
         )
         raise typer.Exit(2)
+    remote = remote_for(ctx, runtime_needed=True)
+    if remote is not None:  # the daemon drives (or may drive) the run: it stops it
+        from axo_tui.cli.runs_remote import cancel_remotely
 
-    async def action(runtime: Runtime) -> list[RunResult]:
-        if run_id is not None:
-            return [await runtime.cancel_run(run_id)]
-        stopped = runtime.stopped_runs()
-        return [await runtime.cancel_run(run.id) for run in stopped.crashed + stopped.interrupted]
-
-    results = with_runtime(ctx, action)
+        results = cancel_remotely(remote, run_id)
+    else:
+        results = _cancel_here(ctx, run_id)
     if as_json:
-        print(json.dumps([r.to_dict() for r in results], indent=2))
+        print(json.dumps(results, indent=2))
         return
     if not results:
         output.print_line("nothing to cancel: no interrupted or crashed runs", stderr=True)
     for result in results:
-        output.print_line(
-            f"{result.run_id[:12]}  {result.status:<11} {result.kind:<9} {result.target}"
-        )
+        output.print_line(_result_line(result))
+
+
+def _cancel_here(ctx: typer.Context, run_id: str | None) -> list[dict[str, Any]]:
+    async def action(runtime: Runtime) -> list[RunResult]:
+        if run_id is not None:
+            _require_run(runtime, run_id)
+            return [await runtime.cancel_run(run_id)]
+        stopped = runtime.stopped_runs()
+        return [await runtime.cancel_run(run.id) for run in stopped.crashed + stopped.interrupted]
+
+    return [result.to_dict() for result in with_runtime(ctx, action)]
 
 
 def events(

@@ -79,6 +79,7 @@ def serve(
     """
     import logging
 
+    from axo_tui.cli.remote import claim_hosting
     from axo_tui.core.base.errors import AxoError
     from axo_tui.core.runtime.build import build_runtime
     from axo_tui.serve.daemon import bind, run_daemon
@@ -86,7 +87,13 @@ def serve(
 
     config = load_project(ctx)
     say = _json_say if as_json else _plain_say
+    state_dir = data_dir(ctx, config)
     try:
+        # Before the port: a second `axo serve` is told who hosts the project, whatever
+        # port either asked for, and the running one is left alone.
+        claim = claim_hosting(state_dir)
+        if isinstance(claim, str):
+            _fail(say, claim)
         settings = ServeSettings.resolve(config.server, host=host, port=port)
         sock = bind(settings)
     except AxoError as exc:
@@ -97,7 +104,7 @@ def serve(
     telemetry = ProjectTelemetry(config)  # a tracer only with observability.otlp_endpoint
     runtime = build_runtime(
         config,
-        data_dir=data_dir(ctx, config),
+        data_dir=state_dir,
         background=True,
         subscribers=telemetry.subscribers,
     )
@@ -111,6 +118,7 @@ def serve(
         _fail(say, str(exc))
     finally:
         telemetry.close()  # the last spans are flushed
+        claim.release()
 
 
 def _fail(say: Any, message: str) -> NoReturn:

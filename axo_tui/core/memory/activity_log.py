@@ -140,6 +140,11 @@ class ActivityLog:
         """Write every deferred line now."""
         self._deferred.flush()
 
+    @classmethod
+    def of_project(cls, state_dir: Path) -> ActivityLog:
+        """The activity log of the project whose data directory is `state_dir`."""
+        return cls(state_dir / "logs" / "daily")
+
     def agent_dir(self, agent_id: str) -> Path:
         return self.root / quote(agent_id, safe="-_.")
 

@@ -101,7 +101,7 @@ class AgentMemory:
         self.state_dir = state_dir
         self._notify = notify
         self.core = CoreMemory(state_dir / "memory" / "core", notify=notify)
-        self.log = ActivityLog(state_dir / "logs" / "daily")
+        self.log = ActivityLog.of_project(state_dir)
         semantic_path = state_dir / "memory" / "semantic"
         if embedder_factory is not None:
             self.semantic = SemanticMemory(

@@ -820,9 +820,8 @@ class Runtime:
         journal (`resume.cancel_stopped_run`). Raises RunError if neither applies."""
         task = self._run_tasks.get(run_id)
         record = self.journal.get_run(run_id)
-        stopped = record is not None and (
-            record.status == RunStatus.INTERRUPTED
-            or self.journal.run_owner(record.id) != self.owner
+        stopped = record is not None and (  # or ended: its refusal says how it ended
+            record.status != RunStatus.RUNNING or self.journal.run_owner(record.id) != self.owner
         )
         if task is None and record is not None and stopped:
             # Crashed or interrupted: no task to stop, the journal alone says it ends.

@@ -17,6 +17,7 @@ from axo_tui.serve.http import (
     routes_memory,
     routes_runs,
     routes_skills,
+    routes_stopped_runs,
     routes_wasm,
     stream,
 )
@@ -41,6 +42,7 @@ def create_app(host: ServeHost) -> FastAPI:
     for module in (
         routes_axocoatl,
         routes_runs,
+        routes_stopped_runs,
         routes_chat,
         routes_memory,
         routes_skills,

@@ -259,6 +259,7 @@ class RecallMatch(Out):
     ts: float
     session_id: str | None
     shared: bool
+    reply: str = Field(description="For an exchange: the agent's reply then (unchecked)")
 
 
 class BlockEdit(Out):

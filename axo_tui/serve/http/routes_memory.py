@@ -63,8 +63,10 @@ async def edit_block(
 ) -> FastJSON:
     runtime = runtime_of(request)
     agent = agent_of(runtime, agent_id)
-    if block not in {b.label for b in runtime.state.core_blocks(agent)}:
-        raise ApiError(404, "not_found", f"agent '{agent_id}' has no core block '{block}'")
+    try:
+        runtime.state.memory_block(agent, block)
+    except CoreMemoryError as exc:  # unknown: its message names the blocks there are
+        raise ApiError(404, "not_found", str(exc)) from None
     try:
         return body(runtime.state.edit_memory(agent, block, edit.value))
     except CoreMemoryError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from axo_tui.core.runtime.api import SkillInfo
+from axo_tui.core.runtime.runs import unknown_name
 from axo_tui.serve.http import models
 from axo_tui.serve.http.deps import FastJSON, act, bodies, body, host_of, runtime_of
-from axo_tui.serve.http.errors import not_found, responses
+from axo_tui.serve.http.errors import ApiError, responses
 
 router = APIRouter(tags=["skills"])
 
@@ -30,8 +31,9 @@ async def list_skills(request: Request) -> FastJSON:
 )
 async def fire_skill(request: Request, skill_id: str, fire: models.InputBody) -> FastJSON:
     host = host_of(request)
-    if skill_id not in {s.id for s in host.runtime.config.skills}:
-        raise not_found("skill", skill_id)
+    known = [skill.id for skill in host.runtime.config.skills]
+    if skill_id not in known:  # in the words `axo skills fire` uses: "did you mean"
+        raise ApiError(404, "not_found", unknown_name("skill", skill_id, known))
     return body(await act(host, host.runtime.fire_skill(skill_id, fire.input)))
 
 
