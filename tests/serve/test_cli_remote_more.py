@@ -319,3 +319,25 @@ def test_serve_is_refused_beside_a_workbench_or_a_host_starting_up(tmp_path: Pat
     assert starting.returncode == 1
     assert "another `axo serve` (or `axo dev --serve`) is starting" in starting.stderr
     assert run_owners(held) == set()
+
+
+async def test_commands_that_run_refuse_beside_a_workbench_that_does_not_serve(
+    tmp_path: Path,
+) -> None:
+    held = project(tmp_path / "p", MEMORY)
+    runtime = build_runtime(load_config(held / "axo.yaml"), background=True)
+    start_hosted(runtime)  # as `axo dev` without --serve does
+    try:
+        refused = [
+            axo(held, "runs", "resume", "--all"),
+            axo(held, "runs", "cancel", "--all"),
+            axo(held, "emit", "Nobody"),
+        ]
+        shown = axo(held, "memory", "show", "pal", "--json")  # locked files: beside it is fine
+    finally:
+        await stop_hosted(runtime)
+    for done in refused:
+        assert done.returncode == 1
+        assert "axo dev (pid " in done.stderr and "holds this project" in done.stderr
+    assert run_owners(held) == set()
+    assert shown.returncode == 0 and json.loads(shown.stdout)["agent"] == "pal"
