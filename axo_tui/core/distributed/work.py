@@ -37,6 +37,7 @@ from axo_tui.core.distributed.readiness import (
     final_output,
     next_steps,
 )
+from axo_tui.core.distributed.run_bucket import create, get, record_step, wrong_sequence
 from axo_tui.core.distributed.steps import (
     ClusterHost,
     RunOutcome,
@@ -89,7 +90,7 @@ class ClusterRuns:
         names = self._link.names
         try:
             await self._link.runs.create(names.meta_key(run_id), json.dumps(meta).encode())
-        except _wrong_sequence():
+        except wrong_sequence():
             from axo_tui.core.distributed.connection import ClusterError
 
             raise ClusterError(f"run '{run_id}' exists already; give a new id or none") from None
@@ -123,13 +124,15 @@ class ClusterRuns:
                 return RunOutcome.decode(message.data)
 
     async def outcome(self, run_id: str) -> RunOutcome | None:
-        data = await self._get(self._link.names.end_key(run_id))
+        data = await get(self._link.runs, self._link.names.end_key(run_id))
         return None if data is None else RunOutcome.decode(data)
 
     async def records(self, run_id: str, plan: Plan) -> dict[str, StepRecord]:
         """Every finished step of the run, on whichever node it finished."""
         names = self._link.names
-        found = await asyncio.gather(*(self._get(names.step_key(run_id, a)) for a in plan.agents))
+        found = await asyncio.gather(
+            *(get(self._link.runs, names.step_key(run_id, a)) for a in plan.agents)
+        )
         return {
             agent: StepRecord.decode(data)
             for agent, data in zip(plan.agents, found, strict=True)
@@ -151,7 +154,7 @@ class ClusterRuns:
                 break
             for agent, reason in nxt.skip:
                 record = StepRecord(status=SKIPPED, node=self.node, error=reason, ts=time.time())
-                if await self._create(names.step_key(run_id, agent), record.encode()):
+                if await create(self._link.runs, names.step_key(run_id, agent), record.encode()):
                     self._host.step_skipped(run_id, agent, reason)
                     records[agent] = record
                 else:
@@ -178,7 +181,7 @@ class ClusterRuns:
             ended_by=self.node,
         )
         names = self._link.names
-        if await self._create(names.end_key(run_id), outcome.encode()):
+        if await create(self._link.runs, names.end_key(run_id), outcome.encode()):
             self._host.run_ended(outcome)
             await self._link.nc.publish(names.run_done_subject(run_id), outcome.encode())
 
@@ -282,7 +285,7 @@ class ClusterRuns:
     async def _handle_claimed(self, message: Msg, agent_id: str) -> None:
         work = json.loads(message.data)
         run_id = str(work["run_id"])
-        meta_data = await self._get(self._link.names.meta_key(run_id))
+        meta_data = await get(self._link.runs, self._link.names.meta_key(run_id))
         if meta_data is None:  # expired, or purged: nothing to do it for
             await message.term()
             return
@@ -307,7 +310,9 @@ class ClusterRuns:
                     error=f"claimed {attempt - 1} times by nodes that stopped before finishing",
                     ts=time.time(),
                 )
-                await self._create(self._link.names.step_key(run_id, agent_id), record.encode())
+                await create(
+                    self._link.runs, self._link.names.step_key(run_id, agent_id), record.encode()
+                )
             else:
                 await self._run_step(message, run_id, meta, plan, agent_id, records, attempt)
             records = await self.records(run_id, plan)
@@ -356,7 +361,9 @@ class ClusterRuns:
     async def _settle(self, run_id: str, agent_id: str, outcome: StepOutcome) -> str | None:
         """Record a step's end; None when this record is the one that counts, else why not."""
         mine = StepRecord.of(outcome, self.node)
-        counted = await self._record(self._link.names.step_key(run_id, agent_id), mine)
+        counted = await record_step(
+            self._link.runs, self._link.names.step_key(run_id, agent_id), mine
+        )
         if counted.activation_id == mine.activation_id:
             return None
         return (
@@ -366,28 +373,8 @@ class ClusterRuns:
         )
 
     async def record_of(self, run_id: str, agent_id: str) -> StepRecord | None:
-        data = await self._get(self._link.names.step_key(run_id, agent_id))
+        data = await get(self._link.runs, self._link.names.step_key(run_id, agent_id))
         return None if data is None else StepRecord.decode(data)
-
-    async def _record(self, key: str, record: StepRecord) -> StepRecord:
-        """Record a step that ran; returns the record that counts (this one, or another
-        node's). A step is not run twice because its record was slow to land: a write whose
-        answer was lost (an election, a partition) is tried again until the bucket says
-        whose record it holds."""
-        backoff = 0.1
-        while True:
-            try:
-                if await self._create(key, record.encode()):
-                    return record
-                stored = await self._get(key)
-                if stored is not None:
-                    return StepRecord.decode(stored)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.info("recording %s: %s; trying again", key, exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 2.0)
 
     async def _heartbeat(self, message: Msg) -> None:
         every = self._link.settings.lease_secs / 3
@@ -395,30 +382,6 @@ class ClusterRuns:
             with contextlib.suppress(Exception):  # cut off: the lease runs out, as it should
                 await message.in_progress()
             await asyncio.sleep(every)
-
-    # ------------------------------------------------------------- the bucket
-    async def _get(self, key: str) -> bytes | None:
-        from nats.js.errors import KeyDeletedError, KeyNotFoundError
-
-        try:
-            entry = await self._link.runs.get(key)
-        except (KeyNotFoundError, KeyDeletedError):
-            return None
-        return entry.value
-
-    async def _create(self, key: str, value: bytes) -> bool:
-        """Write `key` unless it exists; whether this call wrote it."""
-        try:
-            await self._link.runs.create(key, value)
-        except _wrong_sequence():
-            return False
-        return True
-
-
-def _wrong_sequence() -> type[Exception]:
-    from nats.js.errors import KeyWrongLastSequenceError
-
-    return KeyWrongLastSequenceError
 
 
 async def _pull(js: JetStreamContext, names: Any, agent: str, config: Any) -> Any:
