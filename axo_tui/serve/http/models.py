@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_INPUT_CHARS = 100_000
 """Longest input text a run takes through the API: the longest valid body, even with
@@ -34,6 +34,17 @@ Day = Annotated[
     AfterValidator(_day),
 ]
 """A calendar day, and only that: pydantic alone would also take a Unix time."""
+
+
+def _integral(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integral)]
+"""An integer, also written as `434.0` (JSON Schema's integer); strict otherwise: a string,
+a bool or `4.5` is refused."""
 
 
 class Strict(BaseModel):

@@ -15,6 +15,7 @@ from axo_tui.core.acl.message import AclError, AclMessage, Performative
 from axo_tui.core.runtime.messaging import USER, Messaging
 from axo_tui.serve.http.deps import FastJSON, host_of
 from axo_tui.serve.http.errors import ApiError, responses
+from axo_tui.serve.http.models import WholeNumber
 
 router = APIRouter(tags=["wasm"])
 
@@ -25,10 +26,10 @@ Name = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The ag
 
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    fuel: int = Field(100_000_000, ge=1)
-    memory_mb: int = Field(64, ge=1, le=4096)
-    timeout_ms: int = Field(100, ge=1, le=3_600_000)
-    sends_per_call: int = Field(100, ge=1, le=100_000)
+    fuel: WholeNumber = Field(100_000_000, ge=1)
+    memory_mb: WholeNumber = Field(64, ge=1, le=4096)
+    timeout_ms: WholeNumber = Field(100, ge=1, le=3_600_000)
+    sends_per_call: WholeNumber = Field(100, ge=1, le=100_000)
 
 
 class DeployBody(BaseModel):
