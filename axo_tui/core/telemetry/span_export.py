@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_EVERY_SECS = 1.0
 MAX_EXPORT_BATCH = 512
-"""Spans per `export` call, at most about (the SDK's default batch)."""
+"""About this many spans per `export` call (as the SDK's processor batches)."""
 MAX_QUEUED = 4096
 """Records waiting for the thread; more are dropped (and counted) while an exporter lags."""
 
@@ -84,8 +84,12 @@ class SpanSink:
         self._drain()
 
     def _drain(self) -> None:
-        queue = self._queue
-        items = [queue.popleft() for _ in range(len(queue))]
+        queue, items = self._queue, []
+        while True:  # a thread stuck past shutdown's wait may be draining too
+            try:
+                items.append(queue.popleft())
+            except IndexError:
+                break
         if self.dropped:
             log.warning("%d traced runs or activations dropped: the exporter lags", self.dropped)
             self.dropped = 0
