@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.base.redact import redact_url
 from axo_tui.core.config.nats_schema import NatsSettings
+from axo_tui.core.distributed.creds import CredsError, load_creds
 from axo_tui.core.distributed.names import Names
 from axo_tui.core.distributed.probe import any_reachable, first_refusal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nats.aio.client import Client
     from nats.js.client import JetStreamContext
     from nats.js.kv import KeyValue
@@ -72,6 +75,25 @@ def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
     return context
 
 
+def _creds_callbacks(settings: NatsSettings, path: Path) -> dict[str, Any]:
+    """The JWT and nonce-signing callbacks of `lattice.nats.credentials`, the file checked
+    first (the client's own reader hangs or raises mid-connect on a broken one)."""
+    try:
+        creds = load_creds(path)
+    except ImportError:
+        raise ClusterError(
+            f"`lattice.nats.credentials` ({path}) needs the Python package `nkeys` to sign "
+            "with its NKey: install it in axo's environment (`pip install nkeys`), or use a token"
+        ) from None
+    except CredsError as exc:
+        servers = ", ".join(redact_url(url) for url in settings.servers)
+        raise ClusterError(
+            f"cannot connect to NATS at {servers} with `lattice.nats.credentials` ({path}): "
+            f"it {exc}"
+        ) from None
+    return {"user_jwt_cb": creds.jwt_callback, "signature_cb": creds.sign_nonce}
+
+
 def _ssl_reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     return str(reason).replace("_", " ").lower() if reason else str(exc)
@@ -84,7 +106,8 @@ def _secured(url: str) -> str:
 
 
 def connect_options(settings: NatsSettings, node: str) -> dict[str, Any]:
-    """The client's options. Raises ClusterError when a TLS file cannot be loaded."""
+    """The client's options. Raises ClusterError when a TLS or `.creds` file cannot be
+    loaded."""
     servers = list(settings.servers)
     if settings.tls is not None:
         servers = [_secured(url) for url in servers]
@@ -99,7 +122,7 @@ def connect_options(settings: NatsSettings, node: str) -> dict[str, Any]:
     if settings.token:
         options["token"] = settings.token
     if settings.credentials is not None:
-        options["user_credentials"] = str(settings.credentials)
+        options.update(_creds_callbacks(settings, settings.credentials))
     context = _tls_context(settings)
     if context is not None:
         options["tls"] = context

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import ssl
 from typing import Any
@@ -38,13 +37,6 @@ async def any_reachable(urls: tuple[str, ...]) -> str | None:
 async def first_refusal(settings: NatsSettings, options: dict[str, Any]) -> str | None:
     """None once a server takes the connection (servers tried in turn); else what each
     refused, one clause per server."""
-    if settings.credentials is not None and importlib.util.find_spec("nkeys") is None:
-        # nats-py signs with `nkeys`, an optional package; without it, it fails mid-connect.
-        return (
-            f"`lattice.nats.credentials` ({settings.credentials}) needs the Python package "
-            "`nkeys` to sign with its NKey: install it in axo's environment "
-            "(`pip install nkeys`), or use a token"
-        )
     refused: list[str] = []
     for shown, url in zip(settings.servers, options["servers"], strict=True):
         said = await _refusal_of(url, settings, options)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from axo_tui.core.config.nats_schema import NatsSettings
+from axo_tui.core.distributed.creds import CredsError, load_creds
 
 _CLIENT_CERT_REJECTED = ("UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "DECRYPT_ERROR")
 _NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
@@ -90,7 +92,10 @@ def _unauthorized(url: str, settings: NatsSettings) -> str:
     if settings.token:
         what = "the token (`lattice.nats.token`)"
     elif settings.credentials is not None:
-        what = f"the credentials in {settings.credentials} (`lattice.nats.credentials`)"
+        return (
+            f"refused the credentials in {settings.credentials} (`lattice.nats.credentials`): "
+            f"Authorization Violation; {_creds_hint(settings.credentials)}"
+        )
     elif parts.username or parts.password:
         what = "the user and password in the server's URL"
     else:
@@ -99,6 +104,19 @@ def _unauthorized(url: str, settings: NatsSettings) -> str:
             "`credentials`, or a user and password in the URL"
         )
     return f"refused {what}: Authorization Violation; give the one the server expects"
+
+
+def _creds_hint(path: Path) -> str:
+    """In operator mode a server takes a user only of an account its resolver knows."""
+    try:
+        account = load_creds(path).account
+    except (CredsError, ImportError):
+        account = ""
+    of = f" {account}" if account else ""
+    return (
+        f"the server must know the user's account{of}: give creds of an account its operator "
+        "signed and its resolver holds"
+    )
 
 
 def _cert(settings: NatsSettings) -> str | None:
