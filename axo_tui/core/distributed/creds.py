@@ -90,7 +90,7 @@ def _claims(jwt: str) -> dict[str, Any]:
     parts = jwt.split(".")
     try:
         if len(parts) != 3:
-            raise ValueError(f"{len(parts)} parts, not 3")
+            raise ValueError("not three parts joined by dots")
         body = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
         claims = json.loads(body)
     except (ValueError, binascii.Error) as exc:

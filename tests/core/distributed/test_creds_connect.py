@@ -116,7 +116,10 @@ def broken(good: str, how: str) -> str:
     [
         ("no JWT", "holds no `BEGIN NATS USER JWT` block"),
         ("no seed", "holds no `BEGIN USER NKEY SEED` block"),
-        ("a JWT that is not one", "holds a user JWT that cannot be decoded (1 parts, not 3)"),
+        (
+            "a JWT that is not one",
+            "holds a user JWT that cannot be decoded (not three parts joined by dots)",
+        ),
         ("a seed that is not one", "holds an NKey seed that is not valid"),
         ("another user's seed", "holds an NKey seed that is not the key of its JWT's user (axo U"),
         ("an account's JWT", "holds a JWT of type `account`, not a user's"),
