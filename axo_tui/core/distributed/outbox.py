@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from axo_tui.core.base.atomic_files import atomic_write
 from axo_tui.core.base.ids import new_id
 from axo_tui.core.distributed.connection import ClusterLink
-from axo_tui.core.store.checkpoints import atomic_write
 from axo_tui.core.store.private_files import private_dir
 
 log = logging.getLogger(__name__)

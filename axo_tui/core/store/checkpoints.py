@@ -41,8 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 from axo_tui.core.base import jsonfast
-from axo_tui.core.base.atomic_files import atomic_write as atomic_write  # wasm, distributed
-from axo_tui.core.base.atomic_files import fsync_directory
+from axo_tui.core.base.atomic_files import atomic_write, fsync_directory
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.store.private_files import private_dir
 

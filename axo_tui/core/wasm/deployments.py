@@ -7,14 +7,14 @@ live in `wasm/modules/<sha256>.wasm`, written before the record that points at t
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axo_tui.core.store.private_files import make_private, private_dir
+from axo_tui.core.base.atomic_files import atomic_write
+from axo_tui.core.store.private_files import private_dir
 from axo_tui.core.wasm.limits import LimitsError, WasmLimits
 
 
@@ -97,10 +97,4 @@ class DeploymentStore:
 
     def _write(self, path: Path, data: bytes) -> None:
         private_dir(path.parent)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        make_private(tmp)
-        tmp.replace(path)
+        atomic_write(path, data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from importlib.metadata import version
@@ -18,7 +17,8 @@ from typing import TypeVar
 
 import wasmtime
 
-from axo_tui.core.store.private_files import make_private, private_dir
+from axo_tui.core.base.atomic_files import atomic_write
+from axo_tui.core.store.private_files import private_dir
 from axo_tui.core.wasm.abi import WasmDeployError
 
 T = TypeVar("T")
@@ -92,9 +92,7 @@ def write_artifact(path: Path | None, serialize: Callable[[], bytes | bytearray]
         return
     try:
         private_dir(path.parent)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(serialize())
-        make_private(tmp)
-        tmp.replace(path)
+        # A cache: a power cut may undo the rename (one compile more), never half a file.
+        atomic_write(path, bytes(serialize()), sync_directory=False)
     except OSError:
         pass  # a cache that cannot be written only costs a compile next time

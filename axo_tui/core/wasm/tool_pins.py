@@ -11,7 +11,7 @@ import json
 import threading
 from pathlib import Path
 
-from axo_tui.core.store.checkpoints import atomic_write
+from axo_tui.core.base.atomic_files import atomic_write
 from axo_tui.core.store.private_files import private_dir
 
 
