@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from axo_tui.core.base.errors import AxoError
+
 # `-----BEGIN NATS USER JWT-----`, a line of base64 or base32, `------END NATS USER JWT------`
 _BLOCK = re.compile(
     r"^[ \t]*-{3,}[ \t]*BEGIN ([A-Z ]+?)[ \t]*-{3,}[ \t]*\r?\n\s*([\w\-.=]+)[ \t]*\r?\n"
@@ -27,7 +29,7 @@ _BLOCK = re.compile(
 _FIX = "give the file `nsc generate creds` wrote for this user"
 
 
-class CredsError(ValueError):
+class CredsError(AxoError, ValueError):
     """What is wrong with a `.creds` file, in a clause that follows its name."""
 
 
