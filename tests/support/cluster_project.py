@@ -43,10 +43,12 @@ def write_node(
     lease_secs: float = 2,
     replicas: int = 1,
     workflow: str = "flow",
+    members: Sequence[str] | None = None,
     recall: bool = True,
 ) -> Path:
     """axo.yaml of one node; returns its path. `provider`: the YAML lines of a provider
-    named `p` (default: scripted replies naming the agent)."""
+    named `p` (default: scripted replies naming the agent); `members`: the workflow's
+    agents (default: all of them)."""
     lines = ["name: cluster", "agents:"]
     for agent in agents:
         lines += [f"  - id: {agent}", "    provider: p", f"    model: {agent}"]
@@ -54,7 +56,8 @@ def write_node(
             lines.append("    memory: {recall: {passive_inject: false}}")
         if depends.get(agent):
             lines.append(f"    depends_on: [{', '.join(depends[agent])}]")
-    lines += ["workflows:", f"  - id: {workflow}", f"    agents: [{', '.join(agents)}]"]
+    members = agents if members is None else members
+    lines += ["workflows:", f"  - id: {workflow}", f"    agents: [{', '.join(members)}]"]
     lines += ["providers:", "  p:"]
     if provider is None:
         lines += ["    kind: scripted", "    replies:"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from axo_tui.core.base.enums import ActivationStatus, ErrorKind, RunStatus
 from axo_tui.core.base.ids import new_id
@@ -41,6 +41,9 @@ from axo_tui.core.runtime.agent_turn import TurnRequest
 from axo_tui.core.runtime.runs import ActivationResult, RunError, RunResult
 from axo_tui.core.store.journal import ActivationRecord, Journal
 
+if TYPE_CHECKING:
+    from axo_tui.core.runtime.ambient import AmbientRouter
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +61,9 @@ class ClusterRuntime(Protocol):
 
     @property
     def state_dir(self) -> Path: ...
+
+    @property
+    def ambient(self) -> AmbientRouter: ...
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
 
@@ -178,6 +184,8 @@ class ClusterLattice:
             skipped=outcome.skipped,
             error=errors or None,
         )
+        # Only the node that recorded the end gets here: WorkflowCompleted is deposited once.
+        self._runtime.ambient.run_finished(outcome.run_id, "workflow")
 
     def step_skipped(self, run_id: str, agent_id: str, reason: str) -> None:
         self._runtime.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)
