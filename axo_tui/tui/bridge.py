@@ -130,7 +130,10 @@ class RuntimeBridge:
         self.app.run_worker(self._pump(), name="event pump", group="axo-bridge")
 
     async def stop(self) -> None:
-        """Cancel runs, stop reading, close the runtime (journal flushed, providers closed)."""
+        """Stop runs, stop reading, close the runtime (journal flushed, providers closed).
+        Runs still going are recorded `interrupted` (resumable with `axo runs resume`), as
+        Ctrl+C records a CLI run, never left `running` for the next start to find."""
+        await self.runtime.stop_runs(timeout=5)
         runs = self.app.workers.cancel_group(self.app, RUNS_GROUP)
         # Let the cancelled runs unwind (their finally blocks write to the journal) before
         # the journal closes under them.

@@ -44,7 +44,7 @@ WORKBENCH_KEYS: tuple[Section, ...] = (
             ("w", "WASM tools: their grants and whether each module is approved"),
             ("ctrl+p", "every action, searchable"),
             ("? f1", "this overview"),
-            ("q  ctrl+q", "quit (runs still going are cancelled)"),
+            ("q  ctrl+q", "quit (runs still going are stopped as interrupted)"),
         ),
     ),
 )
