@@ -108,7 +108,8 @@ async def test_cancel_refuses_runs_that_are_not_live(tmp_path: Path) -> None:
     config = make_config(tmp_path, [agent("a")], providers=[scripted({"a": ["hello"]})])
     async with build_runtime(config, data_dir=tmp_path / ".axo") as runtime:
         done = await runtime.run_agent("a", "hi")
-        with pytest.raises(RunError, match="no run"):
+        # An ended run's refusal says how it ended, rather than that it does not exist.
+        with pytest.raises(RunError, match=r"already ended \(completed\)"):
             await runtime.cancel_run(done.run_id)
         with pytest.raises(RunError, match="no run"):
             await runtime.cancel_run("nonexistent")
