@@ -1,7 +1,9 @@
 """The host imports of ABI v1 (modules `axo`, `caxton`, `env`), defined once on a linker.
 
 Every function validates the guest's pointers against its memory and answers with the ABI's
-negative codes rather than trapping: a guest's mistake is its own, never the host's.
+negative codes rather than trapping: a guest's mistake is its own, never the host's. Each is
+called through a raw-value callback (`fast_call.define_raw`) with the caller's store context
+first; an exception in one (a host bug, or `abort`) traps that handler call only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import wasmtime
 from axo_tui.core.acl.message import MAX_MESSAGE_BYTES
 from axo_tui.core.base.errors import AxoError
 from axo_tui.core.wasm.abi import HOST_IMPORTS, Err
+from axo_tui.core.wasm.fast_call import define_raw, memory_fits, read_memory, write_memory
 from axo_tui.core.wasm.guest_context import ACTIVE, GuestContext, HostCallError
 
 LOG_LINE_BYTES = 4096
@@ -26,6 +29,10 @@ MAX_VALUE_BYTES = 1 << 20
 MAX_RANDOM_BYTES = 1 << 16
 MAX_TEXT_BYTES = 1 << 20
 """Prompts, tool names and arguments a guest hands the host are at most this long."""
+
+
+Context = Any
+"""The calling guest's raw store context (`wasmtime_context_t *`), for its memory."""
 
 
 class GuestAbort(AxoError):
@@ -39,26 +46,22 @@ def _ctx() -> GuestContext:
     return ctx
 
 
-def _read(caller: wasmtime.Caller, ctx: GuestContext, ptr: int, length: int) -> bytes | None:
+def _read(caller: Context, ctx: GuestContext, ptr: int, length: int) -> bytes | None:
     assert ctx.memory is not None
-    if ptr < 0 or length < 0 or ptr + length > ctx.memory.data_len(caller):
-        return None
-    return bytes(ctx.memory.read(caller, ptr, ptr + length))
+    return read_memory(caller, ctx.memory, ptr, length)
 
 
-def _write_out(
-    caller: wasmtime.Caller, ctx: GuestContext, data: bytes, out_ptr: int, out_cap: int
-) -> int:
+def _write_out(caller: Context, ctx: GuestContext, data: bytes, out_ptr: int, out_cap: int) -> int:
     """snprintf convention: copy what fits, return the full length."""
     assert ctx.memory is not None
-    if out_ptr < 0 or out_cap < 0 or out_ptr + out_cap > ctx.memory.data_len(caller):
+    if not memory_fits(caller, ctx.memory, out_ptr, out_cap):
         return Err.BOUNDS
     if out_cap and data:
-        ctx.memory.write(caller, data[:out_cap], out_ptr)
+        write_memory(caller, ctx.memory, data[:out_cap], out_ptr)
     return len(data)
 
 
-def _send(caller: wasmtime.Caller, ptr: int, length: int) -> int:
+def _send(caller: Context, ptr: int, length: int) -> int:
     ctx = _ctx()
     if length > MAX_MESSAGE_BYTES:
         return Err.TOO_LARGE
@@ -74,7 +77,7 @@ def _send(caller: wasmtime.Caller, ptr: int, length: int) -> int:
     return ctx.services.send(ctx, raw)
 
 
-def _log(caller: wasmtime.Caller, level: int, ptr: int, length: int) -> None:
+def _log(caller: Context, level: int, ptr: int, length: int) -> None:
     ctx = _ctx()
     raw = _read(caller, ctx, ptr, min(max(length, 0), LOG_LINE_BYTES))
     if raw is not None:
@@ -82,29 +85,29 @@ def _log(caller: wasmtime.Caller, level: int, ptr: int, length: int) -> None:
         ctx.services.log(level, raw.decode("utf-8", "replace") + suffix)
 
 
-def _console_log(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+def _console_log(caller: Context, ptr: int, length: int) -> None:
     _log(caller, 1, ptr, length)
 
 
-def _now(caller: wasmtime.Caller) -> int:
+def _now(caller: Context) -> int:
     return time.time_ns() // 1_000_000
 
 
-def _random(caller: wasmtime.Caller, ptr: int, length: int) -> int:
+def _random(caller: Context, ptr: int, length: int) -> int:
     ctx = _ctx()
     if length > MAX_RANDOM_BYTES:
         return Err.TOO_LARGE
     return min(_write_out(caller, ctx, os.urandom(max(length, 0)), ptr, length), 0)
 
 
-def _key(caller: wasmtime.Caller, ctx: GuestContext, ptr: int, length: int) -> bytes | int:
+def _key(caller: Context, ctx: GuestContext, ptr: int, length: int) -> bytes | int:
     if length > MAX_KEY_BYTES:
         return Err.TOO_LARGE
     key = _read(caller, ctx, ptr, length)
     return Err.BOUNDS if key is None else key
 
 
-def _kv_get(caller: wasmtime.Caller, kp: int, kl: int, out: int, cap: int) -> int:
+def _kv_get(caller: Context, kp: int, kl: int, out: int, cap: int) -> int:
     ctx = _ctx()
     key = _key(caller, ctx, kp, kl)
     if isinstance(key, int):
@@ -115,7 +118,7 @@ def _kv_get(caller: wasmtime.Caller, kp: int, kl: int, out: int, cap: int) -> in
     return _write_out(caller, ctx, value, out, cap)
 
 
-def _kv_set(caller: wasmtime.Caller, kp: int, kl: int, vp: int, vl: int) -> int:
+def _kv_set(caller: Context, kp: int, kl: int, vp: int, vl: int) -> int:
     ctx = _ctx()
     key = _key(caller, ctx, kp, kl)
     if isinstance(key, int):
@@ -128,7 +131,7 @@ def _kv_set(caller: wasmtime.Caller, kp: int, kl: int, vp: int, vl: int) -> int:
     return ctx.services.kv_set(key, value)
 
 
-def _kv_delete(caller: wasmtime.Caller, kp: int, kl: int) -> int:
+def _kv_delete(caller: Context, kp: int, kl: int) -> int:
     ctx = _ctx()
     key = _key(caller, ctx, kp, kl)
     if isinstance(key, int):
@@ -136,19 +139,19 @@ def _kv_delete(caller: wasmtime.Caller, kp: int, kl: int) -> int:
     return 0 if ctx.services.kv_delete(key) else Err.NOT_FOUND
 
 
-def _set_timer(caller: wasmtime.Caller, delay_ms: int, repeat: int) -> int:
+def _set_timer(caller: Context, delay_ms: int, repeat: int) -> int:
     return _ctx().services.set_timer(delay_ms, bool(repeat))
 
 
-def _caxton_set_timer(caller: wasmtime.Caller, delay_ms: int) -> int:
+def _caxton_set_timer(caller: Context, delay_ms: int) -> int:
     return _set_timer(caller, delay_ms, 0)
 
 
-def _cancel_timer(caller: wasmtime.Caller, timer_id: int) -> int:
+def _cancel_timer(caller: Context, timer_id: int) -> int:
     return 0 if _ctx().services.cancel_timer(timer_id) else Err.NOT_FOUND
 
 
-def _text(caller: wasmtime.Caller, ctx: GuestContext, ptr: int, length: int) -> str | int:
+def _text(caller: Context, ctx: GuestContext, ptr: int, length: int) -> str | int:
     if length > MAX_TEXT_BYTES:
         return Err.TOO_LARGE
     raw = _read(caller, ctx, ptr, length)
@@ -172,14 +175,14 @@ def _outside(ctx: GuestContext, call: Callable[[], str]) -> str | int:
         ctx.restart_deadline()
 
 
-def _last_error(caller: wasmtime.Caller, out: int, cap: int) -> int:
+def _last_error(caller: Context, out: int, cap: int) -> int:
     ctx = _ctx()
     if ctx.last_error is None:
         return Err.NOT_FOUND
     return _write_out(caller, ctx, ctx.last_error.encode("utf-8"), out, cap)
 
 
-def _llm(caller: wasmtime.Caller, pp: int, pl: int, out: int, cap: int) -> int:
+def _llm(caller: Context, pp: int, pl: int, out: int, cap: int) -> int:
     ctx = _ctx()
     prompt = _text(caller, ctx, pp, pl)
     if isinstance(prompt, int):
@@ -190,7 +193,7 @@ def _llm(caller: wasmtime.Caller, pp: int, pl: int, out: int, cap: int) -> int:
     return _write_out(caller, ctx, reply.encode("utf-8"), out, cap)
 
 
-def _tool(caller: wasmtime.Caller, np: int, nl: int, ap: int, al: int, out: int, cap: int) -> int:
+def _tool(caller: Context, np: int, nl: int, ap: int, al: int, out: int, cap: int) -> int:
     ctx = _ctx()
     name = _text(caller, ctx, np, nl)
     raw_args = _text(caller, ctx, ap, al)
@@ -210,13 +213,13 @@ def _tool(caller: wasmtime.Caller, np: int, nl: int, ap: int, al: int, out: int,
     return _write_out(caller, ctx, result.encode("utf-8"), out, cap)
 
 
-def _abort(caller: wasmtime.Caller, msg: int, file: int, line: int, col: int) -> None:
+def _abort(caller: Context, msg: int, file: int, line: int, col: int) -> None:
     ctx = _ctx()
     ctx.abort_reason = f"abort at {line}:{col}"
     raise GuestAbort(ctx.abort_reason)
 
 
-def _seed(caller: wasmtime.Caller) -> float:
+def _seed(caller: Context) -> float:
     return float(struct.unpack("<Q", os.urandom(8))[0] >> 11)
 
 
@@ -243,16 +246,19 @@ _IMPLEMENTATIONS: dict[tuple[str, str], Callable[..., Any]] = {
     ("env", "seed"): _seed,
 }
 
-_VALTYPES = {
-    "i32": wasmtime.ValType.i32(),
-    "i64": wasmtime.ValType.i64(),
-    "f64": wasmtime.ValType.f64(),
-}
+
+def _trapped(label: str, exc: BaseException) -> str:
+    """Why a host function trapped its guest: `abort`'s reason, else the host's own error,
+    which then becomes the handler call's failure reason."""
+    ctx = ACTIVE.ctx
+    reason = str(exc) if isinstance(exc, GuestAbort) else f"host function {label} failed: {exc!r}"
+    if ctx is not None and not ctx.abort_reason:
+        ctx.abort_reason = reason
+    return reason
 
 
 def define_host_imports(linker: wasmtime.Linker) -> None:
     """Put every ABI v1 import (and WASI, sandboxed per store) on `linker`."""
-    for (module, name), (params, results) in HOST_IMPORTS.items():
-        ty = wasmtime.FuncType([_VALTYPES[p] for p in params], [_VALTYPES[r] for r in results])
-        linker.define_func(module, name, ty, _IMPLEMENTATIONS[(module, name)], access_caller=True)
+    for (module, name), signature in HOST_IMPORTS.items():
+        define_raw(linker, module, name, signature, _IMPLEMENTATIONS[(module, name)], _trapped)
     linker.define_wasi()

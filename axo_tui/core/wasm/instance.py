@@ -12,7 +12,7 @@ import wasmtime
 from axo_tui.core.acl.message import AclMessage
 from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.engine import CompiledModule, WasmEngine
-from axo_tui.core.wasm.fast_call import FuelGauge, RawI32Call
+from axo_tui.core.wasm.fast_call import FuelGauge, RawI32Call, write_memory
 from axo_tui.core.wasm.guest_context import GuestContext, GuestServices, run_as
 from axo_tui.core.wasm.limits import MIB, WasmLimits
 
@@ -80,6 +80,7 @@ class GuestInstance:
         if compiled.needs_wasi:
             store.set_wasi(wasmtime.WasiConfig())  # no dirs, no env, no args: an empty sandbox
         self.store = store
+        self._context: Any = store._context()
         self.ctx = GuestContext(name, limits, services, store, engine.ticks(limits.timeout_ms))
         self._fuel = FuelGauge(store)
         self.fuel_used = 0
@@ -143,13 +144,8 @@ class GuestInstance:
             ptr = self._alloc(len(payload))
             memory = self.ctx.memory
             assert memory is not None
-            if (
-                not isinstance(ptr, int)
-                or ptr <= 0
-                or ptr + len(payload) > memory.data_len(self.store)
-            ):
+            if ptr <= 0 or not write_memory(self._context, memory, payload, ptr):
                 return "alloc failed"
-            memory.write(self.store, payload, ptr)
             return self._handle(ptr, len(payload))
 
         return self._call(body)

@@ -134,3 +134,17 @@ def test_repeated_crashes_open_the_circuit(host, router, probe, events: Events) 
     refused = failure_for(probe, ask(router, "trap"))
     assert "is degraded" in refused.content["error"]
     assert [a.status for a in host.agents() if a.name == "trap"] == ["degraded"]
+
+
+def test_abort_from_a_host_import_fails_that_message_only(host, router, probe) -> None:
+    # AssemblyScript's `abort` raises inside a raw host callback: it must trap the guest with
+    # its reason, never unwind through wasmtime or take the host down.
+    aborting = guests.module(
+        '(func (export "handle_message") (param i32 i32) (result i32)'
+        " (call $abort (i32.const 0) (i32.const 0) (i32.const 12) (i32.const 3)) (i32.const 0))",
+        imports='(import "env" "abort" (func $abort (param i32 i32 i32 i32)))',
+    )
+    host.deploy("quitter", aborting)
+    reply = failure_for(probe, ask(router, "quitter"))
+    assert reply.content == {"error": "abort at 12:3"}
+    bystander_still_answers(host, router, probe)
