@@ -135,7 +135,7 @@ class SharedField:
             deposit = SharedDeposit(agent_id, signal, amount, current, threshold, fired)
             return {"value": stored, "at": now}, self.ttl(agent_id, stored), deposit
 
-        return await self._compare_and_set(Names.field_key(scope, agent_id), add)
+        return await self.compare_and_set(Names.field_key(scope, agent_id), add)
 
     async def cooled(self, trigger_id: str, cooldown_secs: float, node: str) -> bool:
         """Whether proactive trigger `trigger_id` may fire now: it has not fired within
@@ -149,9 +149,9 @@ class SharedField:
                 return None, None, False
             return {"at": now, "node": node}, max(MIN_TTL_SECS, cooldown_secs), True
 
-        return await self._compare_and_set(Names.cooldown_key(trigger_id), start)
+        return await self.compare_and_set(Names.cooldown_key(trigger_id), start)
 
-    async def _compare_and_set(
+    async def compare_and_set(
         self, key: str, change: Callable[[bytes | None, float], Change[T]]
     ) -> T:
         """Apply `change` to the key's value as of now, retried while another node writes

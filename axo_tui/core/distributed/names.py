@@ -101,3 +101,8 @@ class Names:
     def cooldown_key(trigger_id: str) -> str:
         """A proactive trigger's last firing, in the field bucket (`~` is in no run id)."""
         return f"{token('~cooldown')}.{token(trigger_id)}"
+
+    @staticmethod
+    def schedule_key(timer: str) -> str:
+        """A schedule's last claimed tick, in the field bucket: which node starts it."""
+        return f"{token('~schedule')}.{token(timer)}"

@@ -82,10 +82,18 @@ class AmbientHost(RunBook, Protocol):
     async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult: ...
 
     async def run_agent(
-        self, agent_id: str, input_text: str, *, run_kind: str = ..., trigger: str = ...
+        self,
+        agent_id: str,
+        input_text: str,
+        *,
+        run_kind: str = ...,
+        trigger: str = ...,
+        run_id: str | None = ...,
     ) -> RunResult: ...
 
-    async def run_workflow(self, workflow_id: str, input_text: str) -> RunResult: ...
+    async def run_workflow(
+        self, workflow_id: str, input_text: str, *, run_id: str | None = ...
+    ) -> RunResult: ...
 
 
 class AmbientRouter:
@@ -349,7 +357,7 @@ class AmbientRouter:
 
     # -------------------------------------------------------------------- timers
     def start_timers(self) -> None:
-        loops = timer_loops(self._require_config(), self._runtime)
+        loops = timer_loops(self._require_config(), self._runtime, self._shared)
         if self._shared is not None:  # firings other nodes hand to this one
             listening = [e for entries in self._proactive_listeners.values() for e in entries]
             loops.append(self._shared.serve(listening))

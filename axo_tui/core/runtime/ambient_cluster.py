@@ -6,6 +6,7 @@ A deposit is made in the shared bucket by compare-and-set, so one node sees the 
 crossed; the trigger's cooldown is checked in the same bucket; then the agent runs here if
 this node hosts the project and may run it, else on one node that may (`distributed.firing`).
 A skill cascade's run-scoped signals stay with its run, in the one process that runs it.
+Schedules tick once for the cluster: each tick is claimed by one node (`distributed.ticks`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from axo_tui.core.distributed.connection import ClusterError
 from axo_tui.core.distributed.field import SharedDeposit
 from axo_tui.core.distributed.firing import Firing, Firings
 from axo_tui.core.distributed.node import placed_here
+from axo_tui.core.distributed.ticks import ScheduleTicks
 
 if TYPE_CHECKING:
     from axo_tui.core.distributed.node import ClusterNode
@@ -118,6 +120,24 @@ class ClusterAmbient:
             f"proactive '{entry.id}' fired on {firing.signal}, but no node that may run "
             f"{entry.agent} took it (lattice.placement)"
         )
+
+    async def ticks(self) -> ScheduleTicks | None:
+        """This node's claims on the schedules' ticks, once connected; None when it does not
+        host the project or did not connect (it said why)."""
+        node = self._cluster.node
+        if node is None or not self._cluster.claim_work:
+            return None
+        try:
+            await node.ready()
+        except ClusterError:
+            return None
+        assert node.link is not None and node.field is not None  # set once ready
+        return ScheduleTicks(node.field, node.link.runs, node.link.names, node.name)
+
+    def may_run(self, agent_id: str) -> bool:
+        """Whether `lattice.placement` lets this node run `agent_id`."""
+        node = self._cluster.node
+        return node is not None and bool(placed_here(node.settings, [agent_id], node.name))
 
     async def serve(self, entries: Sequence[ProactiveConfig]) -> None:
         """Run the firings other nodes hand to this one (until cancelled)."""

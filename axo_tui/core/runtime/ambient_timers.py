@@ -1,18 +1,23 @@
 """The ambient lattice's clocks: schedules (`every`) start workflow runs, proactive
 `schedule` triggers start agent runs, each on its interval and never piled up behind a slow
-run of its own."""
+run of its own. On a cluster each tick is claimed by one node (`distributed.ticks`), which
+starts its run: a schedule fires once per tick however many nodes host the project."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from axo_tui.core.config.schema import Config, TriggerType
 from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import RuntimeNotice
 from axo_tui.core.runtime.runs import RunResult
+
+if TYPE_CHECKING:  # the cluster's modules load only with `lattice.backend: nats`
+    from axo_tui.core.distributed.ticks import ScheduleTicks
 
 
 class TimerHost(Protocol):
@@ -22,17 +27,40 @@ class TimerHost(Protocol):
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
 
     async def run_agent(
-        self, agent_id: str, input_text: str, *, run_kind: str = ..., trigger: str = ...
+        self,
+        agent_id: str,
+        input_text: str,
+        *,
+        run_kind: str = ...,
+        trigger: str = ...,
+        run_id: str | None = ...,
     ) -> RunResult: ...
 
-    async def run_workflow(self, workflow_id: str, input_text: str) -> RunResult: ...
+    async def run_workflow(
+        self, workflow_id: str, input_text: str, *, run_id: str | None = ...
+    ) -> RunResult: ...
+
+
+class TimerCluster(Protocol):
+    """The cluster this process is a node of, as its clocks use it (`ClusterAmbient`)."""
+
+    async def ticks(self) -> ScheduleTicks | None: ...
+
+    def may_run(self, agent_id: str) -> bool: ...
 
 
 StartRun = Callable[[], Coroutine[Any, Any, RunResult]]
+StartRunAs = Callable[[str], Coroutine[Any, Any, RunResult]]
+"""Starts a run under the id given (a tick's: `Tick.run_id`)."""
 
 
-def timer_loops(config: Config, host: TimerHost) -> list[Coroutine[Any, Any, None]]:
-    """One loop per enabled schedule and proactive `schedule` trigger (run until cancelled)."""
+def timer_loops(
+    config: Config, host: TimerHost, cluster: TimerCluster | None = None
+) -> list[Coroutine[Any, Any, None]]:
+    """One loop per enabled schedule and proactive `schedule` trigger (run until cancelled);
+    on a cluster, loops whose ticks are claimed in the cluster."""
+    if cluster is not None:
+        return _claimed_loops(config, host, cluster)
     loops = [
         every(
             host,
@@ -75,3 +103,93 @@ async def every(host: TimerHost, seconds: float, name: str, start_run: StartRun)
             host.bus.emit(RuntimeNotice, message=f"{name}: previous run still going, tick skipped")
             continue
         running = host.spawn(start_run())
+
+
+def _claimed_loops(
+    config: Config, host: TimerHost, cluster: TimerCluster
+) -> list[Coroutine[Any, Any, None]]:
+    def workflow_run(workflow: str, text: str) -> StartRunAs:
+        return lambda run_id: host.run_workflow(workflow, text, run_id=run_id)
+
+    def agent_run(agent: str, text: str, trigger: str) -> StartRunAs:
+        return lambda run_id: host.run_agent(
+            agent, text, run_kind="proactive", trigger=trigger, run_id=run_id
+        )
+
+    loops = [
+        claimed_every(
+            host,
+            cluster,
+            schedule.every_secs,
+            f"schedule:{schedule.id}",
+            workflow_run(schedule.workflow, schedule.input),
+            cluster_runs=True,
+        )
+        for schedule in config.schedules
+        if schedule.enabled
+    ]
+    for entry in config.proactive:
+        if (
+            entry.enabled
+            and entry.trigger.type is TriggerType.SCHEDULE
+            and entry.trigger.every_secs
+            and cluster.may_run(entry.agent)  # only the nodes it is placed on claim its ticks
+        ):
+            name = f"proactive:{entry.id}"
+            loops.append(
+                claimed_every(
+                    host,
+                    cluster,
+                    entry.trigger.every_secs,
+                    name,
+                    agent_run(entry.agent, entry.input, name),
+                    cluster_runs=False,
+                )
+            )
+    return loops
+
+
+async def claimed_every(
+    host: TimerHost,
+    cluster: TimerCluster,
+    seconds: float,
+    name: str,
+    start_run: StartRunAs,
+    *,
+    cluster_runs: bool,
+) -> None:
+    """Ticks on the wall clock's multiples of `seconds`, so that every node counts the same
+    ones; each is claimed by one node, which starts its run. `cluster_runs`: the run is a
+    cluster run (a workflow), so whether the previous one still goes is asked of the
+    cluster; else (an agent run, in its node's process) of this process."""
+    ticks = await cluster.ticks()
+    if ticks is None:
+        return  # no cluster to claim ticks in: its node said why
+    from axo_tui.core.distributed.ticks import Claim, upcoming
+
+    running: tuple[str, asyncio.Task[RunResult]] | None = None
+
+    async def going_here(run_id: str) -> bool:
+        return running is not None and running[0] == run_id and not running[1].done()
+
+    while True:
+        tick = upcoming(seconds, time.time())
+        while (wait := tick.at - time.time()) > 0:
+            await asyncio.sleep(wait)
+        if time.time() - tick.at >= seconds:
+            continue  # woke an interval late (a suspended machine): that tick has passed
+        run_id = tick.run_id()
+        try:
+            claim = await ticks.claim(
+                name, tick, seconds, run_id, still_going=None if cluster_runs else going_here
+            )
+        except Exception as exc:  # NATS gone for now: this tick is left to the other nodes
+            host.bus.emit(
+                RuntimeNotice,
+                message=f"{name}: tick not claimed in the cluster: {type(exc).__name__}: {exc}",
+            )
+            continue
+        if claim is Claim.WON:
+            running = run_id, host.spawn(start_run(run_id))
+        elif claim is Claim.BUSY:
+            host.bus.emit(RuntimeNotice, message=f"{name}: previous run still going, tick skipped")
