@@ -53,7 +53,9 @@ async def _refusal_of(url: str, settings: NatsSettings, options: dict[str, Any])
     context: ssl.SSLContext | None = options.get("tls")
     if info.get("tls_required"):
         # The handshake is tried here: the client leaves a failed one's socket open.
-        failed = await _handshake(url, context or ssl.create_default_context())
+        failed = await _handshake(
+            url, context or ssl.create_default_context(), verifies=bool(info.get("tls_verify"))
+        )
         if failed is not None:
             return refusal(url, [failed], settings)
     elif settings.tls is not None and info:
@@ -108,8 +110,15 @@ async def greeting(url: str) -> dict[str, Any] | str:
     return _info(line)
 
 
-async def _handshake(url: str, context: ssl.SSLContext) -> BaseException | None:
-    """A TLS handshake as the client makes it (after the server's INFO); None when it holds."""
+VERDICT_SECS = 0.5
+"""How long a server that verifies client certificates has to send its refusal."""
+
+
+async def _handshake(url: str, context: ssl.SSLContext, *, verifies: bool) -> BaseException | None:
+    """A TLS handshake as the client makes it (after the server's INFO); None when it holds.
+    `verifies`: the server checks client certificates. In TLS 1.3 it says what it thinks of
+    ours only after the handshake, in an alert; that is read here, before anything is
+    written, or a write could meet the closed socket first and hide the reason."""
     try:
         reader, writer = await _open(url)
     except (TimeoutError, OSError) as exc:
@@ -119,6 +128,9 @@ async def _handshake(url: str, context: ssl.SSLContext) -> BaseException | None:
         await asyncio.wait_for(
             writer.start_tls(context, server_hostname=urlsplit(url).hostname), PROBE_SECS
         )
+        if verifies:
+            with contextlib.suppress(TimeoutError):  # no alert: it took the certificate
+                await asyncio.wait_for(reader.read(1), VERDICT_SECS)
     except (TimeoutError, OSError) as exc:  # ssl.SSLError is an OSError
         return exc
     finally:
