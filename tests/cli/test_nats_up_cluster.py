@@ -153,6 +153,20 @@ def test_three_servers_make_one_jetstream_cluster_and_stop_with_axo(
     assert "Traceback" not in err
 
 
+def test_servers_do_not_outlive_a_killed_axo(
+    cluster_up: tuple[subprocess.Popen[str], int, Path],
+) -> None:
+    process, port, store = cluster_up
+    for i in range(3):
+        wait_port("127.0.0.1", port + i, timeout=60)
+    wait_until(lambda: len(servers_of(store)) == 3)
+    pids = servers_of(store)
+    process.kill()  # kill -9: axo stops nothing itself
+    process.communicate(timeout=30)
+    wait_until(lambda: not [pid for pid in pids if pid_alive(pid)], timeout=30)
+    assert servers_of(store) == []
+
+
 @pytest.mark.parametrize("busy", [1, 1001])
 def test_a_busy_port_is_refused_before_any_server_starts(tmp_path: Path, busy: int) -> None:
     port = free_block(3)

@@ -7,6 +7,8 @@ Debian's nats-server is too old for the per-key TTLs the pheromone bucket uses.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import shutil
 import signal
 import socket
@@ -150,6 +152,7 @@ def run_dev_servers(
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    preexec_fn=_die_with(os.getpid()),
                 )
             processes.append(process)
             _wait_port(client_port, process, log)
@@ -169,6 +172,25 @@ def run_dev_servers(
         _stop_all(processes)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """In the forked server, before it runs: a SIGTERM when axo dies, even by SIGKILL, so
+    no server outlives the command that started it (Linux; elsewhere Ctrl+C and SIGTERM
+    still stop them)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # axo died before the signal was armed
+            os._exit(1)
+
+    return arm
 
 
 def _say_ready(
