@@ -13,7 +13,7 @@ from axo_tui.core.config.schema import (
 )
 from axo_tui.core.events.catalog import TokenStreamed
 from axo_tui.core.runtime.build import build_runtime
-from tests.core.a2a.sdk_peer import sdk_peers
+from tests.support.a2a_peers import sdk_peers
 from tests.support.builders import agent, make_config
 
 FAST = A2ASettings(max_retries=0, timeout_secs=10, deadline_secs=30)
