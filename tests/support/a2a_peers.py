@@ -1,6 +1,7 @@
 """A2A peers built with the a2a-sdk inside the tests, on 127.0.0.1 (uvicorn, a free port):
-an echo agent (streaming or not, reporting usage), and peers that misbehave on purpose —
-a malformed card, a future protocol version, a stream cut midway, a 503 before answering."""
+an echo agent (streaming or not, reporting usage; `secured` wants a bearer token), and peers
+that misbehave on purpose — a malformed card, a future protocol version, a stream cut
+midway, a 503 before answering, a card that never arrives (`slow`)."""
 
 from __future__ import annotations
 
@@ -72,8 +73,8 @@ class EchoExecutor(AgentExecutor):
         return None
 
 
-def card(base: str, *, streaming: bool, version: str = "1.0") -> pb.AgentCard:
-    return pb.AgentCard(
+def card(base: str, *, streaming: bool, version: str = "1.0", bearer: bool = False) -> pb.AgentCard:
+    found = pb.AgentCard(
         name="echo",
         description="echoes",
         version="1",
@@ -85,6 +86,12 @@ def card(base: str, *, streaming: bool, version: str = "1.0") -> pb.AgentCard:
         default_output_modes=["text/plain"],
         skills=[pb.AgentSkill(id="echo", name="echo", description="echoes", tags=["echo"])],
     )
+    if bearer:  # as axo's own server declares it (serve/a2a/targets.py)
+        found.security_schemes["bearer"].CopyFrom(
+            pb.SecurityScheme(http_auth_security_scheme=pb.HTTPAuthSecurityScheme(scheme="bearer"))
+        )
+        found.security_requirements.add().schemes["bearer"].SetInParent()
+    return found
 
 
 class Peers:
@@ -92,6 +99,8 @@ class Peers:
         self.port = port
         self.executor = EchoExecutor()
         self.failures_left = 0
+        self.release = asyncio.Event()
+        """Set when the peers stop: the `slow` card's requests end then."""
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -104,8 +113,8 @@ async def sdk_peers(*, failures: int = 0) -> AsyncIterator[Peers]:
     peers = Peers(sock.getsockname()[1])
     peers.failures_left = failures
     routes: list[Route] = []
-    for name, streaming in (("echo", True), ("plain", False), ("flaky", True)):
-        agent_card = card(peers.url(name), streaming=streaming)
+    for name, streaming in (("echo", True), ("plain", False), ("flaky", True), ("secured", True)):
+        agent_card = card(peers.url(name), streaming=streaming, bearer=name == "secured")
         handler = DefaultRequestHandlerV2(peers.executor, InMemoryTaskStore(), agent_card)
         rpc = create_jsonrpc_routes(handler, f"/{name}")[0]
         routes.append(Route(f"/{name}{CARD}", _serve_card(agent_card)))
@@ -123,6 +132,7 @@ async def sdk_peers(*, failures: int = 0) -> AsyncIterator[Peers]:
         ),
         Route(f"/cut{CARD}", _serve_card(card(peers.url("cut"), streaming=True))),
         Route("/cut", _cut_stream, methods=["POST"]),
+        Route(f"/slow{CARD}", _never(peers)),
     ]
     server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
@@ -130,6 +140,7 @@ async def sdk_peers(*, failures: int = 0) -> AsyncIterator[Peers]:
     try:
         yield peers
     finally:
+        peers.release.set()
         server.should_exit = True
         await serving
 
@@ -137,6 +148,14 @@ async def sdk_peers(*, failures: int = 0) -> AsyncIterator[Peers]:
 def _serve_card(agent_card: pb.AgentCard):  # type: ignore[no-untyped-def]
     async def endpoint(_: Request) -> Response:
         return JSONResponse(agent_card_to_dict(agent_card))
+
+    return endpoint
+
+
+def _never(peers: Peers):  # type: ignore[no-untyped-def]
+    async def endpoint(_: Request) -> Response:
+        await peers.release.wait()
+        return JSONResponse({}, status_code=503)
 
     return endpoint
 

@@ -9,6 +9,7 @@ a peer's protocol errors (unknown task, unsupported content) are not.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -87,20 +88,30 @@ class Peer:
         )
         self._card: pb.AgentCard | None = None
         self._client: Any = None
+        self._fetching = asyncio.Lock()
+        """One fetch at a time: the start-up check and a first turn share the card."""
 
     def _where(self) -> str:
         return f"remote agent '{self.agent_id}' at {self.url}"
 
     async def card(self) -> pb.AgentCard:
-        """The peer's card, fetched and checked on first use."""
-        if self._card is not None:
+        """The peer's card, fetched and checked on first use (again after a failure)."""
+        async with self._fetching:
+            if self._card is None:
+                self._card = await self._fetch_card()
             return self._card
+
+    async def _fetch_card(self) -> pb.AgentCard:
         try:
             card = await A2ACardResolver(self._http, self.url).get_agent_card()
         except AgentCardResolutionError as exc:
             status = getattr(exc, "status_code", None)
+            reason = _first_line(exc.message or str(exc))
+            if status is None and not isinstance(exc.__cause__, httpx.RequestError):
+                # It answered, with no JSON or no card: asking again gets the same.
+                raise PeerError(f"{self._where()}: its agent card is malformed: {reason}") from None
             raise PeerError(
-                f"{self._where()}: cannot read its agent card: {exc.message or exc}",
+                f"{self._where()}: cannot read its agent card: {reason}",
                 retryable=status is None or status == 429 or status >= 500,
             ) from None
         except (A2AError, ValueError, TypeError) as exc:  # a body that is no card
@@ -135,7 +146,6 @@ class Peer:
             )
         except ValueError:
             raise failure from None
-        self._card = card
         return card
 
     @property
@@ -259,6 +269,11 @@ class _ReplyReader:
                 reason = self.status_text or "no reason given"
                 raise PeerError(f"{where}: its task ended {state}: {reason}")
         return PeerReply(text, state, task_id, context_id, prompt, completion)
+
+
+def _first_line(text: str) -> str:
+    """httpx appends a second line (a link to MDN) to its status errors."""
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def _version(text: str) -> str:

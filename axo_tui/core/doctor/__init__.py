@@ -11,7 +11,8 @@ Headless (no UI imports): the CLI renders the typed report this package returns.
 
 Modules: `environment` (Python, packages), `project` (config, data dir, port), `providers`
 (reachability, models, API keys), `embedded` (the bundled models; --deep engine checks),
-`otlp` (the OTLP collector answers), `egress` (the audit hook that records every network
+`mcp_servers` (they start), `a2a_peers` (remote A2A agents' cards), `otlp` (the OTLP
+collector answers), `egress` (the audit hook that records every network
 destination), `runner` (concurrency).
 """
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from axo_tui.core.config import Config, ProviderConfig, ProviderKind
 from axo_tui.core.doctor import (
+    a2a_peers,
     egress,
     embedded,
     environment,
@@ -72,6 +73,7 @@ async def _run_checks(options: DoctorOptions, extra_checks: Sequence[ExtraCheck]
             pending += _project_checks(config, options)
             pending.append(_guarded("mcp", mcp_servers.check_mcp_servers(config)))
             timeout = options.network_timeout
+            pending.append(_guarded("a2a", a2a_peers.check_a2a_peers(config, timeout=timeout)))
             pending.append(_guarded(otlp.NAME, otlp.check_otlp(config, timeout=timeout)))
         pending += [_guarded("extra", check()) for check in extra_checks]
         groups = list(await asyncio.gather(*pending))
@@ -98,6 +100,7 @@ _ORDER = (
     "provider:",
     "server_port",
     "mcp:",
+    "a2a:",
     "otlp",
     "deep:",
 )
@@ -142,7 +145,7 @@ def _machine_checks(config: Config | None, *, broken: bool) -> list[Pending]:
 def _endpoints(config: Config) -> list[egress.Endpoint]:
     try:
         found = providers.endpoints(config) + mcp_servers.mcp_endpoints(config)
-        return found + otlp.otlp_endpoints(config)
+        return found + a2a_peers.a2a_endpoints(config) + otlp.otlp_endpoints(config)
     except Exception:  # e.g. httpx missing: the packages row reports that, and nothing connects
         return []
 
