@@ -107,9 +107,11 @@ class Peers:
 
 
 @asynccontextmanager
-async def sdk_peers(*, failures: int = 0) -> AsyncIterator[Peers]:
+async def sdk_peers(*, failures: int = 0, port: int = 0) -> AsyncIterator[Peers]:
+    """The peers on `port` (0: a free one)."""
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     peers = Peers(sock.getsockname()[1])
     peers.failures_left = failures
     routes: list[Route] = []
