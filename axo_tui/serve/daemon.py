@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from axo_tui.core.events.bus import Subscription
+from axo_tui.core.events.catalog import Event, RuntimeNotice
 from axo_tui.core.runtime.hosting import announce_serving, start_hosted, stop_hosted
 from axo_tui.core.runtime.reload import ConfigFollower, ReloadOutcome
 from axo_tui.core.runtime.runtime import Runtime
@@ -157,8 +159,15 @@ async def run_daemon(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    notices: Subscription | None = None
+    noticer: asyncio.Task[None] | None = None
     try:
         start_hosted(runtime, "axo serve")
+        # What `axo dev` shows as notices (runs resumed at start-up, a schedule tick skipped,
+        # a consolidation) goes to the log: with no terminal, the log is all a user sees.
+        # Subscribed before anything yields (on the started runtime's bus), so the resume's
+        # notice is not missed; said from the start-up line on, which stays the first.
+        notices = runtime.subscribe(kinds=[RuntimeNotice.kind])
         follower = None
         watcher: asyncio.Task[None] | None = None
         if config_path is not None:
@@ -177,6 +186,7 @@ async def run_daemon(
                 f"{(time.perf_counter() - started) * 1000:.0f} ms; Ctrl+C stops)",
                 url=server.url,
             )
+            noticer = asyncio.ensure_future(_say_notices(say, notices))
             await stop.wait()
             say("stopping", "stopping: runs in flight are interrupted (resumable)")
             server.host.accepting = False
@@ -190,6 +200,12 @@ async def run_daemon(
                     await watcher
             interrupted_late = await stop_hosted(runtime)
     finally:
+        if notices is not None:
+            notices.close()  # the notices already queued are still said
+            if noticer is not None:
+                await noticer
+            for event in notices.drain():  # start-up failed before the noticer began
+                _say_notice(say, event)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         _close(sock)
@@ -202,6 +218,17 @@ async def run_daemon(
         )
     say("stopped", "stopped")
     return DaemonReport(server.url, stopped)
+
+
+async def _say_notices(say: Say, notices: Subscription) -> None:
+    async for event in notices:
+        _say_notice(say, event)
+
+
+def _say_notice(say: Say, event: Event) -> None:
+    assert isinstance(event, RuntimeNotice)
+    fields = {name: value for name in ("run_id", "agent_id") if (value := getattr(event, name))}
+    say("notice", event.message, **fields)
 
 
 def _say_reload(say: Say, outcome: ReloadOutcome) -> None:
