@@ -120,8 +120,7 @@ def restart(
     """Close a degraded agent's circuit and forget its failures; its next activation runs.
 
     Works while `axo dev` (or any runtime) is running: the circuit lives in the checkpoint."""
-    from axo_tui.core.runtime.supervisor import Supervisor
-    from axo_tui.core.store.checkpoints import CheckpointError, CheckpointStore
+    from axo_tui.core.store.checkpoints import CheckpointError
 
     config = load_project(ctx)
     known = [agent.id for agent in config.agents]
@@ -134,12 +133,14 @@ def restart(
             hint=f"known agents: {', '.join(known) or 'none'}",
         )
         raise typer.Exit(1)
-    store = CheckpointStore(data_dir(ctx, config) / "checkpoints")
+    state = open_project_state(ctx, config)
     try:
-        before, _ = Supervisor(store).close_circuit(agent_id)
+        before = state.restart_agent(agent_id)
     except CheckpointError as exc:
         output.error(str(exc))
         raise typer.Exit(1) from None
+    finally:
+        state.close()
     if before.degraded():
         output.print_line(
             f"{agent_id}: circuit closed after {before.consecutive_failures} failures; "

@@ -43,7 +43,7 @@ from axo_tui.core.runtime.api import (
 )
 from axo_tui.core.runtime.approvals import ApprovalError, record_decision, revoke_rule
 from axo_tui.core.store.approvals import ApprovalRecord, ApprovalRule
-from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.store.checkpoints import AgentCheckpoint, CheckpointStore
 from axo_tui.core.store.journal import Journal, JournalError
 from axo_tui.core.telemetry.trace_tree import TraceNode, build_tree
 from axo_tui.core.wasm.tool_status import WasmToolStatus, wasm_tool_statuses
@@ -270,6 +270,21 @@ class ProjectState:
                 )
             )
         return AgentStatusReport(tuple(rows), tuple(warnings))
+
+    def restart_agent(self, agent_id: str) -> AgentCheckpoint:
+        """Close the agent's circuit in its checkpoint and forget its failures (`axo agents
+        restart`); a runtime running beside it sees this at the agent's next activation,
+        since the circuit lives in the checkpoint. With a runtime, use
+        `Runtime.restart_agent`. Returns the checkpoint as it was (`degraded()`,
+        `consecutive_failures`). Raises CheckpointError when it cannot be written."""
+        from axo_tui.core.runtime.supervisor import Supervisor
+
+        supervisor = Supervisor(CheckpointStore(self.state_dir / "checkpoints"))
+        try:
+            before, _ = supervisor.close_circuit(agent_id)
+        finally:
+            supervisor.close()
+        return before
 
     # ------------------------------------------------------------- retention
     def collect_garbage(

@@ -9,10 +9,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from axo_tui.core.config.schema import Config, TokenBudget, WorkflowConfig
-from axo_tui.core.runtime.build import build_runtime
+from axo_tui.core.runtime.build import build_runtime, open_state
 from axo_tui.core.runtime.runtime import Runtime
-from axo_tui.core.runtime.supervisor import SupervisionPolicy, Supervisor
-from axo_tui.core.store.checkpoints import CheckpointStore
+from axo_tui.core.runtime.supervisor import SupervisionPolicy
 from tests.support.builders import agent, make_config
 from tests.support.crash_project import fake_provider
 from tests.support.echo_openai import FakeOpenAI
@@ -86,8 +85,10 @@ async def test_restart_from_another_process_reaches_a_live_runtime(
             await runtime.run_agent("flaky", "x")
         fake.failing.clear()
         await runtime.supervisor.settled()  # the checkpoints are written behind the turns
-        # What `axo agents restart flaky` does: it has only the checkpoint store.
-        Supervisor(CheckpointStore(tmp_path / ".axo" / "checkpoints")).close_circuit("flaky")
+        # What `axo agents restart flaky` does, with no runtime of its own.
+        state = open_state(tmp_path / ".axo")
+        assert state.restart_agent("flaky").degraded()
+        state.close()
         healed = await runtime.run_agent("flaky", "x")
     assert healed.ok
 
