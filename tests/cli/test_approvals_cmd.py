@@ -7,21 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.cli import Invoke, axo_command, clean_env
-
-PROJECT = """\
-agents:
-  - id: ops
-    provider: scripted
-    tools: [shell]
-providers:
-  scripted:
-    kind: scripted
-    replies:
-      ops:
-        - tool_calls: [{name: shell, arguments: {command: "df -h . > disk.txt; echo \\e]0;x"}}]
-        - done
-"""
+from tests.support.cli import APPROVAL_PROJECT, Invoke, axo_command, clean_env
 
 
 def wait_for_pending(invoke: Invoke, process: subprocess.Popen[str]) -> dict[str, object]:
@@ -38,7 +24,7 @@ def wait_for_pending(invoke: Invoke, process: subprocess.Popen[str]) -> dict[str
 
 
 def test_a_waiting_run_is_approved_from_another_terminal(in_tmp: Path, invoke: Invoke) -> None:
-    (in_tmp / "axo.yaml").write_text(PROJECT)
+    (in_tmp / "axo.yaml").write_text(APPROVAL_PROJECT)
     run = subprocess.Popen(
         [*axo_command(), "run", "ops", "-i", "check the disk on this box"],
         cwd=in_tmp,
@@ -80,7 +66,7 @@ def test_a_waiting_run_is_approved_from_another_terminal(in_tmp: Path, invoke: I
 
 
 def test_unknown_ids_and_rules_are_clear_errors(in_tmp: Path, invoke: Invoke) -> None:
-    (in_tmp / "axo.yaml").write_text(PROJECT)
+    (in_tmp / "axo.yaml").write_text(APPROVAL_PROJECT)
     empty = invoke("approvals", "list")
     assert empty.exit_code == 0 and "no tool calls are waiting" in empty.stderr
     unknown = invoke("approvals", "deny", "0123456789")

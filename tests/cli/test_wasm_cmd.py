@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.core.wasm import guests
-from tests.serve.test_cli_remote import axo, project, serving
+from tests.support.axo_daemon import axo, project, serving
 
 PROJECT = "name: wasm\nagents:\n  - id: helper\n    provider: scripted\n"
 PONG = {"performative": "inform", "receiver": "user", "content": "pong"}

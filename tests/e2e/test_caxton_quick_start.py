@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.test_daemon import axo_serve
+from tests.support.axo_daemon import axo_serve
 from tests.support.cli import axo_command, clean_env
 from tests.support.wasm_guests import GuestBuilds, session_builds
 

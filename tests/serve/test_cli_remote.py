@@ -6,44 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from axo_tui.core.config import load_config
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.hosting import start_hosted, stop_hosted
 from axo_tui.core.store.owner_lease import find_host
-from tests.cli.test_approvals_cmd import PROJECT as APPROVAL_PROJECT
-from tests.serve.test_daemon import axo_serve
-from tests.support.cli import RESEARCH, axo_command, clean_env
+from tests.support.axo_daemon import axo, axo_serve, project, run_owners, serving
+from tests.support.cli import APPROVAL_PROJECT, axo_command, clean_env
 
 RUN_ID = re.compile(r"\brun [0-9a-f]{12}\b")
-
-
-def axo(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*axo_command(), *args],
-        cwd=cwd,
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def project(directory: Path, text: str = RESEARCH) -> Path:
-    directory.mkdir(parents=True)
-    (directory / "axo.yaml").write_text(text, encoding="utf-8")
-    return directory
-
-
-def run_owners(directory: Path) -> set[str]:
-    with sqlite3.connect(directory / ".axo" / "axo.db") as db:
-        return {row[0] for row in db.execute("SELECT owner FROM runs")}
 
 
 def without_ids(result: str) -> dict[str, object]:
@@ -51,12 +25,6 @@ def without_ids(result: str) -> dict[str, object]:
     assert isinstance(body, dict)
     body["run_id"] = "-"
     return body
-
-
-@contextmanager
-def serving(directory: Path, **env: str) -> Iterator[str]:
-    with axo_serve(directory / "axo.yaml", **env) as (_process, url):
-        yield url
 
 
 def test_run_and_workflow_run_go_through_the_daemon_and_print_as_locally(

@@ -23,8 +23,7 @@ from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.hosting import start_hosted, stop_hosted
 from axo_tui.core.store.hosting_claim import HostingClaim
 from axo_tui.core.store.owner_lease import find_host
-from tests.serve.test_cli_remote import axo, project, run_owners, serving
-from tests.serve.test_daemon import URL, axo_serve
+from tests.support.axo_daemon import URL, axo, axo_serve, project, run_owners, serving
 from tests.support.cli import axo_command, clean_env
 from tests.support.crash_project import interrupt_while_held, write_project
 from tests.support.echo_openai import FakeOpenAI

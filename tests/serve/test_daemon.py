@@ -4,50 +4,21 @@ interrupted and resumable (its finished steps kept)."""
 
 from __future__ import annotations
 
-import re
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from axo_tui.core.runtime.build import open_state
+from tests.support.axo_daemon import axo_serve
 from tests.support.cli import axo_command, clean_env
 from tests.support.crash_project import write_project
 from tests.support.echo_openai import FakeOpenAI
 from tests.support.served_project import write_scripted
-
-URL = re.compile(r"listening on (http://\S+)")
-
-
-@contextmanager
-def axo_serve(
-    project: Path, *args: str, words: tuple[str, ...] = ("serve",), **env: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`axo serve` (or other `words` for it, e.g. `server start`) on a free port."""
-    process = subprocess.Popen(
-        [*axo_command(), "--config", str(project), *words, "--port", "0", *args],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=clean_env(**env),
-    )
-    assert process.stderr is not None
-    with process:  # its pipe is closed at the end
-        try:
-            line = process.stderr.readline()
-            found = URL.search(line)
-            assert found, f"no start-up line: {line!r}"
-            yield process, found.group(1)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(30)
 
 
 def test_sigterm_leaves_the_run_in_flight_interrupted_and_resumable(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.serve.test_daemon import axo_serve
+from tests.support.axo_daemon import axo_serve
 from tests.support.served_project import SCRIPTED, write_scripted
 
 BAD = Path(__file__).resolve().parents[1] / "support" / "bad_mcp_server.py"

@@ -75,3 +75,18 @@ providers:
       critic: ["Looks right."]
       writer: ["Final answer."]
 """
+
+# One agent whose shell call waits for approval (the command's escape must print spelled out).
+APPROVAL_PROJECT = """\
+agents:
+  - id: ops
+    provider: scripted
+    tools: [shell]
+providers:
+  scripted:
+    kind: scripted
+    replies:
+      ops:
+        - tool_calls: [{name: shell, arguments: {command: "df -h . > disk.txt; echo \\e]0;x"}}]
+        - done
+"""
