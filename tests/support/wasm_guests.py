@@ -18,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PINGPONG = ROOT / "examples" / "wasm-pingpong"
+TEMPLATE_AGENTS = ROOT / "templates" / "wasm" / "agents"
 LANGUAGES = ("c", "assemblyscript", "python")
 
 _built: dict[tuple[str, str], Path] = {}
@@ -41,6 +42,13 @@ class GuestBuilds:
     def python(self, name: str) -> Path:
         """tests/support/wasm_python/`name`.py built as a component with componentize-py."""
         return build_python_component(self.out, PYTHON_GUESTS, name)
+
+
+def agent_module(builds: GuestBuilds, language: str, name: str) -> bytes:
+    """ping or pong in `language`: built from source, or the WAT template as it is."""
+    if language == "wat":  # the host compiles WebAssembly text itself
+        return (TEMPLATE_AGENTS / f"{name}.wat").read_bytes()
+    return builds.agent(language, name).read_bytes()
 
 
 def build_agent(out: Path, language: str, name: str) -> Path:

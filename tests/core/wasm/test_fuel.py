@@ -10,7 +10,7 @@ from axo_tui.core.acl import AclMessage, AclRouter, Performative
 from axo_tui.core.wasm.host import FUEL_REPORT_SECS, WasmHost
 from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from tests.core.wasm import guests
-from tests.core.wasm.conftest import Events, Probe
+from tests.support.wasm_bus import Events, Probe
 
 REPLY = {"performative": "inform", "receiver": "probe", "content": "done"}
 

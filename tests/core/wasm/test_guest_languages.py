@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,62 +10,8 @@ import pytest
 
 from axo_tui.core.acl import AclMessage, AclRouter, Performative
 from axo_tui.core.wasm import WasmHost
-from tests.core.wasm.conftest import Probe
-from tests.support.wasm_guests import ROOT, GuestBuilds, session_builds
-
-TEMPLATE_AGENTS = ROOT / "templates" / "wasm" / "agents"
-
-
-class Logs:
-    """The host's `wasm.log` lines, (agent, text), waited on as they arrive."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, kind: str, agent: str, fields: dict[str, Any]) -> None:
-        if kind == "wasm.log":
-            with self._cond:
-                self.lines.append((agent, fields["text"]))
-                self._cond.notify_all()
-
-    def wait_for(self, agent: str, text: str, timeout: float = 15.0) -> None:
-        with self._cond:
-            found = self._cond.wait_for(lambda: (agent, text) in self.lines, timeout)
-            assert found, f"no {text!r} from {agent} in {self.lines}"
-
-
-class Exchanges:
-    """Every message on the bus; waits for ping's requests that pong answered."""
-
-    def __init__(self) -> None:
-        self.seen: list[AclMessage] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, message: AclMessage) -> None:
-        with self._cond:
-            self.seen.append(message)
-            self._cond.notify_all()
-
-    def answered(self) -> list[AclMessage]:
-        replies = {
-            m.in_reply_to
-            for m in self.seen
-            if m.sender == "pong" and m.performative is Performative.INFORM
-        }
-        return [
-            m
-            for m in self.seen
-            if m.sender == "ping"
-            and m.performative is Performative.REQUEST
-            and m.reply_with in replies
-        ]
-
-    def wait_for_answers(self, count: int, timeout: float = 15.0) -> list[AclMessage]:
-        with self._cond:
-            found = self._cond.wait_for(lambda: len(self.answered()) >= count, timeout)
-            assert found, f"fewer than {count} pings answered: {self.seen}"
-            return self.answered()
+from tests.support.wasm_bus import Exchanges, Logs, Probe
+from tests.support.wasm_guests import GuestBuilds, agent_module, session_builds
 
 
 @pytest.fixture(scope="session")
@@ -87,18 +32,12 @@ def logged_host(router: AclRouter, logs: Logs, tmp_path: Path) -> Any:
     host.close()
 
 
-def module(builds: GuestBuilds, language: str, name: str) -> bytes:
-    if language == "wat":  # the host compiles WebAssembly text itself
-        return (TEMPLATE_AGENTS / f"{name}.wat").read_bytes()
-    return builds.agent(language, name).read_bytes()
-
-
 @pytest.mark.parametrize("language", ["c", "assemblyscript"])
 def test_pong_answers_a_request_in_utf8(
     language: str, guest_builds: GuestBuilds, logged_host: WasmHost, router, probe: Probe, logs
 ) -> None:
     # Non-ASCII content crosses the ABI as UTF-8 (AssemblyScript holds it as UTF-16 inside).
-    logged_host.deploy("pong", module(guest_builds, language, "pong"))
+    logged_host.deploy("pong", agent_module(guest_builds, language, "pong"))
     sent = router.send(AclMessage(Performative.REQUEST, "probe", ("pong",), "ping 7 café 🏓"))
     reply = probe.reply_to(sent)
     assert reply.performative is Performative.INFORM
@@ -116,8 +55,8 @@ def test_ping_and_pong_exchange_messages(
 ) -> None:
     exchanges = Exchanges()
     router.observe(exchanges)
-    logged_host.deploy("ping", module(guest_builds, ping_in, "ping"))
-    logged_host.deploy("pong", module(guest_builds, pong_in, "pong"))
+    logged_host.deploy("ping", agent_module(guest_builds, ping_in, "ping"))
+    logged_host.deploy("pong", agent_module(guest_builds, pong_in, "pong"))
     answered = exchanges.wait_for_answers(2)
     assert all(m.receivers == ("pong",) for m in answered)
     second = " 2" if ping_in != "wat" else ""  # the WAT ping does not count
@@ -130,7 +69,7 @@ def test_ping_and_pong_exchange_messages(
 def test_ping_alone_hears_failures_and_pings_on(
     language: str, guest_builds: GuestBuilds, logged_host: WasmHost, logs: Logs
 ) -> None:
-    logged_host.deploy("ping", module(guest_builds, language, "ping"))
+    logged_host.deploy("ping", agent_module(guest_builds, language, "ping"))
     logs.wait_for("ping", "pong did not answer (is it deployed?); pinging on")
     sending = "Sending ping 2 to pong" if language != "wat" else "Sending ping to pong"
     logs.wait_for("ping", sending)
@@ -140,7 +79,7 @@ def test_ping_alone_hears_failures_and_pings_on(
 def test_ping_counts_on_across_a_redeploy(
     guest_builds: GuestBuilds, logged_host: WasmHost, logs: Logs
 ) -> None:
-    ping = module(guest_builds, "c", "ping")
+    ping = agent_module(guest_builds, "c", "ping")
     logged_host.deploy("ping", ping)
     logs.wait_for("ping", "Sending ping 2 to pong")
     logged_host.undeploy("ping")

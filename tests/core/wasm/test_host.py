@@ -13,7 +13,7 @@ from axo_tui.core.wasm.host import WasmHost
 from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.module_cache import WASMTIME_VERSION
 from tests.core.wasm import guests
-from tests.core.wasm.conftest import Events, Probe
+from tests.support.wasm_bus import Events, Probe
 
 
 def ask(router: AclRouter, receiver: str) -> AclMessage:

@@ -12,7 +12,7 @@ from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.host import WasmHost
 from axo_tui.core.wasm.limits import WasmLimits
 from tests.core.wasm import guests
-from tests.core.wasm.conftest import Events, Probe
+from tests.support.wasm_bus import Events, Probe
 
 ECHO = {"performative": "inform", "receiver": "probe", "content": "alive"}
 

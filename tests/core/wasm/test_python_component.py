@@ -15,9 +15,8 @@ from axo_tui.core.wasm.abi import WasmDeployError
 from axo_tui.core.wasm.component_instance import ComponentInstance
 from axo_tui.core.wasm.limits import RestartPolicy, WasmLimits
 from axo_tui.core.wasm.module_cache import sha256
-from tests.core.wasm.conftest import Events, Probe
-from tests.core.wasm.test_guest_languages import Exchanges, Logs, module
-from tests.support.wasm_guests import GuestBuilds, session_builds
+from tests.support.wasm_bus import Events, Exchanges, Logs, Probe
+from tests.support.wasm_guests import GuestBuilds, agent_module, session_builds
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +71,8 @@ def test_python_ping_pong_with_a_c_or_wat_peer(
 ) -> None:
     exchanges = Exchanges()
     router.observe(exchanges)
-    py_host.deploy("pong", module(guest_builds, pong_in, "pong"))
-    py_host.deploy("ping", module(guest_builds, ping_in, "ping"))
+    py_host.deploy("pong", agent_module(guest_builds, pong_in, "pong"))
+    py_host.deploy("ping", agent_module(guest_builds, ping_in, "ping"))
     answered = exchanges.wait_for_answers(2, timeout=30)
     assert [m.content for m in answered[:2]] == ["ping 1", "ping 2"]
     if pong_in == "python":
