@@ -13,8 +13,8 @@ import pytest
 from axo_tui.core.config import load_config
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
-from tests.core.distributed.test_shared_ambient import settled, shared_field, watch_inputs
 from tests.support.cluster_project import write_node
+from tests.support.cluster_runtimes import settled, shared_field, watch_inputs
 from tests.support.nats_cluster import NatsCluster
 
 WATCHER = """\

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from axo_tui.core.config import load_config
-from axo_tui.core.distributed.field import SharedField
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.cluster_project import write_node
+from tests.support.cluster_runtimes import settled, shared_field, watch_inputs
 from tests.support.nats_cluster import NatsCluster
 
 AMBIENT = """\
@@ -68,33 +68,9 @@ async def nodes(
         yield runtimes
 
 
-async def settled(runtimes: Mapping[str, Runtime]) -> None:
-    """Every deposit made, every firing handed off, every run it started ended. A firing
-    is answered once its run is spawned, so the emitter's idleness comes first."""
-    for _ in range(2):
-        for runtime in runtimes.values():
-            await runtime.wait_idle(timeout=60)
-
-
-def watch_inputs(runtime: Runtime) -> list[str]:
-    """The inputs of the proactive watcher's activations in this node's journal."""
-    return [
-        str(event.fields["input"])
-        for event in runtime.state.events(limit=100_000)
-        if event.kind == "agent.activated" and event.agent_id == "watch"
-    ]
-
-
 def notices(runtime: Runtime) -> list[str]:
     events = runtime.state.events(limit=100_000)
     return [str(e.fields["message"]) for e in events if e.kind == "runtime.warning"]
-
-
-def shared_field(runtime: Runtime) -> SharedField:
-    assert runtime.cluster is not None and runtime.cluster.node is not None
-    field = runtime.cluster.node.field
-    assert field is not None
-    return field
 
 
 async def test_a_skill_on_one_node_fires_a_proactive_agent_placed_on_another(

@@ -1,0 +1,34 @@
+"""Runtimes in the test process as nodes of one cluster: wait until they settle, and read
+what a node journaled or holds in the shared field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from axo_tui.core.distributed.field import SharedField
+from axo_tui.core.runtime.runtime import Runtime
+
+
+async def settled(runtimes: Mapping[str, Runtime]) -> None:
+    """Every deposit made, every firing handed off, every run it started ended. A firing
+    is answered once its run is spawned, so the emitter's idleness comes first."""
+    for _ in range(2):
+        for runtime in runtimes.values():
+            await runtime.wait_idle(timeout=60)
+
+
+def watch_inputs(runtime: Runtime) -> list[str]:
+    """The inputs of the proactive watcher's activations in this node's journal."""
+    return [
+        str(event.fields["input"])
+        for event in runtime.state.events(limit=100_000)
+        if event.kind == "agent.activated" and event.agent_id == "watch"
+    ]
+
+
+def shared_field(runtime: Runtime) -> SharedField:
+    """The field this node shares with the others (its cluster node is up)."""
+    assert runtime.cluster is not None and runtime.cluster.node is not None
+    field = runtime.cluster.node.field
+    assert field is not None
+    return field
