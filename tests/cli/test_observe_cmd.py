@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.cli import Invoke
+from tests.support.otlp_collector import running_collector
 
 PROJECT = """\
 agents:
@@ -85,41 +83,12 @@ def test_logs_filter_by_agent_and_speak_json(in_tmp: Path, invoke: Invoke) -> No
     assert wrong.exit_code != 0 and "not a log format" in wrong.output
 
 
-class _Collector(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _CollectorHandler)
-        self.span_names: list[str] = []
-
-
-class _CollectorHandler(BaseHTTPRequestHandler):
-    server: _Collector
-
-    def do_POST(self) -> None:
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
-        for resource in request.resource_spans:
-            for scope in resource.scope_spans:
-                self.server.span_names += [span.name for span in scope.spans]
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_run_exports_spans_when_an_endpoint_is_configured(in_tmp: Path, invoke: Invoke) -> None:
-    collector = _Collector()
-    thread = threading.Thread(target=collector.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = collector.server_address[1]
+    with running_collector() as collector:
         (in_tmp / "axo.yaml").write_text(
-            PROJECT + f"observability:\n  otlp_endpoint: http://127.0.0.1:{port}\n"
+            PROJECT + f"observability:\n  otlp_endpoint: {collector.url}\n"
         )
         ran = invoke("run", "writer", "-i", "hi")
         assert ran.exit_code == 0, ran.output
-    finally:
-        collector.shutdown()
-        collector.server_close()
-    assert sorted(collector.span_names) == ["chat scripted", "invoke_agent writer", "run writer"]
+    span_names = [span.name for span in collector.spans()]
+    assert sorted(span_names) == ["chat scripted", "invoke_agent writer", "run writer"]
