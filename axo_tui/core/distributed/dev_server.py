@@ -188,7 +188,7 @@ def _die_with(parent: int) -> Callable[[], None] | None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:  # axo died before the signal was armed
-            os._exit(1)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     return arm
 
