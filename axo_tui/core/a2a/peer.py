@@ -89,7 +89,7 @@ class Peer:
         self._card: pb.AgentCard | None = None
         self._client: Any = None
         self._fetching = asyncio.Lock()
-        """One fetch at a time: the start-up check and a first turn share the card."""
+        """One fetch at a time: turns that start together share one card and one client."""
 
     def _where(self) -> str:
         return f"remote agent '{self.agent_id}' at {self.url}"
