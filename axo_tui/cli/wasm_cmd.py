@@ -64,7 +64,17 @@ def deploy(
     if remote is not None:
         import base64
 
-        body = {"module_base64": base64.b64encode(data).decode(), "limits": limits.to_dict()}
+        from axo_tui.serve.http.host import MAX_MODULE_BASE64
+
+        encoded = base64.b64encode(data).decode()
+        if len(encoded) > MAX_MODULE_BASE64:
+            output.error(
+                f"{module} is {len(data) / 2**20:.1f} MiB: a deploy through the API takes at "
+                f"most {MAX_MODULE_BASE64 * 3 // 4 // 2**20} MiB",
+                hint="stop the server and deploy into the project directly",
+            )
+            raise typer.Exit(1)
+        body = {"module_base64": encoded, "limits": limits.to_dict()}
 
         async def job(api: ApiClient) -> Any:
             return await api.call("PUT", f"/api/wasm/agents/{name}", body=body)

@@ -5,7 +5,8 @@ request costs no parsing).
 - Served on loopback, a request must name a loopback host: a web page cannot reach the
   open API by pointing a DNS name at 127.0.0.1 (DNS rebinding).
 - With tokens set, every route but /health wants `Authorization: Bearer <token>`.
-- A body over the limit is refused with 413 whether or not it declares its length.
+- A body over the limit is refused with 413 whether or not it declares its length; a WASM
+  deploy's limit is the module's.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from axo_tui.core.base import jsonfast
-from axo_tui.serve.http.host import ServeSettings, is_loopback
+from axo_tui.serve.http.host import MODULE_BODY_BYTES, ServeSettings, is_loopback
 
 OPEN_PATHS = frozenset({"/health"})
 CARD_SUFFIX = "/.well-known/agent-card.json"
 """A2A agent cards are open: a client reads one to learn which auth to send."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEPLOY_PREFIX = "/api/wasm/agents/"
 
 
 class Guard:
@@ -40,9 +42,9 @@ class Guard:
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        body = await self._read_body(receive, headers)
+        limit = self._limit(scope)
+        body = await self._read_body(receive, headers, limit)
         if body is None:
-            limit = self.settings.max_body_bytes
             await _reply(send, 413, "too_large", f"the request body is over {limit} bytes")
             return
         await self.app(scope, _replay(body, receive), send)
@@ -60,8 +62,15 @@ class Guard:
                 return (401, "unauthorized", "the token is wrong", True)
         return None
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes | None:
-        limit = self.settings.max_body_bytes
+    def _limit(self, scope: Scope) -> int:
+        path: str = scope["path"]
+        if scope["method"] == "PUT" and path.startswith(DEPLOY_PREFIX):
+            return max(self.settings.max_body_bytes, MODULE_BODY_BYTES)
+        return self.settings.max_body_bytes
+
+    async def _read_body(
+        self, receive: Receive, headers: dict[str, str], limit: int
+    ) -> bytes | None:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return None

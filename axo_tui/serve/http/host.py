@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
 TOKEN_ENV = "AXO_API_TOKEN"
 MAX_BODY_BYTES = 2 * 1024 * 1024
-"""A request body larger than this is refused (413) before it is read."""
+"""A request body larger than this is refused (413) before it is read ..."""
+MAX_MODULE_BASE64 = 64 << 20
+"""... but for a WASM deploy (`PUT /api/wasm/agents/{name}`), whose module this long in
+base64 may be: a Python component alone is ~40 MB."""
+MODULE_BODY_BYTES = MAX_MODULE_BASE64 + 64 * 1024
+"""The deploy body: the module and its limits."""
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
 

@@ -15,11 +15,11 @@ from axo_tui.core.acl.message import AclError, AclMessage, Performative
 from axo_tui.core.runtime.messaging import USER, Messaging
 from axo_tui.serve.http.deps import FastJSON, host_of
 from axo_tui.serve.http.errors import ApiError, responses
+from axo_tui.serve.http.host import MAX_MODULE_BASE64
 from axo_tui.serve.http.models import WholeNumber
 
 router = APIRouter(tags=["wasm"])
 
-MAX_MODULE_BASE64 = 64 << 20
 BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 Name = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The agent's name")]
 
