@@ -117,8 +117,8 @@ class ClusterNode:
         runs = self.runs = ClusterRuns(link, self._host, self.name)
         await _retrying(lambda: self._host.close_stale_steps(runs.record_of))
         await _retrying(runs.catch_up)
-        if self.claim_work:
-            agents = [a for w in config.workflows for a in w.agents]
+        if self.claim_work:  # every agent: a single-agent run is a step too
+            agents = [a.id for a in config.agents]
             self.agents = placed_here(self.settings, list(dict.fromkeys(agents)), self.name)
             for agent in self.agents:
                 await _retrying(lambda agent=agent: runs.serve([agent]))  # type: ignore[misc]
@@ -137,9 +137,19 @@ class ClusterNode:
         if self.outbox is not None:
             self.outbox.poke()
 
-    async def run(self, workflow_id: str, input_text: str, run_id: str | None) -> RunOutcome:
+    async def run(
+        self,
+        target: str,
+        input_text: str,
+        run_id: str | None,
+        *,
+        kind: str = "workflow",
+        trigger: str = "",
+        task: str = "",
+    ) -> RunOutcome:
+        """A workflow run, or with `kind="agent"` a single-agent run, in the cluster."""
         runs = await self.ready()
-        return await runs.run(workflow_id, input_text, run_id)
+        return await runs.run(target, input_text, run_id, kind=kind, trigger=trigger, task=task)
 
     async def aclose(self) -> None:
         if self.runs is not None:

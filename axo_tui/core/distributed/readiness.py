@@ -1,6 +1,9 @@
 """A workflow's readiness across nodes: what may start, or must be skipped, given the steps
 every node has finished so far. Pure: the states come from the cluster's runs bucket.
 
+A single-agent run is a plan of one step (`Plan.of_agent`): claimed, leased, retried and
+ended as a workflow's steps are.
+
 The same rules as one process (`runtime.workflow_driver`): an agent is ready once every one
 of its dependencies finished in that run; an upstream failure skips it, or runs it with a
 note, per its `on_upstream_failure`.
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from axo_tui.core.config.schema import Config, UpstreamFailurePolicy
 
@@ -20,13 +24,33 @@ SKIPPED = "skipped"
 
 @dataclass(frozen=True)
 class Plan:
-    """One workflow's graph, in declaration order."""
+    """One workflow's graph, in declaration order; or one agent's single step."""
 
-    workflow_id: str
+    target: str
+    """The workflow's id, or the agent's for a single-agent run."""
     agents: tuple[str, ...]
     deps: Mapping[str, tuple[str, ...]]
     run_on_failure: frozenset[str]
     """Agents that run although an upstream failed (`on_upstream_failure: run`)."""
+    kind: str = "workflow"
+    """`workflow`, or `agent` for a single-agent run."""
+
+    @property
+    def workflow_id(self) -> str:
+        return self.target if self.kind == "workflow" else ""
+
+    @classmethod
+    def of_meta(cls, config: Config, meta: Mapping[str, Any]) -> Plan:
+        """The plan a run's meta in the runs bucket names: `{"agent": id}` or
+        `{"workflow": id}`. Raises KeyError when this config does not know it."""
+        if "agent" in meta:
+            return cls.of_agent(config, str(meta["agent"]))
+        return cls.of(config, str(meta["workflow"]))
+
+    @classmethod
+    def of_agent(cls, config: Config, agent_id: str) -> Plan:
+        """One agent's single-agent run: one step, no dependencies."""
+        return cls(config.agent(agent_id).id, (agent_id,), {}, frozenset(), kind="agent")
 
     @classmethod
     def of(cls, config: Config, workflow_id: str) -> Plan:

@@ -27,6 +27,10 @@ class Step:
     notes: tuple[str, ...]
     attempt: int
     """1 the first time; more when a node died holding it and another claimed it."""
+    trigger: str = "workflow"
+    """How the journal says the activation was started: a single-agent run keeps its
+    starter's (`manual`, `mcp`...)."""
+    task: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class RunOutcome:
     completion_tokens: int
     activations: int
     ended_by: str
+    kind: str = "workflow"
+    """`workflow`, or `agent` for a single-agent run (then `workflow_id` is the agent's)."""
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -128,8 +134,10 @@ class ClusterHost(Protocol):
         holds this node's activation (it died between recording and journaling), else
         interrupted (the cluster retries them elsewhere)."""
 
-    def run_started(self, run_id: str, workflow_id: str, input_text: str) -> None:
-        """Announce a run this node starts (`run.started`)."""
+    def run_started(
+        self, run_id: str, target: str, input_text: str, kind: str = "workflow"
+    ) -> None:
+        """Announce a run this node starts (`run.started`, of kind `workflow` or `agent`)."""
 
     def run_ended(self, outcome: RunOutcome) -> None:
         """Announce the end of a run this node ended (`run.completed`)."""

@@ -1,4 +1,5 @@
 """Cluster runs: each step is a message on a work-queue stream, claimed by exactly one node.
+A workflow run has a step per agent; a single-agent run has one (its meta names the agent).
 
 A step's message goes to `<prefix>.work.<agent>.<run>`; every node that may run the agent
 pulls from the agent's one durable consumer, so JetStream hands each message to one of them.
@@ -76,17 +77,30 @@ class ClusterRuns:
         """Steps this node ran (a retried one counts on each node that ran it)."""
 
     # ------------------------------------------------------------------ runs
-    async def submit(self, workflow_id: str, input_text: str, run_id: str | None = None) -> str:
-        """Start a run in the cluster; returns its id. Its steps go to whichever nodes
-        claim them; this node need not run any."""
-        plan = Plan.of(self._host.config, workflow_id)
+    async def submit(
+        self,
+        target: str,
+        input_text: str,
+        run_id: str | None = None,
+        *,
+        kind: str = "workflow",
+        trigger: str = "",
+        task: str = "",
+    ) -> str:
+        """Start a run of workflow `target` in the cluster; returns its id. Its steps go to
+        whichever nodes claim them; this node need not run any. With `kind="agent"`,
+        `target` is an agent: a single-agent run of one step, its activation started by
+        `trigger` (`manual`, `mcp`...) with `task`."""
+        config = self._host.config
+        plan = Plan.of_agent(config, target) if kind == "agent" else Plan.of(config, target)
         run_id = run_id or new_id()
-        meta = {
-            "workflow": workflow_id,
+        meta: dict[str, object] = {
+            plan.kind: target,
             "input": input_text,
             "origin": self.node,
             "ts": time.time(),
         }
+        meta.update((key, value) for key, value in (("trigger", trigger), ("task", task)) if value)
         names = self._link.names
         try:
             await self._link.runs.create(names.meta_key(run_id), json.dumps(meta).encode())
@@ -94,16 +108,25 @@ class ClusterRuns:
             from axo_tui.core.distributed.connection import ClusterError
 
             raise ClusterError(f"run '{run_id}' exists already; give a new id or none") from None
-        self._host.run_started(run_id, workflow_id, input_text)
+        self._host.run_started(run_id, target, input_text, plan.kind)
         await self.advance(run_id, plan, {})
         return run_id
 
-    async def run(self, workflow_id: str, input_text: str, run_id: str | None = None) -> RunOutcome:
-        """Start a run and wait for its end, wherever it is reached."""
+    async def run(
+        self,
+        target: str,
+        input_text: str,
+        run_id: str | None = None,
+        *,
+        kind: str = "workflow",
+        trigger: str = "",
+        task: str = "",
+    ) -> RunOutcome:
+        """Start a run (as `submit`) and wait for its end, wherever it is reached."""
         run_id = run_id or new_id()
         waiter = await self._link.nc.subscribe(self._link.names.run_done_subject(run_id))
         try:
-            await self.submit(workflow_id, input_text, run_id)
+            await self.submit(target, input_text, run_id, kind=kind, trigger=trigger, task=task)
             return await self._wait_end(run_id, waiter)
         finally:
             with contextlib.suppress(Exception):
@@ -166,11 +189,14 @@ class ClusterRuns:
         outputs = {a: r.output for a, r in records.items() if r.status == COMPLETED}
         failed = tuple(a for a in plan.agents if records[a].status == FAILED)
         skipped = tuple(a for a in plan.agents if records[a].status == SKIPPED)
+        output = final_output(plan, outputs)
+        if plan.kind == "agent":  # what its one step said, failed or not, as in one process
+            output = records[plan.target].output
         outcome = RunOutcome(
             run_id=run_id,
-            workflow_id=plan.workflow_id,
+            workflow_id=plan.target,
             status="failed" if failed or skipped else "completed",
-            output=final_output(plan, outputs),
+            output=output,
             outputs=outputs,
             failed=failed,
             skipped=skipped,
@@ -179,6 +205,7 @@ class ClusterRuns:
             completion_tokens=sum(r.completion_tokens for r in records.values()),
             activations=sum(1 for r in records.values() if r.status != SKIPPED),
             ended_by=self.node,
+            kind=plan.kind,
         )
         names = self._link.names
         if await create(self._link.runs, names.end_key(run_id), outcome.encode()):
@@ -291,12 +318,13 @@ class ClusterRuns:
             return
         meta = json.loads(meta_data)
         try:
-            plan = Plan.of(self._host.config, meta["workflow"])
+            plan = Plan.of_meta(self._host.config, meta)
         except KeyError:
+            kind = "agent" if "agent" in meta else "workflow"
             self._host.notice(
                 run_id,
-                f"node {self.node} does not know workflow '{meta['workflow']}'; "
-                "every node needs the same workflows (the same axo.yaml)",
+                f"node {self.node} does not know {kind} '{meta.get(kind)}'; "
+                f"every node needs the same {kind}s (the same axo.yaml)",
             )
             await message.nak(delay=self._link.settings.lease_secs)
             return
@@ -345,6 +373,8 @@ class ClusterRuns:
                 if records[dep].status != COMPLETED
             ),
             attempt=attempt,
+            trigger=str(meta.get("trigger", "workflow")),
+            task=str(meta.get("task", "")),
         )
         self.claimed += 1
 

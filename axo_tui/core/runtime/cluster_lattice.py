@@ -1,9 +1,11 @@
 """The runtime's side of `lattice.backend: nats`: a node of a cluster (`core.distributed`)
 that runs its steps through this runtime's one activation path.
 
-Workflow runs go to the cluster; everything else (chat turns, single-agent runs, skills)
-stays in this process. Each step is journaled here, on the node that ran it, with the run's
-id; the outbox publishes this journal's events for the cluster's record.
+Workflow runs go to the cluster, and so do single-agent runs of an agent this process may
+not run (`lattice.placement`, or it hosts no project and claims nothing): a run of one step.
+Chat turns (a session), skills and an agent this node may run stay in this process. Each
+step is journaled here, on the node that ran it, with the run's id; the outbox publishes
+this journal's events for the cluster's record.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.config.schema import AgentConfig, Config
 from axo_tui.core.distributed.connection import ClusterError
-from axo_tui.core.distributed.node import ClusterNode
+from axo_tui.core.distributed.node import ClusterNode, node_name, placed_here
 from axo_tui.core.distributed.steps import (
     RecordOf,
     RunOutcome,
@@ -125,19 +127,48 @@ class ClusterLattice:
             await self.node.aclose()
             self.node = None
 
+    def runs_here(self, agent_id: str) -> bool:
+        """Whether a single-agent run of `agent_id` stays in this process: it claims work
+        (it hosts the project) and `lattice.placement` lets it run the agent."""
+        return self.claim_work and bool(
+            placed_here(self.settings, [agent_id], node_name(self.settings))
+        )
+
     async def run_workflow(
         self, workflow_id: str, input_text: str, run_id: str | None
+    ) -> RunResult:
+        return await self._run(workflow_id, input_text, run_id)
+
+    async def run_agent(
+        self, agent_id: str, input_text: str, run_id: str | None, *, trigger: str, task: str
+    ) -> RunResult:
+        """A single-agent run as a run of one step, claimed by a node the agent is placed on."""
+        return await self._run(
+            agent_id, input_text, run_id, kind="agent", trigger=trigger, task=task
+        )
+
+    async def _run(
+        self,
+        target: str,
+        input_text: str,
+        run_id: str | None,
+        *,
+        kind: str = "workflow",
+        trigger: str = "",
+        task: str = "",
     ) -> RunResult:
         if self.node is None:
             raise RunError("the cluster is not started")
         try:
-            outcome = await self.node.run(workflow_id, input_text, run_id)
+            outcome = await self.node.run(
+                target, input_text, run_id, kind=kind, trigger=trigger, task=task
+            )
         except ClusterError as exc:
             raise RunError(str(exc)) from None
         return RunResult(
             outcome.run_id,
-            "workflow",
-            workflow_id,
+            kind,
+            target,
             RunStatus(outcome.status),
             outcome.output,
             outputs=dict(outcome.outputs),
@@ -159,18 +190,21 @@ class ClusterLattice:
             activation_id=new_id(),
             session_id=f"run:{step.run_id}:{step.agent_id}",
             run_id=step.run_id,
+            task=step.task,
             upstream=step.upstream,
             notes=step.notes,
             new_session=True,  # an attempt a dead node began leaves nothing to continue
             settle=settle_result,  # recorded in the cluster before its end is journaled here
         )
-        result = await self._runtime.activate(request, trigger="workflow")
+        result = await self._runtime.activate(request, trigger=step.trigger)
         await self._runtime.journal.durable(alone=True)  # its end, on its way to the record
         return _step_outcome(result)
 
-    def run_started(self, run_id: str, workflow_id: str, input_text: str) -> None:
+    def run_started(
+        self, run_id: str, target: str, input_text: str, kind: str = "workflow"
+    ) -> None:
         self._runtime.bus.emit(
-            RunStarted, run_id=run_id, run_kind="workflow", target=workflow_id, input=input_text
+            RunStarted, run_id=run_id, run_kind=kind, target=target, input=input_text
         )
 
     def run_ended(self, outcome: RunOutcome) -> None:
@@ -185,7 +219,7 @@ class ClusterLattice:
             error=errors or None,
         )
         # Only the node that recorded the end gets here: WorkflowCompleted is deposited once.
-        self._runtime.ambient.run_finished(outcome.run_id, "workflow")
+        self._runtime.ambient.run_finished(outcome.run_id, outcome.kind)
 
     def step_skipped(self, run_id: str, agent_id: str, reason: str) -> None:
         self._runtime.bus.emit(AgentSkipped, run_id=run_id, agent_id=agent_id, reason=reason)

@@ -691,6 +691,15 @@ class Runtime:
         agent = self.agent_config(agent_id)
         if run_id is not None and self.journal.get_run(run_id) is not None:
             raise RunError(f"run '{run_id}' exists already; give a new id or none")
+        if (
+            self.cluster is not None  # lattice.backend: nats (docs/distributed.md)
+            and run_kind == "agent"  # chat, proactive, message turns stay where they start
+            and session_id is None
+            and not self.cluster.runs_here(agent.id)
+        ):
+            return await self.cluster.run_agent(
+                agent.id, input_text, run_id, trigger=trigger, task=task
+            )
         run_id = run_id or new_id()
         self.begin_run(run_id, run_kind, agent_id, input_text)
         request = TurnRequest(
