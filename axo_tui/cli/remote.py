@@ -10,7 +10,6 @@ prints locally, and the API's `{"error": {"code", "message"}}` becomes its error
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -25,7 +24,9 @@ from axo_tui.cli import output
 from axo_tui.cli.context import get_state
 from axo_tui.core.base.errors import AxoError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio too: ~20 ms that `axo --help` need not pay
+    import asyncio
+
     import httpx
 
     from axo_tui.core.config import Config
@@ -320,6 +321,8 @@ def run_remote(remote: Remote, job: Callable[[ApiClient], Any], *, quiet_stop: b
         async with ApiClient(remote) as client:
             return await job(client)
 
+    import asyncio
+
     try:
         return asyncio.run(main())
     except RemoteError as exc:
@@ -344,6 +347,8 @@ async def execute(
     as it happens. The run is told apart from the daemon's others by its `run.started`
     (target and input: `input_text`, else the body's `input`); the stream is open before
     the run is asked for, so none is missed."""
+    import asyncio
+
     given = body["input"] if input_text is None else input_text
     async with client.events({"kind": list(RUN_EVENTS)}) as events:
         ended = asyncio.Event()
