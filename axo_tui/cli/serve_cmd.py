@@ -86,6 +86,7 @@ def serve(
     from axo_tui.serve.http.host import ServeSettings
 
     config = load_project(ctx)
+    as_json = as_json or get_state(ctx).log_format == "json"  # --log-format, AXO_LOG_FORMAT
     say = _json_say if as_json else _plain_say
     state_dir = data_dir(ctx, config)
     try:
@@ -132,7 +133,26 @@ def _plain_say(event: str, message: str, **_fields: Any) -> None:
 
 
 def _json_say(event: str, message: str, **fields: Any) -> None:
-    record = {"ts": round(time.time(), 3), "event": event, "message": message, **fields}
+    """One line in the schema of axo's JSON logs (docs/observability.md), `kind`
+    `serve.<event>`; `event` stays for the collectors that read it first."""
+    from axo_tui.core.telemetry.ids import trace_hex
+
+    run_id = fields.pop("run_id", None)
+    level = fields.pop("level", None) or (
+        "warning" if event == "config.rejected" else "error" if event == "error" else "info"
+    )
+    record = {
+        "ts": round(time.time(), 3),
+        "level": level,
+        "kind": f"serve.{event}",
+        "run_id": run_id,
+        "agent_id": fields.pop("agent_id", None),
+        "trace_id": trace_hex(run_id),
+        "span_id": "",
+        "message": message,
+        "event": event,
+        **fields,
+    }
     print(json.dumps(record), file=sys.stderr, flush=True)
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from axo_tui.core.runtime.build import open_state
 from tests.support.axo_daemon import axo_serve
@@ -126,15 +127,31 @@ def test_an_exposed_address_without_a_token_does_not_start(tmp_path: Path) -> No
     assert "AXO_API_TOKEN" in done.stderr
 
 
-def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
+LOG_SCHEMA = {"ts", "level", "kind", "run_id", "agent_id", "trace_id", "span_id", "message"}
+
+
+@pytest.mark.parametrize(
+    ("args", "log_env"),
+    [
+        (["serve", "--port", "0", "--json"], None),
+        (["--log-format", "json", "serve", "--port", "0"], None),
+        (["serve", "--port", "0"], "json"),
+    ],
+)
+def test_json_logs_are_one_object_per_line(
+    tmp_path: Path, args: list[str], log_env: str | None
+) -> None:
     import json
 
     project = write_scripted(tmp_path)
+    env = clean_env()
+    if log_env is not None:
+        env["AXO_LOG_FORMAT"] = log_env
     process = subprocess.Popen(
-        [*axo_command(), "--config", str(project), "serve", "--port", "0", "--json"],
+        [*axo_command(), "--config", str(project), *args],
         stderr=subprocess.PIPE,
         text=True,
-        env=clean_env(),
+        env=env,
     )
     assert process.stderr is not None
     with process:
@@ -144,3 +161,6 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
         assert process.wait(30) == 0
         rest = [json.loads(line) for line in process.stderr.read().splitlines()]
     assert [r["event"] for r in rest] == ["stopping", "stopped"]
+    # The one schema of axo's JSON logs (docs/observability.md), kind `serve.<event>`.
+    assert all(set(line) >= LOG_SCHEMA for line in [first, *rest])
+    assert first["kind"] == "serve.listening" and first["level"] == "info"
