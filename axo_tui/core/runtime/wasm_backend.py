@@ -2,12 +2,14 @@
 
 The input (with the upstream outputs) goes to the agent as the request's content; its first
 reply is the activation's output, and a `failure` (a trap, a missed deadline, a refusal) is
-the activation's failure.
+the activation's failure. While it runs, its conversation belongs to the run: the messages
+are journaled with the run, and the guest's `llm` and `tool` calls are the run's.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from axo_tui.core.acl.message import AclMessage, Performative
 from axo_tui.core.base.errors import AxoError
@@ -26,6 +28,8 @@ class WasmActivationError(AxoError):
 class WasmBackend:
     def __init__(self, messaging: Messaging) -> None:
         self._messaging = messaging
+        self._in_flight: Counter[str] = Counter()
+        """Activations per conversation: WASM agents of one run share its conversation."""
 
     async def run(self, request: TurnRequest) -> TurnOutcome:
         content: dict[str, object] = {"input": request.input}
@@ -40,7 +44,19 @@ class WasmBackend:
             content,
             conversation_id=f"run-{request.run_id or request.activation_id}",
         )
-        _, reply = await self._messaging.send(message, wait_secs=REPLY_WAIT_SECS)
+        conversation = message.conversation_id
+        runs = self._messaging.conversation_runs
+        if request.run_id:
+            runs[conversation] = request.run_id
+            self._in_flight[conversation] += 1
+        try:
+            _, reply = await self._messaging.send(message, wait_secs=REPLY_WAIT_SECS)
+        finally:
+            if request.run_id:
+                self._in_flight[conversation] -= 1
+                if not self._in_flight[conversation]:
+                    del self._in_flight[conversation]
+                    runs.pop(conversation, None)
         if reply is None:
             raise WasmActivationError(
                 f"WASM agent '{request.agent.id}' sent no reply within {REPLY_WAIT_SECS:.0f} s"
