@@ -79,3 +79,23 @@ def openai_chat(
 
 def _event(obj: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(obj)}\n\n".encode()
+
+
+def openai_tool_call(
+    model: str, name: str, arguments: dict[str, Any], *, call_id: str = "call_1"
+) -> Reply:
+    """`POST /v1/chat/completions`, streamed: the model asks for one call of `name`."""
+    call = {
+        "index": 0,
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
+    chunk = {"model": model, "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+    finish = {
+        "model": model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 5},
+    }
+    body: list[Part] = [_event(chunk), _event(finish), b"data: [DONE]\n\n"]
+    return Reply(headers={"content-type": "text/event-stream"}, body=body)
