@@ -50,6 +50,8 @@ POLL_SECS = 0.5
 
 ToolRun = Callable[[], Awaitable[tuple[str, bool]]]
 """Runs the tool: (result, ok)."""
+RUN_ENDED = "run-ended"
+"""`decided_by` of an approval denied because its run ended while it waited."""
 
 
 class ApprovalError(AxoError):
@@ -201,6 +203,14 @@ class ApprovalGate:
                 current = self._journal.approval(record.id) or record
                 if not current.pending:
                     return current
+                if self._run_ended(current):
+                    # Its run was cancelled (or failed) while a call outside the run's task
+                    # waited, a WASM guest's: no answer can come, so it is denied now.
+                    self._journal.decide_approval(
+                        record.id, ApprovalStatus.DENIED, RUN_ENDED, str(Remember.ONCE)
+                    )
+                    await self._journal.durable()
+                    continue
                 remaining = current.expires_at - time.time()
                 if remaining <= 0:
                     # Fails closed. A last-moment answer may win the race: read again.
@@ -215,6 +225,10 @@ class ApprovalGate:
         finally:
             self._wakers.pop(record.id, None)
 
+    def _run_ended(self, record: ApprovalRecord) -> bool:
+        run = self._journal.get_run(record.run_id) if record.run_id else None
+        return run is not None and run.status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED)
+
 
 def denied_result(record: ApprovalRecord) -> str:
     """What the model reads when its call was refused: plain enough that it does not retry."""
@@ -223,6 +237,8 @@ def denied_result(record: ApprovalRecord) -> str:
         why = f"no one approved it within {waited:g}s (approvals fail closed)"
     elif record.decided_by == "rule":
         why = "a remembered decision denies this tool to this agent"
+    elif record.decided_by == RUN_ENDED:
+        why = "its run ended before anyone answered"
     else:
         why = "a human denied it"
     return (

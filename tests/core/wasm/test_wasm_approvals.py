@@ -269,6 +269,8 @@ async def test_a_wasm_step_of_a_run_asks_within_its_run(project: Path, server: M
 async def test_cancelling_the_run_withdraws_the_wasm_steps_approval(
     project: Path, server: ModelServer
 ) -> None:
+    # The guest's call waits outside the run's task: the run's end must still end the wait
+    # (denied, fail closed), or the agent would be stuck until the approval timed out.
     base = wasm_agent_config(project, server, receiver="workflow")
     flow = WorkflowConfig(id="flow", agents=("asker",))
     async with build_runtime(dataclasses.replace(base, workflows=(flow,))) as runtime:
@@ -278,5 +280,12 @@ async def test_cancelling_the_run_withdraws_the_wasm_steps_approval(
         assert task.done() and runtime.state.pending_approvals() == []
         with pytest.raises(ApprovalError) as gone:
             await runtime.decide_approval(approval.id, "approve")
+        assert runtime.messaging is not None
+        kv = runtime.messaging.host.kv
+        await until(lambda: kv.get("asker", b"err") is not None, timeout=5)
+        err = (kv.get("asker", b"err") or b"").decode()
+        record = runtime.state.approval(approval.id)
     assert gone.value.code == "gone"
+    assert record is not None and (record.status, record.decided_by) == ("denied", "run-ended")
+    assert err.startswith("denied: the call of 'tally' was not run: its run ended")
     assert runs(project) == []
