@@ -1,5 +1,5 @@
 """A hosted runtime (`axo dev`, `axo serve`, `axo nats node`) checks its remote A2A agents'
-cards at start, in the background: start never waits on a peer, and each check gives up
+cards at start, and those a config reload adds or changes, in the background: start never waits on a peer, and each check gives up
 after a bounded time. A peer that is down, silent, serves no usable card, or asks for auth
 the agent does not send is a RuntimeNotice naming the agent and the URL. Nothing is cached:
 each agent's first turn fetches and checks the card again (a peer down at start may be up
@@ -15,17 +15,19 @@ from axo_tui.core.events.catalog import RuntimeNotice
 from axo_tui.core.runtime.backend import A2A, agent_kind
 
 if TYPE_CHECKING:
-    from axo_tui.core.config.schema import AgentConfig
+    from axo_tui.core.config.schema import AgentConfig, Config
     from axo_tui.core.runtime.runtime import Runtime
 
 START_CHECK_SECS = 10.0
 """The longest a start-up check waits for a card (less when the agent's `timeout_secs` is)."""
 
 
-def check_remote_agents(runtime: Runtime) -> None:
-    """Start one background check per remote agent of the started `runtime`."""
+def check_remote_agents(runtime: Runtime, previous: Config | None = None) -> None:
+    """Start one background check per remote agent of the started `runtime`; after a
+    reload from `previous`, per remote agent that is new or changed."""
+    before = {agent.id: agent for agent in previous.agents} if previous is not None else {}
     for agent in runtime.config.agents:
-        if agent_kind(agent) == A2A and agent.url:
+        if agent_kind(agent) == A2A and agent.url and before.get(agent.id) != agent:
             runtime.spawn(_check(runtime, agent))
 
 

@@ -59,6 +59,7 @@ from axo_tui.core.runtime.consolidation import Consolidator
 from axo_tui.core.runtime.coordinator import Coordinators, leader_of
 from axo_tui.core.runtime.lattice import NodeState, WorkflowRunState
 from axo_tui.core.runtime.messaging import Messaging
+from axo_tui.core.runtime.peer_checks import check_remote_agents
 from axo_tui.core.runtime.resume import (
     RESUME_AT_ONCE,
     InterruptedTurn,
@@ -490,8 +491,10 @@ class Runtime:
             stale = self._providers.pop(name, None)
             if stale is not None:
                 self.spawn(stale.aclose())
-        self.config = config
+        previous, self.config = self.config, config
         self.ambient.configure(config)
+        if self._started and self._background:  # hosted: new or changed A2A peers checked
+            check_remote_agents(self, previous)
         if self.messaging is not None:  # changed WASM agents are redeployed, removed ones go
             self.messaging.configure(config.agents, config.project_dir)
         summary = f"{len(config.agents)} agents, {len(config.workflows)} workflows"

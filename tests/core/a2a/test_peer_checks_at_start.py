@@ -103,3 +103,32 @@ async def test_a_runtime_without_background_work_checks_no_card(tmp_path: Path) 
         ) as runtime:
             await runtime.wait_idle(timeout=2)
     assert not [e for e in notices if isinstance(e, RuntimeNotice)]
+
+
+async def test_a_reload_checks_the_peers_it_adds_or_changes_only(tmp_path: Path) -> None:
+    gone = f"http://127.0.0.1:{closed_port()}/a2a/gone"
+    async with sdk_peers() as peers:
+        broken = remote("kept", peers.url("broken"))
+        config = make_config(tmp_path, [broken])
+        notices: list[RuntimeNotice] = []
+        runtime = build_runtime(
+            config,
+            data_dir=tmp_path / "data",
+            background=True,
+            subscribers=[lambda e: notices.append(e) if isinstance(e, RuntimeNotice) else None],
+        )
+        start_hosted(runtime, "test")
+        try:
+            await until(lambda: any(n.agent_id == "kept" for n in notices), timeout=15)
+            reloaded = make_config(
+                tmp_path, [broken, remote("added", gone), remote("good", peers.url("echo"))]
+            )
+            runtime.apply_config(reloaded)
+            await until(lambda: any(n.agent_id == "added" for n in notices), timeout=15)
+            await runtime.wait_idle(timeout=15)
+        finally:
+            await stop_hosted(runtime)
+    by_agent = [n.agent_id for n in notices if n.agent_id]
+    # The unchanged bad peer is not said again; the added bad one is; the good one is quiet.
+    assert by_agent == ["kept", "added"]
+    assert notices[-1].message.startswith(f"remote agent 'added' at {gone}")
