@@ -5,6 +5,7 @@ got in kv: the return code, the reply, and the reason `last_error` gives for a r
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from axo_tui.core.acl import AclMessage, Performative
+from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.config.schema import (
     AgentKind,
     ApprovalMode,
@@ -21,6 +23,7 @@ from axo_tui.core.config.schema import (
     ProviderKind,
     TokenBudget,
     WasmSettings,
+    WorkflowConfig,
 )
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.wasm.abi import Err
@@ -67,6 +70,20 @@ async def test_llm_asks_the_agents_provider_and_the_ledger_names_the_agent(
     assert sent["model"] == "m-1"
     assert sent["messages"][-1] == {"role": "user", "content": "What is six times seven?"}
     assert (ledger["asker"].prompt_tokens, ledger["asker"].completion_tokens) == (11, 5)
+
+
+async def test_a_wasm_steps_llm_tokens_are_the_runs(tmp_path: Path, server: ModelServer) -> None:
+    # A WASM agent that is a step of a workflow spends its tokens within the run: the ledger
+    # by run names it, as `axo tokens report --by run` would.
+    server.reply("/v1/chat/completions", openai_chat("m-1", ["Sure."], prompt=7, completion=3))
+    config = project(tmp_path, server, llm_asker("Plan it.", receiver="workflow"))
+    flow = WorkflowConfig(id="flow", agents=("asker",))
+    async with build_runtime(dataclasses.replace(config, workflows=(flow,))) as rt:
+        result = await rt.run_workflow("flow", "go")
+        by_run = {row.key: row for row in rt.journal.usage_report(group_by="run")}
+    assert result.status is RunStatus.COMPLETED, result.errors
+    row = by_run[result.run_id]
+    assert (row.prompt_tokens, row.completion_tokens) == (7, 3)
 
 
 async def test_fuel_still_bounds_the_guest_after_a_long_llm_call(
