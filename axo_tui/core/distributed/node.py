@@ -52,9 +52,14 @@ def node_name(settings: ClusterSettings) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", name)[:64] or "node"
 
 
+def may_run(settings: ClusterSettings, agent_id: str, node: str) -> bool:
+    """Whether `lattice.placement` lets `node` run `agent_id`: placed on it, or nowhere."""
+    return node in (settings.nodes_of(agent_id) or (node,))
+
+
 def placed_here(settings: ClusterSettings, agent_ids: list[str], node: str) -> list[str]:
     """The agents this node may run: those placed on it, and those placed nowhere."""
-    return [a for a in agent_ids if node in (settings.nodes_of(a) or (node,))]
+    return [a for a in agent_ids if may_run(settings, a, node)]
 
 
 class ClusterNode:

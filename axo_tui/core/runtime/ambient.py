@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.base.ids import new_id
@@ -28,11 +27,10 @@ from axo_tui.core.config.schema import (
     SkillConfig,
     TriggerType,
 )
-from axo_tui.core.events.bus import EventBus
 from axo_tui.core.events.catalog import LatticeSignal, RuntimeNotice, SignalEmitted, SkillFired
 from axo_tui.core.events.signals import canonical_signal
 from axo_tui.core.runtime.agent_turn import TurnRequest
-from axo_tui.core.runtime.ambient_timers import timer_loops
+from axo_tui.core.runtime.ambient_timers import TimerHost, timer_loops
 from axo_tui.core.runtime.lattice import Deposit, PheromoneField
 from axo_tui.core.runtime.runs import (
     ActivationResult,
@@ -66,34 +64,16 @@ class _AmbientRun:
     refused: list[str] = field(default_factory=list)
 
 
-class AmbientHost(RunBook, Protocol):
-    """What the router needs of the runtime that owns it (the Runtime implements it)."""
-
-    @property
-    def bus(self) -> EventBus: ...
+class AmbientHost(RunBook, TimerHost, Protocol):
+    """What the router needs of the runtime that owns it (the Runtime implements it): its
+    clocks' needs (`TimerHost`: the bus, spawning, starting runs) and these."""
 
     @property
     def cluster(self) -> AmbientCluster | None: ...
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
-
     def agent_config(self, agent_id: str) -> AgentConfig: ...
 
     async def activate(self, request: TurnRequest, *, trigger: str) -> ActivationResult: ...
-
-    async def run_agent(
-        self,
-        agent_id: str,
-        input_text: str,
-        *,
-        run_kind: str = ...,
-        trigger: str = ...,
-        run_id: str | None = ...,
-    ) -> RunResult: ...
-
-    async def run_workflow(
-        self, workflow_id: str, input_text: str, *, run_id: str | None = ...
-    ) -> RunResult: ...
 
 
 class AmbientRouter:

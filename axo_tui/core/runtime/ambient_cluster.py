@@ -21,7 +21,7 @@ from axo_tui.core.config.schema import Config, ProactiveConfig
 from axo_tui.core.distributed.connection import ClusterError
 from axo_tui.core.distributed.field import SharedDeposit
 from axo_tui.core.distributed.firing import Firing, Firings
-from axo_tui.core.distributed.node import placed_here
+from axo_tui.core.distributed.node import may_run, placed_here
 from axo_tui.core.distributed.ticks import ScheduleTicks
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class ClusterAmbient:
                 await self._dispatch(node, entry, Firing(entry.id, signal, payload))
 
     async def _dispatch(self, node: ClusterNode, entry: ProactiveConfig, firing: Firing) -> None:
-        may_run_here = bool(placed_here(node.settings, [entry.agent], node.name))
+        may_run_here = may_run(node.settings, entry.agent, node.name)
         if may_run_here and self._cluster.claim_work:
             self._fire(entry, firing.signal, firing.payload)
             return
@@ -137,7 +137,7 @@ class ClusterAmbient:
     def may_run(self, agent_id: str) -> bool:
         """Whether `lattice.placement` lets this node run `agent_id`."""
         node = self._cluster.node
-        return node is not None and bool(placed_here(node.settings, [agent_id], node.name))
+        return node is not None and may_run(node.settings, agent_id, node.name)
 
     async def serve(self, entries: Sequence[ProactiveConfig]) -> None:
         """Run the firings other nodes hand to this one (until cancelled)."""

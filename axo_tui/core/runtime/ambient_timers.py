@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -49,24 +50,27 @@ class TimerCluster(Protocol):
     def may_run(self, agent_id: str) -> bool: ...
 
 
-StartRun = Callable[[], Coroutine[Any, Any, RunResult]]
-StartRunAs = Callable[[str], Coroutine[Any, Any, RunResult]]
-"""Starts a run under the id given (a tick's: `Tick.run_id`)."""
+StartRun = Callable[[str | None], Coroutine[Any, Any, RunResult]]
+"""Starts a run, under the id given (a cluster tick's: `Tick.run_id`) or a new one."""
 
 
-def timer_loops(
-    config: Config, host: TimerHost, cluster: TimerCluster | None = None
-) -> list[Coroutine[Any, Any, None]]:
-    """One loop per enabled schedule and proactive `schedule` trigger (run until cancelled);
-    on a cluster, loops whose ticks are claimed in the cluster."""
-    if cluster is not None:
-        return _claimed_loops(config, host, cluster)
-    loops = [
-        every(
-            host,
-            schedule.every_secs,
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    seconds: float
+    start_run: StartRun
+    agent: str | None
+    """A proactive trigger's agent; None for a schedule (a workflow run)."""
+
+
+def timers(config: Config, host: TimerHost) -> list[Timer]:
+    """Every enabled schedule and proactive `schedule` trigger, with how it starts its run."""
+    found = [
+        Timer(
             f"schedule:{schedule.id}",
-            partial(host.run_workflow, schedule.workflow, schedule.input),
+            schedule.every_secs,
+            partial(_workflow_run, host, schedule.workflow, schedule.input),
+            None,
         )
         for schedule in config.schedules
         if schedule.enabled
@@ -77,21 +81,36 @@ def timer_loops(
             and entry.trigger.type is TriggerType.SCHEDULE
             and entry.trigger.every_secs
         ):
-            loops.append(
-                every(
-                    host,
-                    entry.trigger.every_secs,
-                    f"proactive:{entry.id}",
-                    partial(
-                        host.run_agent,
-                        entry.agent,
-                        entry.input,
-                        run_kind="proactive",
-                        trigger=f"proactive:{entry.id}",
-                    ),
-                )
-            )
-    return loops
+            name = f"proactive:{entry.id}"
+            start = partial(_agent_run, host, entry.agent, entry.input, name)
+            found.append(Timer(name, entry.trigger.every_secs, start, entry.agent))
+    return found
+
+
+def _workflow_run(
+    host: TimerHost, workflow: str, text: str, run_id: str | None
+) -> Coroutine[Any, Any, RunResult]:
+    return host.run_workflow(workflow, text, run_id=run_id)
+
+
+def _agent_run(
+    host: TimerHost, agent: str, text: str, trigger: str, run_id: str | None
+) -> Coroutine[Any, Any, RunResult]:
+    return host.run_agent(agent, text, run_kind="proactive", trigger=trigger, run_id=run_id)
+
+
+def timer_loops(
+    config: Config, host: TimerHost, cluster: TimerCluster | None = None
+) -> list[Coroutine[Any, Any, None]]:
+    """One loop per timer (run until cancelled); on a cluster, loops whose ticks are claimed
+    in the cluster, a proactive trigger's only on the nodes its agent is placed on."""
+    if cluster is None:
+        return [every(host, t.seconds, t.name, t.start_run) for t in timers(config, host)]
+    return [
+        claimed_every(host, cluster, t.seconds, t.name, t.start_run, cluster_runs=t.agent is None)
+        for t in timers(config, host)
+        if t.agent is None or cluster.may_run(t.agent)
+    ]
 
 
 async def every(host: TimerHost, seconds: float, name: str, start_run: StartRun) -> None:
@@ -102,51 +121,7 @@ async def every(host: TimerHost, seconds: float, name: str, start_run: StartRun)
             # Never pile runs up behind a slow one.
             host.bus.emit(RuntimeNotice, message=f"{name}: previous run still going, tick skipped")
             continue
-        running = host.spawn(start_run())
-
-
-def _claimed_loops(
-    config: Config, host: TimerHost, cluster: TimerCluster
-) -> list[Coroutine[Any, Any, None]]:
-    def workflow_run(workflow: str, text: str) -> StartRunAs:
-        return lambda run_id: host.run_workflow(workflow, text, run_id=run_id)
-
-    def agent_run(agent: str, text: str, trigger: str) -> StartRunAs:
-        return lambda run_id: host.run_agent(
-            agent, text, run_kind="proactive", trigger=trigger, run_id=run_id
-        )
-
-    loops = [
-        claimed_every(
-            host,
-            cluster,
-            schedule.every_secs,
-            f"schedule:{schedule.id}",
-            workflow_run(schedule.workflow, schedule.input),
-            cluster_runs=True,
-        )
-        for schedule in config.schedules
-        if schedule.enabled
-    ]
-    for entry in config.proactive:
-        if (
-            entry.enabled
-            and entry.trigger.type is TriggerType.SCHEDULE
-            and entry.trigger.every_secs
-            and cluster.may_run(entry.agent)  # only the nodes it is placed on claim its ticks
-        ):
-            name = f"proactive:{entry.id}"
-            loops.append(
-                claimed_every(
-                    host,
-                    cluster,
-                    entry.trigger.every_secs,
-                    name,
-                    agent_run(entry.agent, entry.input, name),
-                    cluster_runs=False,
-                )
-            )
-    return loops
+        running = host.spawn(start_run(None))
 
 
 async def claimed_every(
@@ -154,7 +129,7 @@ async def claimed_every(
     cluster: TimerCluster,
     seconds: float,
     name: str,
-    start_run: StartRunAs,
+    start_run: StartRun,
     *,
     cluster_runs: bool,
 ) -> None:

@@ -20,7 +20,7 @@ from axo_tui.core.base.ids import new_id
 from axo_tui.core.config.nats_schema import ClusterSettings
 from axo_tui.core.config.schema import AgentConfig, Config
 from axo_tui.core.distributed.connection import ClusterError
-from axo_tui.core.distributed.node import ClusterNode, node_name, placed_here
+from axo_tui.core.distributed.node import ClusterNode, may_run, node_name
 from axo_tui.core.distributed.steps import (
     RecordOf,
     RunOutcome,
@@ -130,9 +130,7 @@ class ClusterLattice:
     def runs_here(self, agent_id: str) -> bool:
         """Whether a single-agent run of `agent_id` stays in this process: it claims work
         (it hosts the project) and `lattice.placement` lets it run the agent."""
-        return self.claim_work and bool(
-            placed_here(self.settings, [agent_id], node_name(self.settings))
-        )
+        return self.claim_work and may_run(self.settings, agent_id, node_name(self.settings))
 
     async def run_workflow(
         self, workflow_id: str, input_text: str, run_id: str | None
