@@ -94,6 +94,20 @@ def local_events(directory: Path, run_id: str | None = None) -> list[dict[str, o
         state.close()
 
 
+def started_in_journal(directory: Path, agent_id: str, timeout: float = 30) -> None:
+    """Wait until a node's journal holds `agent_id`'s activation as begun (committed, so on
+    record): the moment a kill cuts its step."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(
+            e["kind"] == "agent.activated" and e["agent_id"] == agent_id
+            for e in local_events(directory)
+        ):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{agent_id} never started in {directory}")
+
+
 def journal_id(directory: Path, prefix: str) -> str:
     """The id a node's outbox gives its journal in the record."""
     data = json.loads((directory / ".axo" / "cluster" / f"outbox-{prefix}.json").read_text())

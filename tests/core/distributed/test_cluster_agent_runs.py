@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +19,13 @@ from axo_tui.core.distributed.run_bucket import get
 from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runs import RunError
 from axo_tui.core.runtime.runtime import Runtime
-from tests.support.cluster_project import NodeProcess, local_events, write_node
+from tests.support.cluster_project import (
+    NodeProcess,
+    local_events,
+    started_in_journal,
+    write_node,
+)
+from tests.support.cluster_runtimes import node_runtimes
 from tests.support.echo_openai import running_fake
 from tests.support.nats_cluster import NatsCluster
 
@@ -36,18 +41,13 @@ async def nodes(
     claim: Sequence[str] | None = None,
 ) -> AsyncIterator[dict[str, Runtime]]:
     """A runtime per node; those in `claim` (all by default) host the project."""
-    runtimes: dict[str, Runtime] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        for name in names:
-            path = write_node(
-                tmp_path / name, node=name, servers=cluster.urls, prefix=prefix, placement=placement
-            )
-            background = claim is None or name in claim
-            runtime = build_runtime(load_config(path), background=background)
-            runtimes[name] = await stack.enter_async_context(runtime)
-        for runtime in runtimes.values():
-            assert runtime.cluster is not None and runtime.cluster.node is not None
-            await runtime.cluster.node.ready()
+    paths = {
+        name: write_node(
+            tmp_path / name, node=name, servers=cluster.urls, prefix=prefix, placement=placement
+        )
+        for name in names
+    }
+    async with node_runtimes(paths, hosting=claim) as runtimes:
         yield runtimes
 
 
@@ -167,19 +167,6 @@ async def test_an_agent_this_node_may_run_runs_here_as_in_one_process(
             record = n1.journal.get_run(result.run_id)
             assert record is not None and record.status is RunStatus.COMPLETED
         assert await work_published(n1) == before
-
-
-def started_in_journal(directory: Path, agent_id: str, timeout: float = 30) -> None:
-    """Wait until a node's journal holds `agent_id`'s activation as begun (committed)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(
-            e["kind"] == "agent.activated" and e["agent_id"] == agent_id
-            for e in local_events(directory)
-        ):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{agent_id} never started in {directory}")
 
 
 @pytest.mark.timeout(180)

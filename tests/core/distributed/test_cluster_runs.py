@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from axo_tui.core.base.enums import RunStatus
-from axo_tui.core.config import load_config
 from axo_tui.core.distributed.inspect import recorded_events
-from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.cluster_project import write_node
+from tests.support.cluster_runtimes import node_runtimes
 from tests.support.nats_cluster import NatsCluster
 
 
@@ -27,24 +26,17 @@ async def nodes(
     placement: Mapping[str, Sequence[str]] | None = None,
     claim: Sequence[str] | None = None,
 ) -> AsyncIterator[dict[str, Runtime]]:
-    runtimes: dict[str, Runtime] = {}
-    stack = contextlib.AsyncExitStack()
-    async with stack:
-        for index, name in enumerate(names):
-            path = write_node(
-                tmp_path / name,
-                node=name,
-                servers=[cluster.urls[index % len(cluster.urls)]],
-                prefix=prefix,
-                placement=placement,
-            )
-            config = load_config(path)
-            background = claim is None or name in claim
-            runtime = build_runtime(config, background=background)
-            runtimes[name] = await stack.enter_async_context(runtime)
-        for runtime in runtimes.values():
-            assert runtime.cluster is not None and runtime.cluster.node is not None
-            await runtime.cluster.node.ready()
+    paths = {
+        name: write_node(
+            tmp_path / name,
+            node=name,
+            servers=[cluster.urls[index % len(cluster.urls)]],
+            prefix=prefix,
+            placement=placement,
+        )
+        for index, name in enumerate(names)
+    }
+    async with node_runtimes(paths, hosting=claim) as runtimes:
         yield runtimes
 
 

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from axo_tui.core.config import load_config
-from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.cluster_project import write_node
-from tests.support.cluster_runtimes import settled, shared_field, watch_inputs
+from tests.support.cluster_runtimes import node_runtimes, settled, shared_field, watch_inputs
 from tests.support.nats_cluster import NatsCluster
 
 WATCHER = """\
@@ -32,24 +30,20 @@ proactive:
 async def two_nodes(
     tmp_path: Path, cluster: NatsCluster, prefix: str
 ) -> AsyncIterator[dict[str, Runtime]]:
-    runtimes: dict[str, Runtime] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        for name in ("n1", "n2"):
-            path = write_node(
-                tmp_path / name,
-                node=name,
-                servers=cluster.urls,
-                prefix=prefix,
-                agents=("a", "watch"),
-                members=("a",),
-                depends={},
-            )
-            path.write_text(path.read_text() + WATCHER)  # the lattice block is the file's last
-            runtime = build_runtime(load_config(path), background=True)
-            runtimes[name] = await stack.enter_async_context(runtime)
-        for runtime in runtimes.values():
-            assert runtime.cluster is not None and runtime.cluster.node is not None
-            await runtime.cluster.node.ready()
+    paths = {}
+    for name in ("n1", "n2"):
+        path = write_node(
+            tmp_path / name,
+            node=name,
+            servers=cluster.urls,
+            prefix=prefix,
+            agents=("a", "watch"),
+            members=("a",),
+            depends={},
+        )
+        path.write_text(path.read_text() + WATCHER)  # the lattice block is the file's last
+        paths[name] = path
+    async with node_runtimes(paths) as runtimes:
         yield runtimes
 
 

@@ -10,13 +10,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from axo_tui.core.config import load_config
 from axo_tui.core.distributed.field import SharedField
 from axo_tui.core.distributed.inspect import recorded_events
 from axo_tui.core.distributed.ticks import Claim, ScheduleTicks, Tick, upcoming
-from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.cluster_project import write_node
+from tests.support.cluster_runtimes import node_runtimes
 from tests.support.nats_cluster import NatsCluster
 
 SCHEDULE = """\
@@ -33,23 +32,19 @@ async def hosting_nodes(
     tmp_path: Path, cluster: NatsCluster, prefix: str
 ) -> AsyncIterator[dict[str, Runtime]]:
     """Nodes n1 and n2, both hosting a project whose one-agent workflow runs every second."""
-    runtimes: dict[str, Runtime] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        for name in ("n1", "n2"):
-            path = write_node(
-                tmp_path / name,
-                node=name,
-                servers=cluster.urls,
-                prefix=prefix,
-                agents=("a",),
-                depends={},
-            )
-            path.write_text(SCHEDULE + path.read_text())
-            runtime = build_runtime(load_config(path), background=True)
-            runtimes[name] = await stack.enter_async_context(runtime)
-        for runtime in runtimes.values():
-            assert runtime.cluster is not None and runtime.cluster.node is not None
-            await runtime.cluster.node.ready()
+    paths = {}
+    for name in ("n1", "n2"):
+        path = write_node(
+            tmp_path / name,
+            node=name,
+            servers=cluster.urls,
+            prefix=prefix,
+            agents=("a",),
+            depends={},
+        )
+        path.write_text(SCHEDULE + path.read_text())
+        paths[name] = path
+    async with node_runtimes(paths) as runtimes:
         yield runtimes
 
 

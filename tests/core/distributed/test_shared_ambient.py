@@ -9,11 +9,9 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
-from axo_tui.core.config import load_config
-from axo_tui.core.runtime.build import build_runtime
 from axo_tui.core.runtime.runtime import Runtime
 from tests.support.cluster_project import write_node
-from tests.support.cluster_runtimes import settled, shared_field, watch_inputs
+from tests.support.cluster_runtimes import node_runtimes, settled, shared_field, watch_inputs
 from tests.support.nats_cluster import NatsCluster
 
 AMBIENT = """\
@@ -46,25 +44,21 @@ async def nodes(
 ) -> AsyncIterator[dict[str, Runtime]]:
     """Nodes n1 and n2 of one project; those in `hosting` host it (as `axo nats node`), the
     others are one-shot processes (as `axo emit`)."""
-    runtimes: dict[str, Runtime] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        for name in ("n1", "n2"):
-            path = write_node(
-                tmp_path / name,
-                node=name,
-                servers=cluster.urls,
-                prefix=prefix,
-                agents=("a", "watch"),
-                depends={},
-                placement=placement,
-            )
-            extra = AMBIENT.format(threshold=threshold, decay=decay, cooldown=cooldown)
-            path.write_text(path.read_text() + extra)  # the lattice block is the file's last
-            runtime = build_runtime(load_config(path), background=name in hosting)
-            runtimes[name] = await stack.enter_async_context(runtime)
-        for runtime in runtimes.values():
-            assert runtime.cluster is not None and runtime.cluster.node is not None
-            await runtime.cluster.node.ready()
+    paths = {}
+    for name in ("n1", "n2"):
+        path = write_node(
+            tmp_path / name,
+            node=name,
+            servers=cluster.urls,
+            prefix=prefix,
+            agents=("a", "watch"),
+            depends={},
+            placement=placement,
+        )
+        extra = AMBIENT.format(threshold=threshold, decay=decay, cooldown=cooldown)
+        path.write_text(path.read_text() + extra)  # the lattice block is the file's last
+        paths[name] = path
+    async with node_runtimes(paths, hosting=hosting) as runtimes:
         yield runtimes
 
 
