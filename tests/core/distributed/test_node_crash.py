@@ -11,7 +11,6 @@ is announced as superseded, never as a second completion; each extra call is one
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +20,14 @@ import pytest
 from axo_tui.core.base.enums import RunStatus
 from axo_tui.core.config import load_config
 from axo_tui.core.distributed.inspect import recorded_events
-from axo_tui.core.runtime.build import build_runtime, open_state
+from axo_tui.core.runtime.build import build_runtime
 from tests.support.cluster_project import (
     AGENTS,
     NodeProcess,
     journal_id,
     local_events,
     settled,
+    started_in_journal,
     write_node,
 )
 from tests.support.echo_openai import FakeOpenAI, running_fake
@@ -50,20 +50,6 @@ def _tag_model(request: Received) -> tuple[str, str]:
 
 def sent(fake: FakeOpenAI) -> Counter[tuple[str, str]]:
     return Counter(_tag_model(r) for r in list(fake.server.requests))
-
-
-def running_in_journal(directory: Path, agent_id: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = open_state(directory / ".axo")
-        try:
-            steps = [e for e in state.events(limit=100_000) if e.kind == "agent.activated"]
-        finally:
-            state.close()
-        if any(e.agent_id == agent_id for e in steps):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{agent_id} never started in {directory}")
 
 
 async def test_a_killed_nodes_step_is_retried_elsewhere_and_nothing_is_lost(
@@ -101,7 +87,7 @@ async def test_a_killed_nodes_step_is_retried_elsewhere_and_nothing_is_lost(
             assert arrived, "no node claimed b"
             victim = next(tag for (tag, model) in sent(fake) if model == "b")
             # Killed once its journal holds the step as started (committed, so on record).
-            await asyncio.to_thread(running_in_journal, tmp_path / victim, "b")
+            await asyncio.to_thread(started_in_journal, tmp_path / victim, "b")
             processes[victim].kill9()
             for name in NODES:
                 fake.release(name, "b")
@@ -143,15 +129,16 @@ async def test_a_killed_nodes_step_is_retried_elsewhere_and_nothing_is_lost(
     dead_steps = Counter(e["agent_id"] for e in dead)
     assert dead_steps["b"] == 1 and set(dead_steps.values()) == {1}, dead
     assert {e["node"] for e in dead} == {victim}
-    # b: the call cut by the kill, then one more by one other node; the rest once each; a
-    # step cut beside b, one more if its call had left the victim; and one more for each run
-    # a stalled node lost (superseded, not counted).
+    # Each step once, by the node that completed it; besides, each call the victim sent for a
+    # step it did not complete, cut by the kill (b's, and d's when d was mid-call there,
+    # journaled or not yet); and one more for each run a stalled node lost (superseded).
     counts = sent(fake)
     per_model: Counter[str] = Counter()
     for (_tag, model), n in counts.items():
         per_model[model] += n
-    cut = Counter({agent: counts[(victim, agent)] for agent in dead_steps if agent != "b"})
-    expected = Counter({"a": 1, "b": 2, "c": 1, "d": 1, "e": 1}) + cut + superseded
+    completed_by = {e["agent_id"]: e["node"] for e in record if e["kind"] == "agent.completed"}
+    cut = Counter({a: counts[(victim, a)] for a in AGENTS if completed_by[a] != victim})
+    expected = Counter({"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}) + cut + superseded
     assert per_model == expected
     assert counts[(victim, "b")] == 1
     # Nothing doubled: one message per (journal, seq) ...
