@@ -135,24 +135,21 @@ def _plain_say(event: str, message: str, **_fields: Any) -> None:
 def _json_say(event: str, message: str, **fields: Any) -> None:
     """One line in the schema of axo's JSON logs (docs/observability.md), `kind`
     `serve.<event>`; `event` stays for the collectors that read it first."""
-    from axo_tui.core.telemetry.ids import trace_hex
+    from axo_tui.core.telemetry.logs import log_line
 
-    run_id = fields.pop("run_id", None)
     level = fields.pop("level", None) or (
         "warning" if event == "config.rejected" else "error" if event == "error" else "info"
     )
-    record = {
-        "ts": round(time.time(), 3),
-        "level": level,
-        "kind": f"serve.{event}",
-        "run_id": run_id,
-        "agent_id": fields.pop("agent_id", None),
-        "trace_id": trace_hex(run_id),
-        "span_id": "",
-        "message": message,
-        "event": event,
+    record = log_line(
+        ts=round(time.time(), 3),
+        level=level,
+        kind=f"serve.{event}",
+        message=message,
+        run_id=fields.pop("run_id", None),
+        agent_id=fields.pop("agent_id", None),
+        event=event,
         **fields,
-    }
+    )
     print(json.dumps(record), file=sys.stderr, flush=True)
 
 

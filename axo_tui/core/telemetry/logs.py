@@ -59,6 +59,31 @@ def message_of(kind: str, fields: Mapping[str, Any]) -> str:
     return " ".join(text.split())[:300]
 
 
+def log_line(
+    *,
+    ts: float,
+    level: str,
+    kind: str,
+    message: str,
+    run_id: str | None = None,
+    agent_id: str | None = None,
+    activation_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One line of the schema (`extra` follows the schema's fields)."""
+    return {
+        "ts": ts,
+        "level": level,
+        "kind": kind,
+        "run_id": run_id,
+        "agent_id": agent_id,
+        "trace_id": trace_hex(run_id),
+        "span_id": span_hex(activation_id),
+        "message": message,
+        **extra,
+    }
+
+
 def event_line(
     *,
     seq: int,
@@ -70,18 +95,17 @@ def event_line(
 ) -> dict[str, Any]:
     """The log line of one event (live, or read back from the journal)."""
     activation = fields.get("activation_id")
-    return {
-        "ts": round(ts, 6),
-        "level": level_of(kind, fields),
-        "kind": kind,
-        "run_id": run_id,
-        "agent_id": agent_id,
-        "trace_id": trace_hex(run_id),
-        "span_id": span_hex(activation if isinstance(activation, str) else None),
-        "message": message_of(kind, fields),
-        "seq": seq,
-        "fields": dict(fields),
-    }
+    return log_line(
+        ts=round(ts, 6),
+        level=level_of(kind, fields),
+        kind=kind,
+        message=message_of(kind, fields),
+        run_id=run_id,
+        agent_id=agent_id,
+        activation_id=activation if isinstance(activation, str) else None,
+        seq=seq,
+        fields=dict(fields),
+    )
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -93,17 +117,15 @@ class JsonLogFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message += "\n" + self.formatException(record.exc_info)
-        line = {
-            "ts": round(record.created, 6),
-            "level": record.levelname.lower(),
-            "kind": "log",
-            "run_id": run_id,
-            "agent_id": getattr(record, "agent_id", None),
-            "trace_id": trace_hex(run_id),
-            "span_id": "",
-            "message": message,
-            "logger": record.name,
-        }
+        line = log_line(
+            ts=round(record.created, 6),
+            level=record.levelname.lower(),
+            kind="log",
+            message=message,
+            run_id=run_id,
+            agent_id=getattr(record, "agent_id", None),
+            logger=record.name,
+        )
         return json.dumps(line, ensure_ascii=False)
 
 
