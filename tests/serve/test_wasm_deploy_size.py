@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import wasmtime
 
+from tests.core.wasm import guests
 from tests.support.cli import axo_command, clean_env
 from tests.support.served_project import served, write_scripted
 
@@ -19,13 +19,10 @@ BIG_DATA = 3 * 1024 * 1024
 
 def big_module() -> bytes:
     """A valid ABI v1 guest carrying 3 MiB of data: over the ordinary body limit."""
-    payload = "\\00" * BIG_DATA
-    return wasmtime.wat2wasm(
-        f"""(module
- (memory (export "memory") 64)
- (data (i32.const 0) "{payload}")
- (func (export "alloc") (param i32) (result i32) (i32.const 4096))
- (func (export "handle_message") (param i32 i32) (result i32) (i32.const 0)))"""
+    return guests.module(
+        '(func (export "handle_message") (param i32 i32) (result i32) (i32.const 0))',
+        data=guests._data(0, "\0" * BIG_DATA),
+        pages=64,
     )
 
 
